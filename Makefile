@@ -1,0 +1,102 @@
+# rnn_dist - data-parallel RNN/LSTM/GRU trainer (C11, Open MPI, HDF5, OpenBLAS).
+#
+#   make                the rnn_dist binary
+#   make run            install missing packages, build, make the default data, train under mpirun
+#   make test           install missing packages, unit + integration tests, then make asan
+#   make asan           the test suite built with AddressSanitizer + UBSan
+#   make bench          speed figures (not a test)
+#   make fixtures       regenerate tests/fixtures with PyTorch (needs python3-torch)
+#   make install PREFIX=/usr/local
+
+CC      := mpicc
+PKGS    := hdf5-openmpi openblas
+PKGCFG  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA  = $(shell pkg-config --libs cmocka 2>/dev/null)
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-result
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP $(PKGCFG)
+LDLIBS  += $(PKGLIBS) -lm
+PREFIX  ?= /usr/local
+NP      ?= 2
+PY      := /usr/bin/python3
+
+BUILD   ?= build
+SRC     := $(wildcard src/*.c)
+LIBOBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
+TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
+
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_mpi_yield_when_idle := 1
+export OPENBLAS_NUM_THREADS := 1
+
+.PHONY: all run test unit integration asan bench fixtures install deps clean
+all: rnn_dist
+
+deps:
+	@scripts/install-deps.sh
+
+rnn_dist: $(BUILD)/rnn_dist
+	@ln -sf $(BUILD)/rnn_dist $@
+
+$(BUILD)/rnn_dist: $(BUILD)/main.o $(LIBOBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/testutil.o $(LIBOBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(CMOCKA)
+
+$(BUILD) $(BUILD)/tests:
+	@mkdir -p $@
+
+run: deps
+	@$(MAKE) --no-print-directory rnn_dist
+	mpirun --oversubscribe -np $(NP) ./rnn_dist train --config configs/counting.ini
+
+# unit tests (cmocka), then the binary end to end
+test: deps
+	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory asan
+
+unit: $(TESTBIN)
+	@tests/run_unit.sh $(TESTBIN)
+
+integration: $(BUILD)/rnn_dist
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" unit integration-asan
+
+integration-asan: $(BUILD)/rnn_dist
+	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh
+
+bench: rnn_dist $(BUILD)/bench_model
+	@scripts/bench.sh $(BUILD)/bench_model
+
+$(BUILD)/bench_model: $(BUILD)/bench_model.o $(LIBOBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench_model.o: bench/bench_model.c | $(BUILD)
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+fixtures:
+	$(PY) scripts/make_fixtures.py tests/fixtures
+
+install: rnn_dist
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/rnn_dist
+	install -m 755 $(BUILD)/rnn_dist $(DESTDIR)$(PREFIX)/bin/rnn_dist
+	cp -r configs scripts datasets/README.md $(DESTDIR)$(PREFIX)/share/rnn_dist/
+
+clean:
+	rm -rf build build-asan rnn_dist
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

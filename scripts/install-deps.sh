@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages rnn_dist needs to build, test and run.
+# Does nothing (and needs no root) when every package is already present.
+# Usage: scripts/install-deps.sh [--with-torch]
+#   --with-torch  also install python3-torch (only needed to regenerate
+#                 the PyTorch fixtures and for the PyTorch columns of make bench)
+set -eu
+pkgs="build-essential pkg-config make libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
+hdf5-tools libopenblas-dev libcmocka-dev python3-h5py python3-numpy python3-matplotlib"
+[ "${1:-}" = "--with-torch" ] && pkgs="$pkgs python3-torch"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,90 @@
+/* dist.c - the only file that calls MPI (see dist.h). */
+#include "dist.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+
+static int mpi_up(void)
+{
+    int init = 0, fin = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fin);
+    return init && !fin;
+}
+
+#define MPI_OK(call) CHECK_MSG((call) == MPI_SUCCESS, "MPI call failed")
+
+void dist_init(Dist *d, int *argc, char ***argv)
+{
+    int provided = 0;
+    MPI_OK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_OK(MPI_Comm_rank(MPI_COMM_WORLD, &d->rank));
+    MPI_OK(MPI_Comm_size(MPI_COMM_WORLD, &d->size));
+}
+
+void dist_finalize(void)
+{
+    if (mpi_up()) MPI_Finalize();
+}
+
+void dist_abort(int code)
+{
+    fflush(stdout);
+    fflush(stderr);
+    if (mpi_up()) MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code);
+}
+
+void dist_barrier(const Dist *d)
+{
+    (void)d;
+    MPI_OK(MPI_Barrier(MPI_COMM_WORLD));
+}
+
+/* MPI counts are int: reduce large buffers in pieces. */
+static void allreduce_chunks(void *buf, size_t n, size_t elem, MPI_Datatype type)
+{
+    char *p = buf;
+    while (n > 0) {
+        int c = n > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)n;
+        MPI_OK(MPI_Allreduce(MPI_IN_PLACE, p, c, type, MPI_SUM, MPI_COMM_WORLD));
+        p += (size_t)c * elem;
+        n -= (size_t)c;
+    }
+}
+
+void dist_allreduce_sum_f32(const Dist *d, float *buf, size_t n)
+{
+    if (d->size == 1) return;
+    allreduce_chunks(buf, n, sizeof(float), MPI_FLOAT);
+}
+
+void dist_allreduce_sum_f64(const Dist *d, double *buf, size_t n)
+{
+    if (d->size == 1) return;
+    allreduce_chunks(buf, n, sizeof(double), MPI_DOUBLE);
+}
+
+int dist_allreduce_max_int(const Dist *d, int x)
+{
+    if (d->size == 1) return x;
+    MPI_OK(MPI_Allreduce(MPI_IN_PLACE, &x, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+    return x;
+}
+
+void dist_bcast(const Dist *d, void *buf, size_t bytes, int root)
+{
+    if (d->size == 1) return;
+    char *p = buf;
+    while (bytes > 0) {
+        int c = bytes > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
+        MPI_OK(MPI_Bcast(p, c, MPI_BYTE, root, MPI_COMM_WORLD));
+        p += c;
+        bytes -= (size_t)c;
+    }
+}

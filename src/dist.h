@@ -1,0 +1,33 @@
+/* dist.h - the only interface to MPI. No other file includes mpi.h.
+ *
+ * A Dist is the communicator world of one run: this rank, the number of
+ * ranks. rnn_dist runs without mpirun as a world of one rank (MPI singleton).
+ */
+#ifndef RNN_DIST_H
+#define RNN_DIST_H
+
+#include <stddef.h>
+
+typedef struct Dist {
+    int rank;  /* this process, 0..size-1 */
+    int size;  /* number of ranks */
+} Dist;
+
+/* Initialise MPI (threads: funneled) and fill d. Call once, first thing. */
+void dist_init(Dist *d, int *argc, char ***argv);
+/* Finalize MPI. Call once on every rank before a normal exit. */
+void dist_finalize(void);
+/* End every rank of the job with exit code `code` (MPI_Abort). Safe to call
+ * before dist_init or after dist_finalize (then plain exit). Never returns. */
+void dist_abort(int code) __attribute__((noreturn));
+/* Block until every rank arrives. */
+void dist_barrier(const Dist *d);
+/* buf[0..n) = sum over ranks of buf[0..n), in place, on every rank. */
+void dist_allreduce_sum_f32(const Dist *d, float *buf, size_t n);
+/* buf[0..n) = sum over ranks, in place, double precision. */
+void dist_allreduce_sum_f64(const Dist *d, double *buf, size_t n);
+/* Largest value of x over ranks, returned on every rank. */
+int dist_allreduce_max_int(const Dist *d, int x);
+/* Copy root's buf[0..bytes) to every rank. */
+void dist_bcast(const Dist *d, void *buf, size_t bytes, int root);
+#endif

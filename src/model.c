@@ -1,0 +1,396 @@
+/* model.c - parameter layout, forward, loss and backward (see model.h). */
+#include "model.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rng.h"
+
+/* A float buffer that grows to the largest size asked for. */
+typedef struct Grow {
+    float *p;
+    size_t cap;
+} Grow;
+
+static float *grow(Grow *g, size_t n)
+{
+    xgrow_floats(&g->p, &g->cap, n);
+    return g->p;
+}
+
+struct ModelWork {
+    Grow x0;                       /* [T, B, E] embedded tokens */
+    Grow h[MODEL_MAX_LAYERS];      /* [T, B, H] layer outputs */
+    Grow cache[MODEL_MAX_LAYERS];  /* cell activations */
+    Grow xin[MODEL_MAX_LAYERS];    /* [T, B, H] dropped-out input of layer k > 0 */
+    Grow mask[MODEL_MAX_LAYERS];   /* [T, B, H] dropout mask applied to h[k] */
+    Grow z, zmask;                 /* [rows, H] fc input after dropout, its mask */
+    Grow logits, dlogits;          /* [rows, O] */
+    Grow da, db;                   /* [T, B, max(H, E)] backward ping-pong */
+    Grow scratch;                  /* cell backward scratch */
+    const float *in[MODEL_MAX_LAYERS]; /* input of each layer in the last forward */
+    const float *zin;              /* fc input in the last forward */
+    int use_mask[MODEL_MAX_LAYERS];
+    int use_zmask;
+    int T, B;
+};
+
+static CellDims layer_dims(const ModelSpec *s, int k)
+{
+    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden};
+    return d;
+}
+
+int model_layer_input(const ModelSpec *s, int k)
+{
+    if (k > 0) return s->hidden;
+    return s->input == INPUT_TOKENS ? s->embed : s->features;
+}
+
+static void table_add(ParamTable *t, const char *name, int rows, int cols)
+{
+    CHECK(t->count < MODEL_MAX_PARAMS);
+    ParamInfo *p = &t->p[t->count++];
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->offset = t->total;
+    p->rows = rows;
+    p->cols = cols;
+    /* keep every view 16-float (64-byte) aligned for vector loads */
+    t->total += ((size_t)rows * (cols ? cols : 1) + 15) / 16 * 16;
+}
+
+void model_param_table(ParamTable *t, const ModelSpec *s)
+{
+    CHECK(s->layers >= 1 && s->layers <= MODEL_MAX_LAYERS);
+    memset(t, 0, sizeof *t);
+    int G = cell_gates(s->cell), H = s->hidden;
+    char name[MODEL_NAME_LEN];
+    if (s->input == INPUT_TOKENS) table_add(t, "embedding.weight", s->vocab, s->embed);
+    for (int k = 0; k < s->layers; k++) {
+        snprintf(name, sizeof name, "rnn.weight_ih_l%d", k);
+        table_add(t, name, G * H, model_layer_input(s, k));
+        snprintf(name, sizeof name, "rnn.weight_hh_l%d", k);
+        table_add(t, name, G * H, H);
+        snprintf(name, sizeof name, "rnn.bias_ih_l%d", k);
+        table_add(t, name, G * H, 0);
+        snprintf(name, sizeof name, "rnn.bias_hh_l%d", k);
+        table_add(t, name, G * H, 0);
+    }
+    table_add(t, "fc.weight", s->out, H);
+    table_add(t, "fc.bias", s->out, 0);
+}
+
+void model_views(ModelViews *v, float *buf, const ModelSpec *s)
+{
+    ParamTable t;
+    model_param_table(&t, s);
+    memset(v, 0, sizeof *v);
+    int i = 0;
+    if (s->input == INPUT_TOKENS) v->embedding = buf + t.p[i++].offset;
+    for (int k = 0; k < s->layers; k++) {
+        v->layer[k].w_ih = buf + t.p[i++].offset;
+        v->layer[k].w_hh = buf + t.p[i++].offset;
+        v->layer[k].b_ih = buf + t.p[i++].offset;
+        v->layer[k].b_hh = buf + t.p[i++].offset;
+    }
+    v->fc_w = buf + t.p[i++].offset;
+    v->fc_b = buf + t.p[i++].offset;
+}
+
+void model_create(Model *m, const ModelSpec *spec)
+{
+    memset(m, 0, sizeof *m);
+    m->spec = *spec;
+    model_param_table(&m->table, spec);
+    /* parameters and gradients: one allocation, two halves */
+    m->params = xalloc_floats(2 * m->table.total);
+    m->grads = m->params + m->table.total;
+    model_views(&m->p, m->params, spec);
+    model_views(&m->g, m->grads, spec);
+    m->work = xcalloc(1, sizeof *m->work);
+}
+
+static void grow_free(Grow *g)
+{
+    free(g->p);
+    g->p = NULL;
+    g->cap = 0;
+}
+
+void model_free(Model *m)
+{
+    if (!m->work) return;
+    ModelWork *w = m->work;
+    grow_free(&w->x0);
+    for (int k = 0; k < MODEL_MAX_LAYERS; k++) {
+        grow_free(&w->h[k]);
+        grow_free(&w->cache[k]);
+        grow_free(&w->xin[k]);
+        grow_free(&w->mask[k]);
+    }
+    grow_free(&w->z);
+    grow_free(&w->zmask);
+    grow_free(&w->logits);
+    grow_free(&w->dlogits);
+    grow_free(&w->da);
+    grow_free(&w->db);
+    grow_free(&w->scratch);
+    free(w);
+    free(m->params);
+    memset(m, 0, sizeof *m);
+}
+
+void model_init_params(Model *m, uint64_t seed)
+{
+    const ParamTable *t = &m->table;
+    float bound = 1.0f / sqrtf((float)m->spec.hidden);
+    for (int i = 0; i < t->count; i++) {
+        const ParamInfo *p = &t->p[i];
+        float *v = m->params + p->offset;
+        size_t n = (size_t)p->rows * (p->cols ? p->cols : 1);
+        int normal = strcmp(p->name, "embedding.weight") == 0;
+        for (size_t e = 0; e < n; e += 4) {
+            float u[4];
+            rng_uniform4(u, seed, RNG_INIT, (uint32_t)i, (uint32_t)(e >> 2),
+                         (uint32_t)(e >> 34), 0);
+            for (size_t j = e; j < e + 4 && j < n; j++) {
+                if (normal)
+                    v[j] = (float)rng_normal(seed, RNG_INIT, (uint32_t)i, (uint32_t)j,
+                                             (uint32_t)(j >> 32) | 0x80000000u);
+                else
+                    v[j] = (2.0f * u[j - e] - 1.0f) * bound;
+            }
+        }
+    }
+}
+
+void model_zero_grads(Model *m)
+{
+    memset(m->grads, 0, sizeof(float) * m->table.total);
+}
+
+/* Key of a dropout site: layer k (0..L-2) between layers, or the head. */
+#define DROP_SITE_HEAD 0xFFFu
+#define DROP_TIME_LAST 0xFFFFFu
+
+/* mask[r, :] for the rows of a [T, B, H] (or [B, H] when T == 0) tensor:
+ * 0 with probability p, else 1/(1-p). */
+static void dropout_mask(float *mask, float p, uint64_t seed, uint64_t step,
+                         const uint32_t *sample, uint32_t site, int T, int B, int H)
+{
+    float keep = 1.0f / (1.0f - p);
+    int steps = T > 0 ? T : 1;
+    for (int t = 0; t < steps; t++) {
+        uint32_t tkey = T > 0 ? (uint32_t)t : DROP_TIME_LAST;
+        for (int b = 0; b < B; b++) {
+            float *row = mask + ((size_t)t * B + b) * H;
+            for (int j = 0; j < H; j += 4) {
+                float u[4];
+                rng_uniform4(u, seed, RNG_DROPOUT, (uint32_t)step, sample[b],
+                             (site << 20) | (tkey & 0xFFFFFu), (uint32_t)j >> 2);
+                for (int q = 0; q < 4 && j + q < H; q++) row[j + q] = u[q] < p ? 0.0f : keep;
+            }
+        }
+    }
+}
+
+static void mul_inplace(float *x, const float *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] *= m[i];
+}
+
+void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t step)
+{
+    const ModelSpec *s = &m->spec;
+    ModelWork *w = m->work;
+    const int T = b->T, B = b->B, H = s->hidden, O = s->out;
+    const size_t TB = (size_t)T * B;
+    CHECK(T > 0 && B > 0);
+    w->T = T;
+    w->B = B;
+    const float *in;
+    if (s->input == INPUT_TOKENS) {
+        const int E = s->embed;
+        float *x0 = grow(&w->x0, TB * E);
+        for (size_t r = 0; r < TB; r++)
+            memcpy(x0 + r * E, m->p.embedding + (size_t)b->tokens[r] * E, sizeof(float) * E);
+        in = x0;
+    } else {
+        in = b->x;
+    }
+    for (int k = 0; k < s->layers; k++) {
+        CellDims d = layer_dims(s, k);
+        float *h = grow(&w->h[k], TB * H);
+        float *cache = grow(&w->cache[k], cell_cache_floats(&d, T, B));
+        w->in[k] = in;
+        cell_forward(h, cache, in, &m->p.layer[k], &d, T, B);
+        w->use_mask[k] = train && s->dropout > 0.0f && k + 1 < s->layers;
+        if (w->use_mask[k]) {
+            float *mask = grow(&w->mask[k], TB * H);
+            float *xin = grow(&w->xin[k + 1], TB * H);
+            dropout_mask(mask, s->dropout, seed, step, b->sample, (uint32_t)k, T, B, H);
+            for (size_t i = 0; i < TB * H; i++) xin[i] = h[i] * mask[i];
+            in = xin;
+        } else {
+            in = h;
+        }
+    }
+    const float *top = w->h[s->layers - 1].p;
+    int rows = s->target == TARGET_STEP ? (int)TB : B;
+    const float *z = top;
+    if (s->target == TARGET_LAST) {
+        float *zb = grow(&w->z, (size_t)B * H);
+        for (int i = 0; i < B; i++)
+            memcpy(zb + (size_t)i * H, top + ((size_t)(b->lengths[i] - 1) * B + i) * H,
+                   sizeof(float) * H);
+        z = zb;
+    }
+    w->use_zmask = train && s->out_dropout > 0.0f;
+    if (w->use_zmask) {
+        float *zm = grow(&w->zmask, (size_t)rows * H);
+        float *zd = grow(&w->z, (size_t)rows * H); /* in place when z is already w->z */
+        dropout_mask(zm, s->out_dropout, seed, step, b->sample, DROP_SITE_HEAD,
+                     s->target == TARGET_STEP ? T : 0, B, H);
+        for (size_t i = 0; i < (size_t)rows * H; i++) zd[i] = z[i] * zm[i];
+        z = zd;
+    }
+    w->zin = z;
+    float *logits = grow(&w->logits, (size_t)rows * O);
+    for (int r = 0; r < rows; r++) memcpy(logits + (size_t)r * O, m->p.fc_b, sizeof(float) * O);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, O, H, 1.0f, z, H, m->p.fc_w, H,
+                1.0f, logits, O);
+    m->logits = logits;
+    m->rows = rows;
+}
+
+/* Is output row r a valid target? */
+static int row_valid(const ModelSpec *s, const Batch *b, int r)
+{
+    if (s->target == TARGET_LAST) return 1;
+    int t = r / b->B, i = r % b->B;
+    return t < b->lengths[i];
+}
+
+LossSums model_loss(Model *m, const Batch *b, float dlogits_scale)
+{
+    const ModelSpec *s = &m->spec;
+    ModelWork *w = m->work;
+    const int O = s->out, rows = m->rows;
+    LossSums sum = {0, 0, 0, 0};
+    float *dl = dlogits_scale != 0.0f ? grow(&w->dlogits, (size_t)rows * O) : NULL;
+    if (dl) memset(dl, 0, sizeof(float) * rows * O);
+    for (int r = 0; r < rows; r++) {
+        if (!row_valid(s, b, r)) continue;
+        const float *o = m->logits + (size_t)r * O;
+        if (s->loss == LOSS_CE) {
+            int y = b->y_class[r];
+            int arg = 0;
+            for (int c = 1; c < O; c++)
+                if (o[c] > o[arg]) arg = c;
+            double mx = o[arg], se = 0.0;
+            for (int c = 0; c < O; c++) se += exp((double)o[c] - mx);
+            sum.loss += mx + log(se) - o[y];
+            sum.count += 1.0;
+            sum.correct += arg == y;
+            if (dl) {
+                float *d = dl + (size_t)r * O;
+                for (int c = 0; c < O; c++)
+                    d[c] = (float)(exp((double)o[c] - mx) / se) * dlogits_scale;
+                d[y] -= dlogits_scale;
+            }
+        } else {
+            const float *y = b->y_value + (size_t)r * O;
+            for (int c = 0; c < O; c++) {
+                double e = (double)o[c] - y[c];
+                sum.loss += e * e;
+                sum.abs_err += fabs(e);
+                if (dl) dl[(size_t)r * O + c] = (float)(2.0 * e) * dlogits_scale;
+            }
+            sum.count += O;
+        }
+    }
+    return sum;
+}
+
+static void add_colsum(float *acc, const float *rows, int n, int width)
+{
+    for (int r = 0; r < n; r++)
+        for (int j = 0; j < width; j++) acc[j] += rows[(size_t)r * width + j];
+}
+
+void model_backward(Model *m, const Batch *b)
+{
+    const ModelSpec *s = &m->spec;
+    ModelWork *w = m->work;
+    const int T = w->T, B = w->B, H = s->hidden, O = s->out, rows = m->rows;
+    const size_t TB = (size_t)T * B;
+    CHECK(T == b->T && B == b->B);
+    const float *dl = w->dlogits.p;
+    int wide = H > s->embed ? H : s->embed;
+    float *da = grow(&w->da, TB * wide);
+    float *db = grow(&w->db, TB * wide);
+    /* head */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, H, rows, 1.0f, dl, O, w->zin, H,
+                1.0f, m->g.fc_w, H);
+    add_colsum(m->g.fc_b, dl, rows, O);
+    float *dz = s->target == TARGET_STEP ? da : db;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, O, 1.0f, dl, O, m->p.fc_w,
+                H, 0.0f, dz, H);
+    if (w->use_zmask) mul_inplace(dz, w->zmask.p, (size_t)rows * H);
+    if (s->target == TARGET_LAST) {
+        memset(da, 0, sizeof(float) * TB * H);
+        for (int i = 0; i < B; i++)
+            memcpy(da + ((size_t)(b->lengths[i] - 1) * B + i) * H, dz + (size_t)i * H,
+                   sizeof(float) * H);
+    }
+    /* layers, top down; da holds d loss / d h of the current layer */
+    for (int k = s->layers - 1; k >= 0; k--) {
+        CellDims d = layer_dims(s, k);
+        float *scratch = grow(&w->scratch, cell_scratch_floats(&d, T, B));
+        int want_dx = k > 0 || s->input == INPUT_TOKENS;
+        cell_backward(want_dx ? db : NULL, &m->g.layer[k], da, scratch, w->in[k], w->h[k].p,
+                      w->cache[k].p, &m->p.layer[k], &d, T, B);
+        if (k > 0) {
+            if (w->use_mask[k - 1]) mul_inplace(db, w->mask[k - 1].p, TB * H);
+            float *tmp = da;
+            da = db;
+            db = tmp;
+        } else if (s->input == INPUT_TOKENS) {
+            const int E = s->embed;
+            for (size_t r = 0; r < TB; r++) {
+                float *ge = m->g.embedding + (size_t)b->tokens[r] * E;
+                const float *src = db + r * E;
+                for (int j = 0; j < E; j++) ge[j] += src[j];
+            }
+        }
+    }
+}
+
+double model_batch_count(const ModelSpec *s, const Batch *b)
+{
+    double n = 0;
+    if (s->target == TARGET_LAST)
+        n = b->B;
+    else
+        for (int i = 0; i < b->B; i++) n += b->lengths[i];
+    return s->loss == LOSS_MSE ? n * s->out : n;
+}
+
+double model_train_flops(const ModelSpec *s, int T, int B)
+{
+    double TB = (double)T * B, H = s->hidden, GH = cell_gates(s->cell) * H;
+    double f = 0;
+    for (int k = 0; k < s->layers; k++) {
+        double In = model_layer_input(s, k);
+        int dx = k > 0 || s->input == INPUT_TOKENS;
+        f += 2 * TB * GH * In * (2 + dx);             /* x W_ih^T, dW_ih, dx */
+        f += 2 * (T - 1) * (double)B * GH * H * 3;    /* h W_hh^T, dW_hh, dh */
+    }
+    double rows = s->target == TARGET_STEP ? TB : B;
+    f += 2 * rows * s->out * H * 3;                   /* fc, dfc, dz */
+    return f;
+}

@@ -1,0 +1,148 @@
+/* model.h - the network: embedding -> stacked cells -> dropout -> fc -> loss.
+ *
+ * Matches PyTorch's nn.Embedding + nn.RNN/LSTM/GRU(batch_first) + nn.Linear
+ * with dropout between layers (as nn.RNN's `dropout`) and before the head.
+ *
+ * Parameters: ONE contiguous float buffer in PyTorch state_dict order
+ *   embedding.weight   [V, E]          (token input only)
+ *   rnn.weight_ih_l{k} [G*H, In_k]     In_0 = E or F, In_k = H for k > 0
+ *   rnn.weight_hh_l{k} [G*H, H]
+ *   rnn.bias_ih_l{k}   [G*H]
+ *   rnn.bias_hh_l{k}   [G*H]
+ *   fc.weight          [O, H]
+ *   fc.bias            [O]
+ * Gradients use the same layout in a second buffer; ModelViews name the parts.
+ *
+ * Batches are time-major (see Batch). Activations kept for the backward pass
+ * live in a workspace that grows to the largest batch shape seen and is then
+ * reused: no allocation per step.
+ */
+#ifndef RNN_MODEL_H
+#define RNN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cell.h"
+
+#define MODEL_MAX_LAYERS 16
+#define MODEL_MAX_PARAMS (3 + 4 * MODEL_MAX_LAYERS)
+#define MODEL_NAME_LEN 32
+
+typedef enum InputKind { INPUT_DENSE = 0, INPUT_TOKENS = 1 } InputKind;
+typedef enum TargetMode { TARGET_STEP = 0, TARGET_LAST = 1 } TargetMode;
+typedef enum LossKind { LOSS_CE = 0, LOSS_MSE = 1 } LossKind;
+
+/* Everything that fixes the shapes and behaviour of a model. */
+typedef struct ModelSpec {
+    CellKind cell;
+    Nonlin act;          /* CELL_RNN: tanh or relu */
+    InputKind input;
+    int vocab;           /* V, token input */
+    int embed;           /* E, token input */
+    int features;        /* F, dense input */
+    int hidden;          /* H */
+    int layers;          /* L, 1..MODEL_MAX_LAYERS */
+    int out;             /* O: classes (LOSS_CE) or values per target (LOSS_MSE) */
+    LossKind loss;
+    TargetMode target;
+    float dropout;       /* between layers, training only */
+    float out_dropout;   /* before fc, training only */
+} ModelSpec;
+
+/* One named parameter: a view of `rows x cols` floats (cols = 0: a vector). */
+typedef struct ParamInfo {
+    char name[MODEL_NAME_LEN];
+    size_t offset;
+    int rows, cols;
+} ParamInfo;
+
+typedef struct ParamTable {
+    int count;
+    size_t total;        /* floats in the whole buffer */
+    ParamInfo p[MODEL_MAX_PARAMS];
+} ParamTable;
+
+/* Named views into a parameter (or gradient) buffer. Not owned. */
+typedef struct ModelViews {
+    float *embedding;                      /* [V, E] or NULL */
+    LayerParams layer[MODEL_MAX_LAYERS];
+    float *fc_w;                           /* [O, H] */
+    float *fc_b;                           /* [O] */
+} ModelViews;
+
+/* A batch of B sequences, time-major, as the model consumes it. The caller
+ * owns the arrays (see dataset_fill_batch). T may be shorter than the
+ * dataset's steps: it is the longest valid length in the batch. */
+typedef struct Batch {
+    int B, T;
+    const float *x;         /* dense [T, B, F] or NULL */
+    const int32_t *tokens;  /* tokens [T, B] or NULL */
+    const int32_t *lengths; /* [B], 1..T */
+    const int32_t *y_class; /* LOSS_CE: [T, B] (step) or [B] (last) */
+    const float *y_value;   /* LOSS_MSE: [T, B, O] (step) or [B, O] (last) */
+    const uint32_t *sample; /* [B] dataset row of each sequence (dropout key) */
+} Batch;
+
+/* Sums over the valid targets of a batch (add them up across batches/ranks). */
+typedef struct LossSums {
+    double loss;    /* summed cross-entropy, or summed squared error */
+    double count;   /* valid targets (CE) or valid target elements (MSE) */
+    double correct; /* CE: argmax == target */
+    double abs_err; /* MSE: summed |error| */
+} LossSums;
+
+/* Workspace: activations of the last forward pass. Private to model.c. */
+typedef struct ModelWork ModelWork;
+
+typedef struct Model {
+    ModelSpec spec;
+    ParamTable table;
+    float *params;       /* [table.total] */
+    float *grads;        /* [table.total] */
+    ModelViews p, g;
+    ModelWork *work;
+    /* Outputs of the last forward pass: [rows, O], rows = T*B (step, row
+     * t*B + b) or B (last). Valid until the next forward. */
+    float *logits;
+    int rows;
+} Model;
+
+/* Fill t with the names, shapes and offsets of spec's parameters. */
+void model_param_table(ParamTable *t, const ModelSpec *spec);
+/* Point v's fields into buf (a buffer laid out as model_param_table says). */
+void model_views(ModelViews *v, float *buf, const ModelSpec *spec);
+/* Input width of layer k. */
+int model_layer_input(const ModelSpec *spec, int k);
+
+/* Allocate a model (parameters zero). Free with model_free. */
+void model_create(Model *m, const ModelSpec *spec);
+void model_free(Model *m);
+/* PyTorch's default initialisation, drawn from (seed, parameter, element):
+ * embedding N(0,1); cell weights and biases U(-1/sqrt(H), 1/sqrt(H));
+ * fc weight and bias U(-1/sqrt(H), 1/sqrt(H)). */
+void model_init_params(Model *m, uint64_t seed);
+
+/* Forward pass. train != 0 applies dropout with masks keyed by
+ * (seed, step, sample, layer, time). Sets m->logits and m->rows. */
+void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t step);
+
+/* Loss of the last forward pass against b's targets. When dlogits_scale is
+ * non-zero, also keeps d(loss sum)/d(logits) * dlogits_scale for backward
+ * (pass 1/global count for the mean loss). */
+LossSums model_loss(Model *m, const Batch *b, float dlogits_scale);
+
+/* Backward pass of the last forward + model_loss: ADDS gradients to m->grads. */
+void model_backward(Model *m, const Batch *b);
+
+/* Zero m->grads. */
+void model_zero_grads(Model *m);
+
+/* Number of targets a batch contributes to the loss (count of LossSums). */
+double model_batch_count(const ModelSpec *spec, const Batch *b);
+
+/* Floating-point operations of one training step (forward + backward) on a
+ * batch of B sequences of T steps, counting multiply-adds as 2 (GEMMs only). */
+double model_train_flops(const ModelSpec *spec, int T, int B);
+
+#endif

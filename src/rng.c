@@ -1,0 +1,79 @@
+/* rng.c - Philox4x32-10 (Salmon et al., SC'11) and helpers (see rng.h). */
+#include "rng.h"
+
+#include <math.h>
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+void rng_philox(uint32_t out[4], const uint32_t ctr[4], uint64_t key)
+{
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
+    for (int r = 0; r < 10; r++) {
+        uint64_t p0 = (uint64_t)PHILOX_M0 * c0;
+        uint64_t p1 = (uint64_t)PHILOX_M1 * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+/* The counter is (a, b, c, d); the purpose selects the key, so streams of
+ * different purposes never share a counter space. */
+static void rng_block(uint32_t out[4], uint64_t seed, RngPurpose purpose, uint32_t a,
+                      uint32_t b, uint32_t c, uint32_t d)
+{
+    uint32_t ctr[4] = {a, b, c, d};
+    rng_philox(out, ctr, seed ^ ((uint64_t)purpose * 0x9E3779B97F4A7C15ull));
+}
+
+void rng_uniform4(float out[4], uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b,
+                  uint32_t c, uint32_t d)
+{
+    uint32_t r[4];
+    rng_block(r, seed, purpose, a, b, c, d);
+    for (int i = 0; i < 4; i++) out[i] = (float)(r[i] >> 8) * (1.0f / 16777216.0f);
+}
+
+double rng_uniform_f64(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t r[4];
+    rng_block(r, seed, purpose, a, b, c, 0);
+    uint64_t bits = ((uint64_t)r[0] << 21) ^ (uint64_t)r[1];
+    return (double)(bits & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
+}
+
+double rng_normal(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t r[4];
+    rng_block(r, seed, purpose, a, b, c, 1);
+    double u1 = ((double)r[0] + 1.0) * (1.0 / 4294967297.0); /* (0, 1] */
+    double u2 = (double)r[1] * (1.0 / 4294967296.0);
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+uint64_t rng_below(uint64_t n, uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b,
+                   uint32_t c)
+{
+    /* Lemire's rejection on 64 bits, retrying with a fresh counter word. */
+    for (uint32_t attempt = 0;; attempt++) {
+        uint32_t r[4];
+        rng_block(r, seed, purpose, a, b, c, 2 + attempt);
+        uint64_t x = ((uint64_t)r[0] << 32) | r[1];
+        unsigned __int128 m = (unsigned __int128)x * n;
+        uint64_t lo = (uint64_t)m;
+        if (lo >= n || lo >= (0 - n) % n) return (uint64_t)(m >> 64);
+    }
+}

@@ -1,0 +1,39 @@
+/* rng.h - counter-based random numbers (Philox4x32-10).
+ *
+ * There is no generator state: every random number is a pure function of a
+ * 64-bit seed and a 128-bit counter. Callers build the counter from what the
+ * number is for (purpose, step, sample index, layer, time step, unit), so the
+ * same number comes out on any rank, in any order, after any resume.
+ */
+#ifndef RNN_RNG_H
+#define RNN_RNG_H
+
+#include <stdint.h>
+
+/* What a random stream is used for; part of every counter. */
+typedef enum RngPurpose {
+    RNG_INIT = 1,     /* parameter initialisation: (param index, element) */
+    RNG_SHUFFLE = 2,  /* epoch order: (epoch, position) */
+    RNG_DROPOUT = 3,  /* dropout masks: (step, sample, layer, time) */
+    RNG_DATAGEN = 4   /* built-in tasks: (task, row, column) */
+} RngPurpose;
+
+/* Philox4x32-10: out[0..4) = bijection of counter ctr[0..4) under key. */
+void rng_philox(uint32_t out[4], const uint32_t ctr[4], uint64_t key);
+
+/* Four uniform floats in [0, 1) for (seed, purpose, a, b, c, d).
+ * d is usually an element index divided by 4. */
+void rng_uniform4(float out[4], uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b,
+                  uint32_t c, uint32_t d);
+
+/* One uniform double in [0, 1) (53 random bits) for (seed, purpose, a, b, c). */
+double rng_uniform_f64(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b, uint32_t c);
+
+/* One standard normal double (Box-Muller) for (seed, purpose, a, b, c). */
+double rng_normal(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b, uint32_t c);
+
+/* Uniform integer in [0, n) without modulo bias, n >= 1. */
+uint64_t rng_below(uint64_t n, uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b,
+                   uint32_t c);
+
+#endif
