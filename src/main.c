@@ -1,0 +1,252 @@
+/* main.c - sub-command dispatch: train (default), eval, predict, datagen,
+ * inspect. MPI is initialised for every command, so each runs the same way
+ * alone, as a singleton, or under mpirun. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "checkpoint.h"
+#include "config.h"
+#include "datagen.h"
+#include "dataset.h"
+#include "dist.h"
+#include "evaluate.h"
+#include "h5io.h"
+#include "inspect.h"
+#include "train.h"
+#include "vecmath.h"
+
+#define RNN_DIST_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "rnn_dist %s - data-parallel RNN / LSTM / GRU training on MPI + HDF5\n\n"
+            "usage:\n"
+            "  rnn_dist [train] [--config FILE] [--key value ...]   train (default command)\n"
+            "  rnn_dist eval     --checkpoint C --data D [--json]   loss and accuracy or RMSE/MAE\n"
+            "  rnn_dist predict  --checkpoint C --data D --out P.h5 predictions, rows in input "
+            "order\n"
+            "  rnn_dist datagen  TASK --out F.h5 [--n N] [--seq-len T] [--seed S]\n"
+            "  rnn_dist inspect  FILE.h5                            describe a dataset or "
+            "checkpoint\n"
+            "  rnn_dist --help | --version\n\n"
+            "Run alone (one rank) or under mpirun: mpirun -np 8 rnn_dist train --config c.ini\n"
+            "Exit codes: 0 ok, 1 failure, 2 bad option or input (refused before training), "
+            "3 training diverged.\n\n"
+            "train options (also 'key = value' lines in --config FILE; the command line "
+            "wins):\n",
+            RNN_DIST_VERSION);
+    config_print_help(f);
+    fprintf(f, "\neval / predict options:\n"
+               "  --checkpoint C    an rnn_dist checkpoint (e.g. run-dir/best.h5)\n"
+               "  --data D          F.h5 or F.h5:/group (default: root, else /test, /val, /train)\n"
+               "  --out P.h5        predict: output file\n"
+               "  --batch-size N    rows per forward pass [256]\n"
+               "  --json            eval: one JSON object instead of 'name value' lines\n"
+               "\ndatagen tasks:\n");
+    datagen_print_tasks(f);
+}
+
+/* Options of the small commands: --name value pairs, or flags. */
+typedef struct KV {
+    const char *name;
+    const char *value;  /* NULL: not given */
+    int flag;           /* takes no value */
+} KV;
+
+static int parse_kv(KV *kv, int nkv, int argc, char **argv, const char **positional,
+                    const char *cmd, Error *e)
+{
+    for (int a = 0; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strncmp(arg, "--", 2) != 0) {
+            if (positional && !*positional) {
+                *positional = arg;
+                continue;
+            }
+            return error_set(e, EXIT_USAGE, "%s: unexpected argument '%s'", cmd, arg);
+        }
+        int found = 0;
+        for (int i = 0; i < nkv && !found; i++) {
+            size_t n = strlen(kv[i].name);
+            if (strncmp(arg + 2, kv[i].name, n) != 0) continue;
+            if (kv[i].flag && arg[2 + n] == '\0') {
+                kv[i].value = "1";
+                found = 1;
+            } else if (!kv[i].flag && arg[2 + n] == '=') {
+                kv[i].value = arg + 3 + n;
+                found = 1;
+            } else if (!kv[i].flag && arg[2 + n] == '\0') {
+                if (a + 1 >= argc)
+                    return error_set(e, EXIT_USAGE, "%s: --%s needs a value", cmd, kv[i].name);
+                kv[i].value = argv[++a];
+                found = 1;
+            }
+        }
+        if (!found) return error_set(e, EXIT_USAGE, "%s: unknown option '%s'", cmd, arg);
+    }
+    return 0;
+}
+
+static int parse_long(long *v, const char *s, long lo, long hi, const char *name, Error *e)
+{
+    char *end = NULL;
+    long x = strtol(s, &end, 10);
+    if (!*s || *end || x < lo || x > hi)
+        return error_set(e, EXIT_USAGE, "--%s must be an integer in %ld..%ld, got '%s'", name, lo,
+                         hi, s);
+    *v = x;
+    return 0;
+}
+
+static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
+{
+    Config c;
+    config_defaults(&c);
+    if (config_parse_args(&c, argc, argv, e) || config_validate(&c, e)) return e->code;
+    vec_init_compute(c.threads);
+    return train_run(&c, d, e);
+}
+
+/* Open the checkpoint's model and the dataset for eval / predict. */
+static int open_model_data(Model *m, Dataset *ds, const char *ckpt, const char *data,
+                           int need_targets, Error *e)
+{
+    if (!ckpt || !data)
+        return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
+    ModelSpec spec;
+    if (checkpoint_read_spec(&spec, ckpt, e)) return EXIT_USAGE;
+    char file[1024], group[256];
+    if (dataset_resolve(file, sizeof file, group, sizeof group, data, ROLE_EVAL, e))
+        return EXIT_USAGE;
+    if (dataset_open(ds, file, group, 0, 0, need_targets, e)) return EXIT_USAGE;
+    model_create(m, &spec);
+    if (checkpoint_load_params(m, ckpt, e) || evaluate_check_data(&spec, ds, need_targets, e)) {
+        model_free(m);
+        dataset_close(ds);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
+{
+    KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0}, {"out", NULL, 0},
+               {"batch-size", NULL, 0}, {"json", NULL, 1}, {"threads", NULL, 0}};
+    const char *cmd = predict ? "predict" : "eval";
+    if (parse_kv(kv, 6, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
+    long batch = 256, threads = 1;
+    if (kv[3].value && parse_long(&batch, kv[3].value, 1, 1L << 24, "batch-size", e))
+        return EXIT_USAGE;
+    if (kv[5].value && parse_long(&threads, kv[5].value, 1, 1024, "threads", e)) return EXIT_USAGE;
+    if (predict && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
+    if (!predict && kv[2].value) return error_set(e, EXIT_USAGE, "eval: --out is for predict");
+    vec_init_compute((int)threads);
+    Model m;
+    Dataset ds;
+    if (open_model_data(&m, &ds, kv[0].value, kv[1].value, !predict, e)) return EXIT_USAGE;
+    int rc = 0;
+    if (predict) {
+        if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)batch, kv[2].value, e);
+        if (!rc && d->rank == 0) printf("wrote %zu rows of predictions to %s\n", ds.n, kv[2].value);
+    } else {
+        size_t r0 = ds.n * (size_t)d->rank / (size_t)d->size;
+        size_t r1 = ds.n * (size_t)(d->rank + 1) / (size_t)d->size;
+        BatchBuf bb;
+        memset(&bb, 0, sizeof bb);
+        LossSums s = {0, 0, 0, 0};
+        evaluate_rows(&s, &m, &ds, r0, r1, (int)batch, &bb);
+        batchbuf_free(&bb);
+        double v[4] = {s.loss, s.count, s.correct, s.abs_err};
+        dist_allreduce_sum_f64(d, v, 4);
+        LossSums all = {v[0], v[1], v[2], v[3]};
+        EvalResult r = evaluate_result(&m.spec, &all);
+        if (d->rank == 0) {
+            int ce = m.spec.loss == LOSS_CE;
+            if (kv[4].value && ce)
+                printf("{\"loss\": %.9g, \"acc\": %.9g, \"n\": %.0f}\n", r.loss, r.acc, r.n);
+            else if (kv[4].value)
+                printf("{\"loss\": %.9g, \"rmse\": %.9g, \"mae\": %.9g, \"n\": %.0f}\n", r.loss,
+                       r.rmse, r.mae, r.n);
+            else if (ce)
+                printf("loss %.9g\nacc %.9g\nn %.0f\n", r.loss, r.acc, r.n);
+            else
+                printf("loss %.9g\nrmse %.9g\nmae %.9g\nn %.0f\n", r.loss, r.rmse, r.mae, r.n);
+        }
+    }
+    model_free(&m);
+    dataset_close(&ds);
+    return rc;
+}
+
+static int cmd_datagen(const Dist *d, int argc, char **argv, Error *e)
+{
+    KV kv[] = {{"out", NULL, 0}, {"n", NULL, 0}, {"seq-len", NULL, 0}, {"seed", NULL, 0}};
+    const char *task = NULL;
+    if (parse_kv(kv, 4, argc, argv, &task, "datagen", e)) return EXIT_USAGE;
+    if (!task) return error_set(e, EXIT_USAGE, "datagen: name a TASK (see rnn_dist --help)");
+    if (!kv[0].value) return error_set(e, EXIT_USAGE, "datagen: --out F.h5 is required");
+    long n = 0, T = 0, seed = 1;
+    if ((kv[1].value && parse_long(&n, kv[1].value, 1, 1L << 40, "n", e)) ||
+        (kv[2].value && parse_long(&T, kv[2].value, 1, 1000000, "seq-len", e)) ||
+        (kv[3].value && parse_long(&seed, kv[3].value, 0, 0x7FFFFFFFFFFFFFFFL, "seed", e)))
+        return EXIT_USAGE;
+    DatagenSpec g = {task, kv[0].value, n, (int)T, (uint64_t)seed};
+    int rc = d->rank == 0 ? datagen_run(&g, e) : 0;
+    dist_bcast(d, &rc, sizeof rc, 0);
+    if (rc && d->rank != 0) error_set(e, rc, "datagen failed on rank 0");
+    if (!rc && d->rank == 0) printf("wrote %s (%s)\n", kv[0].value, task);
+    return rc;
+}
+
+static int cmd_inspect(const Dist *d, int argc, char **argv, Error *e)
+{
+    const char *path = NULL;
+    if (parse_kv(NULL, 0, argc, argv, &path, "inspect", e)) return EXIT_USAGE;
+    if (!path) return error_set(e, EXIT_USAGE, "inspect: name a FILE.h5");
+    if (d->rank != 0) return 0;
+    return inspect_file(stdout, path, e);
+}
+
+int main(int argc, char **argv)
+{
+    Dist d;
+    dist_init(&d, &argc, &argv);
+    h5io_init();
+    Error e = {0, ""};
+    const char *cmd = argc > 1 ? argv[1] : "train";
+    int shift = 2, rc;
+    if (argc > 1 && strncmp(cmd, "--", 2) == 0 && strcmp(cmd, "--help") != 0 &&
+        strcmp(cmd, "--version") != 0) {
+        cmd = "train";
+        shift = 1;
+    }
+    int sub_argc = argc > shift ? argc - shift : 0;
+    char **sub_argv = argv + (argc > shift ? shift : argc);
+    for (int a = 0; a < sub_argc; a++)
+        if (strcmp(sub_argv[a], "--help") == 0 || strcmp(sub_argv[a], "-h") == 0) cmd = "--help";
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        if (d.rank == 0) usage(stdout);
+        rc = 0;
+    } else if (strcmp(cmd, "--version") == 0) {
+        if (d.rank == 0) printf("rnn_dist %s\n", RNN_DIST_VERSION);
+        rc = 0;
+    } else if (strcmp(cmd, "train") == 0) {
+        rc = cmd_train(&d, sub_argc, sub_argv, &e);
+    } else if (strcmp(cmd, "eval") == 0) {
+        rc = cmd_eval(&d, sub_argc, sub_argv, &e, 0);
+    } else if (strcmp(cmd, "predict") == 0) {
+        rc = cmd_eval(&d, sub_argc, sub_argv, &e, 1);
+    } else if (strcmp(cmd, "datagen") == 0) {
+        rc = cmd_datagen(&d, sub_argc, sub_argv, &e);
+    } else if (strcmp(cmd, "inspect") == 0) {
+        rc = cmd_inspect(&d, sub_argc, sub_argv, &e);
+    } else {
+        rc = error_set(&e, EXIT_USAGE, "unknown command '%s' (see rnn_dist --help)", cmd);
+    }
+    if (rc && d.rank == 0) fprintf(stderr, "rnn_dist: %s\n", e.msg[0] ? e.msg : "failed");
+    dist_finalize();
+    return rc;
+}

@@ -12,4 +12,8 @@ void vec_tanh(float *x, size_t n);
 /* x[i] = max(x[i], 0) for i in 0..n. */
 void vec_relu(float *x, size_t n);
 
+/* Per-process compute settings: flush denormals to zero (FTZ/DAZ) and run
+ * OpenBLAS on `threads` threads. Call once before training. */
+void vec_init_compute(int threads);
+
 #endif

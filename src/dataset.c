@@ -1,0 +1,393 @@
+/* dataset.c - schema checks, loading and batching (see dataset.h). */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5io.h"
+
+/* "inputs" under group as an absolute path. */
+static void member(char *out, size_t len, const char *group, const char *name)
+{
+    if (strcmp(group, "/") == 0)
+        snprintf(out, len, "/%s", name);
+    else
+        snprintf(out, len, "%s/%s", group, name);
+}
+
+int dataset_has_group(const char *file, const char *name)
+{
+    hid_t f;
+    if (h5io_open_read(&f, file, NULL)) return 0;
+    char path[300];
+    member(path, sizeof path, name, "inputs");
+    int ok = h5io_exists(f, path);
+    H5Fclose(f);
+    return ok;
+}
+
+int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
+                    const char *spec, DatasetRole role, Error *e)
+{
+    const char *colon = strstr(spec, ".h5:");
+    size_t flen = colon ? (size_t)(colon + 3 - spec) : strlen(spec);
+    if (flen == 0) return error_set(e, EXIT_USAGE, "empty dataset path");
+    if (flen >= file_len) return error_set(e, EXIT_USAGE, "%s: path too long", spec);
+    memcpy(file, spec, flen);
+    file[flen] = '\0';
+    hid_t f;
+    if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
+    H5Fclose(f);
+    if (colon) {
+        const char *g = colon + 4;
+        if (strlen(g) + 2 >= group_len) return error_set(e, EXIT_USAGE, "%s: group too long", spec);
+        snprintf(group, group_len, "%s%s", g[0] == '/' ? "" : "/", g);
+        size_t gl = strlen(group);
+        if (gl > 1 && group[gl - 1] == '/') group[gl - 1] = '\0';
+        return 0;
+    }
+    static const char *const train[] = {"/", "/train", NULL};
+    static const char *const val[] = {"/", "/val", "/test", NULL};
+    static const char *const eval[] = {"/", "/test", "/val", "/train", NULL};
+    const char *const *prefs = role == ROLE_TRAIN ? train : role == ROLE_VAL ? val : eval;
+    for (int i = 0; prefs[i]; i++) {
+        if (dataset_has_group(file, prefs[i])) {
+            snprintf(group, group_len, "%s", prefs[i]);
+            return 0;
+        }
+    }
+    return error_set(e, EXIT_USAGE,
+                     "%s: no dataset found: neither the root nor %s holds 'inputs'", file,
+                     role == ROLE_TRAIN ? "/train" : role == ROLE_VAL ? "/val or /test"
+                                                                       : "/test, /val or /train");
+}
+
+/* An integer attribute from the group, else from the root. */
+static int group_attr_int(int64_t *v, hid_t f, const char *group, const char *attr)
+{
+    if (h5io_read_attr_i64(v, f, group, attr) == 0) return 0;
+    return h5io_read_attr_i64(v, f, "/", attr);
+}
+
+int dataset_count_rows(size_t *n, const char *file, const char *group, Error *e)
+{
+    hid_t f;
+    if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
+    char path[300];
+    member(path, sizeof path, group, "inputs");
+    H5Shape s;
+    int rc = h5io_shape(&s, f, path, file, e);
+    H5Fclose(f);
+    if (rc) return rc;
+    *n = s.rank > 0 ? s.dims[0] : 0;
+    return 0;
+}
+
+static const char *class_name(H5T_class_t c)
+{
+    switch (c) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    default: return "non-numeric";
+    }
+}
+
+/* Shapes and attributes; fills ds's metadata. */
+static int check_schema(Dataset *ds, hid_t f, Error *e)
+{
+    const char *file = ds->file, *g = ds->group;
+    char in[300], tg[300], ln[300];
+    member(in, sizeof in, g, "inputs");
+    member(tg, sizeof tg, g, "targets");
+    member(ln, sizeof ln, g, "lengths");
+    if (strcmp(g, "/") != 0 && !h5io_exists(f, g))
+        return error_set(e, EXIT_USAGE, "%s: group '%s' is missing", file, g);
+    H5Shape si, st;
+    if (h5io_shape(&si, f, in, file, e)) return EXIT_USAGE;
+    if (si.cls == H5T_FLOAT && si.rank == 3) {
+        ds->input = INPUT_DENSE;
+        ds->F = (int)si.dims[2];
+    } else if (si.cls == H5T_INTEGER && si.rank == 2) {
+        ds->input = INPUT_TOKENS;
+        ds->F = 1;
+    } else {
+        return error_set(e, EXIT_USAGE,
+                         "%s: %s must be float [N, T, F] or integer token ids [N, T], found %s "
+                         "of rank %d",
+                         file, in, class_name(si.cls), si.rank);
+    }
+    size_t N = si.dims[0];
+    if (N == 0) return error_set(e, EXIT_USAGE, "%s: %s is empty (0 rows)", file, in);
+    if (si.dims[1] == 0 || si.dims[1] > 1000000)
+        return error_set(e, EXIT_USAGE, "%s: %s has %zu steps (need 1..1000000)", file, in,
+                         si.dims[1]);
+    if (ds->input == INPUT_DENSE && (si.dims[2] == 0 || si.dims[2] > 1000000))
+        return error_set(e, EXIT_USAGE, "%s: %s has %zu features (need 1..1000000)", file, in,
+                         si.dims[2]);
+    ds->T = (int)si.dims[1];
+    ds->total_rows = N;
+    if (!ds->has_targets && !h5io_exists(f, tg)) goto lengths;
+    ds->has_targets = 1;
+    if (h5io_shape(&st, f, tg, file, e)) return EXIT_USAGE;
+    if (st.cls == H5T_INTEGER && (st.rank == 1 || st.rank == 2)) {
+        ds->kind = LOSS_CE;
+        ds->target = st.rank == 2 ? TARGET_STEP : TARGET_LAST;
+    } else if (st.cls == H5T_FLOAT && (st.rank == 2 || st.rank == 3)) {
+        ds->kind = LOSS_MSE;
+        ds->target = st.rank == 3 ? TARGET_STEP : TARGET_LAST;
+        ds->O = (int)st.dims[st.rank - 1];
+        if (ds->O < 1 || st.dims[st.rank - 1] > 1000000)
+            return error_set(e, EXIT_USAGE, "%s: %s has %zu values per target", file, tg,
+                             st.dims[st.rank - 1]);
+    } else {
+        return error_set(e, EXIT_USAGE,
+                         "%s: %s must be integer classes [N, T] / [N] or float values [N, T, O] "
+                         "/ [N, O], found %s of rank %d",
+                         file, tg, class_name(st.cls), st.rank);
+    }
+    if (st.dims[0] != N)
+        return error_set(e, EXIT_USAGE, "%s: %s has %zu rows but %s has %zu", file, tg,
+                         st.dims[0], in, N);
+    if (ds->target == TARGET_STEP && st.dims[1] != si.dims[1])
+        return error_set(e, EXIT_USAGE, "%s: %s has %zu steps but %s has %zu", file, tg,
+                         st.dims[1], in, si.dims[1]);
+lengths:
+    ds->has_lengths = h5io_exists(f, ln);
+    if (ds->has_lengths) {
+        H5Shape sl;
+        if (h5io_shape(&sl, f, ln, file, e)) return EXIT_USAGE;
+        if (sl.cls != H5T_INTEGER || sl.rank != 1)
+            return error_set(e, EXIT_USAGE, "%s: %s must be integer [N], found %s of rank %d",
+                             file, ln, class_name(sl.cls), sl.rank);
+        if (sl.dims[0] != N)
+            return error_set(e, EXIT_USAGE, "%s: %s has %zu rows but %s has %zu", file, ln,
+                             sl.dims[0], in, N);
+    }
+    int64_t v;
+    if (ds->input == INPUT_TOKENS) {
+        if (group_attr_int(&v, f, g, "vocab_size"))
+            return error_set(e, EXIT_USAGE,
+                             "%s: %s: integer attribute 'vocab_size' is missing (needed for "
+                             "token inputs)",
+                             file, g);
+        if (v < 1 || v > 100000000)
+            return error_set(e, EXIT_USAGE, "%s: %s: vocab_size = %lld is outside 1..1e8", file,
+                             g, (long long)v);
+        ds->vocab = (int)v;
+    }
+    if (ds->has_targets && ds->kind == LOSS_CE) {
+        if (group_attr_int(&v, f, g, "num_classes"))
+            return error_set(e, EXIT_USAGE,
+                             "%s: %s: integer attribute 'num_classes' is missing (needed for "
+                             "class targets)",
+                             file, g);
+        if (v < 2 || v > 10000000)
+            return error_set(e, EXIT_USAGE, "%s: %s: num_classes = %lld is outside 2..1e7", file,
+                             g, (long long)v);
+        ds->num_classes = ds->O = (int)v;
+    }
+    if (h5io_read_attr_str(ds->description, sizeof ds->description, f, g, "description"))
+        h5io_read_attr_str(ds->description, sizeof ds->description, f, "/", "description");
+    return 0;
+}
+
+/* Check the loaded values; indices in messages are rows of the group. */
+static int check_values(const Dataset *ds, Error *e)
+{
+    const char *file = ds->file;
+    char in[300], tg[300], ln[300];
+    member(in, sizeof in, ds->group, "inputs");
+    member(tg, sizeof tg, ds->group, "targets");
+    member(ln, sizeof ln, ds->group, "lengths");
+    const size_t T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
+    for (size_t i = 0; i < ds->n; i++) {
+        size_t row = ds->row0 + i;
+        int len = ds->lengths[i];
+        if (len < 1 || len > ds->T)
+            return error_set(e, EXIT_USAGE, "%s: %s[%zu] = %d is outside 1..%d", file, ln, row,
+                             len, ds->T);
+        /* inputs: every position (padding flows through the cells too) */
+        for (size_t t = 0; t < T; t++) {
+            if (ds->input == INPUT_TOKENS) {
+                int32_t tok = ds->tokens[i * T + t];
+                if (tok < 0 || tok >= ds->vocab)
+                    return error_set(e, EXIT_USAGE,
+                                     "%s: %s[%zu, %zu] = %d is outside the vocabulary 0..%d", file,
+                                     in, row, t, tok, ds->vocab - 1);
+            } else {
+                for (size_t k = 0; k < F; k++) {
+                    float x = ds->x[(i * T + t) * F + k];
+                    if (!isfinite(x))
+                        return error_set(e, EXIT_USAGE, "%s: %s[%zu, %zu, %zu] is %s", file, in,
+                                         row, t, k, isnan(x) ? "NaN" : "Inf");
+                }
+            }
+        }
+        if (!ds->has_targets) continue;
+        /* targets: valid positions only (padding may hold anything) */
+        size_t steps = ds->target == TARGET_STEP ? (size_t)len : 1;
+        for (size_t t = 0; t < steps; t++) {
+            size_t at = ds->target == TARGET_STEP ? i * T + t : i;
+            if (ds->kind == LOSS_CE) {
+                int32_t y = ds->y_class[at];
+                if (y < 0 || y >= ds->num_classes) {
+                    if (ds->target == TARGET_STEP)
+                        return error_set(e, EXIT_USAGE,
+                                         "%s: %s[%zu, %zu] = %d is outside the classes 0..%d",
+                                         file, tg, row, t, y, ds->num_classes - 1);
+                    return error_set(e, EXIT_USAGE, "%s: %s[%zu] = %d is outside the classes 0..%d",
+                                     file, tg, row, y, ds->num_classes - 1);
+                }
+            } else {
+                for (size_t k = 0; k < O; k++) {
+                    float y = ds->y_value[at * O + k];
+                    if (isfinite(y)) continue;
+                    if (ds->target == TARGET_STEP)
+                        return error_set(e, EXIT_USAGE, "%s: %s[%zu, %zu, %zu] is %s", file, tg,
+                                         row, t, k, isnan(y) ? "NaN" : "Inf");
+                    return error_set(e, EXIT_USAGE, "%s: %s[%zu, %zu] is %s", file, tg, row, k,
+                                     isnan(y) ? "NaN" : "Inf");
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
+                 int need_targets, Error *e)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->has_targets = need_targets; /* check_schema: 1 = targets required */
+    snprintf(ds->file, sizeof ds->file, "%s", file);
+    snprintf(ds->group, sizeof ds->group, "%s", group && group[0] ? group : "/");
+    hid_t f;
+    if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
+    int rc = check_schema(ds, f, e);
+    if (!rc && (row0 >= ds->total_rows || (n && row0 + n > ds->total_rows)))
+        rc = error_set(e, EXIT_USAGE, "%s: %s has %zu rows, cannot take rows %zu..%zu", file,
+                       ds->group, ds->total_rows, row0, row0 + (n ? n : 1) - 1);
+    if (rc) {
+        H5Fclose(f);
+        return rc;
+    }
+    ds->row0 = row0;
+    ds->n = n ? n : ds->total_rows - row0;
+    const size_t T = (size_t)ds->T, N = ds->n;
+    char in[300], tg[300], ln[300];
+    member(in, sizeof in, ds->group, "inputs");
+    member(tg, sizeof tg, ds->group, "targets");
+    member(ln, sizeof ln, ds->group, "lengths");
+    ds->lengths = xcalloc(N, sizeof(int32_t));
+    if (ds->has_lengths)
+        rc = h5io_read_i32(ds->lengths, f, ln, row0, N, file, e);
+    else
+        for (size_t i = 0; i < N; i++) ds->lengths[i] = ds->T;
+    if (!rc && ds->input == INPUT_TOKENS) {
+        ds->tokens = xcalloc(N * T, sizeof(int32_t));
+        rc = h5io_read_i32(ds->tokens, f, in, row0, N, file, e);
+    } else if (!rc) {
+        ds->x = xalloc_floats(N * T * ds->F);
+        rc = h5io_read_f32(ds->x, f, in, row0, N, file, e);
+    }
+    size_t per_row = ds->target == TARGET_STEP ? T : 1;
+    if (!rc && ds->has_targets && ds->kind == LOSS_CE) {
+        ds->y_class = xcalloc(N * per_row, sizeof(int32_t));
+        rc = h5io_read_i32(ds->y_class, f, tg, row0, N, file, e);
+    } else if (!rc && ds->has_targets) {
+        ds->y_value = xalloc_floats(N * per_row * ds->O);
+        rc = h5io_read_f32(ds->y_value, f, tg, row0, N, file, e);
+    }
+    H5Fclose(f);
+    if (!rc) rc = check_values(ds, e);
+    if (rc) dataset_close(ds);
+    return rc;
+}
+
+void dataset_close(Dataset *ds)
+{
+    free(ds->lengths);
+    free(ds->x);
+    free(ds->tokens);
+    free(ds->y_class);
+    free(ds->y_value);
+    ds->lengths = ds->tokens = ds->y_class = NULL;
+    ds->x = ds->y_value = NULL;
+}
+
+double dataset_target_count(const Dataset *ds)
+{
+    double n = 0;
+    if (ds->target == TARGET_LAST)
+        n = (double)ds->n;
+    else
+        for (size_t i = 0; i < ds->n; i++) n += ds->lengths[i];
+    return ds->kind == LOSS_MSE ? n * ds->O : n;
+}
+
+void dataset_fill_batch(BatchBuf *bb, const Dataset *ds, const size_t *rows, int count)
+{
+    CHECK(count > 0);
+    const size_t B = (size_t)count, T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
+    if (B > bb->cap_rows || B * T > bb->cap_tb) {
+        batchbuf_free(bb);
+        bb->cap_rows = B;
+        bb->cap_tb = B * T;
+        bb->lengths = xcalloc(B, sizeof(int32_t));
+        bb->sample = xcalloc(B, sizeof(uint32_t));
+        if (ds->input == INPUT_TOKENS)
+            bb->tokens = xcalloc(B * T, sizeof(int32_t));
+        else
+            bb->x = xalloc_floats(B * T * F);
+        if (ds->has_targets && ds->kind == LOSS_CE)
+            bb->y_class = xcalloc(B * T, sizeof(int32_t));
+        else if (ds->has_targets)
+            bb->y_value = xalloc_floats(B * T * O);
+    }
+    int Tb = 1;
+    for (size_t i = 0; i < B; i++) {
+        CHECK(rows[i] < ds->n);
+        bb->lengths[i] = ds->lengths[rows[i]];
+        bb->sample[i] = (uint32_t)(ds->row0 + rows[i]);
+        if (bb->lengths[i] > Tb) Tb = bb->lengths[i];
+    }
+    for (size_t t = 0; t < (size_t)Tb; t++) {
+        for (size_t i = 0; i < B; i++) {
+            size_t r = rows[i], dst = t * B + i;
+            if (ds->input == INPUT_TOKENS)
+                bb->tokens[dst] = ds->tokens[r * T + t];
+            else
+                memcpy(bb->x + dst * F, ds->x + (r * T + t) * F, sizeof(float) * F);
+            if (!ds->has_targets || ds->target != TARGET_STEP) continue;
+            if (ds->kind == LOSS_CE)
+                bb->y_class[dst] = ds->y_class[r * T + t];
+            else
+                memcpy(bb->y_value + dst * O, ds->y_value + (r * T + t) * O, sizeof(float) * O);
+        }
+    }
+    if (ds->has_targets && ds->target == TARGET_LAST) {
+        for (size_t i = 0; i < B; i++) {
+            if (ds->kind == LOSS_CE)
+                bb->y_class[i] = ds->y_class[rows[i]];
+            else
+                memcpy(bb->y_value + i * O, ds->y_value + rows[i] * O, sizeof(float) * O);
+        }
+    }
+    Batch b = {count, Tb, bb->x, bb->tokens, bb->lengths, bb->y_class, bb->y_value, bb->sample};
+    bb->b = b;
+}
+
+void batchbuf_free(BatchBuf *bb)
+{
+    free(bb->x);
+    free(bb->tokens);
+    free(bb->lengths);
+    free(bb->y_class);
+    free(bb->y_value);
+    free(bb->sample);
+    memset(bb, 0, sizeof *bb);
+}

@@ -1,0 +1,40 @@
+/* evaluate.h - forward passes without training: loss and metrics over a
+ * dataset, and predictions for every row. */
+#ifndef RNN_EVALUATE_H
+#define RNN_EVALUATE_H
+
+#include <stddef.h>
+
+#include "check.h"
+#include "dataset.h"
+#include "model.h"
+
+/* Mean loss and metrics from summed statistics. */
+typedef struct EvalResult {
+    double loss;   /* mean cross-entropy, or MSE */
+    double acc;    /* classes */
+    double rmse;   /* values */
+    double mae;    /* values */
+    double n;      /* valid targets counted (elements for values) */
+} EvalResult;
+
+EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s);
+
+/* Add to *sums the loss statistics of rows [r0, r1) of ds, evaluated in
+ * batches of `batch` rows without dropout. bb is reusable batch storage. */
+void evaluate_rows(LossSums *sums, Model *m, const Dataset *ds, size_t r0, size_t r1,
+                   int batch, BatchBuf *bb);
+
+/* Is ds usable with a model of this spec (inputs, outputs, target kind)?
+ * EXIT_USAGE naming the mismatch otherwise. need_targets = 0 accepts a
+ * dataset without targets. */
+int evaluate_check_data(const ModelSpec *spec, const Dataset *ds, int need_targets, Error *e);
+
+/* Write predictions for every row of ds (input order) to out_path:
+ * /outputs float32 [N, T, O] or [N, O] raw fc outputs (logits or values),
+ * /predictions int32 argmax classes [N, T] / [N], or float32 values as
+ * /outputs, /lengths int32 [N], /targets (when ds has them); padded steps hold
+ * NaN (outputs, values) or -1 (classes). Attributes: loss, target, out. */
+int evaluate_predict(Model *m, const Dataset *ds, int batch, const char *out_path, Error *e);
+
+#endif

@@ -1,0 +1,274 @@
+/* h5io.c - HDF5 helpers (see h5io.h). */
+#include "h5io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void h5io_init(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+int h5io_open_read(hid_t *file, const char *path, Error *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return error_set(e, EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+    fclose(f);
+    htri_t is = H5Fis_hdf5(path);
+    if (is <= 0) return error_set(e, EXIT_USAGE, "%s: not an HDF5 file", path);
+    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file < 0) return error_set(e, EXIT_USAGE, "%s: HDF5 cannot open this file", path);
+    return 0;
+}
+
+int h5io_create(hid_t *file, const char *path, Error *e)
+{
+    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (*file < 0) return error_set(e, EXIT_FAIL, "%s: cannot create HDF5 file", path);
+    return 0;
+}
+
+int h5io_exists(hid_t loc, const char *name)
+{
+    if (strcmp(name, ".") == 0 || strcmp(name, "/") == 0) return 1;
+    char part[1024];
+    size_t n = strlen(name);
+    if (n >= sizeof part) return 0;
+    /* check each prefix: H5Lexists fails on a missing intermediate group */
+    for (size_t i = 1; i <= n; i++) {
+        if (i < n && name[i] != '/') continue;
+        memcpy(part, name, i);
+        part[i] = '\0';
+        if (strcmp(part, "/") == 0) continue;
+        if (H5Lexists(loc, part, H5P_DEFAULT) <= 0) return 0;
+        if (i < n && H5Oexists_by_name(loc, part, H5P_DEFAULT) <= 0) return 0;
+    }
+    return H5Oexists_by_name(loc, name, H5P_DEFAULT) > 0;
+}
+
+int h5io_shape(H5Shape *s, hid_t loc, const char *name, const char *file, Error *e)
+{
+    memset(s, 0, sizeof *s);
+    if (!h5io_exists(loc, name))
+        return error_set(e, EXIT_USAGE, "%s: member '%s' is missing", file, name);
+    H5O_info_t info;
+    if (H5Oget_info_by_name(loc, name, &info, H5P_DEFAULT) < 0 || info.type != H5O_TYPE_DATASET)
+        return error_set(e, EXIT_USAGE, "%s: member '%s' is not a dataset", file, name);
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) return error_set(e, EXIT_USAGE, "%s: cannot open dataset '%s'", file, name);
+    hid_t sp = H5Dget_space(ds), ty = H5Dget_type(ds);
+    int rc = 0;
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (rank < 0 || rank > H5IO_MAX_RANK || ty < 0) {
+        rc = error_set(e, EXIT_USAGE, "%s: dataset '%s' has an unsupported shape (rank %d)",
+                       file, name, rank);
+    } else {
+        hsize_t dims[H5IO_MAX_RANK] = {0};
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+        s->rank = rank;
+        for (int i = 0; i < rank; i++) s->dims[i] = (size_t)dims[i];
+        s->cls = H5Tget_class(ty);
+        s->size = H5Tget_size(ty);
+    }
+    if (ty >= 0) H5Tclose(ty);
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(ds);
+    return rc;
+}
+
+static int read_rows(void *out, hid_t memtype, hid_t loc, const char *name, size_t row0,
+                     size_t nrows, const char *file, Error *e)
+{
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) return error_set(e, EXIT_USAGE, "%s: cannot open dataset '%s'", file, name);
+    hid_t fsp = H5Dget_space(ds);
+    int rank = H5Sget_simple_extent_ndims(fsp);
+    hsize_t dims[H5IO_MAX_RANK] = {0}, start[H5IO_MAX_RANK] = {0}, count[H5IO_MAX_RANK];
+    int rc = 0;
+    if (rank < 1 || rank > H5IO_MAX_RANK) {
+        rc = error_set(e, EXIT_USAGE, "%s: dataset '%s' has rank %d", file, name, rank);
+        goto done;
+    }
+    H5Sget_simple_extent_dims(fsp, dims, NULL);
+    for (int i = 0; i < rank; i++) count[i] = dims[i];
+    start[0] = row0;
+    count[0] = nrows;
+    if (row0 + nrows > dims[0]) {
+        rc = error_set(e, EXIT_USAGE, "%s: dataset '%s' has %llu rows, needed %zu", file, name,
+                       (unsigned long long)dims[0], row0 + nrows);
+        goto done;
+    }
+    if (nrows == 0) goto done;
+    hid_t msp = H5Screate_simple(rank, count, NULL);
+    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (H5Dread(ds, memtype, msp, fsp, H5P_DEFAULT, out) < 0)
+        rc = error_set(e, EXIT_USAGE, "%s: cannot read dataset '%s' (corrupt or unconvertible)",
+                       file, name);
+    H5Sclose(msp);
+done:
+    H5Sclose(fsp);
+    H5Dclose(ds);
+    return rc;
+}
+
+int h5io_read_f32(float *out, hid_t loc, const char *name, size_t row0, size_t nrows,
+                  const char *file, Error *e)
+{
+    return read_rows(out, H5T_NATIVE_FLOAT, loc, name, row0, nrows, file, e);
+}
+
+int h5io_read_i32(int32_t *out, hid_t loc, const char *name, size_t row0, size_t nrows,
+                  const char *file, Error *e)
+{
+    return read_rows(out, H5T_NATIVE_INT32, loc, name, row0, nrows, file, e);
+}
+
+static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,
+                    const void *data, int rank, const size_t *dims, Error *e)
+{
+    hsize_t hd[H5IO_MAX_RANK];
+    CHECK(rank >= 0 && rank <= H5IO_MAX_RANK);
+    for (int i = 0; i < rank; i++) hd[i] = dims[i];
+    hid_t sp = rank ? H5Screate_simple(rank, hd, NULL) : H5Screate(H5S_SCALAR);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t ds = H5Dcreate2(loc, name, filetype, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = 0;
+    if (ds < 0 || H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = error_set(e, EXIT_FAIL, "cannot write dataset '%s'", name);
+    if (ds >= 0) H5Dclose(ds);
+    H5Pclose(lcpl);
+    H5Sclose(sp);
+    return rc;
+}
+
+int h5io_write_f32(hid_t loc, const char *name, const float *data, int rank,
+                   const size_t *dims, Error *e)
+{
+    return write_ds(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, rank, dims, e);
+}
+
+int h5io_write_i32(hid_t loc, const char *name, const int32_t *data, int rank,
+                   const size_t *dims, Error *e)
+{
+    return write_ds(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, data, rank, dims, e);
+}
+
+int h5io_attr_exists(hid_t loc, const char *obj, const char *attr)
+{
+    return H5Aexists_by_name(loc, obj, attr, H5P_DEFAULT) > 0;
+}
+
+/* Read a numeric scalar attribute converted to memtype. */
+static int read_attr_num(void *v, hid_t memtype, hid_t loc, const char *obj, const char *attr)
+{
+    if (!h5io_attr_exists(loc, obj, attr)) return -1;
+    hid_t a = H5Aopen_by_name(loc, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ty = H5Aget_type(a), sp = H5Aget_space(a);
+    H5T_class_t cls = H5Tget_class(ty);
+    hssize_t npts = H5Sget_simple_extent_npoints(sp);
+    int rc = -1;
+    if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && npts == 1)
+        rc = H5Aread(a, memtype, v) < 0 ? -1 : 0;
+    H5Sclose(sp);
+    H5Tclose(ty);
+    H5Aclose(a);
+    return rc;
+}
+
+int h5io_read_attr_i64(int64_t *v, hid_t loc, const char *obj, const char *attr)
+{
+    return read_attr_num(v, H5T_NATIVE_INT64, loc, obj, attr);
+}
+
+int h5io_read_attr_f64(double *v, hid_t loc, const char *obj, const char *attr)
+{
+    return read_attr_num(v, H5T_NATIVE_DOUBLE, loc, obj, attr);
+}
+
+int h5io_read_attr_str(char *buf, size_t len, hid_t loc, const char *obj, const char *attr)
+{
+    if (len == 0 || !h5io_attr_exists(loc, obj, attr)) return -1;
+    buf[0] = '\0';
+    hid_t a = H5Aopen_by_name(loc, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ty = H5Aget_type(a), sp = H5Aget_space(a);
+    int rc = -1;
+    if (H5Tget_class(ty) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
+        if (H5Tis_variable_str(ty) > 0) {
+            char *s = NULL;
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(ty));
+            if (H5Aread(a, mt, &s) >= 0 && s) {
+                snprintf(buf, len, "%s", s);
+                H5free_memory(s);
+                rc = 0;
+            }
+            H5Tclose(mt);
+        } else {
+            size_t n = H5Tget_size(ty);
+            char tmp[4096];
+            if (n < sizeof tmp) {
+                hid_t mt = H5Tcopy(H5T_C_S1);
+                H5Tset_size(mt, n + 1);
+                H5Tset_cset(mt, H5Tget_cset(ty));
+                memset(tmp, 0, sizeof tmp);
+                if (H5Aread(a, mt, tmp) >= 0) {
+                    snprintf(buf, len, "%s", tmp);
+                    rc = 0;
+                }
+                H5Tclose(mt);
+            }
+        }
+    }
+    H5Sclose(sp);
+    H5Tclose(ty);
+    H5Aclose(a);
+    return rc;
+}
+
+static int write_attr(hid_t loc, const char *obj, const char *attr, hid_t filetype,
+                      hid_t memtype, const void *v)
+{
+    if (h5io_attr_exists(loc, obj, attr)) H5Adelete_by_name(loc, obj, attr, H5P_DEFAULT);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate_by_name(loc, obj, attr, filetype, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                H5P_DEFAULT);
+    int rc = a < 0 || H5Awrite(a, memtype, v) < 0 ? -1 : 0;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+int h5io_write_attr_i64(hid_t loc, const char *obj, const char *attr, int64_t v)
+{
+    return write_attr(loc, obj, attr, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
+}
+
+int h5io_write_attr_f64(hid_t loc, const char *obj, const char *attr, double v)
+{
+    return write_attr(loc, obj, attr, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+int h5io_write_attr_str(hid_t loc, const char *obj, const char *attr, const char *v)
+{
+    hid_t ty = H5Tcopy(H5T_C_S1);
+    H5Tset_size(ty, H5T_VARIABLE);
+    H5Tset_cset(ty, H5T_CSET_UTF8);
+    int rc = write_attr(loc, obj, attr, ty, ty, &v);
+    H5Tclose(ty);
+    return rc;
+}
+
+hid_t h5io_group(hid_t loc, const char *name)
+{
+    if (h5io_exists(loc, name)) return H5Gopen2(loc, name, H5P_DEFAULT);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t g = H5Gcreate2(loc, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    return g;
+}

@@ -1,0 +1,67 @@
+/* h5io.h - HDF5 helpers with error checks.
+ *
+ * HDF5's own error stack printing is switched off (h5io_init); every failure
+ * comes back as a return code plus one line in an Error naming the file and
+ * the object. Handles are plain hid_t; the caller closes what it opens.
+ */
+#ifndef RNN_H5IO_H
+#define RNN_H5IO_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+
+#define H5IO_MAX_RANK 4
+
+/* Silence HDF5's automatic error printing. Call once at start-up. */
+void h5io_init(void);
+
+/* Open an existing file read-only. Refuses (EXIT_USAGE) a missing file, a
+ * file that is not HDF5, or one HDF5 cannot open. */
+int h5io_open_read(hid_t *file, const char *path, Error *e);
+/* Create (truncate) a file for writing. */
+int h5io_create(hid_t *file, const char *path, Error *e);
+
+/* Does `name` (a path relative to loc) exist? Intermediate groups are checked. */
+int h5io_exists(hid_t loc, const char *name);
+
+/* Shape and element class of a dataset. */
+typedef struct H5Shape {
+    int rank;
+    size_t dims[H5IO_MAX_RANK];
+    H5T_class_t cls;   /* H5T_INTEGER, H5T_FLOAT, ... */
+    size_t size;       /* bytes per element */
+} H5Shape;
+
+/* Describe dataset `name` under loc. */
+int h5io_shape(H5Shape *s, hid_t loc, const char *name, const char *file, Error *e);
+
+/* Read rows [row0, row0 + nrows) of dataset `name` (first dimension) into
+ * out, converting to float32 (h5io_read_f32) or int32 (h5io_read_i32). */
+int h5io_read_f32(float *out, hid_t loc, const char *name, size_t row0, size_t nrows,
+                  const char *file, Error *e);
+int h5io_read_i32(int32_t *out, hid_t loc, const char *name, size_t row0, size_t nrows,
+                  const char *file, Error *e);
+
+/* Write a whole dataset of float32 / int32 with the given shape. */
+int h5io_write_f32(hid_t loc, const char *name, const float *data, int rank,
+                   const size_t *dims, Error *e);
+int h5io_write_i32(hid_t loc, const char *name, const int32_t *data, int rank,
+                   const size_t *dims, Error *e);
+
+/* Attributes on an object (loc itself when obj is "."). Readers return
+ * non-zero when the attribute is missing or of the wrong class. */
+int h5io_attr_exists(hid_t loc, const char *obj, const char *attr);
+int h5io_read_attr_i64(int64_t *v, hid_t loc, const char *obj, const char *attr);
+int h5io_read_attr_f64(double *v, hid_t loc, const char *obj, const char *attr);
+int h5io_read_attr_str(char *buf, size_t len, hid_t loc, const char *obj, const char *attr);
+int h5io_write_attr_i64(hid_t loc, const char *obj, const char *attr, int64_t v);
+int h5io_write_attr_f64(hid_t loc, const char *obj, const char *attr, double v);
+int h5io_write_attr_str(hid_t loc, const char *obj, const char *attr, const char *v);
+
+/* Create group `name` under loc (intermediate groups too); returns its id. */
+hid_t h5io_group(hid_t loc, const char *name);
+
+#endif

@@ -1,0 +1,495 @@
+/* train.c - the training loop (see train.h). */
+#include "train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "datagen.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "metrics.h"
+#include "model.h"
+#include "optim.h"
+#include "rng.h"
+
+typedef struct Trainer {
+    const Config *cfg;
+    const Dist *d;
+    char run_dir[CFG_PATH];
+    char *config_text;        /* effective config, malloc'd */
+    Dataset train, val;
+    int has_val;
+    Model m;
+    Optim o;
+    TrainState st;
+    BatchBuf bb;
+    size_t *order;            /* [train.n] this epoch's global order */
+    Metrics mt;               /* rank 0 only */
+} Trainer;
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int mkdir_p(const char *path)
+{
+    char buf[CFG_PATH];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) && errno != EEXIST) return -1;
+    return 0;
+}
+
+/* Choose, create and probe the run directory (rank 0), then share its name. */
+static int setup_run_dir(Trainer *tr, Error *e)
+{
+    const Config *c = tr->cfg;
+    int rc = 0;
+    if (tr->d->rank == 0) {
+        if (c->run_dir[0]) {
+            snprintf(tr->run_dir, sizeof tr->run_dir, "%s", c->run_dir);
+        } else {
+            char stamp[32];
+            time_t now = time(NULL);
+            strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+            snprintf(tr->run_dir, sizeof tr->run_dir, "runs/%s", stamp);
+            for (int i = 2; access(tr->run_dir, F_OK) == 0; i++)
+                snprintf(tr->run_dir, sizeof tr->run_dir, "runs/%s-%d", stamp, i);
+        }
+        char probe[CFG_PATH + 32];
+        snprintf(probe, sizeof probe, "%s/.write-test", tr->run_dir);
+        FILE *f = NULL;
+        if (mkdir_p(tr->run_dir) || !(f = fopen(probe, "w")))
+            rc = error_set(e, EXIT_USAGE, "run-dir %s: cannot create or write: %s", tr->run_dir,
+                           strerror(errno));
+        if (f) {
+            fclose(f);
+            unlink(probe);
+        }
+    }
+    dist_bcast(tr->d, &rc, sizeof rc, 0);
+    dist_bcast(tr->d, tr->run_dir, sizeof tr->run_dir, 0);
+    if (rc && tr->d->rank != 0) error_set(e, rc, "run-dir %s: cannot create or write", tr->run_dir);
+    return rc;
+}
+
+/* The built-in task when no data is given: generated once into the run dir. */
+static int builtin_data(Trainer *tr, char *path, size_t len, Error *e)
+{
+    snprintf(path, len, "%s/counting.h5", tr->run_dir);
+    int rc = 0;
+    if (tr->d->rank == 0 && access(path, R_OK) != 0) {
+        DatagenSpec g = {"counting", path, 0, 0, tr->cfg->seed};
+        rc = datagen_run(&g, e);
+    }
+    dist_bcast(tr->d, &rc, sizeof rc, 0);
+    if (rc && tr->d->rank != 0) error_set(e, rc, "%s: cannot generate the built-in data", path);
+    return rc;
+}
+
+static int open_data(Trainer *tr, Error *e)
+{
+    const Config *c = tr->cfg;
+    char file[CFG_PATH], group[256], spec[CFG_PATH + 16];
+    if (c->data[0])
+        snprintf(spec, sizeof spec, "%s", c->data);
+    else if (builtin_data(tr, spec, sizeof spec, e))
+        return EXIT_USAGE;
+    if (dataset_resolve(file, sizeof file, group, sizeof group, spec, ROLE_TRAIN, e))
+        return EXIT_USAGE;
+    size_t total;
+    if (dataset_count_rows(&total, file, group, e)) return EXIT_USAGE;
+    size_t nval = c->val_split > 0.0 ? (size_t)floor(c->val_split * (double)total) : 0;
+    if (c->val_split > 0.0 && (nval == 0 || nval >= total))
+        return error_set(e, EXIT_USAGE, "val-split %g of %zu rows leaves an empty %s", c->val_split,
+                         total, nval == 0 ? "validation set" : "training set");
+    if (dataset_open(&tr->train, file, group, 0, total - nval, 1, e)) return EXIT_USAGE;
+    if (nval) {
+        tr->has_val = 1;
+        return dataset_open(&tr->val, file, group, total - nval, nval, 1, e);
+    }
+    char vfile[CFG_PATH], vgroup[256];
+    if (c->val[0]) {
+        if (dataset_resolve(vfile, sizeof vfile, vgroup, sizeof vgroup, c->val, ROLE_VAL, e))
+            return EXIT_USAGE;
+    } else if (strcmp(group, "/train") == 0 && dataset_has_group(file, "/val")) {
+        snprintf(vfile, sizeof vfile, "%s", file);
+        snprintf(vgroup, sizeof vgroup, "/val");
+    } else {
+        return 0;
+    }
+    tr->has_val = 1;
+    return dataset_open(&tr->val, vfile, vgroup, 0, 0, 1, e);
+}
+
+/* The model the options and the training data call for. */
+static int build_spec(ModelSpec *s, const Config *c, const Dataset *ds, Error *e)
+{
+    memset(s, 0, sizeof *s);
+    s->cell = (CellKind)c->cell;
+    s->act = (Nonlin)c->nonlinearity;
+    s->input = ds->input;
+    s->vocab = ds->input == INPUT_TOKENS ? ds->vocab : 0;
+    s->embed = ds->input == INPUT_TOKENS ? c->embed : 0;
+    s->features = ds->input == INPUT_DENSE ? ds->F : 0;
+    s->hidden = c->hidden;
+    s->layers = c->layers;
+    s->out = ds->O;
+    s->loss = ds->kind;
+    s->target = ds->target;
+    s->dropout = (float)c->dropout;
+    s->out_dropout = (float)c->out_dropout;
+    if (c->target != TARGET_CHOICE_AUTO) {
+        TargetMode want = c->target == TARGET_CHOICE_STEP ? TARGET_STEP : TARGET_LAST;
+        if (want != ds->target)
+            return error_set(e, EXIT_USAGE,
+                             "target %s needs %s targets, but %s:%s has per-%s targets",
+                             want == TARGET_STEP ? "step" : "last",
+                             want == TARGET_STEP ? "per-step [N, T(, O)]" : "per-sequence [N(, O)]",
+                             ds->file, ds->group, ds->target == TARGET_STEP ? "step" : "sequence");
+    }
+    if (c->monitor == MONITOR_VAL_ACC && ds->kind != LOSS_CE)
+        return error_set(e, EXIT_USAGE, "monitor val_acc needs class targets; %s:%s has values",
+                         ds->file, ds->group);
+    return 0;
+}
+
+static int setup_model(Trainer *tr, Error *e)
+{
+    const Config *c = tr->cfg;
+    ModelSpec spec;
+    if (build_spec(&spec, c, &tr->train, e)) return EXIT_USAGE;
+    if (tr->has_val && evaluate_check_data(&spec, &tr->val, 1, e)) return EXIT_USAGE;
+    model_create(&tr->m, &spec);
+    OptimSpec os = optim_spec_from_config(c);
+    optim_create(&tr->o, &os, tr->m.table.total);
+    TrainState st = {0, 0, 0, NAN, 0, 0, c->seed, tr->d->size};
+    tr->st = st;
+    char resume[CFG_PATH + 16] = "";
+    if (strcmp(c->resume, "auto") == 0) {
+        snprintf(resume, sizeof resume, "%s/last.h5", tr->run_dir);
+        if (access(resume, F_OK) != 0) resume[0] = '\0';
+    } else if (c->resume[0]) {
+        snprintf(resume, sizeof resume, "%s", c->resume);
+    }
+    if (resume[0]) {
+        if (checkpoint_load(&tr->m, &tr->o, &tr->st, resume, e)) return EXIT_USAGE;
+        tr->st.world_size = tr->d->size;
+        if (tr->d->rank == 0)
+            printf("resuming from %s: epoch %lld, step %lld\n", resume,
+                   (long long)tr->st.epoch, (long long)tr->st.step);
+    } else if (c->init[0]) {
+        if (checkpoint_load_params(&tr->m, c->init, e)) return EXIT_USAGE;
+    } else {
+        model_init_params(&tr->m, c->seed);
+    }
+    /* every replica starts from rank 0's parameters and optimizer state */
+    dist_bcast(tr->d, tr->m.params, sizeof(float) * tr->m.table.total, 0);
+    if (tr->o.m) dist_bcast(tr->d, tr->o.m, sizeof(float) * tr->o.n * (tr->o.v ? 2 : 1), 0);
+    return 0;
+}
+
+static int write_config(Trainer *tr, Error *e)
+{
+    size_t len = 0;
+    FILE *mem = open_memstream(&tr->config_text, &len);
+    config_write(mem, tr->cfg);
+    fclose(mem);
+    if (tr->d->rank != 0) return 0;
+    char path[CFG_PATH + 16];
+    snprintf(path, sizeof path, "%s/config.ini", tr->run_dir);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(tr->config_text, f) < 0 || fclose(f))
+        return error_set(e, EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
+    return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+/* order[0..n) for an epoch: a permutation drawn from (seed, epoch). */
+static void epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, int shuffle)
+{
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    if (!shuffle) return;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)rng_below(i + 1, seed, RNG_SHUFFLE, (uint32_t)epoch, (uint32_t)i,
+                                     (uint32_t)(i >> 32));
+        size_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+/* Loss statistics of a whole dataset: each rank evaluates a contiguous share
+ * of the rows, the sums are reduced, every rank gets the total. */
+static LossSums evaluate_all(Trainer *tr, const Dataset *ds)
+{
+    const Dist *d = tr->d;
+    size_t r0 = ds->n * (size_t)d->rank / (size_t)d->size;
+    size_t r1 = ds->n * (size_t)(d->rank + 1) / (size_t)d->size;
+    LossSums s = {0, 0, 0, 0};
+    evaluate_rows(&s, &tr->m, ds, r0, r1, tr->cfg->batch_size, &tr->bb);
+    double v[4] = {s.loss, s.count, s.correct, s.abs_err};
+    dist_allreduce_sum_f64(d, v, 4);
+    LossSums all = {v[0], v[1], v[2], v[3]};
+    return all;
+}
+
+/* Valid targets of global batch rows order[a..b). */
+static double global_count(const Trainer *tr, const size_t *rows, size_t count)
+{
+    const Dataset *ds = &tr->train;
+    double n = 0;
+    for (size_t i = 0; i < count; i++)
+        n += ds->target == TARGET_STEP ? ds->lengths[rows[i]] : 1;
+    return ds->kind == LOSS_MSE ? n * ds->O : n;
+}
+
+/* One optimizer step on global batch rows[0..count). Returns the global
+ * gradient norm before clipping; adds the batch's loss sums to *sums. */
+static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums *sums)
+{
+    const Dist *d = tr->d;
+    Model *m = &tr->m;
+    size_t lo = count * (size_t)d->rank / (size_t)d->size;
+    size_t hi = count * (size_t)(d->rank + 1) / (size_t)d->size;
+    double total = global_count(tr, rows, count);
+    model_zero_grads(m);
+    if (hi > lo) {
+        dataset_fill_batch(&tr->bb, &tr->train, rows + lo, (int)(hi - lo));
+        model_forward(m, &tr->bb.b, 1, tr->st.seed, (uint64_t)tr->st.step);
+        LossSums s = model_loss(m, &tr->bb.b, (float)(1.0 / total));
+        model_backward(m, &tr->bb.b);
+        sums->loss += s.loss;
+        sums->count += s.count;
+        sums->correct += s.correct;
+        sums->abs_err += s.abs_err;
+    }
+    dist_allreduce_sum_f32(d, m->grads, m->table.total);
+    double norm = optim_grad_norm(m->grads, m->table.total);
+    if (tr->cfg->clip_grad_norm > 0.0)
+        optim_clip(m->grads, m->table.total, norm, tr->cfg->clip_grad_norm);
+    if (isfinite(norm)) optim_step(&tr->o, m->params, m->grads);
+    tr->st.step++;
+    return norm;
+}
+
+static void checkpoint_path(char *out, size_t len, const Trainer *tr, const char *name)
+{
+    snprintf(out, len, "%s/%s", tr->run_dir, name);
+}
+
+/* Remove numbered checkpoints beyond the newest `keep`. */
+static void prune_checkpoints(const Trainer *tr, int64_t epoch)
+{
+    int64_t every = tr->cfg->checkpoint_every;
+    int64_t oldest_kept = epoch - (int64_t)(tr->cfg->keep - 1) * every;
+    for (int64_t ep = oldest_kept - every; ep > 0; ep -= every) {
+        char name[64], path[CFG_PATH + 64];
+        snprintf(name, sizeof name, "ckpt-epoch%04lld.h5", (long long)ep);
+        checkpoint_path(path, sizeof path, tr, name);
+        if (unlink(path) != 0 && errno == ENOENT && ep < oldest_kept - 8 * every) break;
+    }
+}
+
+/* Rank 0 writes last.h5 (always), best.h5 (when improved) and the numbered
+ * checkpoint (every checkpoint-every epochs). */
+static int save_checkpoints(Trainer *tr, int improved, int epoch_done, Error *e)
+{
+    if (tr->d->rank != 0) return 0;
+    char path[CFG_PATH + 64];
+    checkpoint_path(path, sizeof path, tr, "last.h5");
+    if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
+    if (improved) {
+        checkpoint_path(path, sizeof path, tr, "best.h5");
+        if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
+    }
+    int every = tr->cfg->checkpoint_every;
+    if (epoch_done && every > 0 && tr->st.epoch % every == 0) {
+        char name[64];
+        snprintf(name, sizeof name, "ckpt-epoch%04lld.h5", (long long)tr->st.epoch);
+        checkpoint_path(path, sizeof path, tr, name);
+        if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
+        prune_checkpoints(tr, tr->st.epoch);
+    }
+    return 0;
+}
+
+/* Rank 0 decides whether the monitored value improved and whether to stop;
+ * the decision is broadcast so every rank leaves at the same step. */
+static void early_stopping(Trainer *tr, double value, int *improved, int *stop)
+{
+    const Config *c = tr->cfg;
+    int flags[2] = {0, 0};
+    if (tr->d->rank == 0) {
+        TrainState *st = &tr->st;
+        int higher = c->monitor == MONITOR_VAL_ACC;
+        int better = isnan(st->best_metric) ||
+                     (higher ? value > st->best_metric + c->min_delta
+                             : value < st->best_metric - c->min_delta);
+        if (better && isfinite(value)) {
+            st->best_metric = value;
+            st->best_epoch = st->epoch;
+            st->bad_epochs = 0;
+            flags[0] = 1;
+        } else {
+            st->bad_epochs++;
+        }
+        flags[1] = c->patience > 0 && st->bad_epochs >= c->patience;
+    }
+    dist_bcast(tr->d, flags, sizeof flags, 0);
+    dist_bcast(tr->d, &tr->st.best_metric, sizeof tr->st.best_metric, 0);
+    *improved = flags[0];
+    *stop = flags[1];
+}
+
+static double metric_of(const ModelSpec *s, const EvalResult *r)
+{
+    return s->loss == LOSS_CE ? r->acc : r->rmse;
+}
+
+static int run_epochs(Trainer *tr, Error *e)
+{
+    const Config *c = tr->cfg;
+    const Dist *d = tr->d;
+    const size_t n = tr->train.n, B = (size_t)c->batch_size;
+    const int64_t batches = (int64_t)((n + B - 1) / B);
+    double started = metrics_now();
+    int64_t first_epoch = tr->st.epoch;
+    int stop = 0;
+    while (!stop && tr->st.epoch < c->epochs) {
+        int64_t epoch = tr->st.epoch + 1;
+        double t0 = metrics_now(), norm_sum = 0;
+        int64_t steps = 0;
+        size_t seqs = 0;
+        LossSums sums = {0, 0, 0, 0};
+        epoch_order(tr->order, n, tr->st.seed, epoch, c->shuffle);
+        int64_t k = tr->st.batch_in_epoch;
+        for (; k < batches; k++) {
+            if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
+            size_t a = (size_t)k * B, count = n - a < B ? n - a : B;
+            double norm = train_step(tr, tr->order + a, count, &sums);
+            if (!isfinite(norm))
+                return error_set(e, EXIT_DIVERGED,
+                                 "non-finite gradient at step %lld (epoch %lld); the last good "
+                                 "state is %s/last.h5",
+                                 (long long)tr->st.step, (long long)epoch, tr->run_dir);
+            norm_sum += norm;
+            steps++;
+            seqs += count;
+            if (d->rank == 0) {
+                double done = (double)(k + 1 - tr->st.batch_in_epoch);
+                double per = (metrics_now() - t0) / done;
+                metrics_progress(&tr->mt, epoch, k + 1, batches,
+                                 sums.count > 0 ? sums.loss / sums.count : NAN,
+                                 per * (double)(batches - k - 1));
+            }
+        }
+        double train_time = metrics_now() - t0;
+        int partial = k < batches;
+        tr->st.batch_in_epoch = partial ? k : 0;
+        if (!partial) tr->st.epoch = epoch;
+        double v[4] = {sums.loss, sums.count, sums.correct, sums.abs_err};
+        dist_allreduce_sum_f64(d, v, 4);
+        LossSums tsum = {v[0], v[1], v[2], v[3]};
+        EvalResult tres = evaluate_result(&tr->m.spec, &tsum);
+        EvalResult vres = {NAN, NAN, NAN, NAN, 0};
+        if (tr->has_val) {
+            LossSums vs = evaluate_all(tr, &tr->val);
+            vres = evaluate_result(&tr->m.spec, &vs);
+        }
+        const EvalResult *mon = tr->has_val ? &vres : &tres;
+        double value = c->monitor == MONITOR_VAL_ACC ? mon->acc : mon->loss;
+        int improved = 0;
+        if (partial)
+            stop = 1;
+        else
+            early_stopping(tr, value, &improved, &stop);
+        if (save_checkpoints(tr, improved, !partial, e)) {
+            /* only rank 0 writes: the others cannot know, so end the job */
+            fprintf(stderr, "rnn_dist: %s\n", e->msg);
+            dist_abort(EXIT_FAIL);
+        }
+        if (d->rank == 0) {
+            double now = metrics_now();
+            int64_t done_epochs = tr->st.epoch - first_epoch;
+            double per_epoch = done_epochs > 0 ? (now - started) / (double)done_epochs : 0;
+            EpochRow row = {epoch, tr->st.step, c->lr, tres.loss, metric_of(&tr->m.spec, &tres),
+                            tr->has_val, vres.loss, metric_of(&tr->m.spec, &vres),
+                            steps ? norm_sum / (double)steps : NAN,
+                            train_time > 0 ? (double)seqs / train_time : 0, now - t0};
+            metrics_epoch(&tr->mt, &row,
+                          stop ? 0 : per_epoch * (double)(c->epochs - tr->st.epoch));
+            if (stop && !partial && c->patience > 0 && tr->st.bad_epochs >= c->patience)
+                printf("early stopping: no improvement of %s for %d epochs (best %.6g at epoch "
+                       "%lld)\n",
+                       config_monitor_name(c->monitor), c->patience, tr->st.best_metric,
+                       (long long)tr->st.best_epoch);
+            if (partial) printf("max-steps %lld reached\n", (long long)c->max_steps);
+        }
+    }
+    return 0;
+}
+
+static void trainer_free(Trainer *tr)
+{
+    dataset_close(&tr->train);
+    if (tr->has_val) dataset_close(&tr->val);
+    model_free(&tr->m);
+    optim_free(&tr->o);
+    batchbuf_free(&tr->bb);
+    free(tr->order);
+    free(tr->config_text);
+    if (tr->d->rank == 0) metrics_close(&tr->mt);
+}
+
+int train_run(const Config *cfg, const Dist *d, Error *e)
+{
+    Trainer tr;
+    memset(&tr, 0, sizeof tr);
+    tr.cfg = cfg;
+    tr.d = d;
+    int rc = setup_run_dir(&tr, e);
+    if (!rc) rc = open_data(&tr, e);
+    if (!rc) rc = setup_model(&tr, e);
+    if (!rc) rc = write_config(&tr, e);
+    if (!rc && d->rank == 0) {
+        const ModelSpec *s = &tr.m.spec;
+        rc = metrics_open(&tr.mt, tr.run_dir, s->loss == LOSS_CE, cfg->epochs,
+                          cfg->resume[0] ? tr.st.epoch : -1, e);
+        if (!rc) {
+            printf("rnn_dist: %s %s, hidden %d x %d layers, %zu parameters; %zu train rows%s; "
+                   "%d rank%s; run-dir %s\n",
+                   cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor",
+                   s->hidden, s->layers, tr.m.table.total, tr.train.n,
+                   tr.has_val ? "" : " (no validation)", d->size, d->size > 1 ? "s" : "",
+                   tr.run_dir);
+            if (cfg->dropout > 0 && cfg->layers == 1)
+                printf("warning: dropout applies between layers; with layers = 1 it has no "
+                       "effect (use out-dropout)\n");
+            fflush(stdout);
+        }
+    }
+    if (!rc) {
+        tr.order = xcalloc(tr.train.n, sizeof(size_t));
+        rc = run_epochs(&tr, e);
+    }
+    if (!rc && d->rank == 0)
+        printf("done: %lld epochs, %lld steps; best %s %.6g (epoch %lld); checkpoints in %s\n",
+               (long long)tr.st.epoch, (long long)tr.st.step,
+               tr.has_val ? config_monitor_name(cfg->monitor)
+                          : (cfg->monitor == MONITOR_VAL_ACC ? "train_acc" : "train_loss"),
+               tr.st.best_metric, (long long)tr.st.best_epoch, tr.run_dir);
+    trainer_free(&tr);
+    return rc;
+}

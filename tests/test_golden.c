@@ -1,0 +1,306 @@
+/* test_golden.c - rnn_dist against PyTorch, on the fixtures that
+ * scripts/make_fixtures.py wrote with torch (tests/fixtures/README.md).
+ *
+ * For each of the 16 cases (4 cells x 4 input/head/loss variants): forward
+ * outputs and loss, every gradient, and the parameters and losses after 3
+ * steps of Adam, AdamW, SGD with momentum and weight decay, and Adam with
+ * gradient clipping. Both sides compute in float32, in different summation
+ * orders, so values are compared with
+ *     |ours - torch| <= ATOL + RTOL * |torch|
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "checkpoint.h"
+#include "h5io.h"
+#include "model.h"
+#include "optim.h"
+#include "testutil.h"
+
+#define ATOL 2e-5
+#define RTOL 2e-4
+#define LOSS_RTOL 1e-5
+
+static const char *const CELLS[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
+static const char *const VARIANTS[] = {"tok_step_ce", "dense_last_ce", "dense_step_mse",
+                                       "dense_last_mse"};
+static const char *const OPTS[] = {"adam", "adamw", "sgd", "adam_clip"};
+
+/* A fixture: the model spec, the batch (time-major), the initial params. */
+typedef struct Fixture {
+    char path[1024];
+    hid_t f;
+    ModelSpec spec;
+    int B, T;
+    TestBatch tb;
+} Fixture;
+
+static void fixture_open(Fixture *fx, const char *cell, const char *variant)
+{
+    snprintf(fx->path, sizeof fx->path, "%s", tu_path("fixtures/"));
+    strncat(fx->path, cell, sizeof fx->path - strlen(fx->path) - 1);
+    strncat(fx->path, "_", sizeof fx->path - strlen(fx->path) - 1);
+    strncat(fx->path, variant, sizeof fx->path - strlen(fx->path) - 1);
+    strncat(fx->path, ".h5", sizeof fx->path - strlen(fx->path) - 1);
+    Error e;
+    if (checkpoint_read_spec(&fx->spec, fx->path, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(h5io_open_read(&fx->f, fx->path, &e), 0);
+    int64_t B, T;
+    assert_int_equal(h5io_read_attr_i64(&B, fx->f, "/", "batch"), 0);
+    assert_int_equal(h5io_read_attr_i64(&T, fx->f, "/", "steps"), 0);
+    fx->B = (int)B;
+    fx->T = (int)T;
+    /* random batch for the buffers, then overwritten with the fixture's data */
+    tu_batch_random(&fx->tb, &fx->spec, fx->T, fx->B, 0, 1);
+    const ModelSpec *s = &fx->spec;
+    size_t BT = (size_t)B * T, F = (size_t)(s->features ? s->features : 1), O = (size_t)s->out;
+    int step = s->target == TARGET_STEP;
+    float *xf = xalloc_floats(BT * F), *yv = xalloc_floats(BT * O);
+    int32_t *xi = xcalloc(BT, sizeof(int32_t)), *yc = xcalloc(BT, sizeof(int32_t));
+    assert_int_equal(h5io_read_i32(fx->tb.lengths, fx->f, "/data/lengths", 0, B, fx->path, &e), 0);
+    if (s->input == INPUT_TOKENS)
+        assert_int_equal(h5io_read_i32(xi, fx->f, "/data/inputs", 0, B, fx->path, &e), 0);
+    else
+        assert_int_equal(h5io_read_f32(xf, fx->f, "/data/inputs", 0, B, fx->path, &e), 0);
+    if (s->loss == LOSS_CE)
+        assert_int_equal(h5io_read_i32(yc, fx->f, "/data/targets", 0, B, fx->path, &e), 0);
+    else
+        assert_int_equal(h5io_read_f32(yv, fx->f, "/data/targets", 0, B, fx->path, &e), 0);
+    /* batch-first [B, T, ...] -> time-major [T, B, ...] */
+    for (size_t b = 0; b < (size_t)B; b++)
+        for (size_t t = 0; t < (size_t)T; t++) {
+            size_t src = b * T + t, dst = t * B + b;
+            fx->tb.tokens[dst] = xi[src];
+            memcpy(fx->tb.x + dst * F, xf + src * F, sizeof(float) * F);
+            if (step) {
+                fx->tb.y_class[dst] = yc[src];
+                memcpy(fx->tb.y_value + dst * O, yv + src * O, sizeof(float) * O);
+            }
+        }
+    if (!step) {
+        memcpy(fx->tb.y_class, yc, sizeof(int32_t) * B);
+        memcpy(fx->tb.y_value, yv, sizeof(float) * B * O);
+    }
+    free(xf);
+    free(yv);
+    free(xi);
+    free(yc);
+}
+
+static void fixture_close(Fixture *fx)
+{
+    tu_batch_free(&fx->tb);
+    H5Fclose(fx->f);
+}
+
+/* Read group/<name> for every parameter into a buffer laid out as m's. */
+static void read_params(float *buf, const Model *m, hid_t f, const char *group, const char *path)
+{
+    Error e;
+    char name[160];
+    for (int i = 0; i < m->table.count; i++) {
+        const ParamInfo *p = &m->table.p[i];
+        snprintf(name, sizeof name, "%s/%s", group, p->name);
+        if (h5io_read_f32(buf + p->offset, f, name, 0, (size_t)p->rows, path, &e))
+            fail_msg("%s", e.msg);
+    }
+}
+
+/* Count elements outside the tolerance; print the worst. */
+static int compare(const float *ours, const float *ref, size_t n, const char *what,
+                   const char *path)
+{
+    int bad = 0;
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)ours[i] - ref[i]) - RTOL * fabs((double)ref[i]);
+        if (!(d <= ATOL)) bad++;
+        if (!(d <= worst)) {
+            worst = d;
+            at = i;
+        }
+    }
+    if (bad)
+        print_error("%s: %s: %d of %zu values differ, worst [%zu] ours %.8g torch %.8g\n", path,
+                    what, bad, n, at, ours[at], ref[at]);
+    return bad;
+}
+
+static int compare_params(const Model *m, const float *ours, const float *ref, const char *what,
+                          const char *path)
+{
+    int bad = 0;
+    char label[160];
+    for (int i = 0; i < m->table.count; i++) {
+        const ParamInfo *p = &m->table.p[i];
+        snprintf(label, sizeof label, "%s %s", what, p->name);
+        bad += compare(ours + p->offset, ref + p->offset,
+                       (size_t)p->rows * (p->cols ? p->cols : 1), label, path);
+    }
+    return bad;
+}
+
+static double mean_loss_and_grads(Model *m, const Batch *b)
+{
+    model_zero_grads(m);
+    model_forward(m, b, 0, 0, 0);
+    double count = model_batch_count(&m->spec, b);
+    LossSums s = model_loss(m, b, (float)(1.0 / count));
+    model_backward(m, b);
+    return s.loss / s.count;
+}
+
+static int check_forward_and_grads(Fixture *fx)
+{
+    Model m;
+    model_create(&m, &fx->spec);
+    read_params(m.params, &m, fx->f, "/init", fx->path);
+    const Batch *b = &fx->tb.b;
+    double loss = mean_loss_and_grads(&m, b);
+    Error e;
+    int bad = 0;
+    /* outputs: ours are [T*B, O] (step) or [B, O] (last), torch's batch-first */
+    const int B = fx->B, T = fx->T, O = fx->spec.out;
+    int step = fx->spec.target == TARGET_STEP;
+    size_t n = (size_t)(step ? B * T : B) * O;
+    float *ref = xalloc_floats(n), *ours = xalloc_floats(n);
+    assert_int_equal(h5io_read_f32(ref, fx->f, "/forward/outputs", 0, B, fx->path, &e), 0);
+    for (int r = 0; r < m.rows; r++) {
+        int t = step ? r / B : 0, i = step ? r % B : r;
+        size_t dst = (size_t)(step ? i * T + t : i) * O;
+        memcpy(ours + dst, m.logits + (size_t)r * O, sizeof(float) * O);
+    }
+    bad += compare(ours, ref, n, "forward outputs", fx->path);
+    double ref_loss = 0;
+    hid_t ds = H5Dopen2(fx->f, "/forward/loss", H5P_DEFAULT);
+    assert_true(ds >= 0);
+    assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &ref_loss) >= 0);
+    H5Dclose(ds);
+    if (fabs(loss - ref_loss) > LOSS_RTOL * fabs(ref_loss)) {
+        print_error("%s: loss ours %.9g torch %.9g\n", fx->path, loss, ref_loss);
+        bad++;
+    }
+    float *gref = xalloc_floats(m.table.total);
+    read_params(gref, &m, fx->f, "/grads", fx->path);
+    bad += compare_params(&m, m.grads, gref, "grad", fx->path);
+    free(gref);
+    free(ref);
+    free(ours);
+    model_free(&m);
+    return bad;
+}
+
+static int check_optimizer(Fixture *fx, const char *opt)
+{
+    char group[64], name[96];
+    snprintf(group, sizeof group, "/steps/%s", opt);
+    char kind[16] = "";
+    double lr = 0, momentum = 0, wd = 0, clip = 0;
+    int64_t steps = 0;
+    assert_int_equal(h5io_read_attr_str(kind, sizeof kind, fx->f, group, "optimizer"), 0);
+    assert_int_equal(h5io_read_attr_f64(&lr, fx->f, group, "lr"), 0);
+    assert_int_equal(h5io_read_attr_f64(&momentum, fx->f, group, "momentum"), 0);
+    assert_int_equal(h5io_read_attr_f64(&wd, fx->f, group, "weight_decay"), 0);
+    assert_int_equal(h5io_read_attr_f64(&clip, fx->f, group, "clip_grad_norm"), 0);
+    assert_int_equal(h5io_read_attr_i64(&steps, fx->f, group, "steps"), 0);
+    OptimSpec os = {strcmp(kind, "sgd") == 0     ? OPTIM_SGD
+                    : strcmp(kind, "adamw") == 0 ? OPTIM_ADAMW
+                                                 : OPTIM_ADAM,
+                    lr, momentum, wd, 0.9, 0.999, 1e-8};
+    Model m;
+    model_create(&m, &fx->spec);
+    read_params(m.params, &m, fx->f, "/init", fx->path);
+    Optim o;
+    optim_create(&o, &os, m.table.total);
+    double *ref_losses = calloc((size_t)steps, sizeof(double));
+    snprintf(name, sizeof name, "%s/losses", group);
+    hid_t ds = H5Dopen2(fx->f, name, H5P_DEFAULT);
+    assert_true(ds >= 0);
+    assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ref_losses) >= 0);
+    H5Dclose(ds);
+    int bad = 0, clipped = 0;
+    for (int64_t k = 0; k < steps; k++) {
+        double loss = mean_loss_and_grads(&m, &fx->tb.b);
+        if (fabs(loss - ref_losses[k]) > 10 * LOSS_RTOL * fabs(ref_losses[k]) + 1e-7) {
+            print_error("%s: %s step %lld loss ours %.9g torch %.9g\n", fx->path, opt,
+                        (long long)k, loss, ref_losses[k]);
+            bad++;
+        }
+        if (clip > 0) {
+            double norm = optim_grad_norm(m.grads, m.table.total);
+            clipped += norm > clip;
+            optim_clip(m.grads, m.table.total, norm, clip);
+        }
+        optim_step(&o, m.params, m.grads);
+    }
+    if (clip > 0 && !clipped) {
+        print_error("%s: %s: clipping never triggered\n", fx->path, opt);
+        bad++;
+    }
+    float *ref = xalloc_floats(m.table.total);
+    snprintf(name, sizeof name, "%s/params", group);
+    read_params(ref, &m, fx->f, name, fx->path);
+    bad += compare_params(&m, m.params, ref, opt, fx->path);
+    free(ref);
+    free(ref_losses);
+    optim_free(&o);
+    model_free(&m);
+    return bad;
+}
+
+static void run_cell(const char *cell)
+{
+    int bad = 0;
+    for (int v = 0; v < 4; v++) {
+        Fixture fx;
+        fixture_open(&fx, cell, VARIANTS[v]);
+        bad += check_forward_and_grads(&fx);
+        for (int o = 0; o < 4; o++) bad += check_optimizer(&fx, OPTS[o]);
+        fixture_close(&fx);
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_rnn_tanh(void **state)
+{
+    (void)state;
+    run_cell(CELLS[0]);
+}
+
+static void test_rnn_relu(void **state)
+{
+    (void)state;
+    run_cell(CELLS[1]);
+}
+
+static void test_lstm(void **state)
+{
+    (void)state;
+    run_cell(CELLS[2]);
+}
+
+static void test_gru(void **state)
+{
+    (void)state;
+    run_cell(CELLS[3]);
+}
+
+int main(void)
+{
+    h5io_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rnn_tanh),
+        cmocka_unit_test(test_rnn_relu),
+        cmocka_unit_test(test_lstm),
+        cmocka_unit_test(test_gru),
+    };
+    return cmocka_run_group_tests_name("golden (PyTorch)", tests, NULL, NULL);
+}
