@@ -14,7 +14,7 @@ PKGCFG  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA  = $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-result
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O2 -g -fvect-cost-model=cheap
 CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP $(PKGCFG)
 LDLIBS  += $(PKGLIBS) -lm
 PREFIX  ?= /usr/local

@@ -21,9 +21,11 @@ size_t cell_cache_floats(const CellDims *d, int T, int B)
 {
     size_t tb = (size_t)T * B, H = (size_t)d->hidden;
     switch (d->kind) {
-    case CELL_LSTM: return tb * 4 * H + 2 * tb * H;           /* gates | c | tanh(c) */
-    case CELL_GRU: return tb * 3 * H + tb * H + (size_t)B * 3 * H; /* gates | hn | hp */
-    default: return 0;                                          /* h alone suffices */
+    /* gates | c | tanh(c) | zeros [B, H] */
+    case CELL_LSTM: return tb * 4 * H + 2 * tb * H + (size_t)B * H;
+    /* gates | hn | hp [B, 3H] | zeros [B, H] */
+    case CELL_GRU: return tb * 3 * H + tb * H + (size_t)B * 3 * H + (size_t)B * H;
+    default: return 0; /* h alone suffices */
     }
 }
 
@@ -31,9 +33,11 @@ size_t cell_scratch_floats(const CellDims *d, int T, int B)
 {
     size_t tb = (size_t)T * B, H = (size_t)d->hidden;
     switch (d->kind) {
-    case CELL_LSTM: return tb * 4 * H + (size_t)B * H;  /* dgates | dc */
-    case CELL_GRU: return 2 * tb * 3 * H;               /* dgates_ih | dgates_hh */
-    default: return 0;                                  /* dpre lives in dh */
+    /* dgates | dc [B, H] | ones [T*B] */
+    case CELL_LSTM: return tb * 4 * H + (size_t)B * H + tb;
+    /* dgates_ih | dgates_hh | sink [B, H] | ones [T*B] */
+    case CELL_GRU: return 2 * tb * 3 * H + (size_t)B * H + tb;
+    default: return tb; /* dpre lives in dh; ones [T*B] */
     }
 }
 
@@ -49,13 +53,12 @@ static void fill_rows(float *rows, const float *a, const float *b, size_t n, int
     }
 }
 
-/* acc[:] += sum over r of rows[r, :]. */
-static void add_colsum(float *acc, const float *rows, size_t n, int width)
+/* acc[:] += sum over r of rows[r, :], as rows^T ones; ones[0..n) is scratch. */
+static void add_colsum(float *acc, const float *rows, float *ones, size_t n, int width)
 {
-    for (size_t r = 0; r < n; r++) {
-        const float *v = rows + r * width;
-        for (int j = 0; j < width; j++) acc[j] += v[j];
-    }
+    for (size_t r = 0; r < n; r++) ones[r] = 1.0f;
+    cblas_sgemv(CblasRowMajor, CblasTrans, (int)n, width, 1.0f, rows, width, ones, 1, 1.0f, acc,
+                1);
 }
 
 /* out[TB, GH] (+)= x[TB, In] w_ih^T. */
@@ -81,10 +84,10 @@ static void gemm_recur_back(float *dh, const float *dg, const float *w_hh, int B
 
 /* The weight gradients and dx from the pre-activation gradients of all steps:
  *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1],  biases += column sums,
- *   dx = dgi w_ih. */
+ *   dx = dgi w_ih. ones: scratch of T*B floats. */
 static void weight_grads(float *dx, LayerParams *g, const float *dgi, const float *dgh,
-                         const float *x, const float *h, const LayerParams *p, int T, int B,
-                         int GH, int H, int In)
+                         float *ones, const float *x, const float *h, const LayerParams *p,
+                         int T, int B, int GH, int H, int In)
 {
     size_t TB = (size_t)T * B;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, In, (int)TB, 1.0f, dgi, GH, x,
@@ -92,8 +95,8 @@ static void weight_grads(float *dx, LayerParams *g, const float *dgi, const floa
     if (T > 1)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, (T - 1) * B, 1.0f,
                     dgh + (size_t)B * GH, GH, h, H, 1.0f, g->w_hh, H);
-    add_colsum(g->b_ih, dgi, TB, GH);
-    add_colsum(g->b_hh, dgh, TB, GH);
+    add_colsum(g->b_ih, dgi, ones, TB, GH);
+    add_colsum(g->b_hh, dgh, ones, TB, GH);
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, In, GH, 1.0f, dgi, GH,
                     p->w_ih, In, 0.0f, dx, In);
@@ -118,25 +121,77 @@ static void rnn_forward(float *h, const float *x, const LayerParams *p, const Ce
     }
 }
 
-static void rnn_backward(float *dx, LayerParams *g, float *dh, const float *x,
-                         const float *h, const LayerParams *p, const CellDims *d, int T,
-                         int B)
+/* dt[k] *= act'(h[k]) for one step (tanh: 1 - h^2; relu: h > 0). */
+VEC_CLONES static void rnn_step_backward(float *restrict dt, const float *restrict h, size_t n,
+                                         int relu)
+{
+    if (relu)
+        for (size_t k = 0; k < n; k++) dt[k] = h[k] > 0.0f ? dt[k] : 0.0f;
+    else
+        for (size_t k = 0; k < n; k++) dt[k] *= 1.0f - h[k] * h[k];
+}
+
+static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, const float *x,
+                         const float *h, const LayerParams *p, const CellDims *d, int T, int B)
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
-        const float *ht = h + t * BH;
-        if (d->act == NONLIN_RELU)
-            for (size_t k = 0; k < BH; k++) dt[k] = ht[k] > 0.0f ? dt[k] : 0.0f;
-        else
-            for (size_t k = 0; k < BH; k++) dt[k] *= 1.0f - ht[k] * ht[k];
+        rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
         if (t > 0) gemm_recur_back(dt - BH, dt, p->w_hh, B, H, H);
     }
-    weight_grads(dx, g, dh, dh, x, h, p, T, B, H, H, d->in);
+    weight_grads(dx, g, dh, dh, scratch, x, h, p, T, B, H, H, d->in);
 }
 
 /* ---- LSTM: gates i, f, g, o; c_t = f c_{t-1} + i g; h_t = o tanh(c_t) ------ */
+
+/* One step: g [B, 4H] pre-activations in, activated out; c, tc (= tanh c),
+ * h [B, H] out; cp [B, H] the previous cell state (zeros at t = 0). */
+VEC_CLONES static void lstm_step_forward(float *restrict g, float *restrict c,
+                                         float *restrict tc, float *restrict h,
+                                         const float *restrict cp, int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        float *gb = g + (size_t)b * 4 * H;
+        vec_sigmoid(gb, 2 * (size_t)H); /* i, f */
+        vec_tanh(gb + 2 * H, H);        /* g */
+        vec_sigmoid(gb + 3 * H, H);     /* o */
+        const float *gi = gb, *gf = gb + H, *gg = gb + 2 * H;
+        float *cb = c + (size_t)b * H, *tb = tc + (size_t)b * H;
+        const float *cpb = cp + (size_t)b * H;
+        for (int j = 0; j < H; j++) cb[j] = tb[j] = gf[j] * cpb[j] + gi[j] * gg[j];
+    }
+    vec_tanh(tc, (size_t)B * H);
+    for (int b = 0; b < B; b++) {
+        const float *go = g + (size_t)b * 4 * H + 3 * H, *tb = tc + (size_t)b * H;
+        float *hb = h + (size_t)b * H;
+        for (int j = 0; j < H; j++) hb[j] = go[j] * tb[j];
+    }
+}
+
+/* One step back: dg [B, 4H] pre-activation gradients out; dc [B, H] the
+ * cell gradient carried from t+1 in, to t-1 out. */
+VEC_CLONES static void lstm_step_backward(float *restrict dg, float *restrict dc,
+                                          const float *restrict g, const float *restrict tc,
+                                          const float *restrict cp, const float *restrict dh,
+                                          int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        const float *gi = g + (size_t)b * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+        const float *tcb = tc + (size_t)b * H, *cpb = cp + (size_t)b * H;
+        const float *dhb = dh + (size_t)b * H;
+        float *dcb = dc + (size_t)b * H, *out = dg + (size_t)b * 4 * H;
+        for (int j = 0; j < H; j++) {
+            float dcv = dcb[j] + dhb[j] * go[j] * (1.0f - tcb[j] * tcb[j]);
+            out[j] = dcv * gg[j] * gi[j] * (1.0f - gi[j]);
+            out[H + j] = dcv * cpb[j] * gf[j] * (1.0f - gf[j]);
+            out[2 * H + j] = dcv * gi[j] * (1.0f - gg[j] * gg[j]);
+            out[3 * H + j] = dhb[j] * tcb[j] * go[j] * (1.0f - go[j]);
+            dcb[j] = dcv * gf[j];
+        }
+    }
+}
 
 static void lstm_forward(float *h, float *cache, const float *x, const LayerParams *p,
                          const CellDims *d, int T, int B)
@@ -146,34 +201,14 @@ static void lstm_forward(float *h, float *cache, const float *x, const LayerPara
     float *gates = cache;           /* [T, B, 4H] after activation */
     float *c = gates + TB * GH;     /* [T, B, H] */
     float *tc = c + TB * H;         /* [T, B, H] tanh(c) */
+    const float *zeros = tc + TB * H; /* [B, H], never written */
     fill_rows(gates, p->b_ih, p->b_hh, TB, GH);
     gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in);
     for (int t = 0; t < T; t++) {
-        float *gt = gates + (size_t)t * B * GH;
-        float *ct = c + t * BH, *tct = tc + t * BH, *ht = h + t * BH;
+        float *gt = gates + (size_t)t * B * GH, *ht = h + t * BH;
         if (t > 0) gemm_recur(gt, ht - BH, p->w_hh, B, GH, H);
-        for (int b = 0; b < B; b++) {
-            float *gb = gt + (size_t)b * GH;
-            vec_sigmoid(gb, 2 * (size_t)H);     /* i, f */
-            vec_tanh(gb + 2 * H, H);            /* g */
-            vec_sigmoid(gb + 3 * H, H);         /* o */
-            const float *gi = gb, *gf = gb + H, *gg = gb + 2 * H;
-            float *cb = ct + (size_t)b * H;
-            if (t > 0) {
-                const float *cp = cb - BH;
-                for (int j = 0; j < H; j++) cb[j] = gf[j] * cp[j] + gi[j] * gg[j];
-            } else {
-                for (int j = 0; j < H; j++) cb[j] = gi[j] * gg[j];
-            }
-        }
-        memcpy(tct, ct, sizeof(float) * BH);
-        vec_tanh(tct, BH);
-        for (int b = 0; b < B; b++) {
-            const float *go = gt + (size_t)b * GH + 3 * H;
-            const float *tb = tct + (size_t)b * H;
-            float *hb = ht + (size_t)b * H;
-            for (int j = 0; j < H; j++) hb[j] = go[j] * tb[j];
-        }
+        lstm_step_forward(gt, c + t * BH, tc + t * BH, ht, t > 0 ? c + (t - 1) * BH : zeros, B,
+                          H);
     }
 }
 
@@ -183,75 +218,91 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
 {
     const int H = d->hidden, GH = 4 * H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
-    const float *gates = cache, *c = gates + TB * GH, *tc = c + TB * H;
+    const float *gates = cache, *c = gates + TB * GH, *tc = c + TB * H, *zeros = tc + TB * H;
     float *dg = scratch;            /* [T, B, 4H] pre-activation gradients */
     float *dc = dg + TB * GH;       /* [B, H] carried cell gradient */
     memset(dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
-        for (int b = 0; b < B; b++) {
-            size_t row = (size_t)t * B + b;
-            const float *ga = gates + row * GH;
-            const float *gi = ga, *gf = ga + H, *gg = ga + 2 * H, *go = ga + 3 * H;
-            const float *tcb = tc + row * H;
-            const float *cprev = t > 0 ? c + (row - B) * H : NULL;
-            const float *dhb = dh + row * H;
-            float *dcb = dc + (size_t)b * H;
-            float *out = dg + row * GH;
-            for (int j = 0; j < H; j++) {
-                float dcv = dcb[j] + dhb[j] * go[j] * (1.0f - tcb[j] * tcb[j]);
-                float cp = cprev ? cprev[j] : 0.0f;
-                out[j] = dcv * gg[j] * gi[j] * (1.0f - gi[j]);
-                out[H + j] = dcv * cp * gf[j] * (1.0f - gf[j]);
-                out[2 * H + j] = dcv * gi[j] * (1.0f - gg[j] * gg[j]);
-                out[3 * H + j] = dhb[j] * tcb[j] * go[j] * (1.0f - go[j]);
-                dcb[j] = dcv * gf[j];
-            }
-        }
-        if (t > 0)
-            gemm_recur_back(dh + (t - 1) * BH, dg + (size_t)t * B * GH, p->w_hh, B, GH, H);
+        float *dgt = dg + (size_t)t * B * GH;
+        lstm_step_backward(dgt, dc, gates + (size_t)t * B * GH, tc + t * BH,
+                           t > 0 ? c + (t - 1) * BH : zeros, dh + t * BH, B, H);
+        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgt, p->w_hh, B, GH, H);
     }
-    weight_grads(dx, g, dg, dg, x, h, p, T, B, GH, H, d->in);
+    weight_grads(dx, g, dg, dg, dc + BH, x, h, p, T, B, GH, H, d->in);
 }
 
 /* ---- GRU: r, z = sigmoid(..), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
  *      h_t = (1 - z) n + z h_{t-1} ---------------------------------------- */
+
+/* One step: g [B, 3H] input projections in, r, z, n out; hp [B, 3H] the
+ * recurrent projections; hn [B, H] out (W_hn h + b_hn); h [B, H] out;
+ * hprev [B, H] (zeros at t = 0). */
+VEC_CLONES static void gru_step_forward(float *restrict g, float *restrict hn,
+                                        float *restrict h, const float *restrict hp,
+                                        const float *restrict hprev, int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        float *gb = g + (size_t)b * 3 * H;
+        const float *hb = hp + (size_t)b * 3 * H;
+        for (int j = 0; j < 2 * H; j++) gb[j] += hb[j];
+        vec_sigmoid(gb, 2 * (size_t)H); /* r, z */
+        float *n = gb + 2 * H, *hnb = hn + (size_t)b * H;
+        const float *r = gb;
+        for (int j = 0; j < H; j++) {
+            hnb[j] = hb[2 * H + j];
+            n[j] += r[j] * hb[2 * H + j];
+        }
+        vec_tanh(n, H);
+        const float *z = gb + H, *prev = hprev + (size_t)b * H;
+        float *o = h + (size_t)b * H;
+        for (int j = 0; j < H; j++) o[j] = n[j] + z[j] * (prev[j] - n[j]);
+    }
+}
+
+/* One step back: dgi, dgh [B, 3H] gradients of the input and recurrent
+ * projections out; dhp [B, H] += the direct path to h_{t-1}. */
+VEC_CLONES static void gru_step_backward(float *restrict dgi, float *restrict dgh,
+                                         float *restrict dhp, const float *restrict g,
+                                         const float *restrict hn,
+                                         const float *restrict hprev,
+                                         const float *restrict dh, int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        const float *r = g + (size_t)b * 3 * H, *z = r + H, *n = r + 2 * H;
+        const float *hnb = hn + (size_t)b * H, *hpv = hprev + (size_t)b * H;
+        const float *dhb = dh + (size_t)b * H;
+        float *dp = dhp + (size_t)b * H;
+        float *oi = dgi + (size_t)b * 3 * H, *oh = dgh + (size_t)b * 3 * H;
+        for (int j = 0; j < H; j++) {
+            float dpn = dhb[j] * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
+            float dpr = dpn * hnb[j] * r[j] * (1.0f - r[j]);
+            float dpz = dhb[j] * (hpv[j] - n[j]) * z[j] * (1.0f - z[j]);
+            oi[j] = oh[j] = dpr;
+            oi[H + j] = oh[H + j] = dpz;
+            oi[2 * H + j] = dpn;
+            oh[2 * H + j] = dpn * r[j];
+            dp[j] += dhb[j] * z[j];
+        }
+    }
+}
 
 static void gru_forward(float *h, float *cache, const float *x, const LayerParams *p,
                         const CellDims *d, int T, int B)
 {
     const int H = d->hidden, GH = 3 * H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
-    float *gates = cache;         /* [T, B, 3H]: input projection, then r, z, n */
-    float *hn = gates + TB * GH;  /* [T, B, H]: W_hn h_{t-1} + b_hn */
-    float *hp = hn + TB * H;      /* [B, 3H]: this step's recurrent projection */
+    float *gates = cache;             /* [T, B, 3H]: input projection, then r, z, n */
+    float *hn = gates + TB * GH;      /* [T, B, H]: W_hn h_{t-1} + b_hn */
+    float *hp = hn + TB * H;          /* [B, 3H]: this step's recurrent projection */
+    const float *zeros = hp + (size_t)B * GH; /* [B, H], never written */
     fill_rows(gates, p->b_ih, NULL, TB, GH);
     gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in);
     for (int t = 0; t < T; t++) {
-        float *gt = gates + (size_t)t * B * GH;
-        float *ht = h + t * BH, *hnt = hn + t * BH;
+        float *ht = h + t * BH;
         fill_rows(hp, p->b_hh, NULL, (size_t)B, GH);
         if (t > 0) gemm_recur(hp, ht - BH, p->w_hh, B, GH, H);
-        for (int b = 0; b < B; b++) {
-            float *gb = gt + (size_t)b * GH;
-            const float *hb = hp + (size_t)b * GH;
-            for (int j = 0; j < 2 * H; j++) gb[j] += hb[j];
-            vec_sigmoid(gb, 2 * (size_t)H); /* r, z */
-            float *n = gb + 2 * H;
-            const float *r = gb;
-            for (int j = 0; j < H; j++) {
-                hnt[(size_t)b * H + j] = hb[2 * H + j];
-                n[j] += r[j] * hb[2 * H + j];
-            }
-            vec_tanh(n, H);
-            const float *z = gb + H;
-            float *o = ht + (size_t)b * H;
-            if (t > 0) {
-                const float *prev = o - BH;
-                for (int j = 0; j < H; j++) o[j] = n[j] + z[j] * (prev[j] - n[j]);
-            } else {
-                for (int j = 0; j < H; j++) o[j] = n[j] - z[j] * n[j];
-            }
-        }
+        gru_step_forward(gates + (size_t)t * B * GH, hn + t * BH, ht, hp,
+                         t > 0 ? ht - BH : zeros, B, H);
     }
 }
 
@@ -262,34 +313,18 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const int H = d->hidden, GH = 3 * H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
     const float *gates = cache, *hn = gates + TB * GH;
+    const float *zeros = hn + TB * H + (size_t)B * GH;
     float *dgi = scratch;         /* [T, B, 3H] gradients of the input projection */
     float *dgh = dgi + TB * GH;   /* [T, B, 3H] gradients of the recurrent projection */
+    float *sink = dgh + TB * GH;  /* [B, H] where the t = 0 step sends d h_{-1} */
     for (int t = T - 1; t >= 0; t--) {
-        for (int b = 0; b < B; b++) {
-            size_t row = (size_t)t * B + b;
-            const float *ga = gates + row * GH;
-            const float *r = ga, *z = ga + H, *n = ga + 2 * H;
-            const float *hnb = hn + row * H;
-            const float *hprev = t > 0 ? h + (row - B) * H : NULL;
-            float *dhb = dh + row * H;
-            float *dhp = t > 0 ? dhb - BH : NULL;
-            float *oi = dgi + row * GH, *oh = dgh + row * GH;
-            for (int j = 0; j < H; j++) {
-                float hpv = hprev ? hprev[j] : 0.0f;
-                float dpn = dhb[j] * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
-                float dpr = dpn * hnb[j] * r[j] * (1.0f - r[j]);
-                float dpz = dhb[j] * (hpv - n[j]) * z[j] * (1.0f - z[j]);
-                oi[j] = oh[j] = dpr;
-                oi[H + j] = oh[H + j] = dpz;
-                oi[2 * H + j] = dpn;
-                oh[2 * H + j] = dpn * r[j];
-                if (dhp) dhp[j] += dhb[j] * z[j];
-            }
-        }
-        if (t > 0)
-            gemm_recur_back(dh + (t - 1) * BH, dgh + (size_t)t * B * GH, p->w_hh, B, GH, H);
+        float *dgh_t = dgh + (size_t)t * B * GH;
+        gru_step_backward(dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : sink,
+                          gates + (size_t)t * B * GH, hn + t * BH, t > 0 ? h + (t - 1) * BH : zeros,
+                          dh + t * BH, B, H);
+        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgh_t, p->w_hh, B, GH, H);
     }
-    weight_grads(dx, g, dgi, dgh, x, h, p, T, B, GH, H, d->in);
+    weight_grads(dx, g, dgi, dgh, sink + BH, x, h, p, T, B, GH, H, d->in);
 }
 
 void cell_forward(float *h, float *cache, const float *x, const LayerParams *p,
@@ -311,6 +346,6 @@ void cell_backward(float *dx, LayerParams *g, float *dh, float *scratch, const f
     switch (d->kind) {
     case CELL_LSTM: lstm_backward(dx, g, dh, scratch, x, h, cache, p, d, T, B); break;
     case CELL_GRU: gru_backward(dx, g, dh, scratch, x, h, cache, p, d, T, B); break;
-    default: rnn_backward(dx, g, dh, x, h, p, d, T, B); break;
+    default: rnn_backward(dx, g, dh, scratch, x, h, p, d, T, B); break;
     }
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "vecmath.h"
 
 OptimSpec optim_spec_from_config(const Config *c)
 {
@@ -33,7 +34,7 @@ void optim_free(Optim *o)
     memset(o, 0, sizeof *o);
 }
 
-static void adam_step(Optim *o, float *p, const float *g)
+VEC_CLONES static void adam_step(Optim *o, float *restrict p, const float *restrict g)
 {
     const OptimSpec *s = &o->spec;
     const float b1 = (float)s->beta1, b2 = (float)s->beta2;
@@ -43,7 +44,7 @@ static void adam_step(Optim *o, float *p, const float *g)
     double bc2 = 1.0 - pow(s->beta2, (double)o->step);
     const float step_size = (float)(s->lr / bc1);
     const float bc2_sqrt = (float)sqrt(bc2);
-    float *m = o->m, *v = o->v;
+    float *restrict m = o->m, *restrict v = o->v;
     for (size_t i = 0; i < o->n; i++) {
         float gi = g[i];
         if (decoupled)
@@ -57,7 +58,7 @@ static void adam_step(Optim *o, float *p, const float *g)
     }
 }
 
-static void sgd_step(Optim *o, float *p, const float *g)
+VEC_CLONES static void sgd_step(Optim *o, float *restrict p, const float *restrict g)
 {
     const OptimSpec *s = &o->spec;
     const float lr = (float)s->lr, wd = (float)s->weight_decay, mu = (float)s->momentum;

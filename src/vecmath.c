@@ -1,21 +1,144 @@
-/* vecmath.c - element-wise activations (see vecmath.h). */
+/* vecmath.c - element-wise activations (see vecmath.h).
+ *
+ * exp, sigmoid and tanh are computed 16 floats at a time with GCC vector
+ * extensions, compiled for AVX-512, AVX2+FMA and baseline x86-64 and chosen
+ * at load time (target_clones), so one binary is fast here and still runs on
+ * older machines. Accuracy (checked by tests/test_vecmath.c against double
+ * precision libm): relative error below 4e-7 for exp and sigmoid, absolute
+ * error below 2e-7 for tanh.
+ *
+ * exp(y):   y = n ln2 + r, |r| <= ln2/2, e^r by its Taylor series to r^7,
+ *           scaled by 2^n through the exponent bits.
+ * expm1(y): the same split, 2^n expm1(r) + (2^n - 1), exact near 0.
+ * sigmoid(x) = 1 / (1 + exp(-x));  tanh(x) = sign(x) m / (m + 2), m = expm1(2|x|).
+ */
 #include "vecmath.h"
 
 #include <cblas.h>
-#include <math.h>
+#include <string.h>
 #if defined(__SSE__)
 #include <pmmintrin.h>
 #include <xmmintrin.h>
 #endif
 
-void vec_sigmoid(float *x, size_t n)
+/* the helpers below are always inlined: no vector crosses a call */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#define VW 16
+typedef float vf __attribute__((vector_size(VW * sizeof(float))));
+typedef int vi __attribute__((vector_size(VW * sizeof(int))));
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE vf splat(float v)
 {
-    for (size_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+    return (vf){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
 }
 
-void vec_tanh(float *x, size_t n)
+/* m ? a : b, lane by lane, for a comparison mask m (all ones or zero). */
+INLINE vf vselect(vi m, vf a, vf b)
 {
-    for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+    return (vf)(((vi)a & m) | ((vi)b & ~m));
+}
+
+INLINE vf vmin(vf a, vf b)
+{
+    return vselect(a < b, a, b);
+}
+
+INLINE vf vmax(vf a, vf b)
+{
+    return vselect(a > b, a, b);
+}
+
+/* y = n ln2 + r; returns r, sets *n (integer-valued floats). */
+INLINE vf reduce(vf y, vf *n)
+{
+    const vf magic = splat(12582912.0f); /* 1.5 * 2^23: rounds to nearest */
+    vf k = (y * splat(1.44269504088896341f) + magic) - magic;
+    *n = k;
+    return (y - k * splat(0.693145751953125f)) - k * splat(1.42860682030941723e-6f);
+}
+
+/* e^r - 1 for |r| <= ln2/2: Taylor to r^7 (Horner). */
+INLINE vf expm1_small(vf r)
+{
+    vf p = splat(1.0f / 5040.0f);
+    p = p * r + splat(1.0f / 720.0f);
+    p = p * r + splat(1.0f / 120.0f);
+    p = p * r + splat(1.0f / 24.0f);
+    p = p * r + splat(1.0f / 6.0f);
+    p = p * r + splat(0.5f);
+    p = p * r + splat(1.0f);
+    return p * r;
+}
+
+/* 2^n for integer-valued n in [-126, 127]. */
+INLINE vf pow2(vf n)
+{
+    vi e = (__builtin_convertvector(n, vi) + 127) << 23;
+    return (vf)e;
+}
+
+INLINE vf vexp(vf y)
+{
+    y = vmax(vmin(y, splat(88.0f)), splat(-87.0f));
+    vf n, r = reduce(y, &n);
+    return (expm1_small(r) + splat(1.0f)) * pow2(n);
+}
+
+INLINE vf vexpm1(vf y)
+{
+    y = vmax(vmin(y, splat(88.0f)), splat(-87.0f));
+    vf n, r = reduce(y, &n);
+    vf s = pow2(n);
+    return s * expm1_small(r) + (s - splat(1.0f));
+}
+
+INLINE vf vsigmoid(vf x)
+{
+    return splat(1.0f) / (splat(1.0f) + vexp(-x));
+}
+
+INLINE vf vtanh(vf x)
+{
+    vf ax = vmax(x, -x);
+    vf m = vexpm1(splat(2.0f) * vmin(ax, splat(20.0f)));
+    vf t = m / (m + splat(2.0f));
+    return vselect(x < splat(0.0f), -t, t);
+}
+
+/* Apply f to x[0..n) in blocks of VW, the tail through a padded block. */
+#define APPLY(f, x, n)                                                          \
+    do {                                                                        \
+        size_t i_ = 0;                                                          \
+        for (; i_ + VW <= (n); i_ += VW) {                                      \
+            vf v_;                                                              \
+            memcpy(&v_, (x) + i_, sizeof v_);                                   \
+            v_ = f(v_);                                                         \
+            memcpy((x) + i_, &v_, sizeof v_);                                   \
+        }                                                                       \
+        if (i_ < (n)) {                                                         \
+            vf v_ = splat(0.0f);                                                \
+            memcpy(&v_, (x) + i_, sizeof(float) * ((n) - i_));                  \
+            v_ = f(v_);                                                         \
+            memcpy((x) + i_, &v_, sizeof(float) * ((n) - i_));                  \
+        }                                                                       \
+    } while (0)
+
+VEC_CLONES void vec_sigmoid(float *x, size_t n)
+{
+    APPLY(vsigmoid, x, n);
+}
+
+VEC_CLONES void vec_tanh(float *x, size_t n)
+{
+    APPLY(vtanh, x, n);
+}
+
+VEC_CLONES void vec_exp(float *x, size_t n)
+{
+    APPLY(vexp, x, n);
 }
 
 void vec_relu(float *x, size_t n)

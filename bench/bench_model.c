@@ -1,0 +1,125 @@
+/* bench_model.c - training-step throughput of rnn_dist's engine (make bench).
+ *
+ * Prints one line per case: name, sequences/s, GFLOP/s (GEMM flops of
+ * forward + backward, model_train_flops), and the single-thread SGEMM peak
+ * measured on this machine, so figures can be read as ratios.
+ * Usage: bench_model [seconds per case]
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "model.h"
+#include "optim.h"
+#include "rng.h"
+#include "vecmath.h"
+
+typedef struct Case {
+    const char *name;
+    ModelSpec spec;
+    int T, B;
+} Case;
+
+/* Random batch arrays for a spec, time-major. */
+static void make_batch(Batch *b, const ModelSpec *s, int T, int B)
+{
+    size_t TB = (size_t)T * B;
+    float *x = xalloc_floats(TB * (s->features ? s->features : 1));
+    int32_t *tok = xcalloc(TB, sizeof(int32_t)), *len = xcalloc(B, sizeof(int32_t));
+    int32_t *yc = xcalloc(TB, sizeof(int32_t));
+    uint32_t *sample = xcalloc(B, sizeof(uint32_t));
+    for (size_t i = 0; i < TB * (s->features ? s->features : 1); i++)
+        x[i] = (float)rng_uniform_f64(3, RNG_DATAGEN, 1, (uint32_t)i, 0) - 0.5f;
+    for (size_t i = 0; i < TB; i++) {
+        tok[i] = s->vocab ? (int32_t)(i % (size_t)s->vocab) : 0;
+        yc[i] = (int32_t)(i % (size_t)s->out);
+    }
+    for (int i = 0; i < B; i++) {
+        len[i] = T;
+        sample[i] = (uint32_t)i;
+    }
+    Batch bb = {B, T, s->input == INPUT_DENSE ? x : NULL, s->input == INPUT_TOKENS ? tok : NULL,
+                len, yc, NULL, sample};
+    *b = bb;
+}
+
+static void bench_case(const Case *c, double seconds)
+{
+    Model m;
+    model_create(&m, &c->spec);
+    model_init_params(&m, 1);
+    OptimSpec os = {OPTIM_ADAM, 1e-3, 0, 0, 0.9, 0.999, 1e-8};
+    Optim o;
+    optim_create(&o, &os, m.table.total);
+    Batch b;
+    make_batch(&b, &c->spec, c->T, c->B);
+    double count = model_batch_count(&c->spec, &b);
+    long steps = 0;
+    double t0 = 0;
+    for (int phase = 0; phase < 2; phase++) {
+        double limit = phase == 0 ? 0.3 : seconds;
+        steps = 0;
+        t0 = metrics_now();
+        while (metrics_now() - t0 < limit) {
+            model_zero_grads(&m);
+            model_forward(&m, &b, 1, 1, (uint64_t)steps);
+            model_loss(&m, &b, (float)(1.0 / count));
+            model_backward(&m, &b);
+            optim_step(&o, m.params, m.grads);
+            steps++;
+        }
+    }
+    double dt = metrics_now() - t0;
+    double seq = (double)steps * c->B / dt;
+    double gflops = model_train_flops(&c->spec, c->T, c->B) * (double)steps / dt * 1e-9;
+    printf("%s seq_per_s %.1f gflops %.2f\n", c->name, seq, gflops);
+    fflush(stdout);
+    optim_free(&o);
+    model_free(&m);
+}
+
+/* Best single-thread SGEMM rate over square sizes, GFLOP/s. */
+static double sgemm_peak(double seconds)
+{
+    double best = 0;
+    const int sizes[] = {256, 512, 1024};
+    for (int k = 0; k < 3; k++) {
+        int n = sizes[k];
+        float *a = xalloc_floats((size_t)n * n), *b = xalloc_floats((size_t)n * n);
+        float *c = xalloc_floats((size_t)n * n);
+        for (size_t i = 0; i < (size_t)n * n; i++) a[i] = b[i] = 0.001f * (float)(i % 97);
+        long reps = 0;
+        double t0 = metrics_now();
+        while (metrics_now() - t0 < seconds / 3) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n,
+                        0.0f, c, n);
+            reps++;
+        }
+        double rate = 2.0 * n * n * (double)n * (double)reps / (metrics_now() - t0) * 1e-9;
+        if (rate > best) best = rate;
+        free(a);
+        free(b);
+        free(c);
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 3.0;
+    vec_init_compute(1);
+    ModelSpec big = {CELL_LSTM, NONLIN_TANH, INPUT_DENSE, 0, 0, 64, 256, 2, 10, LOSS_CE,
+                     TARGET_LAST, 0, 0};
+    ModelSpec gru = big;
+    gru.cell = CELL_GRU;
+    ModelSpec counting = {CELL_RNN, NONLIN_TANH, INPUT_TOKENS, 10, 8, 0, 16, 1, 10, LOSS_CE,
+                          TARGET_STEP, 0, 0};
+    Case cases[] = {{"lstm", big, 50, 64}, {"gru", gru, 50, 64}, {"counting", counting, 4, 32}};
+    const char *only = getenv("BENCH_ONLY");
+    for (int i = 0; i < 3; i++)
+        if (!only || strcmp(only, cases[i].name) == 0) bench_case(&cases[i], seconds);
+    if (!only) printf("sgemm_peak gflops %.2f\n", sgemm_peak(seconds));
+    return 0;
+}
