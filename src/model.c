@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "rng.h"
+#include "vecmath.h"
 
 /* A float buffer that grows to the largest size asked for. */
 typedef struct Grow {
@@ -281,34 +282,44 @@ LossSums model_loss(Model *m, const Batch *b, float dlogits_scale)
     ModelWork *w = m->work;
     const int O = s->out, rows = m->rows;
     LossSums sum = {0, 0, 0, 0};
-    float *dl = dlogits_scale != 0.0f ? grow(&w->dlogits, (size_t)rows * O) : NULL;
-    if (dl) memset(dl, 0, sizeof(float) * rows * O);
+    /* d holds the logit gradients, and for CE first exp(logit - max) */
+    float *d = grow(&w->dlogits, (size_t)rows * O);
+    if (s->loss == LOSS_CE) {
+        for (int r = 0; r < rows; r++) {
+            const float *o = m->logits + (size_t)r * O;
+            float *dr = d + (size_t)r * O, mx = o[0];
+            for (int c = 1; c < O; c++) mx = o[c] > mx ? o[c] : mx;
+            for (int c = 0; c < O; c++) dr[c] = o[c] - mx;
+        }
+        vec_exp(d, (size_t)rows * O);
+    }
     for (int r = 0; r < rows; r++) {
-        if (!row_valid(s, b, r)) continue;
+        float *dr = d + (size_t)r * O;
+        if (!row_valid(s, b, r)) {
+            memset(dr, 0, sizeof(float) * O);
+            continue;
+        }
         const float *o = m->logits + (size_t)r * O;
         if (s->loss == LOSS_CE) {
-            int y = b->y_class[r];
-            int arg = 0;
-            for (int c = 1; c < O; c++)
+            int y = b->y_class[r], arg = 0;
+            double se = 0.0;
+            for (int c = 0; c < O; c++) {
+                se += dr[c];
                 if (o[c] > o[arg]) arg = c;
-            double mx = o[arg], se = 0.0;
-            for (int c = 0; c < O; c++) se += exp((double)o[c] - mx);
-            sum.loss += mx + log(se) - o[y];
+            }
+            sum.loss += log(se) - ((double)o[y] - o[arg]);
             sum.count += 1.0;
             sum.correct += arg == y;
-            if (dl) {
-                float *d = dl + (size_t)r * O;
-                for (int c = 0; c < O; c++)
-                    d[c] = (float)(exp((double)o[c] - mx) / se) * dlogits_scale;
-                d[y] -= dlogits_scale;
-            }
+            float inv = (float)(1.0 / se) * dlogits_scale;
+            for (int c = 0; c < O; c++) dr[c] *= inv;
+            dr[y] -= dlogits_scale;
         } else {
             const float *y = b->y_value + (size_t)r * O;
             for (int c = 0; c < O; c++) {
                 double e = (double)o[c] - y[c];
                 sum.loss += e * e;
                 sum.abs_err += fabs(e);
-                if (dl) dl[(size_t)r * O + c] = (float)(2.0 * e) * dlogits_scale;
+                dr[c] = (float)(2.0 * e) * dlogits_scale;
             }
             sum.count += O;
         }

@@ -38,19 +38,20 @@ VEC_CLONES static void adam_step(Optim *o, float *restrict p, const float *restr
 {
     const OptimSpec *s = &o->spec;
     const float b1 = (float)s->beta1, b2 = (float)s->beta2;
-    const float lr = (float)s->lr, wd = (float)s->weight_decay, eps = (float)s->eps;
-    const int decoupled = s->kind == OPTIM_ADAMW;
+    const float wd = (float)s->weight_decay, eps = (float)s->eps;
+    /* AdamW decays the weights; Adam adds the decay to the gradient */
+    const float decay = s->kind == OPTIM_ADAMW ? (float)(1.0 - s->lr * s->weight_decay) : 1.0f;
+    const float l2 = s->kind == OPTIM_ADAMW ? 0.0f : wd;
     double bc1 = 1.0 - pow(s->beta1, (double)o->step);
     double bc2 = 1.0 - pow(s->beta2, (double)o->step);
     const float step_size = (float)(s->lr / bc1);
     const float bc2_sqrt = (float)sqrt(bc2);
     float *restrict m = o->m, *restrict v = o->v;
-    for (size_t i = 0; i < o->n; i++) {
-        float gi = g[i];
-        if (decoupled)
-            p[i] *= 1.0f - lr * wd;
-        else if (wd != 0.0f)
-            gi += wd * p[i];
+    const size_t n = o->n;
+    if (decay != 1.0f)
+        for (size_t i = 0; i < n; i++) p[i] *= decay;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + l2 * p[i];
         m[i] = m[i] * b1 + gi * (1.0f - b1);
         v[i] = v[i] * b2 + (1.0f - b2) * gi * gi;
         float denom = sqrtf(v[i]) / bc2_sqrt + eps;
@@ -62,14 +63,20 @@ VEC_CLONES static void sgd_step(Optim *o, float *restrict p, const float *restri
 {
     const OptimSpec *s = &o->spec;
     const float lr = (float)s->lr, wd = (float)s->weight_decay, mu = (float)s->momentum;
-    for (size_t i = 0; i < o->n; i++) {
-        float d = g[i];
-        if (wd != 0.0f) d += wd * p[i];
-        if (o->m) {
-            o->m[i] = o->step == 1 ? d : o->m[i] * mu + d;
-            d = o->m[i];
+    float *restrict buf = o->m;
+    const size_t n = o->n;
+    if (!buf) {
+        for (size_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
+    } else if (o->step == 1) { /* torch starts the buffer at the first gradient */
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = g[i] + wd * p[i];
+            p[i] -= lr * buf[i];
         }
-        p[i] -= lr * d;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = buf[i] * mu + (g[i] + wd * p[i]);
+            p[i] -= lr * buf[i];
+        }
     }
 }
 
