@@ -72,6 +72,13 @@ static int write_state(hid_t f, const TrainState *st)
     rc |= h5io_write_attr_i64(f, "/", "bad_epochs", st->bad_epochs);
     rc |= h5io_write_attr_i64(f, "/", "seed", (int64_t)st->seed);
     rc |= h5io_write_attr_i64(f, "/", "world_size", st->world_size);
+    rc |= h5io_write_attr_f64(f, "/", "part_loss", st->part_loss);
+    rc |= h5io_write_attr_f64(f, "/", "part_count", st->part_count);
+    rc |= h5io_write_attr_f64(f, "/", "part_correct", st->part_correct);
+    rc |= h5io_write_attr_f64(f, "/", "part_abs_err", st->part_abs_err);
+    rc |= h5io_write_attr_f64(f, "/", "part_norm_sum", st->part_norm_sum);
+    rc |= h5io_write_attr_i64(f, "/", "part_steps", st->part_steps);
+    rc |= h5io_write_attr_i64(f, "/", "part_seqs", st->part_seqs);
     return rc;
 }
 
@@ -276,7 +283,14 @@ static int read_state(TrainState *st, hid_t f, const char *path, Error *e)
         h5io_read_attr_i64(&st->best_epoch, f, "/", "best_epoch") ||
         h5io_read_attr_i64(&st->bad_epochs, f, "/", "bad_epochs") ||
         h5io_read_attr_i64(&seed, f, "/", "seed") ||
-        h5io_read_attr_i64(&st->world_size, f, "/", "world_size"))
+        h5io_read_attr_i64(&st->world_size, f, "/", "world_size") ||
+        h5io_read_attr_f64(&st->part_loss, f, "/", "part_loss") ||
+        h5io_read_attr_f64(&st->part_count, f, "/", "part_count") ||
+        h5io_read_attr_f64(&st->part_correct, f, "/", "part_correct") ||
+        h5io_read_attr_f64(&st->part_abs_err, f, "/", "part_abs_err") ||
+        h5io_read_attr_f64(&st->part_norm_sum, f, "/", "part_norm_sum") ||
+        h5io_read_attr_i64(&st->part_steps, f, "/", "part_steps") ||
+        h5io_read_attr_i64(&st->part_seqs, f, "/", "part_seqs"))
         return error_set(e, EXIT_USAGE, "%s: training state attributes are missing "
                          "(not a checkpoint of rnn_dist train?)", path);
     if (st->epoch < 0 || st->step < 0 || st->batch_in_epoch < 0)

@@ -35,6 +35,9 @@ typedef struct TrainState {
     int64_t bad_epochs;     /* epochs since the last improvement */
     uint64_t seed;
     int64_t world_size;     /* ranks of the run that saved */
+    /* sums of the current epoch so far, when stopped mid-epoch (max-steps) */
+    double part_loss, part_count, part_correct, part_abs_err, part_norm_sum;
+    int64_t part_steps, part_seqs;
 } TrainState;
 
 /* Write model parameters, optimizer state (o may be NULL), st and the

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "h5io.h"
 
@@ -31,8 +32,18 @@ int dataset_has_group(const char *file, const char *name)
 int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
                     const char *spec, DatasetRole role, Error *e)
 {
-    const char *colon = strstr(spec, ".h5:");
-    size_t flen = colon ? (size_t)(colon + 3 - spec) : strlen(spec);
+    /* "F:/group" when F exists and the whole spec does not */
+    const char *colon = strrchr(spec, ':');
+    size_t flen = strlen(spec);
+    if (colon && access(spec, F_OK) != 0) {
+        char head[4096];
+        size_t hl = (size_t)(colon - spec);
+        if (hl < sizeof head) {
+            memcpy(head, spec, hl);
+            head[hl] = '\0';
+            if (access(head, F_OK) == 0) flen = hl;
+        }
+    }
     if (flen == 0) return error_set(e, EXIT_USAGE, "empty dataset path");
     if (flen >= file_len) return error_set(e, EXIT_USAGE, "%s: path too long", spec);
     memcpy(file, spec, flen);
@@ -40,8 +51,8 @@ int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
     hid_t f;
     if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
     H5Fclose(f);
-    if (colon) {
-        const char *g = colon + 4;
+    if (spec[flen] == ':') {
+        const char *g = spec + flen + 1;
         if (strlen(g) + 2 >= group_len) return error_set(e, EXIT_USAGE, "%s: group too long", spec);
         snprintf(group, group_len, "%s%s", g[0] == '/' ? "" : "/", g);
         size_t gl = strlen(group);

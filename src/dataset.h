@@ -47,7 +47,8 @@ typedef struct Dataset {
 /* Where to look for the dataset when a path names no group. */
 typedef enum DatasetRole { ROLE_TRAIN, ROLE_VAL, ROLE_EVAL } DatasetRole;
 
-/* Resolve `spec` ("F.h5" or "F.h5:/group") to a file and group. Without a
+/* Resolve `spec` ("F.h5" or "F.h5:/group"; the colon splits only when the
+ * whole spec is not itself a file) to a file and group. Without a
  * group: the root when it has 'inputs', else the first group present of
  * /train (ROLE_TRAIN), /val then /test (ROLE_VAL), /test, /val then /train
  * (ROLE_EVAL). */

@@ -28,7 +28,9 @@ int metrics_open(Metrics *mt, const char *run_dir, int is_class, int epochs,
     memset(mt, 0, sizeof *mt);
     mt->is_class = is_class;
     mt->epochs = epochs;
-    mt->tty = isatty(STDOUT_FILENO);
+    /* under mpirun every rank's stdout is a pty whatever the final
+     * destination (a SLURM log...), so live progress only runs alone */
+    mt->tty = isatty(STDOUT_FILENO) && !getenv("OMPI_COMM_WORLD_SIZE");
     char path[2048], tmp[2100];
     snprintf(path, sizeof path, "%s/metrics.csv", run_dir);
     char *kept = NULL;

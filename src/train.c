@@ -18,6 +18,7 @@
 #include "model.h"
 #include "optim.h"
 #include "rng.h"
+#include "stopping.h"
 
 typedef struct Trainer {
     const Config *cfg;
@@ -173,8 +174,10 @@ static int setup_model(Trainer *tr, Error *e)
     model_create(&tr->m, &spec);
     OptimSpec os = optim_spec_from_config(c);
     optim_create(&tr->o, &os, tr->m.table.total);
-    TrainState st = {0, 0, 0, NAN, 0, 0, c->seed, tr->d->size};
-    tr->st = st;
+    memset(&tr->st, 0, sizeof tr->st);
+    tr->st.best_metric = NAN;
+    tr->st.seed = c->seed;
+    tr->st.world_size = tr->d->size;
     char resume[CFG_PATH + 16] = "";
     if (strcmp(c->resume, "auto") == 0) {
         snprintf(resume, sizeof resume, "%s/last.h5", tr->run_dir);
@@ -256,7 +259,7 @@ static double global_count(const Trainer *tr, const size_t *rows, size_t count)
 }
 
 /* One optimizer step on global batch rows[0..count). Returns the global
- * gradient norm before clipping; adds the batch's loss sums to *sums. */
+ * gradient norm before clipping; sets *sums to this rank's loss sums. */
 static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums *sums)
 {
     const Dist *d = tr->d;
@@ -268,12 +271,8 @@ static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums
     if (hi > lo) {
         dataset_fill_batch(&tr->bb, &tr->train, rows + lo, (int)(hi - lo));
         model_forward(m, &tr->bb.b, 1, tr->st.seed, (uint64_t)tr->st.step);
-        LossSums s = model_loss(m, &tr->bb.b, (float)(1.0 / total));
+        *sums = model_loss(m, &tr->bb.b, (float)(1.0 / total));
         model_backward(m, &tr->bb.b);
-        sums->loss += s.loss;
-        sums->count += s.count;
-        sums->correct += s.correct;
-        sums->abs_err += s.abs_err;
     }
     dist_allreduce_sum_f32(d, m->grads, m->table.total);
     double norm = optim_grad_norm(m->grads, m->table.total);
@@ -332,23 +331,11 @@ static void early_stopping(Trainer *tr, double value, int *improved, int *stop)
     const Config *c = tr->cfg;
     int flags[2] = {0, 0};
     if (tr->d->rank == 0) {
-        TrainState *st = &tr->st;
-        int higher = c->monitor == MONITOR_VAL_ACC;
-        int better = isnan(st->best_metric) ||
-                     (higher ? value > st->best_metric + c->min_delta
-                             : value < st->best_metric - c->min_delta);
-        if (better && isfinite(value)) {
-            st->best_metric = value;
-            st->best_epoch = st->epoch;
-            st->bad_epochs = 0;
-            flags[0] = 1;
-        } else {
-            st->bad_epochs++;
-        }
-        flags[1] = c->patience > 0 && st->bad_epochs >= c->patience;
+        StopRule rule = {c->monitor == MONITOR_VAL_ACC, c->min_delta, c->patience};
+        flags[1] = stop_update(&tr->st, value, &rule, &flags[0]);
     }
     dist_bcast(tr->d, flags, sizeof flags, 0);
-    dist_bcast(tr->d, &tr->st.best_metric, sizeof tr->st.best_metric, 0);
+    dist_bcast(tr->d, &tr->st, sizeof tr->st, 0);
     *improved = flags[0];
     *stop = flags[1];
 }
@@ -358,50 +345,92 @@ static double metric_of(const ModelSpec *s, const EvalResult *r)
     return s->loss == LOSS_CE ? r->acc : r->rmse;
 }
 
+static void add_sums(LossSums *a, const LossSums *b)
+{
+    a->loss += b->loss;
+    a->count += b->count;
+    a->correct += b->correct;
+    a->abs_err += b->abs_err;
+}
+
+/* Where an epoch stands: its loss sums (this rank's), gradient norms, steps. */
+typedef struct EpochSums {
+    LossSums loss;
+    double norm_sum;
+    int64_t steps;
+} EpochSums;
+
+/* Run the batches of `epoch` from st->batch_in_epoch on, until the epoch ends
+ * or max-steps is reached; returns the next batch index (== batches when the
+ * epoch is complete). *seqs counts the sequences trained in this call. */
+static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *seqs, Error *e)
+{
+    const Config *c = tr->cfg;
+    const size_t n = tr->train.n, B = (size_t)c->batch_size;
+    const int64_t batches = (int64_t)((n + B - 1) / B), k0 = tr->st.batch_in_epoch;
+    double t0 = metrics_now();
+    epoch_order(tr->order, n, tr->st.seed, epoch, c->shuffle);
+    int64_t k = k0;
+    for (; k < batches; k++) {
+        if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
+        size_t a = (size_t)k * B, count = n - a < B ? n - a : B;
+        LossSums s = {0, 0, 0, 0};
+        double norm = train_step(tr, tr->order + a, count, &s);
+        if (!isfinite(norm)) {
+            error_set(e, EXIT_DIVERGED,
+                      "non-finite gradient at step %lld (epoch %lld); the last good state is "
+                      "%s/last.h5",
+                      (long long)tr->st.step, (long long)epoch, tr->run_dir);
+            return -1;
+        }
+        add_sums(&es->loss, &s);
+        es->norm_sum += norm;
+        es->steps++;
+        *seqs += (int64_t)count;
+        if (tr->d->rank == 0) {
+            double per = (metrics_now() - t0) / (double)(k + 1 - k0);
+            metrics_progress(&tr->mt, epoch, k + 1, batches,
+                             es->loss.count > 0 ? es->loss.loss / es->loss.count : NAN,
+                             per * (double)(batches - k - 1));
+        }
+    }
+    return k;
+}
+
 static int run_epochs(Trainer *tr, Error *e)
 {
     const Config *c = tr->cfg;
     const Dist *d = tr->d;
-    const size_t n = tr->train.n, B = (size_t)c->batch_size;
-    const int64_t batches = (int64_t)((n + B - 1) / B);
+    TrainState *st = &tr->st;
+    const int64_t batches = (int64_t)((tr->train.n + (size_t)c->batch_size - 1) /
+                                      (size_t)c->batch_size);
     double started = metrics_now();
-    int64_t first_epoch = tr->st.epoch;
+    int64_t first_epoch = st->epoch;
     int stop = 0;
-    while (!stop && tr->st.epoch < c->epochs) {
-        int64_t epoch = tr->st.epoch + 1;
-        double t0 = metrics_now(), norm_sum = 0;
-        int64_t steps = 0;
-        size_t seqs = 0;
-        LossSums sums = {0, 0, 0, 0};
-        epoch_order(tr->order, n, tr->st.seed, epoch, c->shuffle);
-        int64_t k = tr->st.batch_in_epoch;
-        for (; k < batches; k++) {
-            if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
-            size_t a = (size_t)k * B, count = n - a < B ? n - a : B;
-            double norm = train_step(tr, tr->order + a, count, &sums);
-            if (!isfinite(norm))
-                return error_set(e, EXIT_DIVERGED,
-                                 "non-finite gradient at step %lld (epoch %lld); the last good "
-                                 "state is %s/last.h5",
-                                 (long long)tr->st.step, (long long)epoch, tr->run_dir);
-            norm_sum += norm;
-            steps++;
-            seqs += count;
-            if (d->rank == 0) {
-                double done = (double)(k + 1 - tr->st.batch_in_epoch);
-                double per = (metrics_now() - t0) / done;
-                metrics_progress(&tr->mt, epoch, k + 1, batches,
-                                 sums.count > 0 ? sums.loss / sums.count : NAN,
-                                 per * (double)(batches - k - 1));
-            }
+    while (!stop && st->epoch < c->epochs) {
+        int64_t epoch = st->epoch + 1, seqs = 0;
+        double t0 = metrics_now();
+        /* a resumed epoch continues from the (global) sums it had reached */
+        EpochSums es = {{0, 0, 0, 0}, st->part_norm_sum, st->part_steps};
+        if (d->rank == 0) {
+            LossSums part = {st->part_loss, st->part_count, st->part_correct, st->part_abs_err};
+            es.loss = part;
         }
+        int64_t k = run_batches(tr, epoch, &es, &seqs, e);
+        if (k < 0) return EXIT_DIVERGED;
         double train_time = metrics_now() - t0;
-        int partial = k < batches;
-        tr->st.batch_in_epoch = partial ? k : 0;
-        if (!partial) tr->st.epoch = epoch;
-        double v[4] = {sums.loss, sums.count, sums.correct, sums.abs_err};
+        double v[4] = {es.loss.loss, es.loss.count, es.loss.correct, es.loss.abs_err};
         dist_allreduce_sum_f64(d, v, 4);
         LossSums tsum = {v[0], v[1], v[2], v[3]};
+        int partial = k < batches;
+        st->batch_in_epoch = partial ? k : 0;
+        st->epoch = partial ? st->epoch : epoch;
+        st->part_loss = partial ? v[0] : 0;
+        st->part_count = partial ? v[1] : 0;
+        st->part_correct = partial ? v[2] : 0;
+        st->part_abs_err = partial ? v[3] : 0;
+        st->part_norm_sum = partial ? es.norm_sum : 0;
+        st->part_steps = partial ? es.steps : 0;
         EvalResult tres = evaluate_result(&tr->m.spec, &tsum);
         EvalResult vres = {NAN, NAN, NAN, NAN, 0};
         if (tr->has_val) {
@@ -420,23 +449,21 @@ static int run_epochs(Trainer *tr, Error *e)
             fprintf(stderr, "rnn_dist: %s\n", e->msg);
             dist_abort(EXIT_FAIL);
         }
-        if (d->rank == 0) {
-            double now = metrics_now();
-            int64_t done_epochs = tr->st.epoch - first_epoch;
-            double per_epoch = done_epochs > 0 ? (now - started) / (double)done_epochs : 0;
-            EpochRow row = {epoch, tr->st.step, c->lr, tres.loss, metric_of(&tr->m.spec, &tres),
-                            tr->has_val, vres.loss, metric_of(&tr->m.spec, &vres),
-                            steps ? norm_sum / (double)steps : NAN,
-                            train_time > 0 ? (double)seqs / train_time : 0, now - t0};
-            metrics_epoch(&tr->mt, &row,
-                          stop ? 0 : per_epoch * (double)(c->epochs - tr->st.epoch));
-            if (stop && !partial && c->patience > 0 && tr->st.bad_epochs >= c->patience)
-                printf("early stopping: no improvement of %s for %d epochs (best %.6g at epoch "
-                       "%lld)\n",
-                       config_monitor_name(c->monitor), c->patience, tr->st.best_metric,
-                       (long long)tr->st.best_epoch);
-            if (partial) printf("max-steps %lld reached\n", (long long)c->max_steps);
-        }
+        if (d->rank != 0) continue;
+        double now = metrics_now();
+        int64_t done_epochs = st->epoch - first_epoch;
+        double per_epoch = done_epochs > 0 ? (now - started) / (double)done_epochs : 0;
+        EpochRow row = {epoch, st->step, c->lr, tres.loss, metric_of(&tr->m.spec, &tres),
+                        tr->has_val, vres.loss, metric_of(&tr->m.spec, &vres),
+                        es.steps ? es.norm_sum / (double)es.steps : NAN,
+                        train_time > 0 ? (double)seqs / train_time : 0, now - t0};
+        metrics_epoch(&tr->mt, &row, stop ? 0 : per_epoch * (double)(c->epochs - st->epoch));
+        if (stop && !partial && c->patience > 0 && st->bad_epochs >= c->patience)
+            printf("early stopping: no improvement of %s for %d epochs (best %.6g at epoch "
+                   "%lld)\n",
+                   config_monitor_name(c->monitor), c->patience, st->best_metric,
+                   (long long)st->best_epoch);
+        if (partial) printf("max-steps %lld reached\n", (long long)c->max_steps);
     }
     return 0;
 }

@@ -1,0 +1,32 @@
+#!/bin/sh
+# make bench: training throughput of rnn_dist against the single-thread SGEMM
+# peak of this machine and, when python3-torch is importable, against PyTorch
+# on the same shapes with one thread. Prints a Markdown table.
+# Usage: scripts/bench.sh BENCH_MODEL_BINARY [seconds per case]
+set -eu
+bin=$1
+secs=${2:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+ours=$("$bin" "$secs")
+torch=""
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  torch=$(/usr/bin/python3 "$here/bench_torch.py" --json --seconds "$secs")
+fi
+peak=$(echo "$ours" | awk '$1 == "sgemm_peak" { print $3 }')
+echo "single thread, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), SGEMM peak $peak GFLOP/s (OpenBLAS)"
+echo
+echo "| case | rnn_dist seq/s | GFLOP/s | % of SGEMM peak | PyTorch seq/s | ratio |"
+echo "|---|---|---|---|---|---|"
+echo "$ours" | awk -v peak="$peak" -v torch="$torch" '
+  $1 != "sgemm_peak" {
+    name = $1; seq = $3; gf = $5; ref = ""
+    if (torch != "" && match(torch, "\"" name "\": [0-9.eE+-]+")) {
+      s = substr(torch, RSTART, RLENGTH); sub(/.*: /, "", s); ref = s
+    }
+    printf "| %s | %.0f | %.1f | %.0f%% | %s | %s |\n", name, seq, gf, 100 * gf / peak,
+      ref == "" ? "n/a" : sprintf("%.0f", ref), ref == "" ? "n/a" : sprintf("%.2fx", seq / ref)
+  }'
+echo
+echo "lstm/gru: input 64, hidden 256, 2 layers, T 50, batch 64, last-step 10-class CE, Adam."
+echo "counting: tokens (vocab 10, embed 8), RNN 16, T 4, batch 32, per-step CE, Adam."

@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+"""Generate the PyTorch golden fixtures that rnn_dist's C tests compare against.
+
+Usage: scripts/make_fixtures.py OUTDIR        (make fixtures: OUTDIR = tests/fixtures)
+
+Writes one HDF5 file per (cell, variant) case, <cell_tag>_<variant>.h5, with a
+fixed seed per case: a random batch (padded steps hold random inputs and valid
+random targets, so a model that leaks padding fails), PyTorch's initial
+parameters, the forward outputs and masked mean loss, the gradients, and the
+parameters after 3 steps of each optimizer. tests/fixtures/README.md documents
+the format. Deterministic: one thread, float32, fixed seeds.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rnn_dist_torch as rdt  # noqa: E402
+
+CELL_TAGS = {  # tag: (cell, nonlinearity)
+    "rnn_tanh": ("rnn", "tanh"),
+    "rnn_relu": ("rnn", "relu"),
+    "lstm": ("lstm", "tanh"),
+    "gru": ("gru", "tanh"),
+}
+
+VARIANTS = {  # model config fields, plus batch, steps and lengths (None: all T)
+    "tok_step_ce": dict(input="tokens", vocab_size=7, embed=5, hidden=6, layers=2, out=4,
+                        loss="ce", target="step", batch=4, steps=5, lengths=[5, 3, 1, 4]),
+    "dense_last_ce": dict(input="dense", features=3, hidden=5, layers=1, out=3,
+                          loss="ce", target="last", batch=3, steps=6, lengths=[6, 2, 4]),
+    "dense_step_mse": dict(input="dense", features=3, hidden=4, layers=2, out=2,
+                           loss="mse", target="step", batch=3, steps=4, lengths=[4, 4, 2]),
+    "dense_last_mse": dict(input="dense", features=2, hidden=8, layers=1, out=1,
+                           loss="mse", target="last", batch=5, steps=3, lengths=None),
+}
+
+OPTIMIZERS = {  # group name: attributes of /steps/<name> (torch defaults otherwise)
+    "adam": dict(optimizer="adam", lr=0.01, momentum=0.0, weight_decay=0.0, clip_grad_norm=0.0),
+    "adamw": dict(optimizer="adamw", lr=0.01, momentum=0.0, weight_decay=0.1, clip_grad_norm=0.0),
+    "sgd": dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=0.01, clip_grad_norm=0.0),
+    "adam_clip": dict(optimizer="adam", lr=0.01, momentum=0.0, weight_decay=0.001, clip_grad_norm=0.05),
+}
+NUM_STEPS = 3
+
+
+def make_optimizer(params, opt):
+    torch = rdt.torch
+    if opt["optimizer"] == "adam":
+        return torch.optim.Adam(params, lr=opt["lr"], weight_decay=opt["weight_decay"])
+    if opt["optimizer"] == "adamw":
+        return torch.optim.AdamW(params, lr=opt["lr"], weight_decay=opt["weight_decay"])
+    return torch.optim.SGD(params, lr=opt["lr"], momentum=opt["momentum"],
+                           weight_decay=opt["weight_decay"])
+
+
+def make_batch(spec, rng):
+    """Random inputs and valid targets at EVERY step, padded ones included."""
+    np = rdt.np
+    b, t = spec["batch"], spec["steps"]
+    if spec["input"] == "tokens":
+        inputs = rng.integers(0, spec["vocab_size"], (b, t)).astype(np.int32)
+    else:
+        inputs = rng.standard_normal((b, t, spec["features"])).astype(np.float32)
+    shape = (b, t) if spec["target"] == "step" else (b,)
+    if spec["loss"] == "ce":
+        targets = rng.integers(0, spec["out"], shape).astype(np.int32)
+    else:
+        targets = rng.standard_normal(shape + (spec["out"],)).astype(np.float32)
+    lengths = np.array(spec["lengths"] or [t] * b, dtype=np.int32)
+    return inputs, targets, lengths
+
+
+def run_steps(model, init, batch, config, opt):
+    """NUM_STEPS optimizer steps from init: (losses, pre-clip grad norms, params)."""
+    torch = rdt.torch
+    model.load_state_dict(init)
+    optimizer = make_optimizer(model.parameters(), opt)
+    losses, norms = [], []
+    for _ in range(NUM_STEPS):
+        optimizer.zero_grad()
+        loss = rdt.masked_loss(model(batch[0], batch[2]), batch[1], batch[2], config)
+        loss.backward()
+        grads = [p.grad for p in model.parameters()]
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        if opt["clip_grad_norm"] > 0:
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), opt["clip_grad_norm"])
+        optimizer.step()
+        losses.append(loss.item())
+        norms.append(norm.item())
+    return losses, norms, model.state_dict()
+
+
+def write_case(path, tag, variant, seed):
+    torch, np = rdt.torch, rdt.np
+    cell, nonlin = CELL_TAGS[tag]
+    spec = VARIANTS[variant]
+    fields = {k: v for k, v in spec.items() if k not in ("batch", "steps", "lengths")}
+    config = rdt.ModelConfig(cell=cell, nonlinearity=nonlin, **fields)
+    torch.manual_seed(seed)
+    model = rdt.RnnDistModel(config)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    inputs, targets, lengths = make_batch(spec, np.random.default_rng(seed))
+    batch = (torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(lengths))
+
+    model.zero_grad()
+    outputs = model(batch[0], batch[2])
+    loss = rdt.masked_loss(outputs, batch[1], batch[2], config)
+    loss.backward()
+    grads = {name: p.grad.clone() for name, p in model.named_parameters()}
+
+    with rdt.open_h5(path, "w") as f:
+        rdt.write_model_attrs(f, config)
+        rdt.write_attrs(f, batch=spec["batch"], steps=spec["steps"],
+                        has_lengths=int(spec["lengths"] is not None),
+                        torch_version=torch.__version__, seed=seed)
+        f.create_dataset("data/inputs", data=inputs)
+        f.create_dataset("data/targets", data=targets)
+        f.create_dataset("data/lengths", data=lengths)
+        rdt.write_params(f.create_group("init"), init)
+        f.create_dataset("forward/outputs", data=outputs.detach().numpy())
+        f.create_dataset("forward/loss", data=np.float64(loss.item()))
+        rdt.write_params(f.create_group("grads"), grads)
+        for name, opt in OPTIMIZERS.items():
+            losses, norms, params = run_steps(model, init, batch, config, opt)
+            if opt["clip_grad_norm"] > 0 and not all(n > opt["clip_grad_norm"] for n in norms):
+                raise rdt.UserError(f"{path}: clipping at {opt['clip_grad_norm']} does not trigger "
+                                    f"on every step (grad norms {norms}); change the case")
+            g = f.create_group(f"steps/{name}")
+            rdt.write_attrs(g, steps=NUM_STEPS, **opt)
+            g.create_dataset("losses", data=np.array(losses, dtype=np.float64))
+            g.create_dataset("grad_norms", data=np.array(norms, dtype=np.float64))
+            rdt.write_params(g.create_group("params"), params)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Generate PyTorch golden fixtures for rnn_dist's C tests "
+                    "(one <cell_tag>_<variant>.h5 per case; format in tests/fixtures/README.md).")
+    parser.add_argument("outdir", metavar="OUTDIR",
+                        help="directory for the .h5 files (created if missing), e.g. tests/fixtures")
+    args = parser.parse_args()
+    rdt.require_torch()
+    if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
+        raise rdt.UserError(f"{args.outdir}: exists and is not a directory")
+    os.makedirs(args.outdir, exist_ok=True)
+    rdt.torch.set_num_threads(1)
+    rdt.torch.use_deterministic_algorithms(True)
+    rdt.torch.set_default_dtype(rdt.torch.float32)
+    total = 0
+    for i, tag in enumerate(CELL_TAGS):
+        for j, variant in enumerate(VARIANTS):
+            path = os.path.join(args.outdir, f"{tag}_{variant}.h5")
+            write_case(path, tag, variant, seed=1000 + 10 * i + j)
+            total += os.path.getsize(path)
+            print(f"wrote {path}")
+    print(f"{len(CELL_TAGS) * len(VARIANTS)} fixtures, {total / 1024:.0f} KiB")
+
+
+if __name__ == "__main__":
+    rdt.run_cli(main)

@@ -1,0 +1,170 @@
+#!/bin/sh
+# End-to-end tests of the rnn_dist binary: command line, bad inputs, datagen,
+# train / resume / init / early stopping, eval, predict, inspect, mpirun.
+# Usage: RNN_DIST=build/rnn_dist tests/run_integration.sh
+#   RNN_DIST_QUICK=1  a shorter subset (used under the sanitizers)
+# Exits non-zero if any check fails.
+set -u
+BIN=${RNN_DIST:-build/rnn_dist}
+QUICK=${RNN_DIST_QUICK:-0}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT INT TERM
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+export OPENBLAS_NUM_THREADS=1
+export LSAN_OPTIONS="suppressions=$HERE/lsan.supp:print_suppressions=0"
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# run NAME EXPECTED_CODE CMD...: run with a time limit, keep output in $W/out, $W/err
+run() {
+  name=$1 want=$2
+  shift 2
+  timeout 300 "$@" >"$W/out" 2>"$W/err"
+  got=$?
+  if [ "$got" -ne "$want" ]; then
+    bad "$name: exit $got, expected $want"
+    sed 's/^/    /' "$W/err" | head -5 >&2
+    return 1
+  fi
+  return 0
+}
+# attr FILE NAME: print a scalar attribute of the root group
+attr() { h5dump -a "/$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | tr -d '"' | head -1; }
+lines() { wc -l <"$1" | tr -d ' '; }
+
+# ---- command line ---------------------------------------------------------
+if run help 0 "$BIN" --help; then
+  missing=""
+  for o in data val val-split cell nonlinearity hidden layers dropout out-dropout embed target \
+    epochs batch-size lr optimizer momentum weight-decay clip-grad-norm patience min-delta \
+    monitor seed shuffle max-steps run-dir checkpoint-every keep resume init threads; do
+    grep -q -- "--$o " "$W/out" || missing="$missing $o"
+  done
+  for c in train eval predict datagen inspect counting seqclass stepclass arith sine adding; do
+    grep -q "$c" "$W/out" || missing="$missing $c"
+  done
+  [ -z "$missing" ] && ok || bad "--help does not mention:$missing"
+fi
+run version 0 "$BIN" --version && grep -q '^rnn_dist [0-9]' "$W/out" && ok
+for args in "--hiden 3" "--hidden x" "--hidden 0" "--cell tree" "--lr -1" "--optimizer adam --momentum 0.9" \
+  "--val a.h5 --val-split 0.2" "stray" "--epochs"; do
+  # shellcheck disable=SC2086
+  if run "bad option: $args" 2 "$BIN" train $args --run-dir "$W/never"; then
+    [ "$(lines "$W/err")" -eq 1 ] && grep -q '^rnn_dist: ' "$W/err" && ok || bad "bad option '$args': not one error line"
+  fi
+done
+[ ! -e "$W/never" ] && ok || bad "a refused command line created the run dir"
+run "unknown command" 2 "$BIN" frobnicate && ok
+
+# ---- bad inputs: exit 2, one line naming file, member and index -----------
+$PY "$HERE/make_bad_inputs.py" "$W/bad" || bad "make_bad_inputs.py failed"
+while IFS="$(printf '\t')" read -r file expect; do
+  for cmd in train inspect; do
+    if [ $cmd = train ]; then
+      run "bad input $file" 2 "$BIN" train --data "$file" --run-dir "$W/badrun" --epochs 1 || continue
+    else
+      [ "$QUICK" = 1 ] && continue
+      run "inspect $file" 2 "$BIN" inspect "$file" || continue
+    fi
+    if [ "$(lines "$W/err")" -ne 1 ] || ! grep -qF -- "$expect" "$W/err"; then
+      bad "$cmd $(basename "$file"): expected one line with '$expect', got: $(cat "$W/err")"
+    elif ! grep -qF -- "$(basename "$file")" "$W/err"; then
+      bad "$cmd $(basename "$file"): message does not name the file"
+    else
+      ok
+    fi
+  done
+done <"$W/bad/cases.tsv"
+run "class id beyond the length is padding" 0 "$BIN" train --data "$W/bad/padding_ok.h5" \
+  --run-dir "$W/padrun" --epochs 1 && ok
+
+# ---- datagen + inspect ----------------------------------------------------
+for task in counting seqclass stepclass arith sine adding; do
+  if run "datagen $task" 0 "$BIN" datagen $task --out "$W/$task.h5" --seed 5; then
+    run "inspect $task" 0 "$BIN" inspect "$W/$task.h5" && grep -q "valid" "$W/out" && ok
+  fi
+done
+"$BIN" datagen counting --out "$W/c2.h5" --seed 5 >/dev/null 2>&1
+cmp -s "$W/counting.h5" "$W/c2.h5" && ok || bad "datagen is not deterministic"
+run "datagen unknown task" 2 "$BIN" datagen nosuch --out "$W/x.h5" && ok
+
+# ---- train, checkpoints, metrics ------------------------------------------
+R="$W/run1"
+if run "train counting" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$R" --epochs 3 \
+  --seed 3 --checkpoint-every 1 --keep 2; then
+  head -1 "$R/metrics.csv" | grep -qx 'epoch,step,lr,train_loss,train_acc,val_loss,val_acc,grad_norm,seq_per_s,seconds' \
+    && ok || bad "metrics.csv header: $(head -1 "$R/metrics.csv")"
+  [ "$(lines "$R/metrics.csv")" -eq 4 ] && ok || bad "metrics.csv should have 3 rows"
+  for f in config.ini last.h5 best.h5 ckpt-epoch0002.h5 ckpt-epoch0003.h5; do
+    [ -s "$R/$f" ] && ok || bad "run dir lacks $f"
+  done
+  [ ! -e "$R/ckpt-epoch0001.h5" ] && ok || bad "keep 2 did not prune ckpt-epoch0001.h5"
+  ls "$R" | grep -q tmp && bad "temporary files left in the run dir" || ok
+  [ "$(attr "$R/last.h5" epoch)" = 3 ] && ok || bad "last.h5 epoch attribute"
+  run "inspect checkpoint" 0 "$BIN" inspect "$R/last.h5" && grep -q "rnn.weight_hh_l0" "$W/out" && ok
+  if run "eval" 0 "$BIN" eval --checkpoint "$R/best.h5" --data "$W/counting.h5"; then
+    [ "$(cut -d' ' -f1 "$W/out" | tr '\n' ' ')" = "loss acc n " ] && ok || bad "eval output: $(cat "$W/out")"
+  fi
+  run "eval --json" 0 "$BIN" eval --checkpoint "$R/best.h5" --data "$W/counting.h5:/val" --json \
+    && grep -q '^{"loss": .*"acc": .*"n": 800}$' "$W/out" && ok
+  if run "predict" 0 "$BIN" predict --checkpoint "$R/best.h5" --data "$W/counting.h5:/val" --out "$W/p.h5"; then
+    h5ls "$W/p.h5" | grep -q '^predictions *Dataset {200, 4}' && ok || bad "predict: $(h5ls "$W/p.h5")"
+  fi
+  run "eval model/data mismatch" 2 "$BIN" eval --checkpoint "$R/best.h5" --data "$W/sine.h5" && ok
+fi
+
+# resume: 2 epochs + 2 more equals 4 straight, bit for bit
+if run "train 4 epochs" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/straight" --epochs 4 --seed 4 \
+  && run "train 2 epochs" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/split" --epochs 2 --seed 4 \
+  && run "resume to 4" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/split" --epochs 4 --seed 4 --resume auto; then
+  h5diff "$W/straight/last.h5" "$W/split/last.h5" /params /params >/dev/null && ok || bad "resumed run differs from straight run"
+  [ "$(lines "$W/split/metrics.csv")" -eq 5 ] && ok || bad "resumed metrics.csv should have 4 rows"
+  grep -q "resuming from" "$W/out" && ok || bad "resume did not say so"
+fi
+# max-steps stops mid-epoch and resumes exactly
+if run "max-steps" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/ms" --epochs 4 --seed 4 --max-steps 30; then
+  [ "$(attr "$W/ms/last.h5" step)" = 30 ] && ok || bad "max-steps: last.h5 step is $(attr "$W/ms/last.h5" step)"
+  run "resume after max-steps" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/ms" --epochs 4 --seed 4 --resume auto \
+    && h5diff "$W/straight/last.h5" "$W/ms/last.h5" /params /params >/dev/null && ok || bad "mid-epoch resume differs"
+fi
+# init from a checkpoint; a mismatching one is refused naming the tensor
+run "init" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init" --epochs 1 --init "$W/straight/last.h5" && ok
+run "init mismatch" 2 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init2" --epochs 1 --hidden 7 \
+  --init "$W/straight/last.h5" && grep -q "rnn.weight_ih_l0" "$W/err" && ok
+# the config file is read and the command line wins
+printf 'hidden = 8\ncell = gru\n# comment\n[train]\nepochs = 1\n' >"$W/c.ini"
+run "config file" 0 "$BIN" train --config "$W/c.ini" --hidden 12 --data "$W/counting.h5" --run-dir "$W/cfg" \
+  && [ "$(attr "$W/cfg/last.h5" hidden)" = 12 ] && [ "$(attr "$W/cfg/last.h5" cell)" = gru ] && ok \
+  || bad "config file / command-line precedence"
+printf 'hiden = 8\n' >"$W/bad.ini"
+run "config unknown key" 2 "$BIN" train --config "$W/bad.ini" && grep -q "bad.ini:1: unknown option 'hiden'" "$W/err" && ok
+# a run directory that cannot be created is refused before training
+run "run-dir not writable" 2 "$BIN" train --data "$W/counting.h5" --run-dir /proc/rnn_dist_no --epochs 1 && ok
+
+if [ "$QUICK" != 1 ]; then
+  # early stopping: the run stops exactly `patience` epochs after its best
+  if run "early stopping" 0 "$BIN" train --data "$W/seqclass.h5" --run-dir "$W/es" --epochs 200 \
+    --hidden 64 --lr 0.01 --patience 3 --seed 2; then
+    awk -F, -v p=3 'NR > 1 { if (best == "" || $6 < best) { best = $6; be = $1 } last = $1 }
+      END { exit !(last == be + p && last < 200) }' "$W/es/metrics.csv" && ok \
+      || bad "early stopping: $(cat "$W/es/metrics.csv" | cut -d, -f1,6 | tr '\n' ' ')"
+    [ "$(attr "$W/es/best.h5" epoch)" = "$(attr "$W/es/last.h5" best_epoch)" ] && ok || bad "best.h5 is not the best epoch"
+  fi
+  # the built-in task with no data at all, under mpirun -np 1
+  (cd "$W" && run "default run under mpirun" 0 mpirun -np 1 "$BIN" --run-dir "$W/default" --epochs 2) && ok
+  # the tutorial's counting config reaches its target
+  if run "counting config" 0 "$BIN" train --config "$TOP/configs/counting.ini" --data "$W/counting.h5" \
+    --run-dir "$W/cc"; then
+    acc=$(tail -1 "$W/cc/metrics.csv" | cut -d, -f7)
+    awk -v a="$acc" 'BEGIN { exit !(a >= 0.99) }' && ok || bad "counting val acc $acc < 0.99"
+  fi
+fi
+
+echo "integration: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

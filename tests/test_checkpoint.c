@@ -1,0 +1,178 @@
+/* test_checkpoint.c - save/load round trip of parameters, optimizer state and
+ * training state; refusal of another model's checkpoint; params-only load;
+ * no temporary file left behind. */
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "checkpoint.h"
+#include "h5io.h"
+#include "testutil.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    h5io_init();
+    snprintf(dir, sizeof dir, "/tmp/rnn_ckpt_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static ModelSpec spec(CellKind cell, int hidden)
+{
+    ModelSpec s = {cell, NONLIN_TANH, INPUT_TOKENS, 11, 5, 0, hidden, 2, 4, LOSS_CE, TARGET_STEP,
+                   0.1f, 0.2f};
+    return s;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    ModelSpec s = spec(CELL_LSTM, 6);
+    Model m;
+    model_create(&m, &s);
+    model_init_params(&m, 3);
+    OptimSpec os = {OPTIM_ADAM, 0.01, 0, 0, 0.9, 0.999, 1e-8};
+    Optim o;
+    optim_create(&o, &os, m.table.total);
+    for (int i = 0; i < m.table.count; i++) {
+        const ParamInfo *p = &m.table.p[i];
+        for (size_t k = 0; k < (size_t)p->rows * (p->cols ? p->cols : 1); k++)
+            m.grads[p->offset + k] = tu_uniform(1, p->offset + k, -1, 1);
+    }
+    optim_step(&o, m.params, m.grads);
+    optim_step(&o, m.params, m.grads);
+    TrainState st = {7, 3, 123, 0.25, 5, 2, 42, 4, 1.5, 2.5, 3.5, 4.5, 5.5, 6, 7};
+    char path[128];
+    snprintf(path, sizeof path, "%s/c.h5", dir);
+    Error e;
+    assert_int_equal(checkpoint_save(path, &m, &o, &st, "hidden = 6\n", &e), 0);
+
+    ModelSpec s2;
+    assert_int_equal(checkpoint_read_spec(&s2, path, &e), 0);
+    assert_int_equal(s2.cell, CELL_LSTM);
+    assert_int_equal(s2.hidden, 6);
+    assert_int_equal(s2.vocab, 11);
+    assert_true(s2.dropout == 0.1f && s2.out_dropout == 0.2f);
+    Model m2;
+    model_create(&m2, &s2);
+    Optim o2;
+    optim_create(&o2, &os, m2.table.total);
+    TrainState st2;
+    assert_int_equal(checkpoint_load(&m2, &o2, &st2, path, &e), 0);
+    assert_memory_equal(m.params, m2.params, sizeof(float) * m.table.total);
+    assert_memory_equal(o.m, o2.m, sizeof(float) * 2 * m.table.total);
+    assert_int_equal(o2.step, 2);
+    assert_memory_equal(&st, &st2, sizeof st);
+
+    /* an SGD run cannot resume an Adam checkpoint */
+    OptimSpec sgd = {OPTIM_SGD, 0.1, 0.9, 0, 0.9, 0.999, 1e-8};
+    Optim o3;
+    optim_create(&o3, &sgd, m2.table.total);
+    assert_int_equal(checkpoint_load(&m2, &o3, &st2, path, &e), EXIT_USAGE);
+    assert_non_null(strstr(e.msg, "optimizer is 'adam', this run uses 'sgd'"));
+
+    /* no temporary file left */
+    DIR *dd = opendir(dir);
+    struct dirent *de;
+    int files = 0;
+    while ((de = readdir(dd)))
+        if (de->d_name[0] != '.') {
+            files++;
+            assert_null(strstr(de->d_name, "tmp"));
+        }
+    closedir(dd);
+    assert_int_equal(files, 1);
+    optim_free(&o);
+    optim_free(&o2);
+    optim_free(&o3);
+    model_free(&m);
+    model_free(&m2);
+}
+
+static void test_other_model_refused(void **state)
+{
+    (void)state;
+    ModelSpec s = spec(CELL_GRU, 6);
+    Model m;
+    model_create(&m, &s);
+    model_init_params(&m, 1);
+    TrainState st = {1, 0, 10, NAN, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    char path[128];
+    snprintf(path, sizeof path, "%s/g.h5", dir);
+    Error e;
+    assert_int_equal(checkpoint_save(path, &m, NULL, &st, NULL, &e), 0);
+    const struct {
+        ModelSpec s;
+        const char *field;
+    } cases[] = {
+        {spec(CELL_LSTM, 6), "'cell' differs"},
+        {spec(CELL_GRU, 7), "'hidden' differs"},
+    };
+    for (int i = 0; i < 2; i++) {
+        Model other;
+        model_create(&other, &cases[i].s);
+        assert_int_equal(checkpoint_load(&other, NULL, NULL, path, &e), EXIT_USAGE);
+        if (!strstr(e.msg, cases[i].field)) fail_msg("message '%s'", e.msg);
+        model_free(&other);
+    }
+    /* params only (--init): a shape mismatch names the tensor */
+    ModelSpec wide = spec(CELL_GRU, 8);
+    Model w;
+    model_create(&w, &wide);
+    assert_int_equal(checkpoint_load_params(&w, path, &e), EXIT_USAGE);
+    assert_non_null(strstr(e.msg, "/params/rnn.weight_ih_l0 has shape float[18, 5] but the model "
+                                  "needs float [24, 5]"));
+    model_free(&w);
+    /* params only into the same shape works, and equals */
+    Model same;
+    model_create(&same, &s);
+    assert_int_equal(checkpoint_load_params(&same, path, &e), 0);
+    assert_memory_equal(same.params, m.params, sizeof(float) * m.table.total);
+    model_free(&same);
+    model_free(&m);
+}
+
+static void test_missing_and_garbage(void **state)
+{
+    (void)state;
+    Error e;
+    ModelSpec s;
+    char path[128];
+    snprintf(path, sizeof path, "%s/none.h5", dir);
+    assert_int_equal(checkpoint_read_spec(&s, path, &e), EXIT_USAGE);
+    assert_non_null(strstr(e.msg, "cannot open"));
+    snprintf(path, sizeof path, "%s/garbage.h5", dir);
+    FILE *f = fopen(path, "w");
+    fputs("not hdf5 at all", f);
+    fclose(f);
+    assert_int_equal(checkpoint_read_spec(&s, path, &e), EXIT_USAGE);
+    assert_non_null(strstr(e.msg, "not an HDF5 file"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_other_model_refused),
+        cmocka_unit_test(test_missing_and_garbage),
+    };
+    return cmocka_run_group_tests_name("checkpoint", tests, setup, teardown);
+}
