@@ -21,10 +21,10 @@ size_t cell_cache_floats(const CellDims *d, int T, int B)
 {
     size_t tb = (size_t)T * B, H = (size_t)d->hidden;
     switch (d->kind) {
-    /* gates | c | tanh(c) | zeros [B, H] */
-    case CELL_LSTM: return tb * 4 * H + 2 * tb * H + (size_t)B * H;
-    /* gates | hn | hp [B, 3H] | zeros [B, H] */
-    case CELL_GRU: return tb * 3 * H + tb * H + (size_t)B * 3 * H + (size_t)B * H;
+    /* gates | c | tanh(c) | zeros [B, H] | bias [4H] */
+    case CELL_LSTM: return tb * 4 * H + 2 * tb * H + (size_t)B * H + 4 * H;
+    /* gates | hn | hp [B, 3H] | zeros [B, 3H] */
+    case CELL_GRU: return tb * 3 * H + tb * H + 2 * (size_t)B * 3 * H;
     default: return 0; /* h alone suffices */
     }
 }
@@ -61,17 +61,19 @@ static void add_colsum(float *acc, const float *rows, float *ones, size_t n, int
                 1);
 }
 
-/* out[TB, GH] (+)= x[TB, In] w_ih^T. */
-static void gemm_input(float *out, const float *x, const float *w_ih, int TB, int GH, int In)
+/* out[TB, GH] = x[TB, In] w_ih^T + beta out. */
+static void gemm_input(float *out, const float *x, const float *w_ih, int TB, int GH, int In,
+                       float beta)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, GH, In, 1.0f, x, In, w_ih, In,
-                1.0f, out, GH);
+                beta, out, GH);
 }
 
-/* out[B, GH] += h[B, H] w_hh^T. */
-static void gemm_recur(float *out, const float *h, const float *w_hh, int B, int GH, int H)
+/* out[B, GH] = h[B, H] w_hh^T + beta out. */
+static void gemm_recur(float *out, const float *h, const float *w_hh, int B, int GH, int H,
+                       float beta)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w_hh, H, 1.0f,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w_hh, H, beta,
                 out, GH);
 }
 
@@ -110,10 +112,10 @@ static void rnn_forward(float *h, const float *x, const LayerParams *p, const Ce
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
     fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
-    gemm_input(h, x, p->w_ih, T * B, H, d->in);
+    gemm_input(h, x, p->w_ih, T * B, H, d->in, 1.0f);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(ht, ht - BH, p->w_hh, B, H, H);
+        if (t > 0) gemm_recur(ht, ht - BH, p->w_hh, B, H, H, 1.0f);
         if (d->act == NONLIN_RELU)
             vec_relu(ht, BH);
         else
@@ -146,14 +148,17 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
 
 /* ---- LSTM: gates i, f, g, o; c_t = f c_{t-1} + i g; h_t = o tanh(c_t) ------ */
 
-/* One step: g [B, 4H] pre-activations in, activated out; c, tc (= tanh c),
- * h [B, H] out; cp [B, H] the previous cell state (zeros at t = 0). */
+/* One step: g [B, 4H] pre-activations without bias in, activated out;
+ * bias [4H] = b_ih + b_hh; c, tc (= tanh c), h [B, H] out; cp [B, H] the
+ * previous cell state (zeros at t = 0). */
 VEC_CLONES static void lstm_step_forward(float *restrict g, float *restrict c,
                                          float *restrict tc, float *restrict h,
-                                         const float *restrict cp, int B, int H)
+                                         const float *restrict bias, const float *restrict cp,
+                                         int B, int H)
 {
     for (int b = 0; b < B; b++) {
         float *gb = g + (size_t)b * 4 * H;
+        for (int j = 0; j < 4 * H; j++) gb[j] += bias[j];
         vec_sigmoid(gb, 2 * (size_t)H); /* i, f */
         vec_tanh(gb + 2 * H, H);        /* g */
         vec_sigmoid(gb + 3 * H, H);     /* o */
@@ -202,13 +207,14 @@ static void lstm_forward(float *h, float *cache, const float *x, const LayerPara
     float *c = gates + TB * GH;     /* [T, B, H] */
     float *tc = c + TB * H;         /* [T, B, H] tanh(c) */
     const float *zeros = tc + TB * H; /* [B, H], never written */
-    fill_rows(gates, p->b_ih, p->b_hh, TB, GH);
-    gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in);
+    float *bias = tc + TB * H + BH;   /* [4H] b_ih + b_hh */
+    fill_rows(bias, p->b_ih, p->b_hh, 1, GH);
+    gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * GH, *ht = h + t * BH;
-        if (t > 0) gemm_recur(gt, ht - BH, p->w_hh, B, GH, H);
-        lstm_step_forward(gt, c + t * BH, tc + t * BH, ht, t > 0 ? c + (t - 1) * BH : zeros, B,
-                          H);
+        if (t > 0) gemm_recur(gt, ht - BH, p->w_hh, B, GH, H, 1.0f);
+        lstm_step_forward(gt, c + t * BH, tc + t * BH, ht, bias,
+                          t > 0 ? c + (t - 1) * BH : zeros, B, H);
     }
 }
 
@@ -234,23 +240,24 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
 /* ---- GRU: r, z = sigmoid(..), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
  *      h_t = (1 - z) n + z h_{t-1} ---------------------------------------- */
 
-/* One step: g [B, 3H] input projections in, r, z, n out; hp [B, 3H] the
- * recurrent projections; hn [B, H] out (W_hn h + b_hn); h [B, H] out;
- * hprev [B, H] (zeros at t = 0). */
+/* One step: g [B, 3H] input projections without bias in, r, z, n out;
+ * hp [B, 3H] the recurrent projections without bias; b_ih, b_hh [3H];
+ * hn [B, H] out (W_hn h + b_hn); h [B, H] out; hprev [B, H] (zeros at t = 0). */
 VEC_CLONES static void gru_step_forward(float *restrict g, float *restrict hn,
                                         float *restrict h, const float *restrict hp,
+                                        const float *restrict b_ih, const float *restrict b_hh,
                                         const float *restrict hprev, int B, int H)
 {
     for (int b = 0; b < B; b++) {
         float *gb = g + (size_t)b * 3 * H;
         const float *hb = hp + (size_t)b * 3 * H;
-        for (int j = 0; j < 2 * H; j++) gb[j] += hb[j];
+        for (int j = 0; j < 2 * H; j++) gb[j] = (gb[j] + b_ih[j]) + (hb[j] + b_hh[j]);
         vec_sigmoid(gb, 2 * (size_t)H); /* r, z */
         float *n = gb + 2 * H, *hnb = hn + (size_t)b * H;
         const float *r = gb;
         for (int j = 0; j < H; j++) {
-            hnb[j] = hb[2 * H + j];
-            n[j] += r[j] * hb[2 * H + j];
+            hnb[j] = hb[2 * H + j] + b_hh[2 * H + j];
+            n[j] = (n[j] + b_ih[2 * H + j]) + r[j] * hnb[j];
         }
         vec_tanh(n, H);
         const float *z = gb + H, *prev = hprev + (size_t)b * H;
@@ -294,15 +301,13 @@ static void gru_forward(float *h, float *cache, const float *x, const LayerParam
     float *gates = cache;             /* [T, B, 3H]: input projection, then r, z, n */
     float *hn = gates + TB * GH;      /* [T, B, H]: W_hn h_{t-1} + b_hn */
     float *hp = hn + TB * H;          /* [B, 3H]: this step's recurrent projection */
-    const float *zeros = hp + (size_t)B * GH; /* [B, H], never written */
-    fill_rows(gates, p->b_ih, NULL, TB, GH);
-    gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in);
+    const float *zeros = hp + (size_t)B * GH; /* [B, max(H, 3H)], never written */
+    gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        fill_rows(hp, p->b_hh, NULL, (size_t)B, GH);
-        if (t > 0) gemm_recur(hp, ht - BH, p->w_hh, B, GH, H);
-        gru_step_forward(gates + (size_t)t * B * GH, hn + t * BH, ht, hp,
-                         t > 0 ? ht - BH : zeros, B, H);
+        if (t > 0) gemm_recur(hp, ht - BH, p->w_hh, B, GH, H, 0.0f);
+        gru_step_forward(gates + (size_t)t * B * GH, hn + t * BH, ht, t > 0 ? hp : zeros,
+                         p->b_ih, p->b_hh, t > 0 ? ht - BH : zeros, B, H);
     }
 }
 
@@ -313,7 +318,7 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const int H = d->hidden, GH = 3 * H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
     const float *gates = cache, *hn = gates + TB * GH;
-    const float *zeros = hn + TB * H + (size_t)B * GH;
+    const float *zeros = hn + TB * H + (size_t)B * GH; /* as in gru_forward */
     float *dgi = scratch;         /* [T, B, 3H] gradients of the input projection */
     float *dgh = dgi + TB * GH;   /* [T, B, 3H] gradients of the recurrent projection */
     float *sink = dgh + TB * GH;  /* [B, H] where the t = 0 step sends d h_{-1} */
