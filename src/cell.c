@@ -206,8 +206,9 @@ static void lstm_forward(float *h, float *cache, const float *x, const LayerPara
     float *gates = cache;           /* [T, B, 4H] after activation */
     float *c = gates + TB * GH;     /* [T, B, H] */
     float *tc = c + TB * H;         /* [T, B, H] tanh(c) */
-    const float *zeros = tc + TB * H; /* [B, H], never written */
-    float *bias = tc + TB * H + BH;   /* [4H] b_ih + b_hh */
+    float *zeros = tc + TB * H;       /* [B, H]: c_{-1} */
+    float *bias = zeros + BH;         /* [4H] b_ih + b_hh */
+    memset(zeros, 0, sizeof(float) * BH);
     fill_rows(bias, p->b_ih, p->b_hh, 1, GH);
     gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
     for (int t = 0; t < T; t++) {
@@ -301,7 +302,8 @@ static void gru_forward(float *h, float *cache, const float *x, const LayerParam
     float *gates = cache;             /* [T, B, 3H]: input projection, then r, z, n */
     float *hn = gates + TB * GH;      /* [T, B, H]: W_hn h_{t-1} + b_hn */
     float *hp = hn + TB * H;          /* [B, 3H]: this step's recurrent projection */
-    const float *zeros = hp + (size_t)B * GH; /* [B, max(H, 3H)], never written */
+    float *zeros = hp + (size_t)B * GH; /* [B, 3H]: h_{-1} and its projection */
+    memset(zeros, 0, sizeof(float) * B * GH);
     gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;

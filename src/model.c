@@ -174,14 +174,10 @@ void model_zero_grads(Model *m)
     memset(m->grads, 0, sizeof(float) * m->table.total);
 }
 
-/* Key of a dropout site: layer k (0..L-2) between layers, or the head. */
-#define DROP_SITE_HEAD 0xFFFu
 #define DROP_TIME_LAST 0xFFFFFu
 
-/* mask[r, :] for the rows of a [T, B, H] (or [B, H] when T == 0) tensor:
- * 0 with probability p, else 1/(1-p). */
-static void dropout_mask(float *mask, float p, uint64_t seed, uint64_t step,
-                         const uint32_t *sample, uint32_t site, int T, int B, int H)
+void model_dropout_mask(float *mask, float p, uint64_t seed, uint64_t step,
+                        const uint32_t *sample, uint32_t site, int T, int B, int H)
 {
     float keep = 1.0f / (1.0f - p);
     int steps = T > 0 ? T : 1;
@@ -233,7 +229,7 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
         if (w->use_mask[k]) {
             float *mask = grow(&w->mask[k], TB * H);
             float *xin = grow(&w->xin[k + 1], TB * H);
-            dropout_mask(mask, s->dropout, seed, step, b->sample, (uint32_t)k, T, B, H);
+            model_dropout_mask(mask, s->dropout, seed, step, b->sample, (uint32_t)k, T, B, H);
             for (size_t i = 0; i < TB * H; i++) xin[i] = h[i] * mask[i];
             in = xin;
         } else {
@@ -254,7 +250,7 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
     if (w->use_zmask) {
         float *zm = grow(&w->zmask, (size_t)rows * H);
         float *zd = grow(&w->z, (size_t)rows * H); /* in place when z is already w->z */
-        dropout_mask(zm, s->out_dropout, seed, step, b->sample, DROP_SITE_HEAD,
+        model_dropout_mask(zm, s->out_dropout, seed, step, b->sample, MODEL_DROP_HEAD,
                      s->target == TARGET_STEP ? T : 0, B, H);
         for (size_t i = 0; i < (size_t)rows * H; i++) zd[i] = z[i] * zm[i];
         z = zd;

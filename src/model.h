@@ -127,6 +127,16 @@ void model_init_params(Model *m, uint64_t seed);
  * (seed, step, sample, layer, time). Sets m->logits and m->rows. */
 void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t step);
 
+/* Dropout site of the head (sites 0..L-2 are between layers). */
+#define MODEL_DROP_HEAD 0xFFFu
+
+/* Inverted-dropout mask [T, B, H] (or [B, H] when T == 0, the last-step
+ * head): 0 with probability p, else 1/(1-p). Element (t, b, j) is a pure
+ * function of (seed, step, sample[b], site, t, j), so a sequence gets the same
+ * mask whichever rank or batch row it lands in. */
+void model_dropout_mask(float *mask, float p, uint64_t seed, uint64_t step,
+                        const uint32_t *sample, uint32_t site, int T, int B, int H);
+
 /* Loss of the last forward pass against b's targets. When dlogits_scale is
  * non-zero, also keeps d(loss sum)/d(logits) * dlogits_scale for backward
  * (pass 1/global count for the mean loss). */
