@@ -14,9 +14,11 @@ PKGCFG  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA  = $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-result
-CFLAGS  ?= -O2 -g -fvect-cost-model=cheap
-CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP $(PKGCFG)
-LDLIBS  += $(PKGLIBS) -lm
+OPT     ?= -O2 -g -fvect-cost-model=cheap
+SAN     ?=
+CFLAGS  := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP $(PKGCFG)
+LDFLAGS := $(SAN)
+LDLIBS  := $(PKGLIBS) -lm
 PREFIX  ?= /usr/local
 NP      ?= 2
 PY      := /usr/bin/python3
@@ -32,6 +34,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
+.SECONDARY:
 .PHONY: all run test unit integration asan bench fixtures install deps clean
 all: rnn_dist
 
@@ -72,9 +75,8 @@ integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan \
-	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" unit integration-asan
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration-asan
 
 integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh

@@ -101,8 +101,8 @@ int inspect_file(FILE *out, const char *path, Error *e)
     }
     if (!found)
         return error_set(e, EXIT_USAGE,
-                         "%s: neither a checkpoint (/params) nor a dataset (inputs at the root, "
-                         "/train, /val or /test)",
+                         "%s: no dataset found: neither a checkpoint (/params) nor a dataset "
+                         "(inputs at the root, /train, /val or /test)",
                          path);
     return 0;
 }

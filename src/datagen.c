@@ -1,0 +1,625 @@
+/* datagen.c - the built-in tasks (see datagen.h and datasets/README.md).
+ *
+ * Every random number is drawn from the counter-based RNG with the counter
+ * (task << 8 | stream, row, column): rows are numbered across the whole file
+ * (/train first, then /val, then /test; sine numbers the points of its
+ * series), so a value never depends on the order in which others were made.
+ */
+#include "datagen.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h5io.h"
+#include "rng.h"
+
+/* Task ids: the high bits of the first counter word of every draw. */
+enum { TASK_COUNTING = 1, TASK_SEQCLASS, TASK_STEPCLASS, TASK_ARITH, TASK_SINE, TASK_ADDING };
+
+#define DG_MAX_VALUES (1L << 28) /* largest inputs array (n * T * F values) */
+
+#define SEQ_F 10           /* seqclass features */
+#define SEQ_FLIP 0.10      /* seqclass: share of labels flipped */
+#define SEQ_MARGIN 0.1     /* seqclass: class shift of features 0 and 1 per step */
+#define STEP_F 5           /* stepclass features */
+#define STEP_CUT 0.6       /* stepclass: class boundaries at -CUT and +CUT */
+#define STEP_GAP 0.2       /* stepclass: no v within GAP of a boundary */
+#define STEP_FLIP 0.05     /* stepclass: share of labels replaced by another class */
+#define ARITH_GRID 65536   /* arith: starts are multiples of 1/GRID */
+#define ARITH_GAP_LO 26214 /* arith: held-out fractions [LO, HI) / GRID, ~[0.4, 0.6) */
+#define ARITH_GAP_HI 39322
+#define SINE_FREQ 0.02     /* sine: x_t = sin(FREQ t) + 2 U(0,1) */
+#define SINE_GRID 8192     /* sine: phase grid of the Bayes predictor */
+#define SINE_MAX_N 1000000L /* sine: most points (the Bayes floor costs GRID per window) */
+
+/* First counter word of a draw: the task and a stream within it. */
+static uint32_t dg_stream(int task, int stream)
+{
+    return (uint32_t)task << 8 | (uint32_t)stream;
+}
+
+/* One group (/train, /val, /test) being built. Arrays are owned. */
+typedef struct Part {
+    const char *name;  /* "train", "val" or "test" */
+    size_t n;          /* rows */
+    int T, F;          /* steps; features (0: token ids, inputs int32 [n, T]) */
+    int O;             /* values per target; 0: class ids (int32) */
+    int per_step;      /* targets [n, T(, O)], else [n(, O)] */
+    float *x;          /* dense inputs [n, T, F] */
+    int32_t *tok;      /* token inputs [n, T] */
+    int32_t *yc;       /* class targets [n, T] or [n] */
+    float *yv;         /* value targets [n, T, O] or [n, O] */
+    double best;       /* best possible score on this group: accuracy, or RMSE */
+    double extra;      /* task-specific second figure (oracle / baseline), or NAN */
+    char desc[480];
+} Part;
+
+static void part_init(Part *p, const char *name, size_t n, int T, int F, int O, int per_step)
+{
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    p->n = n;
+    p->T = T;
+    p->F = F;
+    p->O = O;
+    p->per_step = per_step;
+    p->extra = NAN;
+    size_t steps = per_step ? (size_t)T : 1;
+    if (F)
+        p->x = xalloc_floats(n * (size_t)T * (size_t)F);
+    else
+        p->tok = xcalloc(n * (size_t)T, sizeof *p->tok);
+    if (O)
+        p->yv = xalloc_floats(n * steps * (size_t)O);
+    else
+        p->yc = xcalloc(n * steps, sizeof *p->yc);
+}
+
+static void part_free(Part *p)
+{
+    free(p->x);
+    free(p->tok);
+    free(p->yc);
+    free(p->yv);
+    memset(p, 0, sizeof *p);
+}
+
+static int attr_fail(Error *e, const char *obj, const char *attr)
+{
+    return error_set(e, EXIT_FAIL, "datagen: cannot write attribute %s of %s", attr, obj);
+}
+
+/* The ceiling attributes of a group or the root: best_acc for classes,
+ * noise_floor_rmse and noise_floor_mse for values. */
+static int write_best(hid_t loc, const char *obj, int classes, double best, Error *e)
+{
+    if (classes)
+        return h5io_write_attr_f64(loc, obj, "best_acc", best) ? attr_fail(e, obj, "best_acc") : 0;
+    if (h5io_write_attr_f64(loc, obj, "noise_floor_rmse", best))
+        return attr_fail(e, obj, "noise_floor_rmse");
+    if (h5io_write_attr_f64(loc, obj, "noise_floor_mse", best * best))
+        return attr_fail(e, obj, "noise_floor_mse");
+    return 0;
+}
+
+/* Write p as group /p->name: inputs, targets and the attributes. extra_name
+ * (may be NULL) names p->extra. */
+static int part_write(hid_t file, const Part *p, int classes, int vocab, const char *extra_name,
+                      Error *e)
+{
+    hid_t g = h5io_group(file, p->name);
+    if (g < 0) return error_set(e, EXIT_FAIL, "datagen: cannot create group /%s", p->name);
+    size_t in_dims[3] = {p->n, (size_t)p->T, (size_t)p->F};
+    size_t y_dims[3] = {p->n, 0, 0};
+    int y_rank = 1;
+    if (p->per_step) y_dims[y_rank++] = (size_t)p->T;
+    if (p->O) y_dims[y_rank++] = (size_t)p->O;
+    int rc = p->F ? h5io_write_f32(g, "inputs", p->x, 3, in_dims, e)
+                  : h5io_write_i32(g, "inputs", p->tok, 2, in_dims, e);
+    if (!rc)
+        rc = p->O ? h5io_write_f32(g, "targets", p->yv, y_rank, y_dims, e)
+                  : h5io_write_i32(g, "targets", p->yc, y_rank, y_dims, e);
+    if (!rc && h5io_write_attr_str(g, ".", "description", p->desc))
+        rc = attr_fail(e, p->name, "description");
+    if (!rc && classes && h5io_write_attr_i64(g, ".", "num_classes", classes))
+        rc = attr_fail(e, p->name, "num_classes");
+    if (!rc && vocab && h5io_write_attr_i64(g, ".", "vocab_size", vocab))
+        rc = attr_fail(e, p->name, "vocab_size");
+    if (!rc) rc = write_best(g, ".", classes, p->best, e);
+    if (!rc && extra_name && h5io_write_attr_f64(g, ".", extra_name, p->extra))
+        rc = attr_fail(e, p->name, extra_name);
+    H5Gclose(g);
+    return rc;
+}
+
+/* Write the root attributes and every part; the root's ceiling (and extra)
+ * is that of /val (parts[1]). */
+static int write_file(hid_t file, const DatagenSpec *s, const char *task, const char *desc,
+                      const Part *parts, int nparts, int classes, int vocab,
+                      const char *extra_name, Error *e)
+{
+    if (h5io_write_attr_str(file, ".", "task", task)) return attr_fail(e, "/", "task");
+    if (h5io_write_attr_i64(file, ".", "seed", (int64_t)s->seed)) return attr_fail(e, "/", "seed");
+    if (h5io_write_attr_str(file, ".", "description", desc))
+        return attr_fail(e, "/", "description");
+    if (classes && h5io_write_attr_i64(file, ".", "num_classes", classes))
+        return attr_fail(e, "/", "num_classes");
+    if (vocab && h5io_write_attr_i64(file, ".", "vocab_size", vocab))
+        return attr_fail(e, "/", "vocab_size");
+    if (write_best(file, ".", classes, parts[1].best, e)) return e->code;
+    if (extra_name && h5io_write_attr_f64(file, ".", extra_name, parts[1].extra))
+        return attr_fail(e, "/", extra_name);
+    for (int k = 0; k < nparts; k++)
+        if (part_write(file, &parts[k], classes, vocab, extra_name, e)) return e->code;
+    return 0;
+}
+
+static void parts_free(Part *parts, int nparts)
+{
+    for (int k = 0; k < nparts; k++) part_free(&parts[k]);
+}
+
+/* ---- counting: tutorial 000 ------------------------------------------- */
+
+static int gen_counting(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
+{
+    size_t ntr = (size_t)n * 4 / 5;
+    Part p[2];
+    part_init(&p[0], "train", ntr, T, 0, 0, 1);
+    part_init(&p[1], "val", (size_t)n - ntr, T, 0, 0, 1);
+    uint32_t row = 0;
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < p[k].n; i++, row++) {
+            int start =
+                (int)rng_below(10, s->seed, RNG_DATAGEN, dg_stream(TASK_COUNTING, 0), row, 0);
+            for (int t = 0; t < T; t++) {
+                p[k].tok[i * (size_t)T + (size_t)t] = (start + t) % 10;
+                p[k].yc[i * (size_t)T + (size_t)t] = (start + t + 1) % 10;
+            }
+        }
+        p[k].best = 1.0;
+        snprintf(p[k].desc, sizeof p[k].desc,
+                 "counting /%s: %zu sequences of tokens 0-9, inputs int32 [%zu,%d] -> the next "
+                 "token at every step, targets int32 [%zu,%d], 10 classes; next = (prev+1) mod 10, "
+                 "so the best accuracy is 1",
+                 p[k].name, p[k].n, p[k].n, T, p[k].n, T);
+    }
+    char desc[480];
+    snprintf(desc, sizeof desc,
+             "counting (tutorial 000, why RNNs handle sequences): a uniform start 0-9, each next "
+             "token = (prev+1) mod 10; inputs int32 [N,%d] token ids (vocab 10), targets int32 "
+             "[N,%d] the next token per step (10 classes); /train %zu, /val %zu; best acc 1.0",
+             T, T, p[0].n, p[1].n);
+    int rc = write_file(file, s, "counting", desc, p, 2, 10, 10, NULL, e);
+    parts_free(p, 2);
+    return rc;
+}
+
+/* ---- seqclass: tutorial 001 ------------------------------------------- */
+
+static int gen_seqclass(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
+{
+    size_t ntr = (size_t)n * 2 / 3;
+    Part p[2];
+    part_init(&p[0], "train", ntr, T, SEQ_F, 0, 0);
+    part_init(&p[1], "val", (size_t)n - ntr, T, SEQ_F, 0, 0);
+    uint32_t row = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t correct = 0;
+        for (size_t i = 0; i < p[k].n; i++, row++) {
+            float *x = p[k].x + i * (size_t)T * SEQ_F;
+            double sum = 0;
+            for (int t = 0; t < T; t++) {
+                for (int f = 0; f < SEQ_F; f++)
+                    x[t * SEQ_F + f] = (float)rng_normal(s->seed, RNG_DATAGEN,
+                                                         dg_stream(TASK_SEQCLASS, 0), row,
+                                                         (uint32_t)(t * SEQ_F + f));
+                sum += (double)x[t * SEQ_F] - (double)x[t * SEQ_F + 1];
+            }
+            int y = sum > 0;
+            double shift = y ? SEQ_MARGIN : -SEQ_MARGIN;
+            for (int t = 0; t < T; t++) {
+                x[t * SEQ_F] = (float)((double)x[t * SEQ_F] + shift);
+                x[t * SEQ_F + 1] = (float)((double)x[t * SEQ_F + 1] - shift);
+            }
+            int flip = rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_SEQCLASS, 1), row, 0) <
+                       SEQ_FLIP;
+            p[k].yc[i] = flip ? 1 - y : y;
+            correct += !flip;
+        }
+        p[k].best = (double)correct / (double)p[k].n;
+        snprintf(p[k].desc, sizeof p[k].desc,
+                 "seqclass /%s: %zu sequences, inputs float32 [%zu,%d,%d] -> one of 2 classes per "
+                 "sequence, targets int32 [%zu]; class = [sum_t x_t[0] - x_t[1] > 0], %.0f%% of "
+                 "labels flipped; best acc %.4f (the rule itself on these labels)",
+                 p[k].name, p[k].n, p[k].n, T, SEQ_F, p[k].n, 100 * SEQ_FLIP, p[k].best);
+    }
+    char desc[480];
+    snprintf(desc, sizeof desc,
+             "seqclass (tutorial 001, nn.RNN layer): inputs float32 [N,%d,%d] N(0,1) features, "
+             "class = [sum over the %d steps of x_t[0] - x_t[1] > 0] (features 0 and 1 shifted by "
+             "+-%.1f per step with the class), %.0f%% of labels flipped, targets int32 [N], 2 "
+             "classes; /train %zu, /val %zu; best val acc %.4f",
+             T, SEQ_F, T, SEQ_MARGIN, 100 * SEQ_FLIP, p[0].n, p[1].n, p[1].best);
+    int rc = write_file(file, s, "seqclass", desc, p, 2, 2, 0, NULL, e);
+    parts_free(p, 2);
+    return rc;
+}
+
+/* ---- stepclass: tutorial 002 ------------------------------------------ */
+
+static int gen_stepclass(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
+{
+    size_t ntr = (size_t)n * 4 / 5;
+    Part p[2];
+    part_init(&p[0], "train", ntr, T, STEP_F, 0, 1);
+    part_init(&p[1], "val", (size_t)n - ntr, T, STEP_F, 0, 1);
+    uint32_t row = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t correct = 0;
+        for (size_t i = 0; i < p[k].n; i++, row++) {
+            float *x = p[k].x + i * (size_t)T * STEP_F;
+            int32_t *y = p[k].yc + i * (size_t)T;
+            for (int t = 0; t < T; t++) {
+                for (int f = 0; f < STEP_F; f++)
+                    x[t * STEP_F + f] = (float)rng_normal(s->seed, RNG_DATAGEN,
+                                                          dg_stream(TASK_STEPCLASS, 0), row,
+                                                          (uint32_t)(t * STEP_F + f));
+                double v = (double)x[t * STEP_F] + (t ? (double)x[(t - 1) * STEP_F + 1] : 0.0);
+                int c = v < -STEP_CUT ? 0 : v > STEP_CUT ? 2 : 1;
+                /* open a gap of STEP_GAP on each side of both boundaries */
+                double adj = c == 0 ? -STEP_GAP : c == 2 ? STEP_GAP : -v * STEP_GAP / STEP_CUT;
+                x[t * STEP_F] = (float)((double)x[t * STEP_F] + adj);
+                int flip = rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_STEPCLASS, 1),
+                                           row, (uint32_t)t) < STEP_FLIP;
+                if (flip)
+                    c = (c + 1 + (int)rng_below(2, s->seed, RNG_DATAGEN,
+                                                dg_stream(TASK_STEPCLASS, 2), row, (uint32_t)t)) %
+                        3;
+                y[t] = c;
+                correct += !flip;
+            }
+        }
+        p[k].best = (double)correct / ((double)p[k].n * T);
+        snprintf(p[k].desc, sizeof p[k].desc,
+                 "stepclass /%s: %zu sequences, inputs float32 [%zu,%d,%d] -> one of 3 classes at "
+                 "every step, targets int32 [%zu,%d]; v = x_t[0] + x_{t-1}[1], class 0/1/2 for "
+                 "v < -%.1f / between / > %.1f, %.0f%% of labels changed; best acc %.4f",
+                 p[k].name, p[k].n, p[k].n, T, STEP_F, p[k].n, T, STEP_CUT, STEP_CUT,
+                 100 * STEP_FLIP, p[k].best);
+    }
+    char desc[480];
+    snprintf(desc, sizeof desc,
+             "stepclass (tutorial 002, model pipeline): inputs float32 [N,%d,%d] N(0,1), targets "
+             "int32 [N,%d] one of 3 classes per step from v = x_t[0] + x_{t-1}[1] (0: v < -%.1f, "
+             "2: v > %.1f, else 1), %.0f%% of labels changed to another class; /train %zu, /val "
+             "%zu; best val acc %.4f",
+             T, STEP_F, T, STEP_CUT, STEP_CUT, 100 * STEP_FLIP, p[0].n, p[1].n, p[1].best);
+    int rc = write_file(file, s, "stepclass", desc, p, 2, 3, 0, NULL, e);
+    parts_free(p, 2);
+    return rc;
+}
+
+/* ---- arith: tutorial 003 ---------------------------------------------- */
+
+/* Start value of a sequence, a multiple of 1 / ARITH_GRID (exact in float32,
+ * so the sets below are exactly disjoint). part 0 (train): fractional part
+ * below ARITH_GAP_LO or from ARITH_GAP_HI on (about [k, k+0.4) and
+ * [k+0.6, k+1)), k = 0..9; part 1 (val) / 2 (test): fractional part in the
+ * held-out gap [GAP_LO, GAP_HI) / GRID (about [k+0.4, k+0.6)) of even / odd k. */
+static float arith_start(const DatagenSpec *s, int part, uint32_t row)
+{
+    const uint64_t gap = ARITH_GAP_HI - ARITH_GAP_LO;
+    if (part == 0) {
+        uint64_t per = ARITH_GRID - gap;
+        uint64_t idx = rng_below(10 * per, s->seed, RNG_DATAGEN, dg_stream(TASK_ARITH, 0), row, 0);
+        uint64_t m = idx % per;
+        if (m >= ARITH_GAP_LO) m += gap;
+        return (float)(idx / per) + (float)m / ARITH_GRID;
+    }
+    uint64_t idx = rng_below(5 * gap, s->seed, RNG_DATAGEN, dg_stream(TASK_ARITH, 0), row, 0);
+    float k = (float)(2 * (idx / gap) + (part == 2));
+    return k + (float)(ARITH_GAP_LO + idx % gap) / ARITH_GRID;
+}
+
+static int gen_arith(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
+{
+    size_t ntr = (size_t)n * 4 / 5, nval = (size_t)n / 10;
+    static const char *const where[3] = {
+        "[k, k+0.4) and [k+0.6, k+1), k = 0..9",
+        "the held-out gaps [k+0.4, k+0.6) of even k",
+        "the held-out gaps [k+0.4, k+0.6) of odd k"};
+    Part p[3];
+    part_init(&p[0], "train", ntr, T, 1, 1, 1);
+    part_init(&p[1], "val", nval, T, 1, 1, 1);
+    part_init(&p[2], "test", (size_t)n - ntr - nval, T, 1, 1, 1);
+    uint32_t row = 0;
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < p[k].n; i++, row++) {
+            float start = arith_start(s, k, row);
+            for (int t = 0; t < T; t++) {
+                float x = start + (float)t;
+                p[k].x[i * (size_t)T + (size_t)t] = x;
+                p[k].yv[i * (size_t)T + (size_t)t] = x + 1.0f;
+            }
+        }
+        p[k].best = 0.0;
+        snprintf(p[k].desc, sizeof p[k].desc,
+                 "arith /%s: %zu sequences start + 0..%d, inputs float32 [%zu,%d,1] -> the next "
+                 "value at every step (input + 1), targets float32 [%zu,%d,1]; starts in %s; "
+                 "best MSE 0",
+                 p[k].name, p[k].n, T - 1, p[k].n, T, p[k].n, T, where[k]);
+    }
+    char desc[480];
+    snprintf(desc, sizeof desc,
+             "arith (tutorial 003, RNN implementation testing): inputs float32 [N,%d,1] = start + "
+             "0..%d, targets float32 [N,%d,1] = inputs + 1 per step (MSE); /train %zu starts in "
+             "[k,k+0.4) and [k+0.6,k+1), k=0..9; /val %zu and /test %zu start in the held-out gaps "
+             "[k+0.4,k+0.6) (even / odd k); best MSE 0",
+             T, T - 1, T, p[0].n, p[1].n, p[2].n);
+    int rc = write_file(file, s, "arith", desc, p, 3, 0, 0, NULL, e);
+    parts_free(p, 3);
+    return rc;
+}
+
+/* ---- sine: tutorial 004 ----------------------------------------------- */
+
+/* Phase grid for the Bayes predictor: sin and cos of phi_k = 2 pi k / M,
+ * and of the step offsets FREQ * j, j = 0..T. */
+typedef struct SineGrid {
+    double sn[SINE_GRID], cs[SINE_GRID];
+    double sd[128], cd[128];
+    int T;
+} SineGrid;
+
+static void sine_grid_init(SineGrid *g, int T)
+{
+    CHECK(T + 1 <= (int)(sizeof g->sd / sizeof g->sd[0]));
+    g->T = T;
+    for (int k = 0; k < SINE_GRID; k++) {
+        double phi = 2.0 * M_PI * k / SINE_GRID;
+        g->sn[k] = sin(phi);
+        g->cs[k] = cos(phi);
+    }
+    for (int j = 0; j <= T; j++) {
+        g->sd[j] = sin(SINE_FREQ * j);
+        g->cd[j] = cos(SINE_FREQ * j);
+    }
+}
+
+/* Bayes-optimal prediction of the value after window w[0..T): the posterior
+ * mean of sin(phi + FREQ T) + 1 under a uniform phase phi, whose likelihood
+ * is the indicator of 0 <= w_j - sin(phi + FREQ j) <= 2 for every j. When
+ * no grid point is consistent (a feasible set narrower than the grid), the
+ * least violating phase is used. */
+static double sine_bayes(const SineGrid *g, const float *w)
+{
+    double sum = 0, best_viol = INFINITY;
+    long count = 0;
+    int best_k = 0;
+    for (int k = 0; k < SINE_GRID; k++) {
+        double viol = 0;
+        for (int j = 0; j < g->T; j++) {
+            double d = (double)w[j] - (g->sn[k] * g->cd[j] + g->cs[k] * g->sd[j]);
+            double v = d < 0 ? -d : d > 2 ? d - 2 : 0;
+            if (v > viol) viol = v;
+        }
+        if (viol == 0) {
+            sum += g->sn[k] * g->cd[g->T] + g->cs[k] * g->sd[g->T];
+            count++;
+        } else if (viol < best_viol) {
+            best_viol = viol;
+            best_k = k;
+        }
+    }
+    if (count) return 1.0 + sum / (double)count;
+    return 1.0 + g->sn[best_k] * g->cd[g->T] + g->cs[best_k] * g->sd[g->T];
+}
+
+/* Windows of T consecutive points of series[first .. first+len) -> the next
+ * point; p->best = RMSE of the Bayes predictor, p->extra = RMSE of the oracle
+ * that knows t (predicts sin(FREQ t) + 1). */
+static void sine_windows(Part *p, const float *series, size_t first, const SineGrid *g)
+{
+    int T = p->T;
+    double se_bayes = 0, se_oracle = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const float *w = series + first + i;
+        memcpy(p->x + i * (size_t)T, w, (size_t)T * sizeof *w);
+        float y = w[T];
+        p->yv[i] = y;
+        double db = (double)y - sine_bayes(g, w);
+        double d0 = (double)y - (sin(SINE_FREQ * (double)(first + i + (size_t)T)) + 1.0);
+        se_bayes += db * db;
+        se_oracle += d0 * d0;
+    }
+    p->best = sqrt(se_bayes / (double)p->n);
+    p->extra = sqrt(se_oracle / (double)p->n);
+}
+
+static int gen_sine(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
+{
+    size_t npts = (size_t)n, ntr_pts = npts * 4 / 5;
+    float *series = xalloc_floats(npts);
+    for (size_t i = 0; i < npts; i++)
+        series[i] = (float)(sin(SINE_FREQ * (double)i) +
+                            2.0 * rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_SINE, 0),
+                                                  (uint32_t)i, 0));
+    SineGrid *g = xcalloc(1, sizeof *g);
+    sine_grid_init(g, T);
+    Part p[2];
+    part_init(&p[0], "train", ntr_pts - (size_t)T, T, 1, 1, 0);
+    part_init(&p[1], "val", npts - ntr_pts - (size_t)T, T, 1, 1, 0);
+    sine_windows(&p[0], series, 0, g);
+    sine_windows(&p[1], series, ntr_pts, g);
+    for (int k = 0; k < 2; k++)
+        snprintf(p[k].desc, sizeof p[k].desc,
+                 "sine /%s: every window of %d points of x_t = sin(%.2f t) + 2 U(0,1), "
+                 "t = %zu..%zu -> the next point; inputs float32 [%zu,%d,1], targets float32 "
+                 "[%zu,1]; best RMSE %.4f (Bayes, window %d), %.4f knowing t (sqrt(1/3) = "
+                 "0.5774 expected)",
+                 p[k].name, T, SINE_FREQ, k ? ntr_pts : 0, k ? npts - 1 : ntr_pts - 1, p[k].n, T,
+                 p[k].n, p[k].best, T, p[k].extra);
+    char desc[480];
+    snprintf(desc, sizeof desc,
+             "sine (tutorial 004, intro to RNNs): x_t = sin(%.2f t) + 2 U(0,1), t = 0..%zu, split "
+             "in time (/train the first %zu points, /val the last %zu), windows of %d -> the next "
+             "point: inputs float32 [N,%d,1], targets float32 [N,1]; best val RMSE %.4f (Bayes, "
+             "window %d, uniform phase), %.4f for an oracle knowing t (sqrt(1/3) = 0.5774 "
+             "expected)",
+             SINE_FREQ, npts - 1, ntr_pts, npts - ntr_pts, T, T, p[1].best, T, p[1].extra);
+    int rc = write_file(file, s, "sine", desc, p, 2, 0, 0, "oracle_rmse", e);
+    parts_free(p, 2);
+    free(g);
+    free(series);
+    return rc;
+}
+
+/* ---- adding: the LSTM/GRU bonus --------------------------------------- */
+
+static int gen_adding(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
+{
+    Part p[2];
+    part_init(&p[0], "train", (size_t)n, T, 2, 1, 0);
+    part_init(&p[1], "val", (size_t)n / 5, T, 2, 1, 0);
+    int half = T / 2;
+    uint32_t row = 0;
+    for (int k = 0; k < 2; k++) {
+        double se_base = 0;
+        for (size_t i = 0; i < p[k].n; i++, row++) {
+            float *x = p[k].x + i * (size_t)T * 2;
+            int m1 = (int)rng_below((uint64_t)half, s->seed, RNG_DATAGEN,
+                                    dg_stream(TASK_ADDING, 1), row, 0);
+            int m2 = half + (int)rng_below((uint64_t)(T - half), s->seed, RNG_DATAGEN,
+                                           dg_stream(TASK_ADDING, 1), row, 1);
+            for (int t = 0; t < T; t++) {
+                x[2 * t] = (float)rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_ADDING, 0),
+                                                  row, (uint32_t)t);
+                x[2 * t + 1] = t == m1 || t == m2 ? 1.0f : 0.0f;
+            }
+            p[k].yv[i] = x[2 * m1] + x[2 * m2];
+            se_base += ((double)p[k].yv[i] - 1.0) * ((double)p[k].yv[i] - 1.0);
+        }
+        p[k].best = 0.0;
+        p[k].extra = se_base / (double)p[k].n;
+        snprintf(p[k].desc, sizeof p[k].desc,
+                 "adding /%s: %zu sequences, inputs float32 [%zu,%d,2] (U(0,1) values, markers on "
+                 "one step of each half) -> the sum of the 2 marked values, targets float32 "
+                 "[%zu,1]; best MSE 0; predicting 1 gives MSE %.4f (1/6 expected)",
+                 p[k].name, p[k].n, p[k].n, T, p[k].n, p[k].extra);
+    }
+    char desc[480];
+    snprintf(desc, sizeof desc,
+             "adding problem (the tutorials' LSTM/GRU bonus): inputs float32 [N,%d,2], channel 0 "
+             "U(0,1), channel 1 marks one step in each half with 1; target float32 [N,1] = sum of "
+             "the 2 marked values; /train %zu, /val %zu; best MSE 0, predicting 1 gives %.4f (1/6 "
+             "expected): a model must beat that to have learned anything",
+             T, p[0].n, p[1].n, p[1].extra);
+    int rc = write_file(file, s, "adding", desc, p, 2, 0, 0, "baseline_mse", e);
+    parts_free(p, 2);
+    return rc;
+}
+
+/* ---- the task table --------------------------------------------------- */
+
+typedef struct TaskDef {
+    const char *name;
+    int (*gen)(hid_t file, const DatagenSpec *s, long n, int T, Error *e);
+    long n_def, n_min;
+    int T_def, T_min, T_max;
+    int F;              /* features per step (1 for tokens), for the size cap */
+    const char *n_what; /* what n counts */
+    const char *help;
+} TaskDef;
+
+static const TaskDef TASKS[] = {
+    {"counting", gen_counting, 1000, 10, 4, 1, 1000, 1, "sequences, split 80/20 into /train /val",
+     "int32 [N,4] tokens 0-9 -> next token per step, 10 classes; n=1000 sequences (80/20), "
+     "T=4; tutorial 000 (embedding 8, RNN 16); best acc 1.0"},
+    {"seqclass", gen_seqclass, 1500, 10, 5, 1, 1000, SEQ_F,
+     "sequences, split 2/3 /train, 1/3 /val",
+     "float32 [N,5,10] -> 2 classes per sequence, 10% label noise; n=1500 (1000 train, 500 val), "
+     "T=5; tutorial 001 (overfits without dropout); best acc ~0.90"},
+    {"stepclass", gen_stepclass, 1000, 10, 10, 1, 1000, STEP_F,
+     "sequences, split 80/20 into /train /val",
+     "float32 [N,10,5] -> 3 classes per step, 5% label noise; n=1000 (80/20), T=10; "
+     "tutorial 002 (RNN 8 -> 3 classes); best acc ~0.95"},
+    {"arith", gen_arith, 1000, 10, 5, 1, 1000, 1,
+     "sequences, split 80/10/10 into /train /val /test",
+     "float32 [N,5,1] start + 0..4 -> next value per step (MSE); n=1000 (80/10/10), held-out "
+     "starts in /val /test; tutorial 003; best MSE 0"},
+    {"sine", gen_sine, 1000, 0, 3, 1, 100, 1, "points of the series, first 80% /train",
+     "float32 [N,3,1] windows of sin(0.02t) + 2U(0,1) -> next value [N,1]; n=1000 points "
+     "(800/200 in time), T=3; tutorial 004; best RMSE ~0.6 (Bayes)"},
+    {"adding", gen_adding, 10000, 10, 50, 2, 100000, 2, "train sequences, /val gets n/5",
+     "float32 [N,50,2] -> sum of the 2 marked values [N,1] (MSE); n=10000 train + 2000 val, "
+     "T=50; LSTM/GRU bonus; best MSE 0, predicting 1 gives 0.167"},
+};
+
+#define NTASKS ((int)(sizeof TASKS / sizeof TASKS[0]))
+
+void datagen_print_tasks(FILE *f)
+{
+    for (int i = 0; i < NTASKS; i++) fprintf(f, "  %-10s %s\n", TASKS[i].name, TASKS[i].help);
+}
+
+/* Smallest n for T: sine needs a window and its target in each part. */
+static long task_n_min(const TaskDef *t, int T)
+{
+    return t->gen == gen_sine ? 5L * T + 1 : t->n_min;
+}
+
+/* Largest n for T: the inputs array stays within DG_MAX_VALUES. */
+static long task_n_max(const TaskDef *t, int T)
+{
+    if (t->gen == gen_sine) return SINE_MAX_N;
+    long per_row = (long)T * t->F;
+    long nmax = DG_MAX_VALUES / per_row;
+    return t->gen == gen_adding ? nmax * 5 / 6 : nmax;
+}
+
+int datagen_run(const DatagenSpec *s, Error *e)
+{
+    const TaskDef *t = NULL;
+    for (int i = 0; i < NTASKS && s->task; i++)
+        if (strcmp(s->task, TASKS[i].name) == 0) t = &TASKS[i];
+    if (!t)
+        return error_set(e, EXIT_USAGE,
+                         "datagen: unknown task '%s' (valid: counting, seqclass, stepclass, "
+                         "arith, sine, adding)",
+                         s->task ? s->task : "");
+    if (!s->out || !s->out[0])
+        return error_set(e, EXIT_USAGE, "datagen %s: --out F.h5 is required", t->name);
+    int T = s->seq_len > 0 ? s->seq_len : t->T_def;
+    if (T < t->T_min || T > t->T_max)
+        return error_set(e, EXIT_USAGE, "datagen %s: --seq-len %d out of range: %d..%d", t->name,
+                         T, t->T_min, t->T_max);
+    long n = s->n > 0 ? s->n : t->n_def;
+    long lo = task_n_min(t, T), hi = task_n_max(t, T);
+    if (n < lo || n > hi)
+        return error_set(e, EXIT_USAGE, "datagen %s: --n %ld out of range: %ld..%ld (%s%s)",
+                         t->name, n, lo, hi, t->n_what,
+                         t->gen == gen_sine ? "; the minimum grows with --seq-len" : "");
+
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", s->out, (long)getpid()) >= (int)sizeof tmp)
+        return error_set(e, EXIT_USAGE, "datagen: output path too long: %s", s->out);
+    FILE *probe = fopen(tmp, "wb");
+    if (!probe)
+        return error_set(e, EXIT_USAGE, "datagen: cannot write %s: %s", s->out, strerror(errno));
+    fclose(probe);
+    hid_t file;
+    if (h5io_create(&file, tmp, e)) {
+        unlink(tmp);
+        return e->code;
+    }
+    int rc = t->gen(file, s, n, T, e);
+    if (H5Fclose(file) < 0 && !rc) rc = error_set(e, EXIT_FAIL, "datagen: cannot close %s", tmp);
+    if (!rc && rename(tmp, s->out) != 0)
+        rc = error_set(e, EXIT_USAGE, "datagen: cannot write %s: %s", s->out, strerror(errno));
+    if (rc) unlink(tmp);
+    return rc;
+}
