@@ -61,7 +61,10 @@ $(BUILD) $(BUILD)/tests:
 
 run: deps
 	@$(MAKE) --no-print-directory rnn_dist
-	mpirun --oversubscribe -np $(NP) ./rnn_dist train --config configs/counting.ini
+	@mkdir -p data
+	./rnn_dist datagen counting --out data/counting.h5
+	mpirun --oversubscribe -np $(NP) ./rnn_dist train --config configs/counting.ini \
+	  --run-dir runs/counting-$$(date +%Y%m%d-%H%M%S)
 
 # unit tests (cmocka), then the binary end to end
 test: deps
