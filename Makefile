@@ -61,8 +61,8 @@ $(BUILD) $(BUILD)/tests:
 
 run: deps
 	@$(MAKE) --no-print-directory rnn_dist
-	@mkdir -p data
-	./rnn_dist datagen counting --out data/counting.h5
+	@mkdir -p datasets
+	./rnn_dist datagen counting --out datasets/counting.h5
 	mpirun --oversubscribe -np $(NP) ./rnn_dist train --config configs/counting.ini \
 	  --run-dir runs/counting-$$(date +%Y%m%d-%H%M%S)
 
@@ -99,7 +99,8 @@ fixtures:
 install: rnn_dist
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/rnn_dist
 	install -m 755 $(BUILD)/rnn_dist $(DESTDIR)$(PREFIX)/bin/rnn_dist
-	cp -r configs scripts datasets/README.md $(DESTDIR)$(PREFIX)/share/rnn_dist/
+	cp -r configs scripts $(DESTDIR)$(PREFIX)/share/rnn_dist/
+	install -D -m 644 datasets/README.md $(DESTDIR)$(PREFIX)/share/rnn_dist/datasets/README.md
 
 clean:
 	rm -rf build build-asan rnn_dist

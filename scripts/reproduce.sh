@@ -7,14 +7,14 @@ set -eu
 cd "$(dirname "$0")/.."
 bin=./rnn_dist
 tasks=${*:-counting seqclass stepclass arith sine adding}
-mkdir -p data runs
+mkdir -p datasets runs
 export OPENBLAS_NUM_THREADS=1
 attr() { h5dump -a "/$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | head -1; }
 col() { awk -F, -v c="$2" -v e="$3" 'NR > 1 && $1 == e { print $c }' "$1"; }
 echo "| task | config | result | best possible |"
 echo "|---|---|---|---|"
 for t in $tasks; do
-  $bin datagen "$t" --out "data/$t.h5" >/dev/null
+  $bin datagen "$t" --out "datasets/$t.h5" >/dev/null
   variants="$t"
   [ "$t" = adding ] && variants="adding adding-gru adding-rnn"
   [ "$t" = seqclass ] && variants="seqclass seqclass-overfit"
@@ -35,17 +35,17 @@ for t in $tasks; do
     case $t in
       counting|stepclass|seqclass)
         res="val acc $(col "$m" 7 "$best") at epoch $best of $epochs (train acc $(col "$m" 5 "$best"))"
-        ceil="acc $(attr "data/$t.h5" best_acc)" ;;
+        ceil="acc $(attr "datasets/$t.h5" best_acc)" ;;
       arith)
-        mse=$($bin eval --checkpoint "runs/$v/best.h5" --data "data/$t.h5:/test" | awk '$1 == "loss" { print $2 }')
+        mse=$($bin eval --checkpoint "runs/$v/best.h5" --data "datasets/$t.h5:/test" | awk '$1 == "loss" { print $2 }')
         res="test MSE $mse (best.h5, epoch $best of $epochs)"
         ceil="MSE 0" ;;
       sine)
         res="val RMSE $(col "$m" 7 "$best") (epoch $best of $epochs)"
-        ceil="RMSE $(attr "data/$t.h5" noise_floor_rmse) (Bayes, window 3)" ;;
+        ceil="RMSE $(attr "datasets/$t.h5" noise_floor_rmse) (Bayes, window 3)" ;;
       adding)
         res="val MSE $(col "$m" 6 "$best") (epoch $best of $epochs)"
-        ceil="MSE 0 (predicting 1: $(attr "data/$t.h5" baseline_mse))" ;;
+        ceil="MSE 0 (predicting 1: $(attr "datasets/$t.h5" baseline_mse))" ;;
     esac
     echo "| $v | configs/$t.ini $extra | $res | $ceil |"
   done

@@ -61,7 +61,8 @@ static const OptDef OPTS[] = {
     {"min-delta", OT_DBL, OFF(min_delta), "0", NULL, 0, BIG,
      "smallest change that counts as an improvement"},
     {"monitor", OT_ENUM, OFF(monitor), "val_loss", "val_loss|val_acc", 0, 0,
-     "metric for early stopping and best.h5"},
+     "metric for early stopping and best.h5 (without validation data: the training loss or "
+     "accuracy)"},
     {"seed", OT_U64, OFF(seed), "1", NULL, 0, 0,
      "seed of initialisation, shuffling and dropout"},
     {"shuffle", OT_INT, OFF(shuffle), "1", NULL, 0, 1, "1: new order each epoch; 0: file order"},

@@ -107,6 +107,21 @@ static const char *class_name(H5T_class_t c)
     }
 }
 
+/* *out = integer attribute `attr` of ds's group (or the root), within lo..hi. */
+static int require_count(int *out, hid_t f, const Dataset *ds, const char *attr, int64_t lo,
+                         int64_t hi, const char *why, Error *e)
+{
+    int64_t v;
+    if (group_attr_int(&v, f, ds->group, attr))
+        return error_set(e, EXIT_USAGE, "%s: %s: integer attribute '%s' is missing (needed for %s)",
+                         ds->file, ds->group, attr, why);
+    if (v < lo || v > hi)
+        return error_set(e, EXIT_USAGE, "%s: %s: %s = %lld is outside %lld..%lld", ds->file,
+                         ds->group, attr, (long long)v, (long long)lo, (long long)hi);
+    *out = (int)v;
+    return 0;
+}
+
 /* Shapes and attributes; fills ds's metadata. */
 static int check_schema(Dataset *ds, hid_t f, Error *e)
 {
@@ -178,28 +193,13 @@ lengths:
             return error_set(e, EXIT_USAGE, "%s: %s has %zu rows but %s has %zu", file, ln,
                              sl.dims[0], in, N);
     }
-    int64_t v;
-    if (ds->input == INPUT_TOKENS) {
-        if (group_attr_int(&v, f, g, "vocab_size"))
-            return error_set(e, EXIT_USAGE,
-                             "%s: %s: integer attribute 'vocab_size' is missing (needed for "
-                             "token inputs)",
-                             file, g);
-        if (v < 1 || v > 100000000)
-            return error_set(e, EXIT_USAGE, "%s: %s: vocab_size = %lld is outside 1..1e8", file,
-                             g, (long long)v);
-        ds->vocab = (int)v;
-    }
+    if (ds->input == INPUT_TOKENS &&
+        require_count(&ds->vocab, f, ds, "vocab_size", 1, 100000000, "token inputs", e))
+        return EXIT_USAGE;
     if (ds->has_targets && ds->kind == LOSS_CE) {
-        if (group_attr_int(&v, f, g, "num_classes"))
-            return error_set(e, EXIT_USAGE,
-                             "%s: %s: integer attribute 'num_classes' is missing (needed for "
-                             "class targets)",
-                             file, g);
-        if (v < 2 || v > 10000000)
-            return error_set(e, EXIT_USAGE, "%s: %s: num_classes = %lld is outside 2..1e7", file,
-                             g, (long long)v);
-        ds->num_classes = ds->O = (int)v;
+        if (require_count(&ds->num_classes, f, ds, "num_classes", 2, 10000000, "class targets", e))
+            return EXIT_USAGE;
+        ds->O = ds->num_classes;
     }
     if (h5io_read_attr_str(ds->description, sizeof ds->description, f, g, "description"))
         h5io_read_attr_str(ds->description, sizeof ds->description, f, "/", "description");
