@@ -126,10 +126,7 @@ static int require_count(int *out, hid_t f, const Dataset *ds, const char *attr,
 static int check_schema(Dataset *ds, hid_t f, Error *e)
 {
     const char *file = ds->file, *g = ds->group;
-    char in[300], tg[300], ln[300];
-    member(in, sizeof in, g, "inputs");
-    member(tg, sizeof tg, g, "targets");
-    member(ln, sizeof ln, g, "lengths");
+    const char *in = ds->inputs_path, *tg = ds->targets_path, *ln = ds->lengths_path;
     if (strcmp(g, "/") != 0 && !h5io_exists(f, g))
         return error_set(e, EXIT_USAGE, "%s: group '%s' is missing", file, g);
     H5Shape si, st;
@@ -210,10 +207,7 @@ lengths:
 static int check_values(const Dataset *ds, Error *e)
 {
     const char *file = ds->file;
-    char in[300], tg[300], ln[300];
-    member(in, sizeof in, ds->group, "inputs");
-    member(tg, sizeof tg, ds->group, "targets");
-    member(ln, sizeof ln, ds->group, "lengths");
+    const char *in = ds->inputs_path, *tg = ds->targets_path, *ln = ds->lengths_path;
     const size_t T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
     for (size_t i = 0; i < ds->n; i++) {
         size_t row = ds->row0 + i;
@@ -276,6 +270,9 @@ int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, 
     ds->has_targets = need_targets; /* check_schema: 1 = targets required */
     snprintf(ds->file, sizeof ds->file, "%s", file);
     snprintf(ds->group, sizeof ds->group, "%s", group && group[0] ? group : "/");
+    member(ds->inputs_path, sizeof ds->inputs_path, ds->group, "inputs");
+    member(ds->targets_path, sizeof ds->targets_path, ds->group, "targets");
+    member(ds->lengths_path, sizeof ds->lengths_path, ds->group, "lengths");
     hid_t f;
     if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
     int rc = check_schema(ds, f, e);
@@ -289,10 +286,7 @@ int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, 
     ds->row0 = row0;
     ds->n = n ? n : ds->total_rows - row0;
     const size_t T = (size_t)ds->T, N = ds->n;
-    char in[300], tg[300], ln[300];
-    member(in, sizeof in, ds->group, "inputs");
-    member(tg, sizeof tg, ds->group, "targets");
-    member(ln, sizeof ln, ds->group, "lengths");
+    const char *in = ds->inputs_path, *tg = ds->targets_path, *ln = ds->lengths_path;
     ds->lengths = xcalloc(N, sizeof(int32_t));
     if (ds->has_lengths)
         rc = h5io_read_i32(ds->lengths, f, ln, row0, N, file, e);
@@ -330,14 +324,13 @@ void dataset_close(Dataset *ds)
     ds->x = ds->y_value = NULL;
 }
 
-double dataset_target_count(const Dataset *ds)
+double dataset_target_count(const Dataset *ds, const size_t *rows, size_t n)
 {
-    double n = 0;
-    if (ds->target == TARGET_LAST)
-        n = (double)ds->n;
-    else
-        for (size_t i = 0; i < ds->n; i++) n += ds->lengths[i];
-    return ds->kind == LOSS_MSE ? n * ds->O : n;
+    if (!rows) n = ds->n;
+    double count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += ds->target == TARGET_STEP ? ds->lengths[rows ? rows[i] : i] : 1;
+    return ds->kind == LOSS_MSE ? count * ds->O : count;
 }
 
 void dataset_fill_batch(BatchBuf *bb, const Dataset *ds, const size_t *rows, int count)

@@ -24,6 +24,7 @@
 typedef struct Dataset {
     char file[DATASET_PATH];
     char group[256];        /* "/" or "/train", ... */
+    char inputs_path[300], targets_path[300], lengths_path[300]; /* members under group */
     InputKind input;
     LossKind kind;          /* LOSS_CE: class targets; LOSS_MSE: value targets */
     TargetMode target;      /* per step [N, T(, O)] or per sequence [N(, O)] */
@@ -70,9 +71,10 @@ int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, 
                  int need_targets, Error *e);
 void dataset_close(Dataset *ds);
 
-/* Count of valid targets in all rows (steps, or sequences for per-sequence
- * targets), times O for values: the denominator of the mean loss. */
-double dataset_target_count(const Dataset *ds);
+/* Count of valid targets in rows[0..n) of the view (rows NULL: every row):
+ * steps, or sequences for per-sequence targets, times O for values. The
+ * denominator of the mean loss. */
+double dataset_target_count(const Dataset *ds, const size_t *rows, size_t n);
 
 /* Buffers for one time-major batch; grows to the largest batch and is then
  * reused. b views the arrays. */

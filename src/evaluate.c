@@ -32,12 +32,27 @@ void evaluate_rows(LossSums *sums, Model *m, const Dataset *ds, size_t r0, size_
         dataset_fill_batch(bb, ds, rows, count);
         model_forward(m, &bb->b, 0, 0, 0);
         LossSums s = model_loss(m, &bb->b, 0.0f);
-        sums->loss += s.loss;
-        sums->count += s.count;
-        sums->correct += s.correct;
-        sums->abs_err += s.abs_err;
+        model_sums_add(sums, &s);
     }
     free(rows);
+}
+
+void evaluate_allreduce(LossSums *s, const Dist *d)
+{
+    double v[4] = {s->loss, s->count, s->correct, s->abs_err};
+    dist_allreduce_sum_f64(d, v, 4);
+    LossSums all = {v[0], v[1], v[2], v[3]};
+    *s = all;
+}
+
+LossSums evaluate_shared(Model *m, const Dataset *ds, int batch, BatchBuf *bb, const Dist *d)
+{
+    size_t r0 = ds->n * (size_t)d->rank / (size_t)d->size;
+    size_t r1 = ds->n * (size_t)(d->rank + 1) / (size_t)d->size;
+    LossSums s = {0, 0, 0, 0};
+    evaluate_rows(&s, m, ds, r0, r1, batch, bb);
+    evaluate_allreduce(&s, d);
+    return s;
 }
 
 int evaluate_check_data(const ModelSpec *s, const Dataset *ds, int need_targets, Error *e)

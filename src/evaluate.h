@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "dataset.h"
+#include "dist.h"
 #include "model.h"
 
 /* Mean loss and metrics from summed statistics. */
@@ -24,6 +25,13 @@ EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s);
  * batches of `batch` rows without dropout. bb is reusable batch storage. */
 void evaluate_rows(LossSums *sums, Model *m, const Dataset *ds, size_t r0, size_t r1,
                    int batch, BatchBuf *bb);
+
+/* Sum *s over every rank, in place (the same totals on every rank). */
+void evaluate_allreduce(LossSums *s, const Dist *d);
+
+/* Loss statistics of all of ds: each rank evaluates a contiguous share of
+ * the rows, the sums are reduced, every rank gets the total. */
+LossSums evaluate_shared(Model *m, const Dataset *ds, int batch, BatchBuf *bb, const Dist *d);
 
 /* Is ds usable with a model of this spec (inputs, outputs, target kind)?
  * EXIT_USAGE naming the mismatch otherwise. need_targets = 0 accepts a

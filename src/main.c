@@ -152,16 +152,10 @@ static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
         if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)batch, kv[2].value, e);
         if (!rc && d->rank == 0) printf("wrote %zu rows of predictions to %s\n", ds.n, kv[2].value);
     } else {
-        size_t r0 = ds.n * (size_t)d->rank / (size_t)d->size;
-        size_t r1 = ds.n * (size_t)(d->rank + 1) / (size_t)d->size;
         BatchBuf bb;
         memset(&bb, 0, sizeof bb);
-        LossSums s = {0, 0, 0, 0};
-        evaluate_rows(&s, &m, &ds, r0, r1, (int)batch, &bb);
+        LossSums all = evaluate_shared(&m, &ds, (int)batch, &bb, d);
         batchbuf_free(&bb);
-        double v[4] = {s.loss, s.count, s.correct, s.abs_err};
-        dist_allreduce_sum_f64(d, v, 4);
-        LossSums all = {v[0], v[1], v[2], v[3]};
         EvalResult r = evaluate_result(&m.spec, &all);
         if (d->rank == 0) {
             int ce = m.spec.loss == LOSS_CE;

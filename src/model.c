@@ -377,6 +377,14 @@ void model_backward(Model *m, const Batch *b)
     }
 }
 
+void model_sums_add(LossSums *acc, const LossSums *s)
+{
+    acc->loss += s->loss;
+    acc->count += s->count;
+    acc->correct += s->correct;
+    acc->abs_err += s->abs_err;
+}
+
 double model_batch_count(const ModelSpec *s, const Batch *b)
 {
     double n = 0;

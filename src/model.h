@@ -92,6 +92,9 @@ typedef struct LossSums {
     double abs_err; /* MSE: summed |error| */
 } LossSums;
 
+/* acc += s, field by field. */
+void model_sums_add(LossSums *acc, const LossSums *s);
+
 /* Workspace: activations of the last forward pass. Private to model.c. */
 typedef struct ModelWork ModelWork;
 

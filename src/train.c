@@ -233,31 +233,6 @@ static void epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, i
     }
 }
 
-/* Loss statistics of a whole dataset: each rank evaluates a contiguous share
- * of the rows, the sums are reduced, every rank gets the total. */
-static LossSums evaluate_all(Trainer *tr, const Dataset *ds)
-{
-    const Dist *d = tr->d;
-    size_t r0 = ds->n * (size_t)d->rank / (size_t)d->size;
-    size_t r1 = ds->n * (size_t)(d->rank + 1) / (size_t)d->size;
-    LossSums s = {0, 0, 0, 0};
-    evaluate_rows(&s, &tr->m, ds, r0, r1, tr->cfg->batch_size, &tr->bb);
-    double v[4] = {s.loss, s.count, s.correct, s.abs_err};
-    dist_allreduce_sum_f64(d, v, 4);
-    LossSums all = {v[0], v[1], v[2], v[3]};
-    return all;
-}
-
-/* Valid targets of global batch rows order[a..b). */
-static double global_count(const Trainer *tr, const size_t *rows, size_t count)
-{
-    const Dataset *ds = &tr->train;
-    double n = 0;
-    for (size_t i = 0; i < count; i++)
-        n += ds->target == TARGET_STEP ? ds->lengths[rows[i]] : 1;
-    return ds->kind == LOSS_MSE ? n * ds->O : n;
-}
-
 /* One optimizer step on global batch rows[0..count). Returns the global
  * gradient norm before clipping; sets *sums to this rank's loss sums. */
 static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums *sums)
@@ -266,7 +241,7 @@ static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums
     Model *m = &tr->m;
     size_t lo = count * (size_t)d->rank / (size_t)d->size;
     size_t hi = count * (size_t)(d->rank + 1) / (size_t)d->size;
-    double total = global_count(tr, rows, count);
+    double total = dataset_target_count(&tr->train, rows, count);
     model_zero_grads(m);
     if (hi > lo) {
         dataset_fill_batch(&tr->bb, &tr->train, rows + lo, (int)(hi - lo));
@@ -345,14 +320,6 @@ static double metric_of(const ModelSpec *s, const EvalResult *r)
     return s->loss == LOSS_CE ? r->acc : r->rmse;
 }
 
-static void add_sums(LossSums *a, const LossSums *b)
-{
-    a->loss += b->loss;
-    a->count += b->count;
-    a->correct += b->correct;
-    a->abs_err += b->abs_err;
-}
-
 /* Where an epoch stands: its loss sums (this rank's), gradient norms, steps. */
 typedef struct EpochSums {
     LossSums loss;
@@ -383,7 +350,7 @@ static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *s
                       (long long)tr->st.step, (long long)epoch, tr->run_dir);
             return -1;
         }
-        add_sums(&es->loss, &s);
+        model_sums_add(&es->loss, &s);
         es->norm_sum += norm;
         es->steps++;
         *seqs += (int64_t)count;
@@ -419,22 +386,21 @@ static int run_epochs(Trainer *tr, Error *e)
         int64_t k = run_batches(tr, epoch, &es, &seqs, e);
         if (k < 0) return EXIT_DIVERGED;
         double train_time = metrics_now() - t0;
-        double v[4] = {es.loss.loss, es.loss.count, es.loss.correct, es.loss.abs_err};
-        dist_allreduce_sum_f64(d, v, 4);
-        LossSums tsum = {v[0], v[1], v[2], v[3]};
+        LossSums tsum = es.loss;
+        evaluate_allreduce(&tsum, d);
         int partial = k < batches;
         st->batch_in_epoch = partial ? k : 0;
         st->epoch = partial ? st->epoch : epoch;
-        st->part_loss = partial ? v[0] : 0;
-        st->part_count = partial ? v[1] : 0;
-        st->part_correct = partial ? v[2] : 0;
-        st->part_abs_err = partial ? v[3] : 0;
+        st->part_loss = partial ? tsum.loss : 0;
+        st->part_count = partial ? tsum.count : 0;
+        st->part_correct = partial ? tsum.correct : 0;
+        st->part_abs_err = partial ? tsum.abs_err : 0;
         st->part_norm_sum = partial ? es.norm_sum : 0;
         st->part_steps = partial ? es.steps : 0;
         EvalResult tres = evaluate_result(&tr->m.spec, &tsum);
         EvalResult vres = {NAN, NAN, NAN, NAN, 0};
         if (tr->has_val) {
-            LossSums vs = evaluate_all(tr, &tr->val);
+            LossSums vs = evaluate_shared(&tr->m, &tr->val, c->batch_size, &tr->bb, d);
             vres = evaluate_result(&tr->m.spec, &vs);
         }
         const EvalResult *mon = tr->has_val ? &vres : &tres;

@@ -112,7 +112,7 @@ static void test_open_and_batch(void **state)
     assert_int_equal(ds.target, TARGET_STEP);
     assert_int_equal(ds.O, 3);
     assert_string_equal(ds.description, "a test set");
-    assert_true(dataset_target_count(&ds) == 2 + 3 + 1);
+    assert_true(dataset_target_count(&ds, NULL, 0) == 2 + 3 + 1);
     /* view rows 2 and 0 = file rows 3 and 1, lengths 1 and 2: NT trims to 2 */
     size_t rows[2] = {2, 0};
     BatchBuf bb;
