@@ -73,6 +73,7 @@ test: deps
 
 unit: $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
+	@RNN_DIST_GEMM=blas tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden
 
 integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh

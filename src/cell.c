@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "gemm.h"
 #include "vecmath.h"
 
 int cell_gates(CellKind kind)
@@ -17,7 +18,16 @@ const char *cell_name(CellKind kind)
     return kind == CELL_LSTM ? "lstm" : kind == CELL_GRU ? "gru" : "rnn";
 }
 
-size_t cell_cache_floats(const CellDims *d, int T, int B)
+/* Floats of the packed recurrent weights: W_hh^T (K = H, N = G*H) for the
+ * forward pass, W_hh (K = G*H, N = H) for the backward pass. */
+static size_t pack_floats(const CellDims *d, int backward)
+{
+    int H = d->hidden, GH = cell_gates(d->kind) * H;
+    return backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
+}
+
+/* Floats of the cache before its packed weights. */
+static size_t cache_head(const CellDims *d, int T, int B)
 {
     size_t tb = (size_t)T * B, H = (size_t)d->hidden;
     switch (d->kind) {
@@ -29,7 +39,8 @@ size_t cell_cache_floats(const CellDims *d, int T, int B)
     }
 }
 
-size_t cell_scratch_floats(const CellDims *d, int T, int B)
+/* Floats of the scratch before its packed weights. */
+static size_t scratch_head(const CellDims *d, int T, int B)
 {
     size_t tb = (size_t)T * B, H = (size_t)d->hidden;
     switch (d->kind) {
@@ -39,6 +50,37 @@ size_t cell_scratch_floats(const CellDims *d, int T, int B)
     case CELL_GRU: return 2 * tb * 3 * H + (size_t)B * H + tb;
     default: return tb; /* dpre lives in dh; ones [T*B] */
     }
+}
+
+size_t cell_cache_floats(const CellDims *d, int T, int B)
+{
+    return cache_head(d, T, B) + pack_floats(d, 0);
+}
+
+size_t cell_scratch_floats(const CellDims *d, int T, int B)
+{
+    return scratch_head(d, T, B) + pack_floats(d, 1);
+}
+
+/* The recurrent weights of one pass: packed once into buf when the packed
+ * kernel runs here and there is more than one step, else used as they are. */
+typedef struct Recur {
+    const float *w_hh;   /* [G*H, H] */
+    const float *packed; /* gemm_pack of w_hh (or w_hh^T); NULL: use OpenBLAS */
+} Recur;
+
+static Recur recur_prepare(float *buf, const float *w_hh, const CellDims *d, int T,
+                           int backward)
+{
+    Recur r = {w_hh, NULL};
+    if (T < 2 || !gemm_packed_available()) return r;
+    int H = d->hidden, GH = cell_gates(d->kind) * H;
+    if (backward)
+        gemm_pack(buf, w_hh, H, 0, GH, H);
+    else
+        gemm_pack(buf, w_hh, H, 1, H, GH);
+    r.packed = buf;
+    return r;
 }
 
 /* rows[r, :] = a[:] + b[:] (b may be NULL) for r in 0..n. */
@@ -69,19 +111,27 @@ static void gemm_input(float *out, const float *x, const float *w_ih, int TB, in
                 beta, out, GH);
 }
 
-/* out[B, GH] = h[B, H] w_hh^T + beta out. */
-static void gemm_recur(float *out, const float *h, const float *w_hh, int B, int GH, int H,
+/* out[B, GH] = h[B, H] w_hh^T + beta out, beta 0 or 1. */
+static void gemm_recur(float *out, const float *h, const Recur *w, int B, int GH, int H,
                        float beta)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w_hh, H, beta,
-                out, GH);
+    if (!w->packed) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w->w_hh, H,
+                    beta, out, GH);
+        return;
+    }
+    if (beta == 0.0f) memset(out, 0, sizeof(float) * (size_t)B * GH);
+    gemm_packed(out, GH, h, H, w->packed, B, GH, H);
 }
 
 /* dh[B, H] += dg[B, GH] w_hh. */
-static void gemm_recur_back(float *dh, const float *dg, const float *w_hh, int B, int GH, int H)
+static void gemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dg, GH, w_hh, H,
-                1.0f, dh, H);
+    if (!w->packed)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dg, GH, w->w_hh,
+                    H, 1.0f, dh, H);
+    else
+        gemm_packed(dh, H, dg, GH, w->packed, B, H, GH);
 }
 
 /* The weight gradients and dx from the pre-activation gradients of all steps:
@@ -106,16 +156,17 @@ static void weight_grads(float *dx, LayerParams *g, const float *dgi, const floa
 
 /* ---- Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) ---------- */
 
-static void rnn_forward(float *h, const float *x, const LayerParams *p, const CellDims *d,
-                        int T, int B)
+static void rnn_forward(float *h, float *cache, const float *x, const LayerParams *p,
+                        const CellDims *d, int T, int B)
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
+    Recur w = recur_prepare(cache + cache_head(d, T, B), p->w_hh, d, T, 0);
     fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
     gemm_input(h, x, p->w_ih, T * B, H, d->in, 1.0f);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(ht, ht - BH, p->w_hh, B, H, H, 1.0f);
+        if (t > 0) gemm_recur(ht, ht - BH, &w, B, H, H, 1.0f);
         if (d->act == NONLIN_RELU)
             vec_relu(ht, BH);
         else
@@ -138,10 +189,11 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
+    Recur w = recur_prepare(scratch + scratch_head(d, T, B), p->w_hh, d, T, 1);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
-        if (t > 0) gemm_recur_back(dt - BH, dt, p->w_hh, B, H, H);
+        if (t > 0) gemm_recur_back(dt - BH, dt, &w, B, H, H);
     }
     weight_grads(dx, g, dh, dh, scratch, x, h, p, T, B, H, H, d->in);
 }
@@ -208,12 +260,13 @@ static void lstm_forward(float *h, float *cache, const float *x, const LayerPara
     float *tc = c + TB * H;         /* [T, B, H] tanh(c) */
     float *zeros = tc + TB * H;       /* [B, H]: c_{-1} */
     float *bias = zeros + BH;         /* [4H] b_ih + b_hh */
+    Recur w = recur_prepare(cache + cache_head(d, T, B), p->w_hh, d, T, 0);
     memset(zeros, 0, sizeof(float) * BH);
     fill_rows(bias, p->b_ih, p->b_hh, 1, GH);
     gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * GH, *ht = h + t * BH;
-        if (t > 0) gemm_recur(gt, ht - BH, p->w_hh, B, GH, H, 1.0f);
+        if (t > 0) gemm_recur(gt, ht - BH, &w, B, GH, H, 1.0f);
         lstm_step_forward(gt, c + t * BH, tc + t * BH, ht, bias,
                           t > 0 ? c + (t - 1) * BH : zeros, B, H);
     }
@@ -228,12 +281,13 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const float *gates = cache, *c = gates + TB * GH, *tc = c + TB * H, *zeros = tc + TB * H;
     float *dg = scratch;            /* [T, B, 4H] pre-activation gradients */
     float *dc = dg + TB * GH;       /* [B, H] carried cell gradient */
+    Recur w = recur_prepare(scratch + scratch_head(d, T, B), p->w_hh, d, T, 1);
     memset(dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
         float *dgt = dg + (size_t)t * B * GH;
         lstm_step_backward(dgt, dc, gates + (size_t)t * B * GH, tc + t * BH,
                            t > 0 ? c + (t - 1) * BH : zeros, dh + t * BH, B, H);
-        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgt, p->w_hh, B, GH, H);
+        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
     }
     weight_grads(dx, g, dg, dg, dc + BH, x, h, p, T, B, GH, H, d->in);
 }
@@ -303,11 +357,12 @@ static void gru_forward(float *h, float *cache, const float *x, const LayerParam
     float *hn = gates + TB * GH;      /* [T, B, H]: W_hn h_{t-1} + b_hn */
     float *hp = hn + TB * H;          /* [B, 3H]: this step's recurrent projection */
     float *zeros = hp + (size_t)B * GH; /* [B, 3H]: h_{-1} and its projection */
+    Recur w = recur_prepare(cache + cache_head(d, T, B), p->w_hh, d, T, 0);
     memset(zeros, 0, sizeof(float) * B * GH);
     gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(hp, ht - BH, p->w_hh, B, GH, H, 0.0f);
+        if (t > 0) gemm_recur(hp, ht - BH, &w, B, GH, H, 0.0f);
         gru_step_forward(gates + (size_t)t * B * GH, hn + t * BH, ht, t > 0 ? hp : zeros,
                          p->b_ih, p->b_hh, t > 0 ? ht - BH : zeros, B, H);
     }
@@ -324,12 +379,13 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     float *dgi = scratch;         /* [T, B, 3H] gradients of the input projection */
     float *dgh = dgi + TB * GH;   /* [T, B, 3H] gradients of the recurrent projection */
     float *sink = dgh + TB * GH;  /* [B, H] where the t = 0 step sends d h_{-1} */
+    Recur w = recur_prepare(scratch + scratch_head(d, T, B), p->w_hh, d, T, 1);
     for (int t = T - 1; t >= 0; t--) {
         float *dgh_t = dgh + (size_t)t * B * GH;
         gru_step_backward(dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : sink,
                           gates + (size_t)t * B * GH, hn + t * BH, t > 0 ? h + (t - 1) * BH : zeros,
                           dh + t * BH, B, H);
-        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgh_t, p->w_hh, B, GH, H);
+        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
     }
     weight_grads(dx, g, dgi, dgh, sink + BH, x, h, p, T, B, GH, H, d->in);
 }
@@ -341,7 +397,7 @@ void cell_forward(float *h, float *cache, const float *x, const LayerParams *p,
     switch (d->kind) {
     case CELL_LSTM: lstm_forward(h, cache, x, p, d, T, B); break;
     case CELL_GRU: gru_forward(h, cache, x, p, d, T, B); break;
-    default: rnn_forward(h, x, p, d, T, B); break;
+    default: rnn_forward(h, cache, x, p, d, T, B); break;
     }
 }
 

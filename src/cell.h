@@ -8,7 +8,8 @@
  *
  * Speed: the input projection of all T steps is one GEMM, each step's
  * recurrent projection of all gates is one GEMM, and the weight gradients are
- * GEMMs over the whole sequence. The caller owns every buffer; sizes come
+ * GEMMs over the whole sequence. The recurrent GEMMs use W_hh packed once per
+ * pass (gemm.h) where the CPU has AVX2 + FMA, OpenBLAS elsewhere. The caller owns every buffer; sizes come
  * from cell_cache_floats() and cell_scratch_floats().
  */
 #ifndef RNN_CELL_H
@@ -41,9 +42,10 @@ int cell_gates(CellKind kind);
 /* Name of a cell kind as in the command line: "rnn", "lstm", "gru". */
 const char *cell_name(CellKind kind);
 
-/* Floats of the activation cache cell_forward keeps for cell_backward. */
+/* Floats of the activation cache cell_forward keeps for cell_backward
+ * (with room for the packed recurrent weights). */
 size_t cell_cache_floats(const CellDims *d, int T, int B);
-/* Floats of scratch cell_backward needs. */
+/* Floats of scratch cell_backward needs (with the packed weights). */
 size_t cell_scratch_floats(const CellDims *d, int T, int B);
 
 /* Forward through T steps.

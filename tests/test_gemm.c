@@ -1,0 +1,110 @@
+/* test_gemm.c - the packed-B kernel against a double-precision product,
+ * over shapes with row and column remainders, both packing orientations,
+ * and the promise that a row's bits do not depend on the other rows. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+#include "gemm.h"
+#include "testutil.h"
+
+/* c0 + a b in double, b given as stored (trans as gemm_pack); *mag gets
+ * |c0| + sum |a b|, the scale of the float rounding error. */
+static double ref_elem(double *mag, const float *c0, const float *a, const float *b, int trans,
+                       int ldc, int K, int N, int i, int j)
+{
+    double s = c0[(size_t)i * ldc + j];
+    *mag = fabs(s);
+    for (int k = 0; k < K; k++) {
+        double p = (double)a[(size_t)i * K + k] *
+                   (trans ? b[(size_t)j * K + k] : b[(size_t)k * N + j]);
+        s += p;
+        *mag += fabs(p);
+    }
+    return s;
+}
+
+static void check_shape(int M, int N, int K, int trans)
+{
+    int ldc = N + 3; /* columns past N must stay untouched */
+    float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
+    float *c0 = xalloc_floats((size_t)M * ldc), *c = xalloc_floats((size_t)M * ldc);
+    float *bp = xalloc_floats(gemm_packed_floats(K, N));
+    for (size_t i = 0; i < (size_t)M * K; i++) a[i] = tu_uniform(1, i, -1, 1);
+    for (size_t i = 0; i < (size_t)K * N; i++) b[i] = tu_uniform(2, i, -1, 1);
+    for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = tu_uniform(3, i, -1, 1);
+    gemm_pack(bp, b, trans ? K : N, trans, K, N);
+    gemm_packed(c, ldc, a, K, bp, M, N, K);
+    double worst = 0;
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < ldc; j++) {
+            float got = c[(size_t)i * ldc + j];
+            if (j >= N) {
+                assert_true(got == c0[(size_t)i * ldc + j]);
+                continue;
+            }
+            double mag, want = ref_elem(&mag, c0, a, b, trans, ldc, K, N, i, j);
+            /* K + 1 float additions and products: |err| <= (K + 1) u mag */
+            double bound = (K + 1) * 0x1p-24 * mag;
+            if (fabs(got - want) / bound > worst) worst = fabs(got - want) / bound;
+            if (fabs(got - want) > bound) {
+                print_error("M %d N %d K %d trans %d: c[%d,%d] = %.9g, want %.9g\n", M, N, K,
+                            trans, i, j, got, want);
+                fail();
+            }
+        }
+    }
+    if (M == 64 && K == 256 && N == 70)
+        print_message("M 64 N 70 K 256 trans %d: worst error %.3f of the bound\n", trans, worst);
+    /* each row alone gives the same bits as within the full call */
+    for (int i = 0; i < M; i++) {
+        float *row = xalloc_floats((size_t)ldc);
+        memcpy(row, c0 + (size_t)i * ldc, sizeof(float) * ldc);
+        gemm_packed(row, ldc, a + (size_t)i * K, K, bp, 1, N, K);
+        assert_memory_equal(row, c + (size_t)i * ldc, sizeof(float) * N);
+        free(row);
+    }
+    free(a), free(b), free(c0), free(c), free(bp);
+}
+
+static void test_shapes(void **state)
+{
+    (void)state;
+    if (!gemm_packed_available()) skip();
+    const int Ms[] = {1, 5, 6, 7, 13, 64}, Ns[] = {1, 15, 16, 17, 48, 70}, Ks[] = {1, 3, 33, 256};
+    for (int im = 0; im < 6; im++)
+        for (int in = 0; in < 6; in++)
+            for (int ik = 0; ik < 4; ik++)
+                for (int tr = 0; tr < 2; tr++) check_shape(Ms[im], Ns[in], Ks[ik], tr);
+}
+
+static void test_pack_layout(void **state)
+{
+    (void)state;
+    /* B = 2 x 17 (K x N): two panels, the second zero-padded past column 16 */
+    float b[34], bp[64];
+    for (int i = 0; i < 34; i++) b[i] = (float)(i + 1);
+    assert_int_equal(gemm_packed_floats(2, 17), 64);
+    gemm_pack(bp, b, 17, 0, 2, 17);
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 16; j++) {
+            assert_true(bp[k * 16 + j] == b[k * 17 + j]);
+            assert_true(bp[32 + k * 16 + j] == (j == 0 ? b[k * 17 + 16] : 0.0f));
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pack_layout),
+        cmocka_unit_test(test_shapes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
