@@ -35,7 +35,7 @@ export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
 .SECONDARY:
-.PHONY: all run test unit integration asan bench fixtures install deps clean
+.PHONY: all run test unit integration dist asan bench fixtures install deps clean
 all: rnn_dist
 
 deps:
@@ -66,9 +66,9 @@ run: deps
 	mpirun --oversubscribe -np $(NP) ./rnn_dist train --config configs/counting.ini \
 	  --run-dir runs/counting-$$(date +%Y%m%d-%H%M%S)
 
-# unit tests (cmocka), then the binary end to end
+# unit tests (cmocka), the binary end to end, then under mpirun and clusters
 test: deps
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit integration dist
 	@$(MAKE) --no-print-directory asan
 
 unit: $(TESTBIN)
@@ -77,6 +77,11 @@ unit: $(TESTBIN)
 
 integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh
+
+# distributed semantics: rank-count invariance, resume across rank counts,
+# signals, kill -9, drifted replicas
+dist: $(BUILD)/rnn_dist
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_dist.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

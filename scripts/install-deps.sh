@@ -1,12 +1,15 @@
 #!/bin/sh
-# Install the Debian packages rnn_dist needs to build, test and run.
+# Install the Debian packages rnn_dist needs to build, test and run
+# (iproute2, slurm-wlm and munge: the namespace test cluster and the local
+# SLURM cluster of make test).
 # Does nothing (and needs no root) when every package is already present.
 # Usage: scripts/install-deps.sh [--with-torch]
 #   --with-torch  also install python3-torch (only needed to regenerate
 #                 the PyTorch fixtures and for the PyTorch columns of make bench)
 set -eu
 pkgs="build-essential pkg-config make libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
-hdf5-tools libopenblas-dev libcmocka-dev python3-h5py python3-numpy python3-matplotlib"
+hdf5-tools libopenblas-dev libcmocka-dev python3-h5py python3-numpy python3-matplotlib
+iproute2 procps slurm-wlm munge"
 [ "${1:-}" = "--with-torch" ] && pkgs="$pkgs python3-torch"
 missing=""
 for p in $pkgs; do

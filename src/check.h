@@ -18,7 +18,8 @@ enum {
     EXIT_OK = 0,
     EXIT_FAIL = 1,     /* internal error, failed selftest, I/O failure */
     EXIT_USAGE = 2,    /* bad option, bad input file: refused before training */
-    EXIT_DIVERGED = 3  /* training stopped on a non-finite loss */
+    EXIT_DIVERGED = 3, /* training stopped on a non-finite loss */
+    EXIT_SIGNAL = 4    /* stopped by SIGTERM / SIGUSR1 after writing last.h5 */
 };
 
 /* A user-facing error: an exit code and one line of text (no newline). */

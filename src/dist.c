@@ -77,6 +77,15 @@ int dist_allreduce_max_int(const Dist *d, int x)
     return x;
 }
 
+void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value)
+{
+    if (d->size == 1) {
+        all[0] = value;
+        return;
+    }
+    MPI_OK(MPI_Allgather(&value, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD));
+}
+
 void dist_bcast(const Dist *d, void *buf, size_t bytes, int root)
 {
     if (d->size == 1) return;

@@ -7,6 +7,7 @@
 #define RNN_DIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct Dist {
     int rank;  /* this process, 0..size-1 */
@@ -28,6 +29,9 @@ void dist_allreduce_sum_f32(const Dist *d, float *buf, size_t n);
 void dist_allreduce_sum_f64(const Dist *d, double *buf, size_t n);
 /* Largest value of x over ranks, returned on every rank. */
 int dist_allreduce_max_int(const Dist *d, int x);
+/* all[r] = value of rank r, for r in 0..size-1, on every rank.
+ *   all  out [d->size] */
+void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value);
 /* Copy root's buf[0..bytes) to every rank. */
 void dist_bcast(const Dist *d, void *buf, size_t bytes, int root);
 #endif

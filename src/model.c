@@ -385,6 +385,14 @@ void model_sums_add(LossSums *acc, const LossSums *s)
     acc->abs_err += s->abs_err;
 }
 
+uint64_t model_param_checksum(const Model *m)
+{
+    const unsigned char *p = (const unsigned char *)m->params;
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < m->table.total * sizeof(float); i++) h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
 double model_batch_count(const ModelSpec *s, const Batch *b)
 {
     double n = 0;

@@ -151,6 +151,10 @@ void model_backward(Model *m, const Batch *b);
 /* Zero m->grads. */
 void model_zero_grads(Model *m);
 
+/* FNV-1a hash of the bytes of every parameter: equal on two replicas only
+ * when their parameters are bit for bit the same (up to hash collisions). */
+uint64_t model_param_checksum(const Model *m);
+
 /* Number of targets a batch contributes to the loss (count of LossSums). */
 double model_batch_count(const ModelSpec *spec, const Batch *b);
 

@@ -14,10 +14,12 @@
 #include "datagen.h"
 #include "dataset.h"
 #include "evaluate.h"
+#include "fault.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
 #include "rng.h"
+#include "signals.h"
 #include "stopping.h"
 
 typedef struct Trainer {
@@ -33,6 +35,7 @@ typedef struct Trainer {
     BatchBuf bb;
     size_t *order;            /* [train.n] this epoch's global order */
     Metrics mt;               /* rank 0 only */
+    int stop_signal;          /* the stop signal every rank agreed on, or 0 */
 } Trainer;
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -327,6 +330,39 @@ typedef struct EpochSums {
     int64_t steps;
 } EpochSums;
 
+/* The stop signal any rank received (0: none), the same on every rank. */
+static int stop_signal_agreed(const Dist *d)
+{
+    return dist_allreduce_max_int(d, signals_pending());
+}
+
+/* Compare the parameter checksums of all ranks after `epoch`; replicas that
+ * drifted apart end the run (on every rank) with the ranks named. */
+static int check_replicas(Trainer *tr, int64_t epoch, Error *e)
+{
+    const Dist *d = tr->d;
+    if (d->size == 1) return 0;
+    if (epoch == 1 && fault_active("drift", d->rank))
+        tr->m.params[0] = nextafterf(tr->m.params[0], INFINITY);
+    uint64_t *all = xcalloc((size_t)d->size, sizeof(uint64_t));
+    dist_allgather_u64(d, all, model_param_checksum(&tr->m));
+    char ranks[256] = "";
+    int bad = 0;
+    for (int r = 1; r < d->size; r++) {
+        if (all[r] == all[0]) continue;
+        size_t used = strlen(ranks);
+        if (used + 16 < sizeof ranks)
+            snprintf(ranks + used, sizeof ranks - used, "%s%d", bad ? ", " : "", r);
+        bad++;
+    }
+    free(all);
+    if (!bad) return 0;
+    return error_set(e, EXIT_FAIL,
+                     "replicas drifted apart after epoch %lld: the parameters of rank%s %s "
+                     "differ from rank 0's (checksum); stopping",
+                     (long long)epoch, bad > 1 ? "s" : "", ranks);
+}
+
 /* Run the batches of `epoch` from st->batch_in_epoch on, until the epoch ends
  * or max-steps is reached; returns the next batch index (== batches when the
  * epoch is complete). *seqs counts the sequences trained in this call. */
@@ -340,6 +376,7 @@ static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *s
     int64_t k = k0;
     for (; k < batches; k++) {
         if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
+        if (k > k0 && (tr->stop_signal = stop_signal_agreed(tr->d)) != 0) break;
         size_t a = (size_t)k * B, count = n - a < B ? n - a : B;
         LossSums s = {0, 0, 0, 0};
         double norm = train_step(tr, tr->order + a, count, &s);
@@ -415,6 +452,10 @@ static int run_epochs(Trainer *tr, Error *e)
             fprintf(stderr, "rnn_dist: %s\n", e->msg);
             dist_abort(EXIT_FAIL);
         }
+        if (!partial && check_replicas(tr, epoch, e)) return EXIT_FAIL;
+        if (!stop && !partial && st->epoch < c->epochs &&
+            (tr->stop_signal = stop_signal_agreed(d)) != 0)
+            stop = 1;
         if (d->rank != 0) continue;
         double now = metrics_now();
         int64_t done_epochs = st->epoch - first_epoch;
@@ -429,8 +470,16 @@ static int run_epochs(Trainer *tr, Error *e)
                    "%lld)\n",
                    config_monitor_name(c->monitor), c->patience, st->best_metric,
                    (long long)st->best_epoch);
-        if (partial) printf("max-steps %lld reached\n", (long long)c->max_steps);
+        if (partial && !tr->stop_signal)
+            printf("max-steps %lld reached\n", (long long)c->max_steps);
     }
+    if (tr->stop_signal)
+        return error_set(e, EXIT_SIGNAL,
+                         "stopped by %s at step %lld (epoch %lld%s); %s/last.h5 holds this "
+                         "state: continue with --resume auto",
+                         signals_name(tr->stop_signal), (long long)st->step,
+                         (long long)(st->batch_in_epoch ? st->epoch + 1 : st->epoch),
+                         st->batch_in_epoch ? ", part done" : " done", tr->run_dir);
     return 0;
 }
 
@@ -452,6 +501,7 @@ int train_run(const Config *cfg, const Dist *d, Error *e)
     memset(&tr, 0, sizeof tr);
     tr.cfg = cfg;
     tr.d = d;
+    signals_install();
     int rc = setup_run_dir(&tr, e);
     if (!rc) rc = open_data(&tr, e);
     if (!rc) rc = setup_model(&tr, e);

@@ -1,0 +1,15 @@
+/* fault.h - fault injection for tests, off unless the environment asks.
+ *
+ * RNN_DIST_FAULT=NAME[@RANK] turns on the fault NAME on rank RANK (every rank
+ * when @RANK is absent). Faults exist only to prove that rnn_dist detects
+ * what they break; nothing is injected in a normal run.
+ *   drift   after the first epoch, nudge one parameter by one ulp on that
+ *           rank, so the replicas differ (tests the cross-rank checksum)
+ */
+#ifndef RNN_FAULT_H
+#define RNN_FAULT_H
+
+/* 1 when RNN_DIST_FAULT names fault `name` for this rank, else 0. */
+int fault_active(const char *name, int rank);
+
+#endif

@@ -1,0 +1,164 @@
+#!/bin/sh
+# Distributed semantics of rnn_dist on one machine, under mpirun:
+#   - the same run (dropout on, shuffling on, a global batch not divisible by
+#     the rank count, a last partial batch) on 1, 2, 3 and 4 ranks gives the
+#     same per-epoch losses and final weights within 1e-5 relative;
+#   - early stopping decides the same epoch on every rank count;
+#   - a run stopped after an epoch (or mid-epoch) resumes on another number
+#     of ranks to the same result;
+#   - replicas that drift apart are detected (RNN_DIST_FAULT=drift@RANK);
+#   - SIGUSR1 / SIGTERM to mpirun: last.h5 at the next step, every rank exits,
+#     --resume auto finishes with the weights of an uninterrupted run;
+#   - kill -9 of one rank mid-epoch: mpirun exits non-zero within 30 s, no
+#     process is left, last.h5 loads, --resume auto finishes as above.
+# Usage: RNN_DIST=build/rnn_dist tests/run_dist.sh    (exits non-zero on failure)
+set -u
+BIN=${RNN_DIST:-build/rnn_dist}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
+W=$(mktemp -d)
+cleanup() {
+  pkill -KILL -f "$W/" 2>/dev/null
+  rm -rf "$W"
+}
+trap cleanup EXIT INT TERM
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+export OPENBLAS_NUM_THREADS=1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# mp NP ARGS...: rnn_dist train on NP ranks, bounded, output in $W/log
+mp() {
+  np=$1
+  shift
+  timeout 120 mpirun --oversubscribe -np "$np" "$BIN" train "$@" >"$W/log" 2>&1
+}
+same() { $PY "$HERE/compare_runs.py" "$@" >"$W/cmp" 2>&1; }
+# rnn_dist processes of this test still alive
+leftovers() { pgrep -f "^$BIN train .*$W/" >/dev/null; }
+
+"$BIN" datagen seqclass --out "$W/sc.h5" >/dev/null || bad "datagen seqclass"
+"$BIN" datagen counting --out "$W/ct.h5" >/dev/null || bad "datagen counting"
+"$BIN" datagen adding --n 1000 --out "$W/ad.h5" >/dev/null || bad "datagen adding"
+
+# ---- rank-count invariance ---------------------------------------------------
+# 1000 rows, global batch 30: 34 batches, the last of 10 rows; 30 rows split
+# 15/15, 10/10/10 and 8/8/7/7 over 2, 3 and 4 ranks.
+LSTM="--data $W/sc.h5 --cell lstm --layers 2 --hidden 24 --dropout 0.3 --out-dropout 0.2
+  --batch-size 30 --epochs 2 --seed 1"
+for np in 1 2 3 4; do
+  # shellcheck disable=SC2086
+  mp $np $LSTM --run-dir "$W/lstm$np" || bad "lstm on $np ranks: exit $? ($(tail -1 "$W/log"))"
+done
+for np in 2 3 4; do
+  if same "$W/lstm1" "$W/lstm$np"; then
+    ok "lstm, dropout, uneven batches: $np ranks = 1 rank ($(cat "$W/cmp"))"
+  else
+    bad "lstm: $np ranks differ from 1 rank: $(cat "$W/cmp")"
+  fi
+done
+# token input, per-step targets, a batch of 7 over 3 ranks (3/2/2)
+TOK="--data $W/ct.h5 --batch-size 7 --epochs 2 --out-dropout 0.1 --seed 2"
+# shellcheck disable=SC2086
+mp 1 $TOK --run-dir "$W/tok1" && mp 3 $TOK --run-dir "$W/tok3" ||
+  bad "token runs: $(tail -1 "$W/log")"
+same "$W/tok1" "$W/tok3" && ok "tokens, per-step targets: 3 ranks = 1 rank" ||
+  bad "tokens: 3 ranks differ: $(cat "$W/cmp")"
+
+# ---- early stopping: the same decision on every rank count -------------------
+ES="--data $W/sc.h5 --cell gru --hidden 16 --batch-size 25 --epochs 30 --patience 2
+  --min-delta 0.01 --seed 4"
+# shellcheck disable=SC2086
+mp 1 $ES --run-dir "$W/es1" && mp 3 $ES --run-dir "$W/es3" || bad "early-stopping runs"
+rows=$(($(wc -l <"$W/es1/metrics.csv") - 1))
+if [ "$rows" -lt 30 ] && grep -q "early stopping" "$W/log" && same "$W/es1" "$W/es3"; then
+  ok "early stopping after epoch $rows on 1 and 3 ranks"
+else
+  bad "early stopping: $rows epochs on 1 rank; $(cat "$W/cmp")"
+fi
+
+# ---- resume on a different number of ranks -----------------------------------
+# shellcheck disable=SC2086
+mp 2 $LSTM --epochs 1 --run-dir "$W/re" && mp 3 $LSTM --resume auto --run-dir "$W/re" ||
+  bad "resume 2 -> 3 ranks: $(tail -1 "$W/log")"
+same "$W/lstm1" "$W/re" && ok "stopped after epoch 1 on 2 ranks, resumed on 3: = 1 rank" ||
+  bad "resume 2 -> 3 ranks differs: $(cat "$W/cmp")"
+# mid-epoch: 40 steps (epoch 2, batch 6) on 4 ranks, then the rest on 2
+# shellcheck disable=SC2086
+mp 4 $LSTM --max-steps 40 --run-dir "$W/mid" && mp 2 $LSTM --resume auto --run-dir "$W/mid" ||
+  bad "mid-epoch resume 4 -> 2 ranks: $(tail -1 "$W/log")"
+same "$W/lstm1" "$W/mid" && ok "stopped mid-epoch on 4 ranks, resumed on 2: = 1 rank" ||
+  bad "mid-epoch resume 4 -> 2 differs: $(cat "$W/cmp")"
+
+# ---- replicas that drift apart -------------------------------------------------
+# shellcheck disable=SC2086
+RNN_DIST_FAULT=drift@2 mp 3 $LSTM --run-dir "$W/drift"
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "replicas drifted apart after epoch 1: the parameters of rank 2 differ" "$W/log"; then
+  ok "drifted replica detected and named (exit $rc)"
+else
+  bad "drift: exit $rc, $(grep rnn_dist: "$W/log" | head -2)"
+fi
+
+# ---- interruptions: signals and kill -9 ----------------------------------------
+# ~0.15 s per epoch on 2 ranks: an interruption after epoch 2 lands mid-run.
+LONG="--data $W/ad.h5 --cell lstm --hidden 128 --batch-size 20 --epochs 20 --seed 6"
+# shellcheck disable=SC2086
+mp 2 $LONG --run-dir "$W/straight" || bad "uninterrupted long run: $(tail -1 "$W/log")"
+# interrupt NAME ACTION: start the long run in the background, act after epoch 2,
+# then check how it ended and that --resume auto gives the uninterrupted result
+interrupt() {
+  name=$1 action=$2 dir="$W/$1"
+  # shellcheck disable=SC2086
+  timeout 120 mpirun --oversubscribe -np 2 "$BIN" train $LONG --run-dir "$dir" >"$W/log.$name" 2>&1 &
+  mpid=$!
+  # act once two epochs are done (18 remain, ~2.5 s)
+  n=0
+  while [ "$(cat "$dir/metrics.csv" 2>/dev/null | wc -l)" -lt 3 ] && [ $n -lt 600 ]; do
+    sleep 0.1
+    n=$((n + 1))
+  done
+  t0=$(date +%s)
+  case $action in
+    USR1 | TERM) pkill -"$action" -P $mpid -x mpirun ;;
+    KILL) pkill -KILL -n -f "^$BIN train .*$dir" ;;
+  esac
+  wait $mpid
+  rc=$?
+  took=$(($(date +%s) - t0))
+  sleep 0.5
+  if leftovers; then
+    bad "$name: rnn_dist processes left behind"
+    pkill -KILL -f "^$BIN train .*$W/"
+  fi
+  if [ $took -gt 30 ]; then bad "$name: mpirun took ${took}s to exit"; fi
+  case $action in
+    USR1) [ $rc -eq 4 ] && grep -q "stopped by SIGUSR1 at step" "$W/log.$name" ||
+      bad "$name: exit $rc, expected 4 and the stop message" ;;
+    TERM) [ $rc -ne 0 ] && grep -q "stopped by SIGTERM at step" "$W/log.$name" ||
+      bad "$name: exit $rc, expected non-zero and the stop message" ;;
+    KILL) [ $rc -ne 0 ] || bad "$name: mpirun exited 0 after a rank was killed" ;;
+  esac
+  if ! "$BIN" inspect "$dir/last.h5" >"$W/insp" 2>&1; then
+    bad "$name: last.h5 does not load: $(cat "$W/insp")"
+    return
+  fi
+  state=$(grep 'state' "$W/insp" | sed 's/^ *//')
+  # shellcheck disable=SC2086
+  if ! mp 2 $LONG --resume auto --run-dir "$dir"; then
+    bad "$name: --resume auto failed: $(tail -1 "$W/log")"
+  elif same "$W/straight" "$dir"; then
+    ok "$name: exit $rc after ${took}s, last.h5 loads ($state), resume = uninterrupted run"
+  else
+    bad "$name: resumed run differs: $(cat "$W/cmp")"
+  fi
+}
+interrupt sigusr1 USR1
+interrupt sigterm TERM
+interrupt kill9 KILL
+
+echo "dist: $pass passed, $fail failed"
+[ $fail -eq 0 ]
