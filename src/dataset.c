@@ -9,6 +9,8 @@
 
 #include "h5io.h"
 
+_Static_assert(sizeof(hid_t) == sizeof(int64_t), "an hid_t fits Dataset.file_id");
+
 /* "inputs" under group as an absolute path. */
 static void member(char *out, size_t len, const char *group, const char *name)
 {
@@ -203,18 +205,37 @@ lengths:
     return 0;
 }
 
-/* Check the loaded values; indices in messages are rows of the group. */
-static int check_values(const Dataset *ds, Error *e)
+/* The view row held in slot i of the row data. */
+static size_t row_of_slot(const Dataset *ds, size_t i)
+{
+    return ds->streamed ? ds->cached[i] : i;
+}
+
+/* Check the lengths of every view row; indices in messages are group rows. */
+static int check_lengths(Dataset *ds, Error *e)
+{
+    for (size_t i = 0; i < ds->n; i++) {
+        int len = ds->lengths[i];
+        if (len < 1 || len > ds->T) {
+            ds->bad_row = (int64_t)(ds->row0 + i);
+            return error_set(e, EXIT_USAGE, "%s: %s[%zu] = %d is outside 1..%d", ds->file,
+                             ds->lengths_path, ds->row0 + i, len, ds->T);
+        }
+    }
+    return 0;
+}
+
+/* Check the values held in slots [s0, s1); indices in messages are rows of
+ * the group. Lengths are checked already. */
+static int check_values(Dataset *ds, size_t s0, size_t s1, Error *e)
 {
     const char *file = ds->file;
-    const char *in = ds->inputs_path, *tg = ds->targets_path, *ln = ds->lengths_path;
+    const char *in = ds->inputs_path, *tg = ds->targets_path;
     const size_t T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
-    for (size_t i = 0; i < ds->n; i++) {
-        size_t row = ds->row0 + i;
-        int len = ds->lengths[i];
-        if (len < 1 || len > ds->T)
-            return error_set(e, EXIT_USAGE, "%s: %s[%zu] = %d is outside 1..%d", file, ln, row,
-                             len, ds->T);
+    for (size_t i = s0; i < s1; i++) {
+        size_t row = ds->row0 + row_of_slot(ds, i);
+        int len = ds->lengths[row_of_slot(ds, i)];
+        ds->bad_row = (int64_t)row;
         /* inputs: every position (padding flows through the cells too) */
         for (size_t t = 0; t < T; t++) {
             if (ds->input == INPUT_TOKENS) {
@@ -260,42 +281,166 @@ static int check_values(const Dataset *ds, Error *e)
             }
         }
     }
+    ds->bad_row = -1;
     return 0;
 }
 
-int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
-                 int need_targets, Error *e)
+/* Read the lengths of the view (or T for every row without them). */
+static int read_lengths(Dataset *ds, hid_t f, Error *e)
+{
+    ds->lengths = xcalloc(ds->n, sizeof(int32_t));
+    if (ds->has_lengths)
+        return h5io_read_i32(ds->lengths, f, ds->lengths_path, ds->row0, ds->n, ds->file, e);
+    for (size_t i = 0; i < ds->n; i++) ds->lengths[i] = ds->T;
+    return 0;
+}
+
+/* Common start of both opens: names, schema, the view's bounds, lengths. */
+static int open_view(Dataset *ds, hid_t *f, const char *file, const char *group, size_t row0,
+                     size_t n, int need_targets, Error *e)
 {
     memset(ds, 0, sizeof *ds);
+    ds->bad_row = -1;
     ds->has_targets = need_targets; /* check_schema: 1 = targets required */
     snprintf(ds->file, sizeof ds->file, "%s", file);
     snprintf(ds->group, sizeof ds->group, "%s", group && group[0] ? group : "/");
     member(ds->inputs_path, sizeof ds->inputs_path, ds->group, "inputs");
     member(ds->targets_path, sizeof ds->targets_path, ds->group, "targets");
     member(ds->lengths_path, sizeof ds->lengths_path, ds->group, "lengths");
-    hid_t f;
-    if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
-    int rc = check_schema(ds, f, e);
+    if (h5io_open_read(f, file, e)) return EXIT_USAGE;
+    int rc = check_schema(ds, *f, e);
     if (!rc && (row0 >= ds->total_rows || (n && row0 + n > ds->total_rows)))
         rc = error_set(e, EXIT_USAGE, "%s: %s has %zu rows, cannot take rows %zu..%zu", file,
                        ds->group, ds->total_rows, row0, row0 + (n ? n : 1) - 1);
-    if (rc) {
-        H5Fclose(f);
-        return rc;
+    if (!rc) {
+        ds->row0 = row0;
+        ds->n = n ? n : ds->total_rows - row0;
+        rc = read_lengths(ds, *f, e);
     }
-    ds->row0 = row0;
-    ds->n = n ? n : ds->total_rows - row0;
+    if (!rc) rc = check_lengths(ds, e);
+    if (rc) H5Fclose(*f);
+    return rc;
+}
+
+size_t dataset_row_bytes(const Dataset *ds)
+{
+    size_t T = (size_t)ds->T, per = ds->target == TARGET_STEP ? T : 1;
+    size_t in = ds->input == INPUT_TOKENS ? T * sizeof(int32_t) : T * ds->F * sizeof(float);
+    size_t tg = !ds->has_targets ? 0
+                : ds->kind == LOSS_CE ? per * sizeof(int32_t)
+                                      : per * ds->O * sizeof(float);
+    return in + tg;
+}
+
+/* Streamed: read the view rows rows[0..n) (ascending, distinct) into the
+ * cache, replacing what it held. */
+static int read_cached(Dataset *ds, const size_t *rows, size_t n, Error *e)
+{
+    const size_t T = (size_t)ds->T, per = ds->target == TARGET_STEP ? T : 1;
+    if (n > ds->cap_cached) {
+        free(ds->cached), free(ds->x), free(ds->tokens), free(ds->y_class), free(ds->y_value);
+        ds->x = ds->y_value = NULL;
+        ds->tokens = ds->y_class = NULL;
+        ds->cap_cached = n;
+        ds->cached = xcalloc(n, sizeof(size_t));
+        if (ds->input == INPUT_TOKENS)
+            ds->tokens = xcalloc(n * T, sizeof(int32_t));
+        else
+            ds->x = xalloc_floats(n * T * ds->F);
+        if (ds->kind == LOSS_CE)
+            ds->y_class = xcalloc(n * per, sizeof(int32_t));
+        else
+            ds->y_value = xalloc_floats(n * per * ds->O);
+    }
+    memcpy(ds->cached, rows, n * sizeof(size_t));
+    ds->n_cached = n;
+    hid_t f = (hid_t)ds->file_id;
+    int rc = ds->input == INPUT_TOKENS
+                 ? h5io_read_i32_rows(ds->tokens, f, ds->inputs_path, ds->row0, rows, n,
+                                      ds->file, e)
+                 : h5io_read_f32_rows(ds->x, f, ds->inputs_path, ds->row0, rows, n, ds->file, e);
+    if (!rc)
+        rc = ds->kind == LOSS_CE ? h5io_read_i32_rows(ds->y_class, f, ds->targets_path, ds->row0,
+                                                      rows, n, ds->file, e)
+                                 : h5io_read_f32_rows(ds->y_value, f, ds->targets_path, ds->row0,
+                                                      rows, n, ds->file, e);
+    if (rc) ds->n_cached = 0;
+    return rc;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void dataset_load(Dataset *ds, const size_t *rows, size_t n)
+{
+    if (!ds->streamed || n == 0) return;
+    size_t *sorted = xcalloc(n, sizeof(size_t)), m = 0;
+    memcpy(sorted, rows, n * sizeof(size_t));
+    qsort(sorted, n, sizeof(size_t), cmp_size);
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || sorted[i] != sorted[m - 1]) sorted[m++] = sorted[i];
+    CHECK(sorted[m - 1] < ds->n);
+    Error e = {0, ""};
+    if (read_cached(ds, sorted, m, &e)) check_fail(__FILE__, __LINE__, "read rows", e.msg);
+    free(sorted);
+}
+
+/* Slot of view row `row` in the row data, or SIZE_MAX when not held. */
+static size_t slot_of(const Dataset *ds, size_t row)
+{
+    if (!ds->streamed) return row;
+    size_t lo = 0, hi = ds->n_cached;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ds->cached[mid] < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ds->n_cached && ds->cached[lo] == row ? lo : SIZE_MAX;
+}
+
+int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
+                          size_t n, size_t check_lo, size_t check_hi, Error *e)
+{
+    hid_t f;
+    int rc = open_view(ds, &f, file, group, row0, n, 1, e);
+    if (rc) return rc;
+    ds->streamed = 1;
+    ds->file_id = (int64_t)f;
+    if (check_hi > ds->n) check_hi = ds->n;
+    /* check this process's share a bounded chunk (~8 MiB) at a time */
+    size_t chunk = (8u << 20) / (dataset_row_bytes(ds) ? dataset_row_bytes(ds) : 1);
+    if (chunk < 1) chunk = 1;
+    size_t *rows = xcalloc(chunk, sizeof(size_t));
+    for (size_t a = check_lo; !rc && a < check_hi; a += chunk) {
+        size_t m = check_hi - a < chunk ? check_hi - a : chunk;
+        for (size_t i = 0; i < m; i++) rows[i] = a + i;
+        rc = read_cached(ds, rows, m, e);
+        if (!rc) rc = check_values(ds, 0, m, e);
+    }
+    free(rows);
+    ds->n_cached = 0;
+    if (rc) dataset_close(ds);
+    return rc;
+}
+
+int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
+                 int need_targets, Error *e)
+{
+    hid_t f;
+    int rc = open_view(ds, &f, file, group, row0, n, need_targets, e);
+    if (rc) return rc;
     const size_t T = (size_t)ds->T, N = ds->n;
-    const char *in = ds->inputs_path, *tg = ds->targets_path, *ln = ds->lengths_path;
-    ds->lengths = xcalloc(N, sizeof(int32_t));
-    if (ds->has_lengths)
-        rc = h5io_read_i32(ds->lengths, f, ln, row0, N, file, e);
-    else
-        for (size_t i = 0; i < N; i++) ds->lengths[i] = ds->T;
-    if (!rc && ds->input == INPUT_TOKENS) {
+    const char *in = ds->inputs_path, *tg = ds->targets_path;
+    row0 = ds->row0;
+    if (ds->input == INPUT_TOKENS) {
         ds->tokens = xcalloc(N * T, sizeof(int32_t));
         rc = h5io_read_i32(ds->tokens, f, in, row0, N, file, e);
-    } else if (!rc) {
+    } else {
         ds->x = xalloc_floats(N * T * ds->F);
         rc = h5io_read_f32(ds->x, f, in, row0, N, file, e);
     }
@@ -308,13 +453,18 @@ int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, 
         rc = h5io_read_f32(ds->y_value, f, tg, row0, N, file, e);
     }
     H5Fclose(f);
-    if (!rc) rc = check_values(ds, e);
+    if (!rc) rc = check_values(ds, 0, N, e);
     if (rc) dataset_close(ds);
     return rc;
 }
 
 void dataset_close(Dataset *ds)
 {
+    if (ds->streamed && ds->file_id > 0) H5Fclose((hid_t)ds->file_id);
+    ds->file_id = 0;
+    free(ds->cached);
+    ds->cached = NULL;
+    ds->n_cached = ds->cap_cached = 0;
     free(ds->lengths);
     free(ds->x);
     free(ds->tokens);
@@ -333,7 +483,7 @@ double dataset_target_count(const Dataset *ds, const size_t *rows, size_t n)
     return ds->kind == LOSS_MSE ? count * ds->O : count;
 }
 
-void dataset_fill_batch(BatchBuf *bb, const Dataset *ds, const size_t *rows, int count)
+void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count)
 {
     CHECK(count > 0);
     const size_t B = (size_t)count, T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
@@ -352,16 +502,22 @@ void dataset_fill_batch(BatchBuf *bb, const Dataset *ds, const size_t *rows, int
         else if (ds->has_targets)
             bb->y_value = xalloc_floats(B * T * O);
     }
-    int Tb = 1;
     for (size_t i = 0; i < B; i++) {
         CHECK(rows[i] < ds->n);
+        if (slot_of(ds, rows[i]) == SIZE_MAX) {
+            dataset_load(ds, rows, B);
+            break;
+        }
+    }
+    int Tb = 1;
+    for (size_t i = 0; i < B; i++) {
         bb->lengths[i] = ds->lengths[rows[i]];
         bb->sample[i] = (uint32_t)(ds->row0 + rows[i]);
         if (bb->lengths[i] > Tb) Tb = bb->lengths[i];
     }
     for (size_t t = 0; t < (size_t)Tb; t++) {
         for (size_t i = 0; i < B; i++) {
-            size_t r = rows[i], dst = t * B + i;
+            size_t r = slot_of(ds, rows[i]), dst = t * B + i;
             if (ds->input == INPUT_TOKENS)
                 bb->tokens[dst] = ds->tokens[r * T + t];
             else
@@ -375,10 +531,11 @@ void dataset_fill_batch(BatchBuf *bb, const Dataset *ds, const size_t *rows, int
     }
     if (ds->has_targets && ds->target == TARGET_LAST) {
         for (size_t i = 0; i < B; i++) {
+            size_t r = slot_of(ds, rows[i]);
             if (ds->kind == LOSS_CE)
-                bb->y_class[i] = ds->y_class[rows[i]];
+                bb->y_class[i] = ds->y_class[r];
             else
-                memcpy(bb->y_value + i * O, ds->y_value + rows[i] * O, sizeof(float) * O);
+                memcpy(bb->y_value + i * O, ds->y_value + r * O, sizeof(float) * O);
         }
     }
     Batch b = {count, Tb, bb->x, bb->tokens, bb->lengths, bb->y_class, bb->y_value, bb->sample};

@@ -7,8 +7,13 @@
  *   attrs    num_classes (class targets), vocab_size (token inputs), description
  * Attributes are looked up on the group, then on the file root.
  *
- * A Dataset is a contiguous range of rows [row0, row0 + n) of one group,
- * checked completely when opened, then held in memory (rows in file order).
+ * A Dataset is a contiguous range of rows [row0, row0 + n) of one group (the
+ * view). Opened resident, every row is checked and held in memory. Opened
+ * streamed, only the lengths [n] stay in memory (4 bytes a row); this
+ * process checks its share of the rows at open, then holds just the rows it
+ * asks for (dataset_load, or dataset_fill_batch on a miss), read from the
+ * file with one hyperslab selection per member: a rank reads only the rows
+ * it trains on.
  */
 #ifndef RNN_DATASET_H
 #define RNN_DATASET_H
@@ -37,12 +42,19 @@ typedef struct Dataset {
     int has_lengths;
     int has_targets;        /* 0 only when opened with need_targets = 0 */
     char description[512];
-    /* rows in memory, batch-first, owned */
-    int32_t *lengths;       /* [n] (T when the file has none) */
-    float *x;               /* dense [n, T, F] */
-    int32_t *tokens;        /* [n, T] */
-    int32_t *y_class;       /* [n, T] or [n] */
-    float *y_value;         /* [n, T, O] or [n, O] */
+    int32_t *lengths;       /* [n] every row of the view (T when the file has none), owned */
+    int64_t bad_row;        /* after a failed open: the group row with a bad value, or -1 */
+    /* streamed: the open file (an hid_t) and the view rows held, ascending */
+    int streamed;
+    int64_t file_id;
+    size_t *cached;         /* [n_cached] */
+    size_t n_cached, cap_cached;
+    /* row data, batch-first, owned: resident [n, ...] by view row; streamed
+     * [n_cached, ...] in the order of cached */
+    float *x;               /* dense [., T, F] */
+    int32_t *tokens;        /* [., T] */
+    int32_t *y_class;       /* [., T] or [.] */
+    float *y_value;         /* [., T, O] or [., O] */
 } Dataset;
 
 /* Where to look for the dataset when a path names no group. */
@@ -69,6 +81,23 @@ int dataset_count_rows(size_t *n, const char *file, const char *group, Error *e)
  * first bad index, code EXIT_USAGE. */
 int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
                  int need_targets, Error *e);
+
+/* Open rows [row0, row0 + n) of file:group streamed, with targets (for
+ * training): the schema is checked, the lengths are read, and the values of
+ * the view rows [check_lo, check_hi) only are read and checked, a bounded
+ * chunk at a time; ranks split the check and combine the verdicts. On a bad
+ * value the message names file, member and index and ds->bad_row is set. */
+int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
+                          size_t n, size_t check_lo, size_t check_hi, Error *e);
+
+/* Streamed: make the cache hold the view rows rows[0..n) (any order, repeats
+ * allowed), replacing what it held; read-ahead for the coming batches.
+ * Resident: nothing to do. A read failure ends the job (CHECK). */
+void dataset_load(Dataset *ds, const size_t *rows, size_t n);
+
+/* Bytes of row data (inputs and targets) per row, for sizing read-ahead. */
+size_t dataset_row_bytes(const Dataset *ds);
+
 void dataset_close(Dataset *ds);
 
 /* Count of valid targets in rows[0..n) of the view (rows NULL: every row):
@@ -88,8 +117,9 @@ typedef struct BatchBuf {
 } BatchBuf;
 
 /* Gather rows[0..count) of ds (indices within the view) into bb as a
- * time-major batch; T is trimmed to the longest length among them. */
-void dataset_fill_batch(BatchBuf *bb, const Dataset *ds, const size_t *rows, int count);
+ * time-major batch; T is trimmed to the longest length among them. A
+ * streamed dataset reads the rows it does not hold (dataset_load). */
+void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count);
 void batchbuf_free(BatchBuf *bb);
 
 #endif

@@ -22,7 +22,7 @@ EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s)
     return r;
 }
 
-void evaluate_rows(LossSums *sums, Model *m, const Dataset *ds, size_t r0, size_t r1,
+void evaluate_rows(LossSums *sums, Model *m, Dataset *ds, size_t r0, size_t r1,
                    int batch, BatchBuf *bb)
 {
     size_t *rows = xcalloc((size_t)batch, sizeof(size_t));
@@ -45,7 +45,7 @@ void evaluate_allreduce(LossSums *s, const Dist *d)
     *s = all;
 }
 
-LossSums evaluate_shared(Model *m, const Dataset *ds, int batch, BatchBuf *bb, const Dist *d)
+LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const Dist *d)
 {
     size_t r0 = ds->n * (size_t)d->rank / (size_t)d->size;
     size_t r1 = ds->n * (size_t)(d->rank + 1) / (size_t)d->size;
@@ -86,7 +86,7 @@ int evaluate_check_data(const ModelSpec *s, const Dataset *ds, int need_targets,
     return 0;
 }
 
-int evaluate_predict(Model *m, const Dataset *ds, int batch, const char *out_path, Error *e)
+int evaluate_predict(Model *m, Dataset *ds, int batch, const char *out_path, Error *e)
 {
     const ModelSpec *s = &m->spec;
     const size_t N = ds->n, T = (size_t)ds->T, O = (size_t)s->out;

@@ -23,7 +23,7 @@ EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s);
 
 /* Add to *sums the loss statistics of rows [r0, r1) of ds, evaluated in
  * batches of `batch` rows without dropout. bb is reusable batch storage. */
-void evaluate_rows(LossSums *sums, Model *m, const Dataset *ds, size_t r0, size_t r1,
+void evaluate_rows(LossSums *sums, Model *m, Dataset *ds, size_t r0, size_t r1,
                    int batch, BatchBuf *bb);
 
 /* Sum *s over every rank, in place (the same totals on every rank). */
@@ -31,7 +31,7 @@ void evaluate_allreduce(LossSums *s, const Dist *d);
 
 /* Loss statistics of all of ds: each rank evaluates a contiguous share of
  * the rows, the sums are reduced, every rank gets the total. */
-LossSums evaluate_shared(Model *m, const Dataset *ds, int batch, BatchBuf *bb, const Dist *d);
+LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const Dist *d);
 
 /* Is ds usable with a model of this spec (inputs, outputs, target kind)?
  * EXIT_USAGE naming the mismatch otherwise. need_targets = 0 accepts a
@@ -43,6 +43,6 @@ int evaluate_check_data(const ModelSpec *spec, const Dataset *ds, int need_targe
  * /predictions int32 argmax classes [N, T] / [N], or float32 values as
  * /outputs, /lengths int32 [N], /targets (when ds has them); padded steps hold
  * NaN (outputs, values) or -1 (classes). Attributes: loss, target, out. */
-int evaluate_predict(Model *m, const Dataset *ds, int batch, const char *out_path, Error *e);
+int evaluate_predict(Model *m, Dataset *ds, int batch, const char *out_path, Error *e);
 
 #endif

@@ -77,8 +77,10 @@ int h5io_shape(H5Shape *s, hid_t loc, const char *name, const char *file, Error 
     return rc;
 }
 
+/* Read rows of dataset `name` into out: row0 + rows[i] for i < nrows when
+ * rows is given (ascending), else rows [row0, row0 + nrows). */
 static int read_rows(void *out, hid_t memtype, hid_t loc, const char *name, size_t row0,
-                     size_t nrows, const char *file, Error *e)
+                     const size_t *rows, size_t nrows, const char *file, Error *e)
 {
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
     if (ds < 0) return error_set(e, EXIT_USAGE, "%s: cannot open dataset '%s'", file, name);
@@ -92,16 +94,28 @@ static int read_rows(void *out, hid_t memtype, hid_t loc, const char *name, size
     }
     H5Sget_simple_extent_dims(fsp, dims, NULL);
     for (int i = 0; i < rank; i++) count[i] = dims[i];
-    start[0] = row0;
-    count[0] = nrows;
-    if (row0 + nrows > dims[0]) {
+    size_t last = nrows ? row0 + (rows ? rows[nrows - 1] : nrows - 1) : 0;
+    if (nrows && last >= dims[0]) {
         rc = error_set(e, EXIT_USAGE, "%s: dataset '%s' has %llu rows, needed %zu", file, name,
-                       (unsigned long long)dims[0], row0 + nrows);
+                       (unsigned long long)dims[0], last + 1);
         goto done;
     }
     if (nrows == 0) goto done;
+    /* one block per run of consecutive rows */
+    H5Sselect_none(fsp);
+    for (size_t i = 0; i < nrows;) {
+        size_t j = i + 1;
+        if (rows)
+            while (j < nrows && rows[j] == rows[j - 1] + 1) j++;
+        else
+            j = nrows;
+        start[0] = row0 + (rows ? rows[i] : 0);
+        count[0] = j - i;
+        H5Sselect_hyperslab(fsp, H5S_SELECT_OR, start, NULL, count, NULL);
+        i = j;
+    }
+    count[0] = nrows;
     hid_t msp = H5Screate_simple(rank, count, NULL);
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
     if (H5Dread(ds, memtype, msp, fsp, H5P_DEFAULT, out) < 0)
         rc = error_set(e, EXIT_USAGE, "%s: cannot read dataset '%s' (corrupt or unconvertible)",
                        file, name);
@@ -115,13 +129,25 @@ done:
 int h5io_read_f32(float *out, hid_t loc, const char *name, size_t row0, size_t nrows,
                   const char *file, Error *e)
 {
-    return read_rows(out, H5T_NATIVE_FLOAT, loc, name, row0, nrows, file, e);
+    return read_rows(out, H5T_NATIVE_FLOAT, loc, name, row0, NULL, nrows, file, e);
+}
+
+int h5io_read_f32_rows(float *out, hid_t loc, const char *name, size_t row0, const size_t *rows,
+                       size_t nrows, const char *file, Error *e)
+{
+    return read_rows(out, H5T_NATIVE_FLOAT, loc, name, row0, rows, nrows, file, e);
 }
 
 int h5io_read_i32(int32_t *out, hid_t loc, const char *name, size_t row0, size_t nrows,
                   const char *file, Error *e)
 {
-    return read_rows(out, H5T_NATIVE_INT32, loc, name, row0, nrows, file, e);
+    return read_rows(out, H5T_NATIVE_INT32, loc, name, row0, NULL, nrows, file, e);
+}
+
+int h5io_read_i32_rows(int32_t *out, hid_t loc, const char *name, size_t row0,
+                       const size_t *rows, size_t nrows, const char *file, Error *e)
+{
+    return read_rows(out, H5T_NATIVE_INT32, loc, name, row0, rows, nrows, file, e);
 }
 
 static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,

@@ -45,6 +45,14 @@ int h5io_read_f32(float *out, hid_t loc, const char *name, size_t row0, size_t n
 int h5io_read_i32(int32_t *out, hid_t loc, const char *name, size_t row0, size_t nrows,
                   const char *file, Error *e);
 
+/* Read the rows row0 + rows[i], i < nrows (rows ascending, no repeats) of
+ * dataset `name` into out, packed in that order: one hyperslab selection
+ * of the runs of consecutive rows, one read. */
+int h5io_read_f32_rows(float *out, hid_t loc, const char *name, size_t row0, const size_t *rows,
+                       size_t nrows, const char *file, Error *e);
+int h5io_read_i32_rows(int32_t *out, hid_t loc, const char *name, size_t row0,
+                       const size_t *rows, size_t nrows, const char *file, Error *e);
+
 /* Write a whole dataset of float32 / int32 with the given shape. */
 int h5io_write_f32(hid_t loc, const char *name, const float *data, int rank,
                    const size_t *dims, Error *e);

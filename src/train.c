@@ -101,6 +101,29 @@ static int builtin_data(Trainer *tr, char *path, size_t len, Error *e)
     return rc;
 }
 
+/* Open rows [row0, row0 + n) of file:group streamed, each rank checking the
+ * values of its share of the rows; every rank returns the same verdict: the
+ * message of the lowest bad row (or of the schema) found by any rank. */
+static int open_shared(Dataset *ds, const Dist *d, const char *file, const char *group,
+                       size_t row0, size_t n, Error *e)
+{
+    size_t lo = n * (size_t)d->rank / (size_t)d->size;
+    size_t hi = n * (size_t)(d->rank + 1) / (size_t)d->size;
+    int rc = dataset_open_streamed(ds, file, group, row0, n, lo, hi, e);
+    uint64_t key = !rc ? UINT64_MAX : ds->bad_row < 0 ? 0 : (uint64_t)ds->bad_row + 1;
+    uint64_t *all = xcalloc((size_t)d->size, sizeof(uint64_t));
+    dist_allgather_u64(d, all, key);
+    int owner = 0;
+    for (int r = 1; r < d->size; r++)
+        if (all[r] < all[owner]) owner = r;
+    uint64_t verdict = all[owner];
+    free(all);
+    if (verdict == UINT64_MAX) return 0;
+    if (!rc) dataset_close(ds);
+    dist_bcast(d, e, sizeof *e, owner);
+    return e->code ? e->code : EXIT_USAGE;
+}
+
 static int open_data(Trainer *tr, Error *e)
 {
     const Config *c = tr->cfg;
@@ -117,10 +140,10 @@ static int open_data(Trainer *tr, Error *e)
     if (c->val_split > 0.0 && (nval == 0 || nval >= total))
         return error_set(e, EXIT_USAGE, "val-split %g of %zu rows leaves an empty %s", c->val_split,
                          total, nval == 0 ? "validation set" : "training set");
-    if (dataset_open(&tr->train, file, group, 0, total - nval, 1, e)) return EXIT_USAGE;
+    if (open_shared(&tr->train, tr->d, file, group, 0, total - nval, e)) return EXIT_USAGE;
     if (nval) {
         tr->has_val = 1;
-        return dataset_open(&tr->val, file, group, total - nval, nval, 1, e);
+        return open_shared(&tr->val, tr->d, file, group, total - nval, nval, e);
     }
     char vfile[CFG_PATH], vgroup[256];
     if (c->val[0]) {
@@ -132,8 +155,10 @@ static int open_data(Trainer *tr, Error *e)
     } else {
         return 0;
     }
+    size_t nv;
+    if (dataset_count_rows(&nv, vfile, vgroup, e)) return EXIT_USAGE;
     tr->has_val = 1;
-    return dataset_open(&tr->val, vfile, vgroup, 0, 0, 1, e);
+    return open_shared(&tr->val, tr->d, vfile, vgroup, 0, nv, e);
 }
 
 /* The model the options and the training data call for. */
@@ -236,14 +261,43 @@ static void epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, i
     }
 }
 
+/* This rank's part [*lo, *hi) of a global batch of `count` rows. */
+static void rank_share(size_t *lo, size_t *hi, size_t count, const Dist *d)
+{
+    *lo = count * (size_t)d->rank / (size_t)d->size;
+    *hi = count * (size_t)(d->rank + 1) / (size_t)d->size;
+}
+
+/* Read ahead: load this rank's rows of batches k, k+1, ... (up to ~8 MiB of
+ * rows, at least one batch, not past the epoch); returns the first batch
+ * not loaded. */
+static int64_t read_ahead(Trainer *tr, int64_t k, int64_t batches)
+{
+    const size_t n = tr->train.n, B = (size_t)tr->cfg->batch_size;
+    size_t per = (B + (size_t)tr->d->size - 1) / (size_t)tr->d->size;
+    size_t bytes = dataset_row_bytes(&tr->train) * (per ? per : 1);
+    int64_t w = (int64_t)((8u << 20) / (bytes ? bytes : 1));
+    if (w < 1) w = 1;
+    int64_t end = k + w < batches ? k + w : batches;
+    size_t *rows = xcalloc((size_t)(end - k) * per + 1, sizeof(size_t)), m = 0;
+    for (int64_t j = k; j < end; j++) {
+        size_t a = (size_t)j * B, count = n - a < B ? n - a : B, lo, hi;
+        rank_share(&lo, &hi, count, tr->d);
+        for (size_t i = lo; i < hi; i++) rows[m++] = tr->order[a + i];
+    }
+    dataset_load(&tr->train, rows, m);
+    free(rows);
+    return end;
+}
+
 /* One optimizer step on global batch rows[0..count). Returns the global
  * gradient norm before clipping; sets *sums to this rank's loss sums. */
 static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums *sums)
 {
     const Dist *d = tr->d;
     Model *m = &tr->m;
-    size_t lo = count * (size_t)d->rank / (size_t)d->size;
-    size_t hi = count * (size_t)(d->rank + 1) / (size_t)d->size;
+    size_t lo, hi;
+    rank_share(&lo, &hi, count, d);
     double total = dataset_target_count(&tr->train, rows, count);
     model_zero_grads(m);
     if (hi > lo) {
@@ -373,11 +427,12 @@ static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *s
     const int64_t batches = (int64_t)((n + B - 1) / B), k0 = tr->st.batch_in_epoch;
     double t0 = metrics_now();
     epoch_order(tr->order, n, tr->st.seed, epoch, c->shuffle);
-    int64_t k = k0;
+    int64_t k = k0, loaded = k0;
     for (; k < batches; k++) {
         if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
         if (k > k0 && (tr->stop_signal = stop_signal_agreed(tr->d)) != 0) break;
         size_t a = (size_t)k * B, count = n - a < B ? n - a : B;
+        if (k >= loaded) loaded = read_ahead(tr, k, batches);
         LossSums s = {0, 0, 0, 0};
         double norm = train_step(tr, tr->order + a, count, &s);
         if (!isfinite(norm)) {

@@ -6,6 +6,8 @@
 #   - early stopping decides the same epoch on every rank count;
 #   - a run stopped after an epoch (or mid-epoch) resumes on another number
 #     of ranks to the same result;
+#   - each rank holds only its rows of a large file; bad values found by any
+#     rank are reported once, the lowest row first;
 #   - replicas that drift apart are detected (RNN_DIST_FAULT=drift@RANK);
 #   - SIGUSR1 / SIGTERM to mpirun: last.h5 at the next step, every rank exits,
 #     --resume auto finishes with the weights of an uninterrupted run;
@@ -92,6 +94,41 @@ mp 4 $LSTM --max-steps 40 --run-dir "$W/mid" && mp 2 $LSTM --resume auto --run-d
   bad "mid-epoch resume 4 -> 2 ranks: $(tail -1 "$W/log")"
 same "$W/lstm1" "$W/mid" && ok "stopped mid-epoch on 4 ranks, resumed on 2: = 1 rank" ||
   bad "mid-epoch resume 4 -> 2 differs: $(cat "$W/cmp")"
+
+# ---- per-rank reads ---------------------------------------------------------------
+# a 190 MB file: each of 2 ranks holds only the rows it trains on (about 45 MB
+# of resident memory, most of it MPI and libraries; the whole file would not fit)
+"$BIN" datagen adding --n 100000 --seq-len 200 --out "$W/big.h5" >/dev/null || bad "datagen big"
+timeout 120 mpirun --oversubscribe -np 2 /usr/bin/time -f "maxrss_kb %M" "$BIN" train \
+  --data "$W/big.h5" --cell gru --hidden 8 --batch-size 64 --max-steps 5 --run-dir "$W/big" \
+  >"$W/log" 2>&1 || bad "training on the big file: $(tail -2 "$W/log")"
+rss=$(sed -n 's/^maxrss_kb //p' "$W/log" | sort -n | tail -1)
+if [ -n "$rss" ] && [ "$rss" -lt 100000 ]; then
+  ok "190 MB dataset on 2 ranks: largest rank resident set $((rss / 1024)) MB"
+else
+  bad "per-rank reads: a rank's resident set is ${rss:-?} kB (limit 100000)"
+fi
+rm -f "$W/big.h5"
+# ranks check their own share of the rows: the lowest bad row wins, whichever
+# rank found it (row 400 is rank 1's of 3, row 700 rank 2's)
+$PY - "$W/sc.h5" "$W/badrows.h5" <<'PYEOF'
+import shutil, sys
+import h5py
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    x = f["train/inputs"]
+    x[700, 0, 0] = float("nan")
+    x[400, 1, 2] = float("inf")
+PYEOF
+timeout 60 mpirun --oversubscribe -np 3 "$BIN" train --data "$W/badrows.h5" --run-dir "$W/badrows" \
+  >"$W/log" 2>&1
+rc=$?
+n=$(grep -c '^rnn_dist: ' "$W/log")
+if [ $rc -ne 0 ] && [ "$n" -eq 1 ] && grep -q "^rnn_dist: .*badrows.h5: /train/inputs\[400, 1, 2\] is Inf" "$W/log"; then
+  ok "bad rows found by ranks 1 and 2: one message, the lowest row (exit $rc)"
+else
+  bad "bad rows on 3 ranks: exit $rc, $n messages: $(grep '^rnn_dist: ' "$W/log")"
+fi
 
 # ---- replicas that drift apart -------------------------------------------------
 # shellcheck disable=SC2086
