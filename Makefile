@@ -92,6 +92,7 @@ integration-asan: $(BUILD)/rnn_dist
 
 bench: rnn_dist $(BUILD)/bench_model
 	@scripts/bench.sh $(BUILD)/bench_model
+	@scripts/bench_dist.sh $(BUILD)/rnn_dist
 
 $(BUILD)/bench_model: $(BUILD)/bench_model.o $(LIBOBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)

@@ -86,6 +86,50 @@ void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value)
     MPI_OK(MPI_Allgather(&value, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD));
 }
 
+struct DistPending {
+    int cap, n;
+    MPI_Request *req;
+};
+
+DistPending *dist_pending_create(int cap)
+{
+    DistPending *p = xcalloc(1, sizeof *p);
+    p->cap = cap;
+    p->req = xcalloc((size_t)cap, sizeof(MPI_Request));
+    return p;
+}
+
+void dist_pending_free(DistPending *p)
+{
+    if (!p) return;
+    free(p->req);
+    free(p);
+}
+
+void dist_iallreduce_sum_f32(DistPending *p, const Dist *d, float *buf, size_t n)
+{
+    if (d->size == 1 || n == 0) return;
+    CHECK(p->n < p->cap && n <= (size_t)INT_MAX);
+    MPI_OK(MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                          &p->req[p->n]));
+    p->n++;
+}
+
+void dist_pending_poke(DistPending *p)
+{
+    int done = 0;
+    if (p->n > 0) MPI_OK(MPI_Testall(p->n, p->req, &done, MPI_STATUSES_IGNORE));
+}
+
+double dist_pending_wait(DistPending *p)
+{
+    if (p->n == 0) return 0.0;
+    double t0 = MPI_Wtime();
+    MPI_OK(MPI_Waitall(p->n, p->req, MPI_STATUSES_IGNORE));
+    p->n = 0;
+    return MPI_Wtime() - t0;
+}
+
 void dist_bcast(const Dist *d, void *buf, size_t bytes, int root)
 {
     if (d->size == 1) return;

@@ -32,6 +32,20 @@ int dist_allreduce_max_int(const Dist *d, int x);
 /* all[r] = value of rank r, for r in 0..size-1, on every rank.
  *   all  out [d->size] */
 void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value);
+/* Non-blocking sums in place, waited for together: the gradient buckets are
+ * reduced while the backward pass goes on. Requests are started in the same
+ * order with the same sizes on every rank. */
+typedef struct DistPending DistPending;
+/* Room for `cap` outstanding requests. Owned by the caller. */
+DistPending *dist_pending_create(int cap);
+void dist_pending_free(DistPending *p);
+/* Start buf[0..n) = sum over ranks (MPI_Iallreduce); buf must stay untouched
+ * until dist_pending_wait. No-op on one rank. */
+void dist_iallreduce_sum_f32(DistPending *p, const Dist *d, float *buf, size_t n);
+/* Let started requests progress without blocking (MPI_Testall). */
+void dist_pending_poke(DistPending *p);
+/* Wait for every started request; returns the seconds spent waiting. */
+double dist_pending_wait(DistPending *p);
 /* Copy root's buf[0..bytes) to every rank. */
 void dist_bcast(const Dist *d, void *buf, size_t bytes, int root);
 #endif

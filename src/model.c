@@ -329,7 +329,27 @@ static void add_colsum(float *acc, const float *rows, int n, int width)
         for (int j = 0; j < width; j++) acc[j] += rows[(size_t)r * width + j];
 }
 
+void model_grad_buckets(GradBuckets *gb, const Model *m)
+{
+    const int L = m->spec.layers;
+    size_t fc = (size_t)(m->g.fc_w - m->grads);
+    gb->count = 0;
+    gb->lo[gb->count] = fc;
+    gb->hi[gb->count++] = m->table.total;
+    for (int k = L - 1; k >= 0; k--) {
+        gb->lo[gb->count] = k > 0 ? (size_t)(m->g.layer[k].w_ih - m->grads) : 0;
+        gb->hi[gb->count] = gb->lo[gb->count - 1];
+        gb->count++;
+    }
+}
+
 void model_backward(Model *m, const Batch *b)
+{
+    model_backward_hooked(m, b, NULL, NULL, NULL);
+}
+
+void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*poke)(void *ctx),
+                           void *ctx)
 {
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
@@ -344,6 +364,7 @@ void model_backward(Model *m, const Batch *b)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, H, rows, 1.0f, dl, O, w->zin, H,
                 1.0f, m->g.fc_w, H);
     add_colsum(m->g.fc_b, dl, rows, O);
+    if (ready) ready(ctx, 0);
     float *dz = s->target == TARGET_STEP ? da : db;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, O, 1.0f, dl, O, m->p.fc_w,
                 H, 0.0f, dz, H);
@@ -361,6 +382,8 @@ void model_backward(Model *m, const Batch *b)
         int want_dx = k > 0 || s->input == INPUT_TOKENS;
         cell_backward(want_dx ? db : NULL, &m->g.layer[k], da, scratch, w->in[k], w->h[k].p,
                       w->cache[k].p, &m->p.layer[k], &d, T, B);
+        if (ready && k > 0) ready(ctx, s->layers - k);
+        if (poke) poke(ctx);
         if (k > 0) {
             if (w->use_mask[k - 1]) mul_inplace(db, w->mask[k - 1].p, TB * H);
             float *tmp = da;
@@ -375,6 +398,7 @@ void model_backward(Model *m, const Batch *b)
             }
         }
     }
+    if (ready) ready(ctx, s->layers);
 }
 
 void model_sums_add(LossSums *acc, const LossSums *s)

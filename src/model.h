@@ -148,6 +148,26 @@ LossSums model_loss(Model *m, const Batch *b, float dlogits_scale);
 /* Backward pass of the last forward + model_loss: ADDS gradients to m->grads. */
 void model_backward(Model *m, const Batch *b);
 
+/* Gradient buckets: contiguous ranges of m->grads that the backward pass
+ * finishes one after the other: the head, then each layer from the top,
+ * the last one (layer 0 and the embedding) reaching offset 0. */
+#define MODEL_MAX_BUCKETS (MODEL_MAX_LAYERS + 1)
+typedef struct GradBuckets {
+    int count;
+    size_t lo[MODEL_MAX_BUCKETS], hi[MODEL_MAX_BUCKETS]; /* floats, in finishing order */
+} GradBuckets;
+void model_grad_buckets(GradBuckets *gb, const Model *m);
+
+/* Called by model_backward_hooked when bucket i (of model_grad_buckets) is
+ * final, so its reduction can start while the rest of the pass runs. */
+typedef void (*GradReady)(void *ctx, int bucket);
+
+/* model_backward, calling ready(ctx, i) for each bucket i in order, and
+ * poke(ctx) after each layer (to let started reductions progress); either
+ * may be NULL. */
+void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*poke)(void *ctx),
+                           void *ctx);
+
 /* Zero m->grads. */
 void model_zero_grads(Model *m);
 

@@ -35,6 +35,9 @@ typedef struct Trainer {
     BatchBuf bb;
     size_t *order;            /* [train.n] this epoch's global order */
     Metrics mt;               /* rank 0 only */
+    GradBuckets buckets;      /* gradient ranges reduced as the backward pass ends each */
+    DistPending *pending;     /* their outstanding all-reduces */
+    double comm_wait, step_time; /* seconds waiting on the reduction, in steps */
     int stop_signal;          /* the stop signal every rank agreed on, or 0 */
 } Trainer;
 
@@ -200,6 +203,8 @@ static int setup_model(Trainer *tr, Error *e)
     if (build_spec(&spec, c, &tr->train, e)) return EXIT_USAGE;
     if (tr->has_val && evaluate_check_data(&spec, &tr->val, 1, e)) return EXIT_USAGE;
     model_create(&tr->m, &spec);
+    model_grad_buckets(&tr->buckets, &tr->m);
+    tr->pending = dist_pending_create(tr->buckets.count);
     OptimSpec os = optim_spec_from_config(c);
     optim_create(&tr->o, &os, tr->m.table.total);
     memset(&tr->st, 0, sizeof tr->st);
@@ -261,6 +266,19 @@ static void epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, i
     }
 }
 
+/* GradReady: start the sum over ranks of gradient bucket i. */
+static void start_bucket(void *ctx, int i)
+{
+    Trainer *tr = ctx;
+    const GradBuckets *gb = &tr->buckets;
+    dist_iallreduce_sum_f32(tr->pending, tr->d, tr->m.grads + gb->lo[i], gb->hi[i] - gb->lo[i]);
+}
+
+static void poke_buckets(void *ctx)
+{
+    dist_pending_poke(((Trainer *)ctx)->pending);
+}
+
 /* This rank's part [*lo, *hi) of a global batch of `count` rows. */
 static void rank_share(size_t *lo, size_t *hi, size_t count, const Dist *d)
 {
@@ -299,14 +317,19 @@ static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums
     size_t lo, hi;
     rank_share(&lo, &hi, count, d);
     double total = dataset_target_count(&tr->train, rows, count);
+    double t0 = metrics_now();
     model_zero_grads(m);
     if (hi > lo) {
         dataset_fill_batch(&tr->bb, &tr->train, rows + lo, (int)(hi - lo));
         model_forward(m, &tr->bb.b, 1, tr->st.seed, (uint64_t)tr->st.step);
         *sums = model_loss(m, &tr->bb.b, (float)(1.0 / total));
-        model_backward(m, &tr->bb.b);
+        model_backward_hooked(m, &tr->bb.b, start_bucket, poke_buckets, tr);
+    } else {
+        /* no rows here this step: take part in the same reductions */
+        for (int i = 0; i < tr->buckets.count; i++) start_bucket(tr, i);
     }
-    dist_allreduce_sum_f32(d, m->grads, m->table.total);
+    tr->comm_wait += dist_pending_wait(tr->pending);
+    tr->step_time += metrics_now() - t0;
     double norm = optim_grad_norm(m->grads, m->table.total);
     if (tr->cfg->clip_grad_norm > 0.0)
         optim_clip(m->grads, m->table.total, norm, tr->cfg->clip_grad_norm);
@@ -547,6 +570,7 @@ static void trainer_free(Trainer *tr)
     batchbuf_free(&tr->bb);
     free(tr->order);
     free(tr->config_text);
+    dist_pending_free(tr->pending);
     if (tr->d->rank == 0) metrics_close(&tr->mt);
 }
 
@@ -582,6 +606,9 @@ int train_run(const Config *cfg, const Dist *d, Error *e)
         tr.order = xcalloc(tr.train.n, sizeof(size_t));
         rc = run_epochs(&tr, e);
     }
+    if (!rc && d->rank == 0 && d->size > 1 && tr.step_time > 0)
+        printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
+               100.0 * tr.comm_wait / tr.step_time, d->size);
     if (!rc && d->rank == 0)
         printf("done: %lld epochs, %lld steps; best %s %.6g (epoch %lld); checkpoints in %s\n",
                (long long)tr.st.epoch, (long long)tr.st.step,

@@ -70,6 +70,14 @@ mp 1 $TOK --run-dir "$W/tok1" && mp 3 $TOK --run-dir "$W/tok3" ||
 same "$W/tok1" "$W/tok3" && ok "tokens, per-step targets: 3 ranks = 1 rank" ||
   bad "tokens: 3 ranks differ: $(cat "$W/cmp")"
 
+# a global batch of 3 rows on 4 ranks: one rank has no rows at every step and
+# still takes part in every reduction
+# shellcheck disable=SC2086
+mp 1 $TOK --batch-size 3 --max-steps 30 --run-dir "$W/few1" &&
+  mp 4 $TOK --batch-size 3 --max-steps 30 --run-dir "$W/few4" || bad "batch 3 on 4 ranks: $(tail -1 "$W/log")"
+same "$W/few1" "$W/few4" && ok "batch of 3 on 4 ranks (one idle rank per step) = 1 rank" ||
+  bad "batch 3 on 4 ranks differs: $(cat "$W/cmp")"
+
 # ---- early stopping: the same decision on every rank count -------------------
 ES="--data $W/sc.h5 --cell gru --hidden 16 --batch-size 25 --epochs 30 --patience 2
   --min-delta 0.01 --seed 4"
