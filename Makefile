@@ -89,6 +89,7 @@ asan:
 
 integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh
+	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_dist.sh
 
 bench: rnn_dist $(BUILD)/bench_model
 	@scripts/bench.sh $(BUILD)/bench_model

@@ -14,8 +14,11 @@
 #   - kill -9 of one rank mid-epoch: mpirun exits non-zero within 30 s, no
 #     process is left, last.h5 loads, --resume auto finishes as above.
 # Usage: RNN_DIST=build/rnn_dist tests/run_dist.sh    (exits non-zero on failure)
+#   RNN_DIST_QUICK=1  a shorter subset (used under the sanitizers, where the
+#                     resident-memory check does not apply)
 set -u
 BIN=${RNN_DIST:-build/rnn_dist}
+QUICK=${RNN_DIST_QUICK:-0}
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
@@ -28,6 +31,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
 export OPENBLAS_NUM_THREADS=1
+# Under ASan: Open MPI's own leaks at MPI_Init are unnameable (see run_integration.sh)
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
@@ -51,11 +56,14 @@ leftovers() { pgrep -f "^$BIN train .*$W/" >/dev/null; }
 # 15/15, 10/10/10 and 8/8/7/7 over 2, 3 and 4 ranks.
 LSTM="--data $W/sc.h5 --cell lstm --layers 2 --hidden 24 --dropout 0.3 --out-dropout 0.2
   --batch-size 30 --epochs 2 --seed 1"
-for np in 1 2 3 4; do
+ranks="1 2 3 4"
+[ "$QUICK" = 1 ] && ranks="1 3"
+for np in $ranks; do
   # shellcheck disable=SC2086
   mp $np $LSTM --run-dir "$W/lstm$np" || bad "lstm on $np ranks: exit $? ($(tail -1 "$W/log"))"
 done
-for np in 2 3 4; do
+for np in $ranks; do
+  [ "$np" = 1 ] && continue
   if same "$W/lstm1" "$W/lstm$np"; then
     ok "lstm, dropout, uneven batches: $np ranks = 1 rank ($(cat "$W/cmp"))"
   else
@@ -104,6 +112,7 @@ same "$W/lstm1" "$W/mid" && ok "stopped mid-epoch on 4 ranks, resumed on 2: = 1 
   bad "mid-epoch resume 4 -> 2 differs: $(cat "$W/cmp")"
 
 # ---- per-rank reads ---------------------------------------------------------------
+if [ "$QUICK" != 1 ]; then
 # a 190 MB file: each of 2 ranks holds only the rows it trains on (about 45 MB
 # of resident memory, most of it MPI and libraries; the whole file would not fit)
 "$BIN" datagen adding --n 100000 --seq-len 200 --out "$W/big.h5" >/dev/null || bad "datagen big"
@@ -117,6 +126,7 @@ else
   bad "per-rank reads: a rank's resident set is ${rss:-?} kB (limit 100000)"
 fi
 rm -f "$W/big.h5"
+fi
 # ranks check their own share of the rows: the lowest bad row wins, whichever
 # rank found it (row 400 is rank 1's of 3, row 700 rank 2's)
 $PY - "$W/sc.h5" "$W/badrows.h5" <<'PYEOF'
@@ -150,7 +160,9 @@ fi
 
 # ---- interruptions: signals and kill -9 ----------------------------------------
 # ~0.15 s per epoch on 2 ranks: an interruption after epoch 2 lands mid-run.
-LONG="--data $W/ad.h5 --cell lstm --hidden 128 --batch-size 20 --epochs 20 --seed 6"
+hid=128
+[ "$QUICK" = 1 ] && hid=64
+LONG="--data $W/ad.h5 --cell lstm --hidden $hid --batch-size 20 --epochs 20 --seed 6"
 # shellcheck disable=SC2086
 mp 2 $LONG --run-dir "$W/straight" || bad "uninterrupted long run: $(tail -1 "$W/log")"
 # interrupt NAME ACTION: start the long run in the background, act after epoch 2,
@@ -202,8 +214,10 @@ interrupt() {
   fi
 }
 interrupt sigusr1 USR1
-interrupt sigterm TERM
-interrupt kill9 KILL
+if [ "$QUICK" != 1 ]; then
+  interrupt sigterm TERM
+  interrupt kill9 KILL
+fi
 
 echo "dist: $pass passed, $fail failed"
 [ $fail -eq 0 ]
