@@ -18,11 +18,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_torch  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
 
-FIELDS = dict(cell="lstm", input="dense", features=64, hidden=256, layers=2, out=10,
-              loss="ce", target="last")
-BATCH, STEPS, WARMUP = 64, 50, 3
+FIELDS, BATCH, STEPS = bench_torch.CASES["lstm"]
+WARMUP = bench_torch.WARMUP_STEPS
 
 
 def worker(rank, ranks, seconds, port, queue):
@@ -38,14 +38,7 @@ def worker(rank, ranks, seconds, port, queue):
     model = DistributedDataParallel(rdt.RnnDistModel(config))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     torch.manual_seed(1 + rank)
-    x = torch.randn(BATCH, STEPS, config.features)
-    y = torch.randint(0, config.out, (BATCH,))
-    lengths = torch.full((BATCH,), STEPS, dtype=torch.long)
-
-    def step():
-        optimizer.zero_grad()
-        rdt.masked_loss(model(x, lengths), y, lengths, config).backward()
-        optimizer.step()
+    step = bench_torch.make_step(model, optimizer, config, BATCH, STEPS)
 
     for _ in range(WARMUP):
         step()

@@ -36,13 +36,9 @@ CASES = {  # name: (model config, batch, steps)
 WARMUP_STEPS = 3
 
 
-def bench_case(fields, batch, steps, seconds):
-    """Sequences per second of full training steps on one random batch."""
+def make_step(model, optimizer, config, batch, steps):
+    """A function running one training step of model on a fixed random batch."""
     torch = rdt.torch
-    config = rdt.ModelConfig(**fields)
-    torch.manual_seed(0)
-    model = rdt.RnnDistModel(config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     if config.input == "tokens":
         x = torch.randint(0, config.vocab_size, (batch, steps))
     else:
@@ -54,6 +50,18 @@ def bench_case(fields, batch, steps, seconds):
         optimizer.zero_grad()
         rdt.masked_loss(model(x, lengths), y, lengths, config).backward()
         optimizer.step()
+
+    return train_step
+
+
+def bench_case(fields, batch, steps, seconds):
+    """Sequences per second of full training steps on one random batch."""
+    torch = rdt.torch
+    config = rdt.ModelConfig(**fields)
+    torch.manual_seed(0)
+    model = rdt.RnnDistModel(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train_step = make_step(model, optimizer, config, batch, steps)
 
     for _ in range(WARMUP_STEPS):
         train_step()
