@@ -35,7 +35,7 @@ export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
 .SECONDARY:
-.PHONY: all run test unit integration dist asan bench fixtures install deps clean
+.PHONY: all run test unit integration integration-asan dist asan bench fixtures install deps clean
 all: rnn_dist
 
 deps:
@@ -79,9 +79,10 @@ integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh
 
 # distributed semantics: rank-count invariance, resume across rank counts,
-# signals, kill -9, drifted replicas
+# signals, kill -9, drifted replicas; the selftest alone and on 4 ranks
 dist: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_dist.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_selftest.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -90,6 +91,7 @@ asan:
 integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_dist.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_selftest.sh
 
 bench: rnn_dist $(BUILD)/bench_model
 	@scripts/bench.sh $(BUILD)/bench_model

@@ -1,5 +1,5 @@
 /* main.c - sub-command dispatch: train (default), eval, predict, datagen,
- * inspect. MPI is initialised for every command, so each runs the same way
+ * inspect, selftest. MPI is initialised for every command, so each runs the same way
  * alone, as a singleton, or under mpirun. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "evaluate.h"
 #include "h5io.h"
 #include "inspect.h"
+#include "selftest.h"
 #include "train.h"
 #include "vecmath.h"
 
@@ -31,10 +32,14 @@ static void usage(FILE *f)
             "  rnn_dist datagen  TASK --out F.h5 [--n N] [--seq-len T] [--seed S]\n"
             "  rnn_dist inspect  FILE.h5                            describe a dataset or "
             "checkpoint\n"
+            "  rnn_dist selftest                                    check this installation "
+            "(alone or under mpirun)\n"
             "  rnn_dist --help | --version\n\n"
             "Run alone (one rank) or under mpirun: mpirun -np 8 rnn_dist train --config c.ini\n"
             "Exit codes: 0 ok, 1 failure, 2 bad option or input (refused before training), "
-            "3 training diverged.\n\n"
+            "3 training diverged,\n"
+            "            4 stopped by a signal (SIGTERM, SIGUSR1) after writing last.h5: continue "
+            "with --resume auto.\n\n"
             "train options (also 'key = value' lines in --config FILE; the command line "
             "wins):\n",
             RNN_DIST_VERSION);
@@ -195,6 +200,13 @@ static int cmd_datagen(const Dist *d, int argc, char **argv, Error *e)
     return rc;
 }
 
+static int cmd_selftest(const Dist *d, int argc, char **argv, Error *e)
+{
+    if (parse_kv(NULL, 0, argc, argv, NULL, "selftest", e)) return EXIT_USAGE;
+    vec_init_compute(1);
+    return selftest_run(stdout, d, e);
+}
+
 static int cmd_inspect(const Dist *d, int argc, char **argv, Error *e)
 {
     const char *path = NULL;
@@ -237,6 +249,8 @@ int main(int argc, char **argv)
         rc = cmd_datagen(&d, sub_argc, sub_argv, &e);
     } else if (strcmp(cmd, "inspect") == 0) {
         rc = cmd_inspect(&d, sub_argc, sub_argv, &e);
+    } else if (strcmp(cmd, "selftest") == 0) {
+        rc = cmd_selftest(&d, sub_argc, sub_argv, &e);
     } else {
         rc = error_set(&e, EXIT_USAGE, "unknown command '%s' (see rnn_dist --help)", cmd);
     }

@@ -77,3 +77,10 @@ uint64_t rng_below(uint64_t n, uint64_t seed, RngPurpose purpose, uint32_t a, ui
         if (lo >= n || lo >= (0 - n) % n) return (uint64_t)(m >> 64);
     }
 }
+
+float rng_uniform_at(uint64_t seed, uint64_t i, float lo, float hi)
+{
+    float u[4];
+    rng_uniform4(u, seed, RNG_DATAGEN, 0xABCDu, (uint32_t)(i >> 2), (uint32_t)(i >> 34), 0);
+    return lo + (hi - lo) * u[i & 3];
+}

@@ -32,6 +32,10 @@ double rng_uniform_f64(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b
 /* One standard normal double (Box-Muller) for (seed, purpose, a, b, c). */
 double rng_normal(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b, uint32_t c);
 
+/* Element i of a uniform stream in [lo, hi) keyed by seed: synthetic test
+ * data (gradient checks, unit tests), independent of the RngPurpose streams. */
+float rng_uniform_at(uint64_t seed, uint64_t i, float lo, float hi);
+
 /* Uniform integer in [0, n) without modulo bias, n >= 1. */
 uint64_t rng_below(uint64_t n, uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b,
                    uint32_t c);

@@ -17,26 +17,12 @@
 #   RNN_DIST_QUICK=1  a shorter subset (used under the sanitizers, where the
 #                     resident-memory check does not apply)
 set -u
-BIN=${RNN_DIST:-build/rnn_dist}
-QUICK=${RNN_DIST_QUICK:-0}
-PY=/usr/bin/python3
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/.." && pwd)
-case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
-W=$(mktemp -d)
+. "$(dirname "$0")/common.sh"
 cleanup() {
   pkill -KILL -f "$W/" 2>/dev/null
   rm -rf "$W"
 }
 trap cleanup EXIT INT TERM
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
-export OPENBLAS_NUM_THREADS=1
-# Under ASan: Open MPI's own leaks at MPI_Init are unnameable (see run_integration.sh)
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 # mp NP ARGS...: rnn_dist train on NP ranks, bounded, output in $W/log
 mp() {
   np=$1
@@ -219,5 +205,4 @@ if [ "$QUICK" != 1 ]; then
   interrupt kill9 KILL
 fi
 
-echo "dist: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary dist

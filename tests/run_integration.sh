@@ -5,25 +5,8 @@
 #   RNN_DIST_QUICK=1  a shorter subset (used under the sanitizers)
 # Exits non-zero if any check fails.
 set -u
-BIN=${RNN_DIST:-build/rnn_dist}
-QUICK=${RNN_DIST_QUICK:-0}
-PY=/usr/bin/python3
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/.." && pwd)
-case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
-W=$(mktemp -d)
+. "$(dirname "$0")/common.sh"
 trap 'rm -rf "$W"' EXIT INT TERM
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
-export OPENBLAS_NUM_THREADS=1
-# Under ASan: Open MPI's own allocations at MPI_Init/Finalize are reported from
-# unloaded plugins ("unknown module") that no suppression can name, so leak
-# detection is off for the binary; the unit tests (no MPI) run with it on.
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 # run NAME EXPECTED_CODE CMD...: run with a time limit, keep output in $W/out, $W/err
 run() {
   name=$1 want=$2
@@ -193,5 +176,4 @@ if [ "$QUICK" != 1 ]; then
   fi
 fi
 
-echo "integration: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary integration

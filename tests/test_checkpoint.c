@@ -15,6 +15,7 @@
 
 #include "checkpoint.h"
 #include "h5io.h"
+#include "rng.h"
 #include "testutil.h"
 
 static char dir[64];
@@ -55,7 +56,7 @@ static void test_round_trip(void **state)
     for (int i = 0; i < m.table.count; i++) {
         const ParamInfo *p = &m.table.p[i];
         for (size_t k = 0; k < (size_t)p->rows * (p->cols ? p->cols : 1); k++)
-            m.grads[p->offset + k] = tu_uniform(1, p->offset + k, -1, 1);
+            m.grads[p->offset + k] = rng_uniform_at(1, p->offset + k, -1, 1);
     }
     optim_step(&o, m.params, m.grads);
     optim_step(&o, m.params, m.grads);

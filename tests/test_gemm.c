@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "gemm.h"
+#include "rng.h"
 #include "testutil.h"
 
 /* c0 + a b in double, b given as stored (trans as gemm_pack); *mag gets
@@ -37,9 +38,9 @@ static void check_shape(int M, int N, int K, int trans)
     float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
     float *c0 = xalloc_floats((size_t)M * ldc), *c = xalloc_floats((size_t)M * ldc);
     float *bp = xalloc_floats(gemm_packed_floats(K, N));
-    for (size_t i = 0; i < (size_t)M * K; i++) a[i] = tu_uniform(1, i, -1, 1);
-    for (size_t i = 0; i < (size_t)K * N; i++) b[i] = tu_uniform(2, i, -1, 1);
-    for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = tu_uniform(3, i, -1, 1);
+    for (size_t i = 0; i < (size_t)M * K; i++) a[i] = rng_uniform_at(1, i, -1, 1);
+    for (size_t i = 0; i < (size_t)K * N; i++) b[i] = rng_uniform_at(2, i, -1, 1);
+    for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = rng_uniform_at(3, i, -1, 1);
     gemm_pack(bp, b, trans ? K : N, trans, K, N);
     gemm_packed(c, ldc, a, K, bp, M, N, K);
     double worst = 0;

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "checkpoint.h"
+#include "gradcheck.h"
 #include "h5io.h"
 #include "model.h"
 #include "optim.h"
@@ -39,7 +40,7 @@ typedef struct Fixture {
     hid_t f;
     ModelSpec spec;
     int B, T;
-    TestBatch tb;
+    GradcheckBatch tb;
 } Fixture;
 
 static void fixture_open(Fixture *fx, const char *cell, const char *variant)
@@ -58,7 +59,7 @@ static void fixture_open(Fixture *fx, const char *cell, const char *variant)
     fx->B = (int)B;
     fx->T = (int)T;
     /* random batch for the buffers, then overwritten with the fixture's data */
-    tu_batch_random(&fx->tb, &fx->spec, fx->T, fx->B, 0, 1);
+    gradcheck_batch_random(&fx->tb, &fx->spec, fx->T, fx->B, 0, 1);
     const ModelSpec *s = &fx->spec;
     size_t BT = (size_t)B * T, F = (size_t)(s->features ? s->features : 1), O = (size_t)s->out;
     int step = s->target == TARGET_STEP;
@@ -96,7 +97,7 @@ static void fixture_open(Fixture *fx, const char *cell, const char *variant)
 
 static void fixture_close(Fixture *fx)
 {
-    tu_batch_free(&fx->tb);
+    gradcheck_batch_free(&fx->tb);
     H5Fclose(fx->f);
 }
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "gradcheck.h"
 #include "model.h"
 #include "testutil.h"
 
@@ -68,8 +69,8 @@ static void test_dropout_only_in_training(void **state)
     model_init_params(&a, 2);
     model_init_params(&b, 2);
     assert_memory_equal(a.params, b.params, sizeof(float) * a.table.total);
-    TestBatch tb;
-    tu_batch_random(&tb, &with, 6, 4, 1, 3);
+    GradcheckBatch tb;
+    gradcheck_batch_random(&tb, &with, 6, 4, 1, 3);
     size_t n = (size_t)6 * 4 * 2;
     float *ref = xalloc_floats(n);
     model_forward(&b, &tb.b, 1, 9, 1); /* training, but p = 0 */
@@ -79,7 +80,7 @@ static void test_dropout_only_in_training(void **state)
     model_forward(&a, &tb.b, 1, 9, 1); /* training: dropout changes outputs */
     assert_true(memcmp(a.logits, ref, sizeof(float) * n) != 0);
     free(ref);
-    tu_batch_free(&tb);
+    gradcheck_batch_free(&tb);
     model_free(&a);
     model_free(&b);
 }
@@ -134,8 +135,8 @@ static void test_trim_equals_padding(void **state)
         Model m;
         model_create(&m, &s);
         model_init_params(&m, 4);
-        TestBatch tb;
-        tu_batch_random(&tb, &s, 8, 3, 0, 5);
+        GradcheckBatch tb;
+        gradcheck_batch_random(&tb, &s, 8, 3, 0, 5);
         for (int b = 0; b < 3; b++) tb.lengths[b] = 3 + b; /* longest 5 of 8 */
         model_forward(&m, &tb.b, 0, 0, 0);
         LossSums padded = model_loss(&m, &tb.b, 0.0f);
@@ -153,7 +154,7 @@ static void test_trim_equals_padding(void **state)
         if (fabs(padded.loss - t5.loss) > 1e-6 * fabs(padded.loss) || t5.loss != f5.loss)
             fail_msg("%s: padded %.9g, trimmed %.9g, trimmed in a fresh model %.9g",
                      cell_name(s.cell), padded.loss, t5.loss, f5.loss);
-        tu_batch_free(&tb);
+        gradcheck_batch_free(&tb);
         model_free(&m);
         model_free(&fresh);
     }

@@ -1,0 +1,29 @@
+# tests/common.sh - sourced by the tests/run_*.sh scripts (POSIX sh).
+# Sets BIN (absolute path of the rnn_dist binary, from $RNN_DIST), QUICK
+# (RNN_DIST_QUICK=1: the shorter subset run under the sanitizers), PY, HERE
+# (tests/), TOP (the checkout), W (a scratch directory: the script removes it
+# in its own EXIT trap), the environment mpirun needs here, and the pass/fail
+# counters with ok, bad and summary.
+BIN=${RNN_DIST:-build/rnn_dist}
+QUICK=${RNN_DIST_QUICK:-0}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+case "$BIN" in /*) ;; *) BIN="$TOP/$BIN" ;; esac
+W=$(mktemp -d)
+# root may run mpirun; idle ranks yield; one OpenBLAS thread per rank
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+export OPENBLAS_NUM_THREADS=1
+# Under ASan: Open MPI's own allocations at MPI_Init/Finalize are reported from
+# unloaded plugins ("unknown module") that no suppression can name, so leak
+# detection is off for the binary; the unit tests (no MPI) run with it on.
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); [ $# -eq 0 ] || echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# summary NAME: print the counts; false when any check failed
+summary() {
+  echo "$1: $pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+}
