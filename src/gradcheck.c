@@ -148,3 +148,29 @@ GradcheckResult gradcheck_combo(CellKind cell, Nonlin act, int combo)
     model_free(&m);
     return r;
 }
+
+int gradcheck_catch(char *name, size_t len, int tensor)
+{
+    ModelSpec s = gradcheck_spec(CELL_LSTM, NONLIN_TANH, 1);
+    Model m;
+    model_create(&m, &s);
+    if (tensor < 0 || tensor >= m.table.count) {
+        model_free(&m);
+        return -1;
+    }
+    model_init_params(&m, 5);
+    GradcheckBatch gb;
+    gradcheck_batch_random(&gb, &s, 5, 3, 1, 9);
+    gradcheck_analytic(&m, &gb.b, 0);
+    const ParamInfo *pi = &m.table.p[tensor];
+    size_t n = (size_t)pi->rows * (pi->cols ? pi->cols : 1), arg = 0;
+    float *g = m.grads + pi->offset;
+    for (size_t e = 1; e < n; e++)
+        if (fabsf(g[e]) > fabsf(g[arg])) arg = e;
+    g[arg] += 0.05f * fabsf(g[arg]) + 0.01f;
+    GradcheckResult r = gradcheck_compare(&m, &gb.b, 0);
+    snprintf(name, len, "%s", pi->name);
+    gradcheck_batch_free(&gb);
+    model_free(&m);
+    return r.bad;
+}

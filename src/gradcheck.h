@@ -15,6 +15,7 @@
 #ifndef RNN_GRADCHECK_H
 #define RNN_GRADCHECK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -69,5 +70,13 @@ GradcheckResult gradcheck_compare(Model *m, const Batch *b, int train);
 /* One whole check: build combination combo of the cell (weights 1.5x the
  * default initialisation, so the recurrence matters), its batch, and compare. */
 GradcheckResult gradcheck_combo(CellKind cell, Nonlin act, int combo);
+
+/* The checker's own check, which must be able to fail: in the LSTM model of
+ * combination 1, the largest gradient element of parameter tensor `tensor`
+ * is corrupted by 5% (+ 0.01) before the comparison. Returns the number of
+ * elements flagged (1 when the checker works), or -1 when the model has no
+ * such tensor. name[0..len) receives the tensor's name.
+ *   name  out [len] */
+int gradcheck_catch(char *name, size_t len, int tensor);
 
 #endif
