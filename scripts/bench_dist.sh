@@ -5,10 +5,11 @@
 # ratio; the share of step time spent waiting on the gradient all-reduces;
 # and, when python3-torch is importable, PyTorch DDP (gloo, 2 processes, one
 # thread each) on the same shape. Weak scaling: the global batch is 64 x ranks.
-# Usage: scripts/bench_dist.sh RNN_DIST_BINARY [epochs]
+# Usage: scripts/bench_dist.sh RNN_DIST_BINARY [epochs [rounds]]
 set -eu
 bin=$1
-epochs=${2:-4}
+epochs=${2:-3}
+rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT INT TERM
@@ -25,27 +26,44 @@ with h5py.File(sys.argv[1], "w") as h:
     h["targets"] = rng.integers(0, 10, n, dtype=np.int32)
     h.attrs["num_classes"] = 10
 PYEOF
-# best epoch after the first (warm-up) of metrics.csv's seq_per_s
+# best epoch after the first (warm-up) of a run's metrics.csv seq_per_s
 rate() { awk -F, 'NR > 2 && $9 > best { best = $9 } END { printf "%.0f", best }' "$1/metrics.csv"; }
-for np in 1 2; do
-  mpirun --oversubscribe -np $np "$bin" train --data "$W/lstm.h5" --cell lstm --hidden 256 \
-    --layers 2 --batch-size $((64 * np)) --epochs "$epochs" --checkpoint-every 0 \
-    --run-dir "$W/r$np" >"$W/out$np" 2>&1 || { cat "$W/out$np"; exit 1; }
+# The machine is shared: 1 rank, 2 ranks and DDP alternate for `rounds`
+# rounds, and each keeps its best, so a slow spell does not fall on one side of
+# a ratio only.
+torch=0
+/usr/bin/python3 -c 'import torch' 2>/dev/null && torch=1
+one=0
+two=0
+ddp=0
+wait=""
+for round in $(seq "$rounds"); do
+  if [ "$torch" = 1 ]; then
+    x=$(timeout 120 /usr/bin/python3 "$here/bench_ddp.py" --json --seconds 3 --windows 1 |
+      sed 's/.*: *\([0-9.]*\)}.*/\1/')
+    [ -n "$x" ] || echo "bench_dist: the DDP run of round $round failed" >&2
+    ddp=$(awk -v a="${x:-0}" -v b="$ddp" 'BEGIN { print (a > b ? a : b) }')
+  fi
+  for np in 1 2; do
+    r="$W/r$np-$round"
+    timeout 300 mpirun --oversubscribe -np $np "$bin" train --data "$W/lstm.h5" --cell lstm --hidden 256 \
+      --layers 2 --batch-size $((64 * np)) --epochs "$epochs" --checkpoint-every 0 \
+      --run-dir "$r" >"$r.out" 2>&1 || { cat "$r.out"; exit 1; }
+    x=$(rate "$r")
+    if [ "$np" = 1 ] && [ "$x" -gt "$one" ]; then one=$x; fi
+    if [ "$np" = 2 ] && [ "$x" -gt "$two" ]; then
+      two=$x
+      wait=$(sed -n 's/^all-reduce: \([0-9.]*\)%.*/\1/p' "$r.out")
+    fi
+  done
 done
-one=$(rate "$W/r1")
-two=$(rate "$W/r2")
-wait=$(sed -n 's/^all-reduce: \([0-9.]*\)%.*/\1/p' "$W/out2")
-ddp=""
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  ddp=$(/usr/bin/python3 "$here/bench_ddp.py" --json --seconds 3 | sed 's/.*: *\([0-9.]*\)}.*/\1/')
-fi
 echo
 echo "| data parallel (LSTM shape, 64 sequences per rank) | seq/s | |"
 echo "|---|---|---|"
 echo "| rnn_dist, 1 rank | $one | |"
 echo "| rnn_dist, 2 ranks | $two | scaling $(awk -v a="$two" -v b="$one" 'BEGIN { printf "%.2fx", a / b }') |"
-echo "| all-reduce wait, 2 ranks | ${wait:-?}% of step time | |"
-if [ -n "$ddp" ]; then
+echo "| all-reduce wait, 2 ranks (fastest run) | ${wait:-?}% of step time | |"
+if [ "$torch" = 1 ]; then
   echo "| PyTorch DDP (gloo), 2 processes | $ddp | rnn_dist $(awk -v a="$two" -v b="$ddp" 'BEGIN { printf "%.2fx", a / b }') |"
 else
   echo "| PyTorch DDP | n/a (python3-torch not installed) | |"
