@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034  # variables for the scripts that source this
 # tests/common.sh - sourced by the tests/run_*.sh scripts (POSIX sh).
 # Sets BIN (absolute path of the rnn_dist binary, from $RNN_DIST), QUICK
 # (RNN_DIST_QUICK=1: the shorter subset run under the sanitizers), PY, HERE

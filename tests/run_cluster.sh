@@ -15,6 +15,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "cluster: skipped: needs root (network namespaces)"
   exit 0
 fi
+# shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
 TC="$TOP/scripts/testcluster.sh"
 cleanup() {

@@ -17,6 +17,7 @@
 #   RNN_DIST_QUICK=1  a shorter subset (used under the sanitizers, where the
 #                     resident-memory check does not apply)
 set -u
+# shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
 cleanup() {
   pkill -KILL -f "$W/" 2>/dev/null

@@ -5,6 +5,7 @@
 #   RNN_DIST_QUICK=1  a shorter subset (used under the sanitizers)
 # Exits non-zero if any check fails.
 set -u
+# shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
 trap 'rm -rf "$W"' EXIT INT TERM
 # run NAME EXPECTED_CODE CMD...: run with a time limit, keep output in $W/out, $W/err

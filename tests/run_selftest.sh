@@ -6,6 +6,7 @@
 # that row and exit 1, on every rank.
 # Usage: RNN_DIST=build/rnn_dist tests/run_selftest.sh   (exits non-zero on failure)
 set -u
+# shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
 trap 'rm -rf "$W"' EXIT INT TERM
 ROWS=9

@@ -17,6 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "slurm: skipped: needs root (slurmd and munged)"
   exit 0
 fi
+# shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
 LC=$TOP/scripts/slurm/local-cluster.sh
 SB=$TOP/scripts/slurm/rnn_dist.sbatch
