@@ -1,6 +1,7 @@
 /* checkpoint.c - save and load checkpoints (see checkpoint.h). */
 #include "checkpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -36,7 +37,8 @@ static int write_tensors(hid_t f, const char *group, const ParamTable *t, const 
         const ParamInfo *p = &t->p[i];
         size_t dims[2] = {(size_t)p->rows, (size_t)p->cols};
         snprintf(path, sizeof path, "%s/%s", group, p->name);
-        if (h5io_write_f32(f, path, buf + p->offset, p->cols ? 2 : 1, dims, e)) return EXIT_FAIL;
+        if (h5io_write_f32_checked(f, path, buf + p->offset, p->cols ? 2 : 1, dims, e))
+            return EXIT_FAIL;
     }
     return 0;
 }
@@ -99,7 +101,7 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     hid_t f;
     errno = 0;
-    if (h5io_create(&f, tmp, e)) return EXIT_FAIL;
+    if (h5io_create_checked(&f, tmp, e)) return EXIT_FAIL;
     int rc = 0;
     if (write_tensors(f, "/params", &m->table, m->params, e)) rc = EXIT_FAIL;
     if (!rc && o) {
@@ -115,6 +117,8 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
     }
     if (!rc) rc = write_spec(f, &m->spec) | write_state(f, st);
     if (!rc && config_text) rc = h5io_write_attr_str(f, "/", "config", config_text);
+    /* the completeness marker, last: a file without it was never finished */
+    if (!rc) rc = h5io_write_attr_i64(f, "/", "complete", 1);
     if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) rc = -1;
     if (H5Fclose(f) < 0) rc = -1;
     if (!rc && fsync_path(tmp)) rc = -1;
@@ -212,6 +216,94 @@ int checkpoint_read_spec(ModelSpec *spec, const char *path, Error *e)
     return rc;
 }
 
+/* Integrity of an open checkpoint file (see checkpoint_verify). */
+static int verify_open(hid_t f, const char *path, Error *e)
+{
+    int64_t version = 0, complete = 0;
+    if (h5io_read_attr_i64(&version, f, "/", "format_version"))
+        return error_set(e, EXIT_USAGE, "%s: damaged checkpoint: no format_version "
+                         "(not written by rnn_dist train?)", path);
+    if (version != CHECKPOINT_FORMAT)
+        return error_set(e, EXIT_USAGE, "%s: checkpoint format_version %lld, this rnn_dist "
+                         "reads %d", path, (long long)version, CHECKPOINT_FORMAT);
+    if (h5io_read_attr_i64(&complete, f, "/", "complete") || complete != 1)
+        return error_set(e, EXIT_USAGE, "%s: damaged checkpoint: no completeness marker "
+                         "(its writing never finished)", path);
+    char bad[300];
+    if (h5io_read_all(f, 1, bad, sizeof bad))
+        return error_set(e, EXIT_USAGE, "%s: damaged checkpoint: %s", path, bad);
+    return 0;
+}
+
+int checkpoint_verify(const char *path, Error *e)
+{
+    hid_t f;
+    if (h5io_open_read(&f, path, e)) {
+        if (access(path, F_OK) != 0) return EXIT_USAGE; /* missing: say so as it is */
+        /* the reason without its "PATH: " prefix */
+        char why[sizeof e->msg];
+        size_t n = strlen(path);
+        int prefixed = strncmp(e->msg, path, n) == 0 && strncmp(e->msg + n, ": ", 2) == 0;
+        snprintf(why, sizeof why, "%s", prefixed ? e->msg + n + 2 : e->msg);
+        return error_set(e, EXIT_USAGE, "%s: damaged checkpoint: %s", path, why);
+    }
+    int rc = verify_open(f, path, e);
+    H5Fclose(f);
+    return rc;
+}
+
+/* One candidate of checkpoint_find_resume: when intact and newer than *best,
+ * it becomes out. Returns 1 if the file exists. */
+static int consider(char *out, size_t len, int64_t *best, int *damaged, const char *path,
+                    FILE *warn)
+{
+    if (access(path, F_OK) != 0) return 0;
+    Error e = {0, ""};
+    hid_t f;
+    int64_t step = -1;
+    if (checkpoint_verify(path, &e) == 0 && h5io_open_read(&f, path, &e) == 0) {
+        if (h5io_read_attr_i64(&step, f, "/", "step")) step = -1;
+        H5Fclose(f);
+    }
+    if (step < 0) {
+        if (warn)
+            fprintf(warn, "rnn_dist: warning: %s; skipping it\n",
+                    e.msg[0] ? e.msg : "no training state");
+        (*damaged)++;
+    } else if (step > *best) {
+        *best = step;
+        snprintf(out, len, "%s", path);
+    }
+    return 1;
+}
+
+int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e)
+{
+    char path[4200];
+    int64_t best = -1;
+    int found = 0, damaged = 0;
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/last.h5", run_dir);
+    found += consider(out, len, &best, &damaged, path, warn);
+    DIR *dh = opendir(run_dir);
+    for (struct dirent *de; dh && (de = readdir(dh)) != NULL;) {
+        unsigned ep;
+        char tail[8] = "";
+        if (sscanf(de->d_name, "ckpt-epoch%u%7s", &ep, tail) != 2 || strcmp(tail, ".h5") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
+        found += consider(out, len, &best, &damaged, path, warn);
+    }
+    if (dh) closedir(dh);
+    snprintf(path, sizeof path, "%s/best.h5", run_dir);
+    found += consider(out, len, &best, &damaged, path, warn);
+    if (found && !out[0])
+        return error_set(e, EXIT_USAGE, "--resume auto: none of the %d checkpoint(s) in %s is "
+                         "intact (see the warnings above); move them away to start anew", found,
+                         run_dir);
+    return 0;
+}
+
 /* Read group/<name> for every parameter into buf, checking shapes. */
 static int read_tensors(float *buf, hid_t f, const char *group, const ParamTable *t,
                         const char *path, Error *e)
@@ -255,21 +347,57 @@ int checkpoint_load_params(Model *m, const char *path, Error *e)
     return rc;
 }
 
-/* Name the first field where two specs differ, or return NULL. */
-static const char *spec_mismatch(const ModelSpec *a, const ModelSpec *b)
+/* Refuse a checkpoint whose model (spec b) is not this run's (spec a), naming
+ * the first field that differs with both values. */
+static int spec_mismatch(const ModelSpec *a, const ModelSpec *b, const char *path, Error *e)
 {
-    if (a->cell != b->cell) return "cell";
-    if (a->cell == CELL_RNN && a->act != b->act) return "nonlinearity";
-    if (a->input != b->input) return "input";
-    if (a->input == INPUT_TOKENS && a->vocab != b->vocab) return "vocab_size";
-    if (a->input == INPUT_TOKENS && a->embed != b->embed) return "embed";
-    if (a->input == INPUT_DENSE && a->features != b->features) return "features";
-    if (a->hidden != b->hidden) return "hidden";
-    if (a->layers != b->layers) return "layers";
-    if (a->out != b->out) return "out";
-    if (a->loss != b->loss) return "loss";
-    if (a->target != b->target) return "target";
-    return NULL;
+    const char *field = NULL, *sa = NULL, *sb = NULL;
+    long long ia = 0, ib = 0;
+    if (a->cell != b->cell) {
+        field = "cell";
+        sa = cell_name(a->cell);
+        sb = cell_name(b->cell);
+    } else if (a->cell == CELL_RNN && a->act != b->act) {
+        field = "nonlinearity";
+        sa = a->act == NONLIN_RELU ? "relu" : "tanh";
+        sb = b->act == NONLIN_RELU ? "relu" : "tanh";
+    } else if (a->input != b->input) {
+        field = "input";
+        sa = checkpoint_input_name(a->input);
+        sb = checkpoint_input_name(b->input);
+    } else if (a->loss != b->loss) {
+        field = "loss";
+        sa = checkpoint_loss_name(a->loss);
+        sb = checkpoint_loss_name(b->loss);
+    } else if (a->target != b->target) {
+        field = "target";
+        sa = checkpoint_target_name(a->target);
+        sb = checkpoint_target_name(b->target);
+    } else {
+        const struct {
+            const char *name;
+            int a, b, applies;
+        } num[] = {
+            {"vocab_size", a->vocab, b->vocab, a->input == INPUT_TOKENS},
+            {"embed", a->embed, b->embed, a->input == INPUT_TOKENS},
+            {"features", a->features, b->features, a->input == INPUT_DENSE},
+            {"hidden", a->hidden, b->hidden, 1},
+            {"layers", a->layers, b->layers, 1},
+            {"out", a->out, b->out, 1},
+        };
+        for (size_t i = 0; i < sizeof num / sizeof num[0] && !field; i++)
+            if (num[i].applies && num[i].a != num[i].b) {
+                field = num[i].name;
+                ia = num[i].a;
+                ib = num[i].b;
+            }
+    }
+    if (!field) return 0;
+    if (sa)
+        return error_set(e, EXIT_USAGE, "%s: checkpoint is of another model: %s is '%s' there, "
+                         "'%s' in this run", path, field, sb, sa);
+    return error_set(e, EXIT_USAGE, "%s: checkpoint is of another model: %s is %lld there, %lld "
+                     "in this run", path, field, ib, ia);
 }
 
 static int read_state(TrainState *st, hid_t f, const char *path, Error *e)
@@ -301,19 +429,12 @@ static int read_state(TrainState *st, hid_t f, const char *path, Error *e)
 
 int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error *e)
 {
+    if (checkpoint_verify(path, e)) return EXIT_USAGE;
     hid_t f;
     if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
     ModelSpec s;
     int rc = read_spec_open(&s, f, path, e);
-    const char *field = rc ? NULL : spec_mismatch(&m->spec, &s);
-    if (field)
-        rc = error_set(e, EXIT_USAGE, "%s: checkpoint is of another model: '%s' differs", path,
-                       field);
-    int64_t version = 0;
-    if (!rc && (h5io_read_attr_i64(&version, f, "/", "format_version") ||
-                version != CHECKPOINT_FORMAT))
-        rc = error_set(e, EXIT_USAGE, "%s: checkpoint format_version %lld, expected %d", path,
-                       (long long)version, CHECKPOINT_FORMAT);
+    if (!rc) rc = spec_mismatch(&m->spec, &s, path, e);
     if (!rc) rc = read_tensors(m->params, f, "/params", &m->table, path, e);
     if (!rc && st) rc = read_state(st, f, path, e);
     if (!rc && o) {

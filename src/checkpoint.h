@@ -1,6 +1,6 @@
 /* checkpoint.h - HDF5 checkpoints, readable with h5dump and h5py.
  *
- * Layout (format_version 1):
+ * Layout (format_version 2):
  *   /params/<name>                 float32, PyTorch names and shapes (model.h)
  *   /optim/exp_avg/<name>          Adam/AdamW first moment
  *   /optim/exp_avg_sq/<name>       Adam/AdamW second moment
@@ -9,21 +9,26 @@
  *   root attrs: format_version, model (cell, nonlinearity, input, vocab_size,
  *     embed, features, hidden, layers, out, loss, target, dropout,
  *     out_dropout), training state (TrainState fields), config (the
- *     effective options as text).
+ *     effective options as text), complete = 1 (written last).
  * Files are written to a temporary name, flushed, fsynced and renamed, and
  * the directory fsynced, so a crash never leaves a partial file under the
  * real name.
+ * Damage is detected on load: every dataset carries HDF5's Fletcher-32
+ * checksum, the metadata (attributes included) is checksummed by HDF5's
+ * newest file format, and `complete` marks a finished write; so a truncated
+ * or bit-flipped file is refused instead of resuming from wrong numbers.
  */
 #ifndef RNN_CHECKPOINT_H
 #define RNN_CHECKPOINT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "check.h"
 #include "model.h"
 #include "optim.h"
 
-#define CHECKPOINT_FORMAT 1
+#define CHECKPOINT_FORMAT 2
 
 /* Where training stands; saved with every checkpoint. */
 typedef struct TrainState {
@@ -45,12 +50,27 @@ typedef struct TrainState {
 int checkpoint_save(const char *path, const Model *m, const Optim *o, const TrainState *st,
                     const char *config_text, Error *e);
 
+/* Check a checkpoint's integrity without loading it: format_version, the
+ * completeness marker, and every dataset read back under its checksum.
+ * Returns 0, or EXIT_USAGE with "PATH: damaged checkpoint: WHAT" (or the
+ * format version it has) in e. */
+int checkpoint_verify(const char *path, Error *e);
+
+/* The checkpoint `--resume auto` continues from: among run_dir's last.h5,
+ * ckpt-epochNNNN.h5 and best.h5, those that pass checkpoint_verify, the one
+ * with the most optimizer steps (last.h5 first on a tie). Each damaged file
+ * is reported on warn as one "rnn_dist: warning: ..." line and skipped.
+ * Returns 0 with out[0..len) = its path, or "" when run_dir holds no
+ * checkpoint; EXIT_USAGE when there are checkpoints but none is intact. */
+int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e);
+
 /* Read the model spec stored in a checkpoint. */
 int checkpoint_read_spec(ModelSpec *spec, const char *path, Error *e);
 
 /* Load parameters, optimizer state and training state from path into a
- * model (and optimizer) created for the same spec; refuses a checkpoint of
- * another shape, naming the first mismatching field. o and st may be NULL. */
+ * model (and optimizer) created for the same spec. Refuses a damaged file
+ * (checkpoint_verify) and a checkpoint of another model, naming the first
+ * mismatching field and both values. o and st may be NULL. */
 int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error *e);
 
 /* Load only /params/<name> (for --init: also files written by h5py from a

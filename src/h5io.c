@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void h5io_init(void)
@@ -27,6 +28,79 @@ int h5io_create(hid_t *file, const char *path, Error *e)
     *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (*file < 0) return error_set(e, EXIT_FAIL, "%s: cannot create HDF5 file", path);
     return 0;
+}
+
+int h5io_create_checked(hid_t *file, const char *path, Error *e)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (*file < 0) return error_set(e, EXIT_FAIL, "%s: cannot create HDF5 file", path);
+    return 0;
+}
+
+/* H5Ovisit callback of h5io_read_all: read one dataset whole. */
+typedef struct ReadAll {
+    int need_fletcher;
+    char *bad;
+    size_t len;
+} ReadAll;
+
+static herr_t read_one(hid_t loc, const char *name, const H5O_info_t *info, void *ctx)
+{
+    ReadAll *ra = ctx;
+    if (info->type != H5O_TYPE_DATASET) return 0;
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) {
+        snprintf(ra->bad, ra->len, "dataset '%s' cannot be opened", name);
+        return 1;
+    }
+    hid_t ty = H5Dget_type(ds), sp = H5Dget_space(ds), dcpl = H5Dget_create_plist(ds);
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t size = ty >= 0 ? H5Tget_size(ty) : 0;
+    int has_filter = 0;
+    int nf = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0;
+    for (int i = 0; i < nf; i++) {
+        unsigned flags = 0, cd[8];
+        size_t ncd = 8;
+        if (H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd, 0, NULL, NULL) ==
+            H5Z_FILTER_FLETCHER32)
+            has_filter = 1;
+    }
+    herr_t rc = 0;
+    void *buf = NULL;
+    if (n < 0 || size == 0 || size > 64 || (n > 0 && (size_t)n > ((size_t)1 << 40) / size)) {
+        snprintf(ra->bad, ra->len, "dataset '%s' has an unreadable shape or type", name);
+        rc = 1;
+    } else if (ra->need_fletcher && !has_filter) {
+        snprintf(ra->bad, ra->len, "dataset '%s' has no Fletcher-32 checksum", name);
+        rc = 1;
+    } else if (n > 0) {
+        buf = malloc((size_t)n * size);
+        hid_t mt = H5Tget_native_type(ty, H5T_DIR_DEFAULT);
+        if (!buf || mt < 0 || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            snprintf(ra->bad, ra->len, "dataset '%s' does not read back (checksum or structure)",
+                     name);
+            rc = 1;
+        }
+        if (mt >= 0) H5Tclose(mt);
+    }
+    free(buf);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    if (ty >= 0) H5Tclose(ty);
+    H5Dclose(ds);
+    return rc;
+}
+
+int h5io_read_all(hid_t file, int need_fletcher, char *bad, size_t len)
+{
+    ReadAll ra = {need_fletcher, bad, len};
+    bad[0] = '\0';
+    herr_t rc = H5Ovisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, read_one, &ra);
+    if (rc < 0 && !bad[0]) snprintf(bad, len, "its structure cannot be walked");
+    return rc != 0 ? -1 : 0;
 }
 
 int h5io_exists(hid_t loc, const char *name)
@@ -150,10 +224,11 @@ int h5io_read_i32_rows(int32_t *out, hid_t loc, const char *name, size_t row0,
     return read_rows(out, H5T_NATIVE_INT32, loc, name, row0, rows, nrows, file, e);
 }
 
+/* checked: chunked (chunks of at most ~1 MiB) with the Fletcher-32 filter. */
 static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,
-                    const void *data, int rank, const size_t *dims, Error *e)
+                    const void *data, int rank, const size_t *dims, int checked, Error *e)
 {
-    hsize_t hd[H5IO_MAX_RANK];
+    hsize_t hd[H5IO_MAX_RANK] = {0};
     CHECK(rank >= 0 && rank <= H5IO_MAX_RANK);
     for (int i = 0; i < rank; i++) hd[i] = dims[i];
     hid_t sp = rank ? H5Screate_simple(rank, hd, NULL) : H5Screate(H5S_SCALAR);
@@ -161,6 +236,15 @@ static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_obj_track_times(dcpl, 0); /* no timestamps: the same data gives the same bytes */
+    if (checked && rank > 0) {
+        hsize_t chunk[H5IO_MAX_RANK], inner = 1;
+        for (int i = 1; i < rank; i++) inner *= hd[i] ? hd[i] : 1;
+        chunk[0] = (1u << 18) / inner ? (1u << 18) / inner : 1;
+        if (chunk[0] > hd[0]) chunk[0] = hd[0] ? hd[0] : 1;
+        for (int i = 1; i < rank; i++) chunk[i] = hd[i] ? hd[i] : 1;
+        H5Pset_chunk(dcpl, rank, chunk);
+        H5Pset_fletcher32(dcpl);
+    }
     hid_t ds = H5Dcreate2(loc, name, filetype, sp, lcpl, dcpl, H5P_DEFAULT);
     H5Pclose(dcpl);
     int rc = 0;
@@ -175,13 +259,19 @@ static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,
 int h5io_write_f32(hid_t loc, const char *name, const float *data, int rank,
                    const size_t *dims, Error *e)
 {
-    return write_ds(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, rank, dims, e);
+    return write_ds(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, rank, dims, 0, e);
+}
+
+int h5io_write_f32_checked(hid_t loc, const char *name, const float *data, int rank,
+                           const size_t *dims, Error *e)
+{
+    return write_ds(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, rank, dims, 1, e);
 }
 
 int h5io_write_i32(hid_t loc, const char *name, const int32_t *data, int rank,
                    const size_t *dims, Error *e)
 {
-    return write_ds(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, data, rank, dims, e);
+    return write_ds(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, data, rank, dims, 0, e);
 }
 
 int h5io_attr_exists(hid_t loc, const char *obj, const char *attr)
@@ -239,17 +329,17 @@ int h5io_read_attr_str(char *buf, size_t len, hid_t loc, const char *obj, const 
             H5Tclose(mt);
         } else {
             size_t n = H5Tget_size(ty);
-            char tmp[4096];
-            if (n < sizeof tmp) {
+            char *tmp = n > 0 && n < ((size_t)1 << 24) ? calloc(n + 1, 1) : NULL;
+            if (tmp) {
                 hid_t mt = H5Tcopy(H5T_C_S1);
                 H5Tset_size(mt, n + 1);
                 H5Tset_cset(mt, H5Tget_cset(ty));
-                memset(tmp, 0, sizeof tmp);
                 if (H5Aread(a, mt, tmp) >= 0) {
                     snprintf(buf, len, "%s", tmp);
                     rc = 0;
                 }
                 H5Tclose(mt);
+                free(tmp);
             }
         }
     }
@@ -284,10 +374,14 @@ int h5io_write_attr_f64(hid_t loc, const char *obj, const char *attr, double v)
 
 int h5io_write_attr_str(hid_t loc, const char *obj, const char *attr, const char *v)
 {
+    /* fixed length: the text lives in the object header, which the newest
+     * file format checksums (a variable-length string would go to the global
+     * heap, which has no checksum and which HDF5 trusts blindly on read) */
     hid_t ty = H5Tcopy(H5T_C_S1);
-    H5Tset_size(ty, H5T_VARIABLE);
+    H5Tset_size(ty, strlen(v) + 1);
+    H5Tset_strpad(ty, H5T_STR_NULLTERM);
     H5Tset_cset(ty, H5T_CSET_UTF8);
-    int rc = write_attr(loc, obj, attr, ty, ty, &v);
+    int rc = write_attr(loc, obj, attr, ty, ty, v);
     H5Tclose(ty);
     return rc;
 }

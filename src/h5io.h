@@ -23,6 +23,15 @@ void h5io_init(void);
 int h5io_open_read(hid_t *file, const char *path, Error *e);
 /* Create (truncate) a file for writing. */
 int h5io_create(hid_t *file, const char *path, Error *e);
+/* The same in HDF5's newest file format, whose metadata (superblock, object
+ * headers with their attributes, B-trees) carries checksums: for files that
+ * must detect damage (checkpoints), with h5io_write_f32_checked data. */
+int h5io_create_checked(hid_t *file, const char *path, Error *e);
+
+/* Read every dataset of an open file whole (HDF5 verifies the checksums of
+ * what it reads); need_fletcher: a dataset without the Fletcher-32 filter
+ * fails too. Returns 0, or -1 with bad[0..len) saying what failed first. */
+int h5io_read_all(hid_t file, int need_fletcher, char *bad, size_t len);
 
 /* Does `name` (a path relative to loc) exist? Intermediate groups are checked. */
 int h5io_exists(hid_t loc, const char *name);
@@ -58,6 +67,10 @@ int h5io_write_f32(hid_t loc, const char *name, const float *data, int rank,
                    const size_t *dims, Error *e);
 int h5io_write_i32(hid_t loc, const char *name, const int32_t *data, int rank,
                    const size_t *dims, Error *e);
+/* h5io_write_f32, chunked with HDF5's Fletcher-32 checksum filter: a read of
+ * damaged data fails instead of returning wrong numbers. */
+int h5io_write_f32_checked(hid_t loc, const char *name, const float *data, int rank,
+                           const size_t *dims, Error *e);
 
 /* Attributes on an object (loc itself when obj is "."). Readers return
  * non-zero when the attribute is missing or of the wrong class. */

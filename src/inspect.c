@@ -9,6 +9,16 @@
 #include "h5io.h"
 #include "model.h"
 
+/* Does the file carry format_version, as every checkpoint of train does? */
+static int written_by_train(const char *path)
+{
+    hid_t f;
+    if (h5io_open_read(&f, path, NULL)) return 0;
+    int yes = h5io_attr_exists(f, "/", "format_version");
+    H5Fclose(f);
+    return yes;
+}
+
 static int inspect_checkpoint(FILE *out, const char *path, Error *e)
 {
     ModelSpec s;
@@ -18,7 +28,9 @@ static int inspect_checkpoint(FILE *out, const char *path, Error *e)
     TrainState st;
     int rc = checkpoint_load(&m, NULL, &st, path, e);
     int has_state = rc == 0;
-    if (rc) rc = checkpoint_load_params(&m, path, e); /* a params-only (init) file */
+    /* a params-only (init) file has no format_version; a damaged checkpoint
+     * of rnn_dist train is reported as such */
+    if (rc && !written_by_train(path)) rc = checkpoint_load_params(&m, path, e);
     if (rc) {
         model_free(&m);
         return rc;

@@ -213,8 +213,16 @@ static int setup_model(Trainer *tr, Error *e)
     tr->st.world_size = tr->d->size;
     char resume[CFG_PATH + 16] = "";
     if (strcmp(c->resume, "auto") == 0) {
-        snprintf(resume, sizeof resume, "%s/last.h5", tr->run_dir);
-        if (access(resume, F_OK) != 0) resume[0] = '\0';
+        /* rank 0 picks the newest intact checkpoint; every rank loads it */
+        int rc = tr->d->rank == 0
+                     ? checkpoint_find_resume(resume, sizeof resume, tr->run_dir, stderr, e)
+                     : 0;
+        dist_bcast(tr->d, &rc, sizeof rc, 0);
+        dist_bcast(tr->d, resume, sizeof resume, 0);
+        if (rc) {
+            dist_bcast(tr->d, e, sizeof *e, 0);
+            return rc;
+        }
     } else if (c->resume[0]) {
         snprintf(resume, sizeof resume, "%s", c->resume);
     }

@@ -120,6 +120,45 @@ if run "max-steps" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/ms" --ep
   run "resume after max-steps" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/ms" --epochs 4 --seed 4 --resume auto \
     && h5diff "$W/straight/last.h5" "$W/ms/last.h5" /params /params >/dev/null && ok || bad "mid-epoch resume differs"
 fi
+# damaged checkpoints: refused by inspect and --resume FILE, one line each;
+# --resume auto skips a damaged newest one with a warning and continues from
+# the newest intact one, to the weights of the straight run
+flip() {
+  $PY -c 'import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+d[len(d) // 2] ^= 0x10
+open(p, "wb").write(d)' "$1"
+}
+D="--data $W/counting.h5 --seed 4 --checkpoint-every 1 --keep 5"
+# shellcheck disable=SC2086
+if run "train 3 epochs, a checkpoint each" 0 "$BIN" train $D --run-dir "$W/dmg" --epochs 3; then
+  flip "$W/dmg/last.h5"
+  run "inspect damaged" 2 "$BIN" inspect "$W/dmg/last.h5" && [ "$(lines "$W/err")" -eq 1 ] &&
+    grep -q "last.h5: damaged checkpoint" "$W/err" && ok || bad "inspect damaged: $(cat "$W/err")"
+  # shellcheck disable=SC2086
+  run "resume a damaged file" 2 "$BIN" train $D --run-dir "$W/dmg2" --epochs 4 --resume "$W/dmg/last.h5" &&
+    [ "$(lines "$W/err")" -eq 1 ] && grep -q "^rnn_dist: .*last.h5: damaged checkpoint" "$W/err" && ok ||
+    bad "resume a damaged file: $(cat "$W/err")"
+  # shellcheck disable=SC2086
+  run "resume auto past a damaged last.h5" 0 "$BIN" train $D --run-dir "$W/dmg" --epochs 4 --resume auto &&
+    grep -q "^rnn_dist: warning: .*last.h5: damaged checkpoint.*skipping it" "$W/err" &&
+    grep -q "resuming from .*ckpt-epoch0003.h5: epoch 3" "$W/out" &&
+    h5diff "$W/straight/last.h5" "$W/dmg/last.h5" /params /params >/dev/null && ok ||
+    bad "resume auto past damage: $(cat "$W/err" "$W/out" | head -3)"
+  # shellcheck disable=SC2086
+  run "resume another model" 2 "$BIN" train $D --run-dir "$W/dmg" --epochs 5 --hidden 32 --resume auto &&
+    grep -q "checkpoint is of another model: hidden is 16 there, 32 in this run" "$W/err" && ok ||
+    bad "resume another model: $(cat "$W/err")"
+  for f in "$W"/dmg/*.h5; do
+    head -c 2000 "$f" >"$f.cut" && mv "$f.cut" "$f"
+  done
+  # shellcheck disable=SC2086
+  run "resume auto, every checkpoint truncated" 2 "$BIN" train $D --run-dir "$W/dmg" --epochs 5 \
+    --resume auto && grep -q "^rnn_dist: --resume auto: none of the 6 checkpoint(s) in .* is intact" "$W/err" &&
+    [ "$(grep -c "^rnn_dist: warning: .*damaged checkpoint" "$W/err")" -eq 6 ] && ok ||
+    bad "every checkpoint truncated: $(tail -2 "$W/err")"
+fi
 # init from a checkpoint; a mismatching one is refused naming the tensor
 run "init" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init" --epochs 1 --init "$W/straight/last.h5" && ok
 run "init mismatch" 2 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init2" --epochs 1 --hidden 7 \

@@ -1,6 +1,7 @@
 /* test_checkpoint.c - save/load round trip of parameters, optimizer state and
  * training state; refusal of another model's checkpoint; params-only load;
- * no temporary file left behind. */
+ * no temporary file left behind; damage (truncation, every bit flip of a
+ * sample of offsets, a missing completeness marker) detected on load. */
 #include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
@@ -124,8 +125,9 @@ static void test_other_model_refused(void **state)
         ModelSpec s;
         const char *field;
     } cases[] = {
-        {spec(CELL_LSTM, 6), "'cell' differs"},
-        {spec(CELL_GRU, 7), "'hidden' differs"},
+        {spec(CELL_LSTM, 6), "checkpoint is of another model: cell is 'gru' there, 'lstm' in "
+                             "this run"},
+        {spec(CELL_GRU, 7), "checkpoint is of another model: hidden is 6 there, 7 in this run"},
     };
     for (int i = 0; i < 2; i++) {
         Model other;
@@ -151,6 +153,83 @@ static void test_other_model_refused(void **state)
     model_free(&m);
 }
 
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*n);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static void spill(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+/* A damaged copy must be refused ("damaged checkpoint"), or, when the damage
+ * fell on bytes that hold nothing, load to exactly the saved state: never
+ * load to different numbers. */
+static void test_damage_detected(void **state)
+{
+    (void)state;
+    ModelSpec s = spec(CELL_LSTM, 6);
+    Model m, back;
+    model_create(&m, &s);
+    model_create(&back, &s);
+    model_init_params(&m, 4);
+    TrainState st = {3, 0, 30, 0.5, 2, 1, 9, 2, 0, 0, 0, 0, 0, 0, 0}, st2;
+    char path[128], bad[160];
+    snprintf(path, sizeof path, "%s/d.h5", dir);
+    snprintf(bad, sizeof bad, "%s/bad.h5", dir);
+    Error e;
+    assert_int_equal(checkpoint_save(path, &m, NULL, &st, "x = 1\n", &e), 0);
+    assert_int_equal(checkpoint_verify(path, &e), 0);
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    int refused = 0, harmless = 0;
+    /* truncations */
+    for (size_t cut = 0; cut < n; cut += n / 16 + 1) {
+        spill(bad, b, cut);
+        assert_int_equal(checkpoint_verify(bad, &e), EXIT_USAGE);
+        if (!strstr(e.msg, "damaged checkpoint")) fail_msg("truncated at %zu: '%s'", cut, e.msg);
+    }
+    /* one flipped bit at offsets spread over the whole file */
+    for (size_t off = 0; off < n; off += 7) {
+        b[off] ^= (unsigned char)(1u << (off % 8));
+        spill(bad, b, n);
+        b[off] ^= (unsigned char)(1u << (off % 8));
+        if (checkpoint_load(&back, NULL, &st2, bad, &e) != 0) {
+            refused++;
+            continue;
+        }
+        harmless++;
+        if (memcmp(back.params, m.params, sizeof(float) * m.table.total) != 0 ||
+            st2.step != st.step || st2.epoch != st.epoch || st2.best_metric != st.best_metric)
+            fail_msg("bit flip at offset %zu of %zu loaded different numbers", off, n);
+    }
+    print_message("%zu-byte checkpoint: %d bit flips refused, %d in unused bytes loaded the same "
+                  "state, 17 truncations refused\n", n, refused, harmless);
+    assert_true(refused > harmless);
+    free(b);
+    /* a write that never finished: no completeness marker */
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Adelete_by_name(f, "/", "complete", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    assert_int_equal(checkpoint_load(&back, NULL, &st2, path, &e), EXIT_USAGE);
+    assert_non_null(strstr(e.msg, "damaged checkpoint: no completeness marker"));
+    model_free(&m);
+    model_free(&back);
+}
+
 static void test_missing_and_garbage(void **state)
 {
     (void)state;
@@ -173,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_other_model_refused),
+        cmocka_unit_test(test_damage_detected),
         cmocka_unit_test(test_missing_and_garbage),
     };
     return cmocka_run_group_tests_name("checkpoint", tests, setup, teardown);
