@@ -81,6 +81,7 @@ static int write_state(hid_t f, const TrainState *st)
     rc |= h5io_write_attr_f64(f, "/", "part_norm_sum", st->part_norm_sum);
     rc |= h5io_write_attr_i64(f, "/", "part_steps", st->part_steps);
     rc |= h5io_write_attr_i64(f, "/", "part_seqs", st->part_seqs);
+    rc |= h5io_write_attr_i64(f, "/", "part_skipped", st->part_skipped);
     return rc;
 }
 
@@ -418,7 +419,8 @@ static int read_state(TrainState *st, hid_t f, const char *path, Error *e)
         h5io_read_attr_f64(&st->part_abs_err, f, "/", "part_abs_err") ||
         h5io_read_attr_f64(&st->part_norm_sum, f, "/", "part_norm_sum") ||
         h5io_read_attr_i64(&st->part_steps, f, "/", "part_steps") ||
-        h5io_read_attr_i64(&st->part_seqs, f, "/", "part_seqs"))
+        h5io_read_attr_i64(&st->part_seqs, f, "/", "part_seqs") ||
+        h5io_read_attr_i64(&st->part_skipped, f, "/", "part_skipped"))
         return error_set(e, EXIT_USAGE, "%s: training state attributes are missing "
                          "(not a checkpoint of rnn_dist train?)", path);
     if (st->epoch < 0 || st->step < 0 || st->batch_in_epoch < 0)

@@ -43,6 +43,7 @@ typedef struct TrainState {
     /* sums of the current epoch so far, when stopped mid-epoch (max-steps) */
     double part_loss, part_count, part_correct, part_abs_err, part_norm_sum;
     int64_t part_steps, part_seqs;
+    int64_t part_skipped;   /* updates skipped (--on-nan skip) so far in the epoch */
 } TrainState;
 
 /* Write model parameters, optimizer state (o may be NULL), st and the

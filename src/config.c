@@ -75,10 +75,14 @@ static const OptDef OPTS[] = {
     {"keep", OT_INT, OFF(keep), "2", NULL, 1, 1e9,
      "numbered checkpoints to keep (last.h5 and best.h5 are always kept)"},
     {"resume", OT_STR, OFF(resume), "", NULL, 0, 0,
-     "auto: continue from run-dir/last.h5 if present; or a checkpoint file"},
+     "auto: continue from the newest intact checkpoint of run-dir, if any; or a checkpoint "
+     "file"},
     {"init", OT_STR, OFF(init), "", NULL, 0, 0,
      "start from the /params of this checkpoint (an rnn_dist or from_pytorch.py file)"},
     {"threads", OT_INT, OFF(threads), "1", NULL, 1, 1024, "OpenBLAS threads per rank"},
+    {"on-nan", OT_ENUM, OFF(on_nan), "stop", "stop|skip", 0, 0,
+     "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
+     "last.h5 (exit 3); or skip that update and count it in metrics.csv"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof OPTS / sizeof OPTS[0] <= sizeof((Config *)0)->set, "Config.set too small");

@@ -5,6 +5,8 @@
  * what they break; nothing is injected in a normal run.
  *   drift   after the first epoch, nudge one parameter by one ulp on that
  *           rank, so the replicas differ (tests the cross-rank checksum)
+ *   nan     that rank's loss is NaN at optimizer steps 3 and 7 (tests that
+ *           every rank agrees on a non-finite step: --on-nan)
  */
 #ifndef RNN_FAULT_H
 #define RNN_FAULT_H

@@ -18,7 +18,9 @@ double metrics_now(void)
 static void header(FILE *f, int is_class)
 {
     const char *m = is_class ? "acc" : "rmse";
-    fprintf(f, "epoch,step,lr,train_loss,train_%s,val_loss,val_%s,grad_norm,seq_per_s,seconds\n",
+    fprintf(f,
+            "epoch,step,lr,train_loss,train_%s,val_loss,val_%s,grad_norm,seq_per_s,seconds,"
+            "skipped\n",
             m, m);
 }
 
@@ -100,7 +102,8 @@ void metrics_epoch(Metrics *mt, const EpochRow *r, double eta_seconds)
         cell(f, r->has_val, r->val_loss);
         fputc(',', f);
         cell(f, r->has_val, r->val_metric);
-        fprintf(f, ",%.9g,%.6g,%.4f\n", r->grad_norm, r->seq_per_s, r->seconds);
+        fprintf(f, ",%.9g,%.6g,%.4f,%lld\n", r->grad_norm, r->seq_per_s, r->seconds,
+                (long long)r->skipped);
         fflush(f);
     }
     const char *m = mt->is_class ? "acc" : "rmse";
@@ -110,6 +113,7 @@ void metrics_epoch(Metrics *mt, const EpochRow *r, double eta_seconds)
     printf("epoch %lld/%d  step %lld  train_loss %.4f  train_%s %.4f", (long long)r->epoch,
            mt->epochs, (long long)r->step, r->train_loss, m, r->train_metric);
     if (r->has_val) printf("  val_loss %.4f  val_%s %.4f", r->val_loss, m, r->val_metric);
+    if (r->skipped) printf("  skipped %lld", (long long)r->skipped);
     printf("  %.0f seq/s  %.2fs  eta %s\n", r->seq_per_s, r->seconds, eta);
     fflush(stdout);
 }

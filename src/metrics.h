@@ -18,6 +18,7 @@ typedef struct EpochRow {
     double grad_norm;       /* mean over the epoch's steps, before clipping */
     double seq_per_s;
     double seconds;         /* wall time of the epoch (training + validation) */
+    int64_t skipped;        /* updates skipped on a non-finite loss or gradient */
 } EpochRow;
 
 typedef struct Metrics {

@@ -39,6 +39,9 @@ typedef struct Trainer {
     DistPending *pending;     /* their outstanding all-reduces */
     double comm_wait, step_time; /* seconds waiting on the reduction, in steps */
     int stop_signal;          /* the stop signal every rank agreed on, or 0 */
+    int nan_stop;             /* stopped before a non-finite step (--on-nan stop) */
+    int64_t nan_warned;       /* skipped-step warnings printed so far */
+    int fault_nan;            /* RNN_DIST_FAULT=nan on this rank */
 } Trainer;
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -331,6 +334,10 @@ static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums
         dataset_fill_batch(&tr->bb, &tr->train, rows + lo, (int)(hi - lo));
         model_forward(m, &tr->bb.b, 1, tr->st.seed, (uint64_t)tr->st.step);
         *sums = model_loss(m, &tr->bb.b, (float)(1.0 / total));
+        if (tr->fault_nan && (tr->st.step == 3 || tr->st.step == 7)) sums->loss = NAN;
+        /* a non-finite loss here poisons the summed gradient, so every rank
+         * sees the non-finite norm of the same step (backward adds to it) */
+        if (!isfinite(sums->loss)) m->grads[0] = NAN;
         model_backward_hooked(m, &tr->bb.b, start_bucket, poke_buckets, tr);
     } else {
         /* no rows here this step: take part in the same reductions */
@@ -408,11 +415,13 @@ static double metric_of(const ModelSpec *s, const EvalResult *r)
     return s->loss == LOSS_CE ? r->acc : r->rmse;
 }
 
-/* Where an epoch stands: its loss sums (this rank's), gradient norms, steps. */
+/* Where an epoch stands: its loss sums (this rank's), gradient norms, steps,
+ * updates skipped on a non-finite step. */
 typedef struct EpochSums {
     LossSums loss;
     double norm_sum;
     int64_t steps;
+    int64_t skipped;
 } EpochSums;
 
 /* The stop signal any rank received (0: none), the same on every rank. */
@@ -448,10 +457,11 @@ static int check_replicas(Trainer *tr, int64_t epoch, Error *e)
                      (long long)epoch, bad > 1 ? "s" : "", ranks);
 }
 
-/* Run the batches of `epoch` from st->batch_in_epoch on, until the epoch ends
- * or max-steps is reached; returns the next batch index (== batches when the
- * epoch is complete). *seqs counts the sequences trained in this call. */
-static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *seqs, Error *e)
+/* Run the batches of `epoch` from st->batch_in_epoch on, until the epoch ends,
+ * max-steps is reached, a stop signal arrives or (--on-nan stop) a step is
+ * non-finite; returns the next batch index (== batches when the epoch is
+ * complete). *seqs counts the sequences trained in this call. */
+static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *seqs)
 {
     const Config *c = tr->cfg;
     const size_t n = tr->train.n, B = (size_t)c->batch_size;
@@ -466,12 +476,21 @@ static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *s
         if (k >= loaded) loaded = read_ahead(tr, k, batches);
         LossSums s = {0, 0, 0, 0};
         double norm = train_step(tr, tr->order + a, count, &s);
+        if (!isfinite(norm) && c->on_nan == ON_NAN_STOP) {
+            /* the update was not applied: keep the state before this batch */
+            tr->st.step--;
+            tr->nan_stop = 1;
+            break;
+        }
         if (!isfinite(norm)) {
-            error_set(e, EXIT_DIVERGED,
-                      "non-finite gradient at step %lld (epoch %lld); the last good state is "
-                      "%s/last.h5",
-                      (long long)tr->st.step, (long long)epoch, tr->run_dir);
-            return -1;
+            es->skipped++;
+            *seqs += (int64_t)count;
+            if (tr->d->rank == 0 && tr->nan_warned++ < 3)
+                fprintf(stderr, "rnn_dist: warning: non-finite loss or gradient at step %lld "
+                        "(epoch %lld, batch %lld): update skipped (--on-nan skip)%s\n",
+                        (long long)tr->st.step - 1, (long long)epoch, (long long)k + 1,
+                        tr->nan_warned == 3 ? "; more are counted in metrics.csv only" : "");
+            continue;
         }
         model_sums_add(&es->loss, &s);
         es->norm_sum += norm;
@@ -501,13 +520,12 @@ static int run_epochs(Trainer *tr, Error *e)
         int64_t epoch = st->epoch + 1, seqs = 0;
         double t0 = metrics_now();
         /* a resumed epoch continues from the (global) sums it had reached */
-        EpochSums es = {{0, 0, 0, 0}, st->part_norm_sum, st->part_steps};
+        EpochSums es = {{0, 0, 0, 0}, st->part_norm_sum, st->part_steps, st->part_skipped};
         if (d->rank == 0) {
             LossSums part = {st->part_loss, st->part_count, st->part_correct, st->part_abs_err};
             es.loss = part;
         }
-        int64_t k = run_batches(tr, epoch, &es, &seqs, e);
-        if (k < 0) return EXIT_DIVERGED;
+        int64_t k = run_batches(tr, epoch, &es, &seqs);
         double train_time = metrics_now() - t0;
         LossSums tsum = es.loss;
         evaluate_allreduce(&tsum, d);
@@ -520,6 +538,7 @@ static int run_epochs(Trainer *tr, Error *e)
         st->part_abs_err = partial ? tsum.abs_err : 0;
         st->part_norm_sum = partial ? es.norm_sum : 0;
         st->part_steps = partial ? es.steps : 0;
+        st->part_skipped = partial ? es.skipped : 0;
         EvalResult tres = evaluate_result(&tr->m.spec, &tsum);
         EvalResult vres = {NAN, NAN, NAN, NAN, 0};
         if (tr->has_val) {
@@ -549,16 +568,24 @@ static int run_epochs(Trainer *tr, Error *e)
         EpochRow row = {epoch, st->step, c->lr, tres.loss, metric_of(&tr->m.spec, &tres),
                         tr->has_val, vres.loss, metric_of(&tr->m.spec, &vres),
                         es.steps ? es.norm_sum / (double)es.steps : NAN,
-                        train_time > 0 ? (double)seqs / train_time : 0, now - t0};
+                        train_time > 0 ? (double)seqs / train_time : 0, now - t0, es.skipped};
         metrics_epoch(&tr->mt, &row, stop ? 0 : per_epoch * (double)(c->epochs - st->epoch));
         if (stop && !partial && c->patience > 0 && st->bad_epochs >= c->patience)
             printf("early stopping: no improvement of %s for %d epochs (best %.6g at epoch "
                    "%lld)\n",
                    config_monitor_name(c->monitor), c->patience, st->best_metric,
                    (long long)st->best_epoch);
-        if (partial && !tr->stop_signal)
+        if (partial && !tr->stop_signal && !tr->nan_stop)
             printf("max-steps %lld reached\n", (long long)c->max_steps);
     }
+    if (tr->nan_stop)
+        return error_set(e, EXIT_DIVERGED,
+                         "non-finite loss or gradient at step %lld (epoch %lld, batch %lld); "
+                         "%s/last.h5 holds the state before it: lower --lr or set "
+                         "--clip-grad-norm and continue with --resume auto, or train with "
+                         "--on-nan skip",
+                         (long long)st->step, (long long)st->epoch + 1,
+                         (long long)st->batch_in_epoch + 1, tr->run_dir);
     if (tr->stop_signal)
         return error_set(e, EXIT_SIGNAL,
                          "stopped by %s at step %lld (epoch %lld%s); %s/last.h5 holds this "
@@ -588,6 +615,7 @@ int train_run(const Config *cfg, const Dist *d, Error *e)
     memset(&tr, 0, sizeof tr);
     tr.cfg = cfg;
     tr.d = d;
+    tr.fault_nan = fault_active("nan", d->rank);
     signals_install();
     int rc = setup_run_dir(&tr, e);
     if (!rc) rc = open_data(&tr, e);

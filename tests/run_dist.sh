@@ -9,6 +9,8 @@
 #   - each rank holds only its rows of a large file; bad values found by any
 #     rank are reported once, the lowest row first;
 #   - replicas that drift apart are detected (RNN_DIST_FAULT=drift@RANK);
+#   - a NaN loss on one rank (RNN_DIST_FAULT=nan@RANK): every rank skips the
+#     same updates (--on-nan skip), or stops before it with last.h5 (stop);
 #   - SIGUSR1 / SIGTERM to mpirun: last.h5 at the next step, every rank exits,
 #     --resume auto finishes with the weights of an uninterrupted run;
 #   - kill -9 of one rank mid-epoch: mpirun exits non-zero within 30 s, no
@@ -143,6 +145,36 @@ if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "replicas drifted apart after epo
   ok "drifted replica detected and named (exit $rc)"
 else
   bad "drift: exit $rc, $(grep rnn_dist: "$W/log" | head -2)"
+fi
+
+# ---- a non-finite loss on one rank (RNN_DIST_FAULT=nan@R: steps 3 and 7) --------
+# --on-nan skip: every rank skips the same two updates, counted in metrics.csv,
+# and the run equals the same faults on 1 rank; --on-nan stop (default): every
+# rank stops before step 3, last.h5 holds that state, and resuming with skip
+# finishes to the skip run's weights.
+# shellcheck disable=SC2086
+RNN_DIST_FAULT=nan@0 mp 1 $TOK --on-nan skip --run-dir "$W/nan1" || bad "nan skip on 1 rank: exit $?"
+# shellcheck disable=SC2086
+RNN_DIST_FAULT=nan@2 mp 3 $TOK --on-nan skip --run-dir "$W/nan3"
+rc=$?
+skipped=$(awk -F, 'NR == 2 { print $11 }' "$W/nan3/metrics.csv" 2>/dev/null)
+if [ $rc -eq 0 ] && [ "$skipped" = 2 ] && same "$W/nan1" "$W/nan3" &&
+  [ "$(grep -c 'update skipped (--on-nan skip)' "$W/log")" -eq 2 ]; then
+  ok "NaN loss on rank 2 of 3, --on-nan skip: 2 updates skipped by every rank, = 1 rank"
+else
+  bad "nan skip: exit $rc, skipped '$skipped', $(cat "$W/cmp" 2>/dev/null) $(grep rnn_dist: "$W/log" | head -2)"
+fi
+# shellcheck disable=SC2086
+RNN_DIST_FAULT=nan@1 mp 3 $TOK --run-dir "$W/nanstop"
+rc=$?
+if [ $rc -eq 3 ] && [ "$(grep -c '^rnn_dist: non-finite loss or gradient at step 3 (epoch 1, batch 4)' "$W/log")" -eq 1 ] &&
+  "$BIN" inspect "$W/nanstop/last.h5" 2>/dev/null | grep -q "step 3, batch in epoch 3"; then
+  # shellcheck disable=SC2086
+  RNN_DIST_FAULT=nan@1 mp 2 $TOK --on-nan skip --resume auto --run-dir "$W/nanstop" &&
+    same "$W/nan1" "$W/nanstop" && ok "NaN loss, --on-nan stop: exit 3 before step 3, last.h5 at step 3, resume = skip run" ||
+    bad "nan stop, resume with skip: $(cat "$W/cmp" 2>/dev/null) $(grep rnn_dist: "$W/log" | head -2)"
+else
+  bad "nan stop: exit $rc, $(grep rnn_dist: "$W/log" | head -2)"
 fi
 
 # ---- interruptions: signals and kill -9 ----------------------------------------

@@ -30,7 +30,7 @@ if run help 0 "$BIN" --help; then
   missing=""
   for o in data val val-split cell nonlinearity hidden layers dropout out-dropout embed target \
     epochs batch-size lr optimizer momentum weight-decay clip-grad-norm patience min-delta \
-    monitor seed shuffle max-steps run-dir checkpoint-every keep resume init threads; do
+    monitor seed shuffle max-steps run-dir checkpoint-every keep resume init threads on-nan; do
     grep -q -- "--$o " "$W/out" || missing="$missing $o"
   done
   for c in train eval predict datagen inspect counting seqclass stepclass arith sine adding; do
@@ -85,7 +85,7 @@ run "datagen unknown task" 2 "$BIN" datagen nosuch --out "$W/x.h5" && ok
 R="$W/run1"
 if run "train counting" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$R" --epochs 3 \
   --seed 3 --checkpoint-every 1 --keep 2; then
-  head -1 "$R/metrics.csv" | grep -qx 'epoch,step,lr,train_loss,train_acc,val_loss,val_acc,grad_norm,seq_per_s,seconds' \
+  head -1 "$R/metrics.csv" | grep -qx 'epoch,step,lr,train_loss,train_acc,val_loss,val_acc,grad_norm,seq_per_s,seconds,skipped' \
     && ok || bad "metrics.csv header: $(head -1 "$R/metrics.csv")"
   [ "$(lines "$R/metrics.csv")" -eq 4 ] && ok || bad "metrics.csv should have 3 rows"
   for f in config.ini last.h5 best.h5 ckpt-epoch0002.h5 ckpt-epoch0003.h5; do
@@ -159,6 +159,19 @@ if run "train 3 epochs, a checkpoint each" 0 "$BIN" train $D --run-dir "$W/dmg" 
     [ "$(grep -c "^rnn_dist: warning: .*damaged checkpoint" "$W/err")" -eq 6 ] && ok ||
     bad "every checkpoint truncated: $(tail -2 "$W/err")"
 fi
+# divergence (SGD at lr 1e6 on sine): exit 3 with one line naming the step, the
+# state before it in last.h5; --on-nan skip counts the skipped updates instead
+"$BIN" datagen sine --n 400 --out "$W/sine400.h5" >/dev/null || bad "datagen sine"
+DV="--data $W/sine400.h5 --optimizer sgd --lr 1e6 --epochs 2 --seed 1"
+# shellcheck disable=SC2086
+run "diverge" 3 "$BIN" train $DV --run-dir "$W/dv" && [ "$(lines "$W/err")" -eq 1 ] &&
+  grep -q "^rnn_dist: non-finite loss or gradient at step [0-9]* (epoch 1, batch [0-9]*); .*dv/last.h5 holds the state before it" "$W/err" &&
+  [ "$(attr "$W/dv/last.h5" step)" = "$(sed -n 's/.* at step \([0-9]*\) .*/\1/p' "$W/err")" ] && ok ||
+  bad "diverge: $(cat "$W/err")"
+# shellcheck disable=SC2086
+run "diverge, --on-nan skip" 0 "$BIN" train $DV --on-nan skip --run-dir "$W/dvs" &&
+  awk -F, 'NR > 1 { s += $11 } END { exit !(s > 0) }' "$W/dvs/metrics.csv" &&
+  head -1 "$W/dvs/metrics.csv" | grep -q ',seconds,skipped$' && ok || bad "diverge with skip: $(tail -2 "$W/err")"
 # init from a checkpoint; a mismatching one is refused naming the tensor
 run "init" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init" --epochs 1 --init "$W/straight/last.h5" && ok
 run "init mismatch" 2 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init2" --epochs 1 --hidden 7 \
