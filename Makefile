@@ -81,12 +81,14 @@ integration: $(BUILD)/rnn_dist
 # distributed semantics: rank-count invariance, resume across rank counts,
 # signals, kill -9, drifted replicas; the selftest alone and on 4 ranks;
 # 2 hosts x 2 ranks on the namespace cluster and a lost host; the sbatch
-# script on a local SLURM: resume, and a time-limit signal with requeue (root)
+# script on a local SLURM: resume, and a time-limit signal with requeue; a
+# disk that fills up mid-run (root)
 dist: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_dist.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_selftest.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_cluster.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_slurm.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_faults.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -102,7 +102,12 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     hid_t f;
     errno = 0;
-    if (h5io_create_checked(&f, tmp, e)) return EXIT_FAIL;
+    if (h5io_create_checked(&f, tmp, NULL)) {
+        int err = errno;
+        unlink(tmp);
+        return error_set(e, EXIT_FAIL, "%s: cannot write checkpoint: %s", path,
+                         err ? strerror(err) : "HDF5 cannot create the file");
+    }
     int rc = 0;
     if (write_tensors(f, "/params", &m->table, m->params, e)) rc = EXIT_FAIL;
     if (!rc && o) {

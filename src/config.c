@@ -83,6 +83,9 @@ static const OptDef OPTS[] = {
     {"on-nan", OT_ENUM, OFF(on_nan), "stop", "stop|skip", 0, 0,
      "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
      "last.h5 (exit 3); or skip that update and count it in metrics.csv"},
+    {"on-save-error", OT_ENUM, OFF(on_save_error), "stop", "stop|continue", 0, 0,
+     "a checkpoint that cannot be written (disk full...): stop (exit 1; the previous "
+     "checkpoints stay intact) or warn, train on and retry at the next save"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof OPTS / sizeof OPTS[0] <= sizeof((Config *)0)->set, "Config.set too small");

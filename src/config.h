@@ -18,6 +18,7 @@
 typedef enum OptimKind { OPTIM_ADAM = 0, OPTIM_ADAMW = 1, OPTIM_SGD = 2 } OptimKind;
 typedef enum Monitor { MONITOR_VAL_LOSS = 0, MONITOR_VAL_ACC = 1 } Monitor;
 typedef enum OnNan { ON_NAN_STOP = 0, ON_NAN_SKIP = 1 } OnNan;
+typedef enum OnSaveError { ON_SAVE_ERROR_STOP = 0, ON_SAVE_ERROR_CONTINUE = 1 } OnSaveError;
 typedef enum TargetChoice { TARGET_CHOICE_AUTO = 0, TARGET_CHOICE_STEP = 1,
                             TARGET_CHOICE_LAST = 2 } TargetChoice;
 
@@ -53,6 +54,7 @@ typedef struct Config {
     char init[CFG_PATH];     /* checkpoint whose /params start the run */
     int threads;
     int on_nan;              /* OnNan */
+    int on_save_error;       /* OnSaveError */
     unsigned char set[64];   /* set[i] != 0: option i was given (file or CLI) */
 } Config;
 

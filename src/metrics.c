@@ -63,8 +63,13 @@ int metrics_open(Metrics *mt, const char *run_dir, int is_class, int epochs,
     header(f, is_class);
     if (kept) fwrite(kept, 1, kept_len, f);
     free(kept);
-    if (fflush(f) || fclose(f) || rename(tmp, path))
-        return error_set(e, EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
+    int err = fflush(f) ? errno : 0;
+    if (fclose(f) && !err) err = errno;
+    if (!err && rename(tmp, path)) err = errno;
+    if (err) {
+        unlink(tmp);
+        return error_set(e, EXIT_FAIL, "%s: cannot write: %s", path, strerror(err));
+    }
     mt->csv = fopen(path, "a");
     if (!mt->csv) return error_set(e, EXIT_FAIL, "%s: cannot append: %s", path, strerror(errno));
     return 0;

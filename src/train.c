@@ -42,6 +42,7 @@ typedef struct Trainer {
     int nan_stop;             /* stopped before a non-finite step (--on-nan stop) */
     int64_t nan_warned;       /* skipped-step warnings printed so far */
     int fault_nan;            /* RNN_DIST_FAULT=nan on this rank */
+    Error save_err;           /* the last failed save (--on-save-error continue), code 0 if none */
 } Trainer;
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -256,9 +257,23 @@ static int write_config(Trainer *tr, Error *e)
     char path[CFG_PATH + 16];
     snprintf(path, sizeof path, "%s/config.ini", tr->run_dir);
     FILE *f = fopen(path, "w");
-    if (!f || fputs(tr->config_text, f) < 0 || fclose(f))
-        return error_set(e, EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
+    int err = !f ? errno : fputs(tr->config_text, f) < 0 ? errno : 0;
+    if (f && fclose(f) && !err) err = errno;
+    if (err) return error_set(e, EXIT_FAIL, "%s: cannot write: %s", path, strerror(err));
     return 0;
+}
+
+/* config.ini and metrics.csv, written by rank 0; its outcome on every rank
+ * (a full or read-only disk must end every rank, not leave them waiting). */
+static int open_outputs(Trainer *tr, Error *e)
+{
+    int rc = write_config(tr, e);
+    if (!rc && tr->d->rank == 0)
+        rc = metrics_open(&tr->mt, tr->run_dir, tr->m.spec.loss == LOSS_CE, tr->cfg->epochs,
+                          tr->cfg->resume[0] ? tr->st.epoch : -1, e);
+    dist_bcast(tr->d, &rc, sizeof rc, 0);
+    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
+    return rc;
 }
 
 /* ---- the loop ------------------------------------------------------------- */
@@ -391,6 +406,26 @@ static int save_checkpoints(Trainer *tr, int improved, int epoch_done, Error *e)
         if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
         prune_checkpoints(tr, tr->st.epoch);
     }
+    return 0;
+}
+
+/* save_checkpoints on rank 0, its outcome on every rank. On failure: stop
+ * (returns EXIT_FAIL, e filled on every rank), or with --on-save-error
+ * continue warn, remember it in tr->save_err and return 0. */
+static int save_agreed(Trainer *tr, int improved, int epoch_done, Error *e)
+{
+    Error err = {0, ""};
+    save_checkpoints(tr, improved, epoch_done, &err);
+    dist_bcast(tr->d, &err, sizeof err, 0);
+    tr->save_err = err;
+    if (!err.code) return 0;
+    if (tr->cfg->on_save_error == ON_SAVE_ERROR_STOP) {
+        error_set(e, EXIT_FAIL, "%s; the previous checkpoints are intact", err.msg);
+        return EXIT_FAIL;
+    }
+    if (tr->d->rank == 0)
+        fprintf(stderr, "rnn_dist: warning: %s; training goes on and the next save retries "
+                "(--on-save-error continue)\n", err.msg);
     return 0;
 }
 
@@ -552,11 +587,7 @@ static int run_epochs(Trainer *tr, Error *e)
             stop = 1;
         else
             early_stopping(tr, value, &improved, &stop);
-        if (save_checkpoints(tr, improved, !partial, e)) {
-            /* only rank 0 writes: the others cannot know, so end the job */
-            fprintf(stderr, "rnn_dist: %s\n", e->msg);
-            dist_abort(EXIT_FAIL);
-        }
+        if (save_agreed(tr, improved, !partial, e)) return EXIT_FAIL;
         if (!partial && check_replicas(tr, epoch, e)) return EXIT_FAIL;
         if (!stop && !partial && st->epoch < c->epochs &&
             (tr->stop_signal = stop_signal_agreed(d)) != 0)
@@ -578,6 +609,9 @@ static int run_epochs(Trainer *tr, Error *e)
         if (partial && !tr->stop_signal && !tr->nan_stop)
             printf("max-steps %lld reached\n", (long long)c->max_steps);
     }
+    if (tr->save_err.code)
+        return error_set(e, EXIT_FAIL, "training finished but its last checkpoint was not "
+                         "written: %s", tr->save_err.msg);
     if (tr->nan_stop)
         return error_set(e, EXIT_DIVERGED,
                          "non-finite loss or gradient at step %lld (epoch %lld, batch %lld); "
@@ -620,23 +654,18 @@ int train_run(const Config *cfg, const Dist *d, Error *e)
     int rc = setup_run_dir(&tr, e);
     if (!rc) rc = open_data(&tr, e);
     if (!rc) rc = setup_model(&tr, e);
-    if (!rc) rc = write_config(&tr, e);
+    if (!rc) rc = open_outputs(&tr, e);
     if (!rc && d->rank == 0) {
         const ModelSpec *s = &tr.m.spec;
-        rc = metrics_open(&tr.mt, tr.run_dir, s->loss == LOSS_CE, cfg->epochs,
-                          cfg->resume[0] ? tr.st.epoch : -1, e);
-        if (!rc) {
-            printf("rnn_dist: %s %s, hidden %d x %d layers, %zu parameters; %zu train rows%s; "
-                   "%d rank%s; run-dir %s\n",
-                   cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor",
-                   s->hidden, s->layers, tr.m.table.total, tr.train.n,
-                   tr.has_val ? "" : " (no validation)", d->size, d->size > 1 ? "s" : "",
-                   tr.run_dir);
-            if (cfg->dropout > 0 && cfg->layers == 1)
-                printf("warning: dropout applies between layers; with layers = 1 it has no "
-                       "effect (use out-dropout)\n");
-            fflush(stdout);
-        }
+        printf("rnn_dist: %s %s, hidden %d x %d layers, %zu parameters; %zu train rows%s; "
+               "%d rank%s; run-dir %s\n",
+               cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor", s->hidden,
+               s->layers, tr.m.table.total, tr.train.n, tr.has_val ? "" : " (no validation)",
+               d->size, d->size > 1 ? "s" : "", tr.run_dir);
+        if (cfg->dropout > 0 && cfg->layers == 1)
+            printf("warning: dropout applies between layers; with layers = 1 it has no "
+                   "effect (use out-dropout)\n");
+        fflush(stdout);
     }
     if (!rc) {
         tr.order = xcalloc(tr.train.n, sizeof(size_t));
