@@ -86,6 +86,10 @@ static const OptDef OPTS[] = {
     {"on-save-error", OT_ENUM, OFF(on_save_error), "stop", "stop|continue", 0, 0,
      "a checkpoint that cannot be written (disk full...): stop (exit 1; the previous "
      "checkpoints stay intact) or warn, train on and retry at the next save"},
+    {"comm-timeout", OT_DBL, OFF(comm_timeout), "600", NULL, 0, 1e9,
+     "watchdog: a collective that waits longer than this many seconds (a stuck rank or "
+     "network) ends the job naming the operation and step (0: wait forever); keep it above "
+     "the longest checkpoint write"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof OPTS / sizeof OPTS[0] <= sizeof((Config *)0)->set, "Config.set too small");

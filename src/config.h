@@ -55,6 +55,7 @@ typedef struct Config {
     int threads;
     int on_nan;              /* OnNan */
     int on_save_error;       /* OnSaveError */
+    double comm_timeout;     /* seconds; 0: no watchdog */
     unsigned char set[64];   /* set[i] != 0: option i was given (file or CLI) */
 } Config;
 

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,6 +26,8 @@ void dist_init(Dist *d, int *argc, char ***argv)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_OK(MPI_Comm_rank(MPI_COMM_WORLD, &d->rank));
     MPI_OK(MPI_Comm_size(MPI_COMM_WORLD, &d->size));
+    d->comm_timeout = 0.0;
+    d->phase = NULL;
 }
 
 void dist_finalize(void)
@@ -40,19 +43,53 @@ void dist_abort(int code)
     exit(code);
 }
 
+/* The watchdog fired: name the operation, the phase and the step, end the job. */
+static void watchdog_fire(const Dist *d, const char *op)
+{
+    const DistPhase *ph = d->phase;
+    fprintf(stderr,
+            "rnn_dist: rank %d: %s waited more than %g s%s%s at step %lld: a rank or the "
+            "network is stuck; ending the job (--comm-timeout)\n",
+            d->rank, op, d->comm_timeout, ph && ph->what ? " during " : "",
+            ph && ph->what ? ph->what : "", ph ? ph->step : 0LL);
+    dist_abort(EXIT_FAIL);
+}
+
+/* Complete req[0..n): with a comm_timeout, by polling, and past the deadline
+ * the watchdog ends the job naming op; otherwise a plain MPI_Waitall. */
+static void wait_all(const Dist *d, int n, MPI_Request *req, const char *op)
+{
+    if (d->comm_timeout <= 0.0) {
+        MPI_OK(MPI_Waitall(n, req, MPI_STATUSES_IGNORE));
+        return;
+    }
+    double t0 = MPI_Wtime();
+    for (;;) {
+        int done = 0;
+        MPI_OK(MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE));
+        if (done) return;
+        if (MPI_Wtime() - t0 > d->comm_timeout) watchdog_fire(d, op);
+        sched_yield();
+    }
+}
+
 void dist_barrier(const Dist *d)
 {
-    (void)d;
-    MPI_OK(MPI_Barrier(MPI_COMM_WORLD));
+    MPI_Request r;
+    MPI_OK(MPI_Ibarrier(MPI_COMM_WORLD, &r));
+    wait_all(d, 1, &r, "a barrier");
 }
 
 /* MPI counts are int: reduce large buffers in pieces. */
-static void allreduce_chunks(void *buf, size_t n, size_t elem, MPI_Datatype type)
+static void allreduce_chunks(const Dist *d, void *buf, size_t n, size_t elem, MPI_Datatype type,
+                             MPI_Op op)
 {
     char *p = buf;
     while (n > 0) {
         int c = n > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)n;
-        MPI_OK(MPI_Allreduce(MPI_IN_PLACE, p, c, type, MPI_SUM, MPI_COMM_WORLD));
+        MPI_Request r;
+        MPI_OK(MPI_Iallreduce(MPI_IN_PLACE, p, c, type, op, MPI_COMM_WORLD, &r));
+        wait_all(d, 1, &r, "an all-reduce");
         p += (size_t)c * elem;
         n -= (size_t)c;
     }
@@ -61,19 +98,19 @@ static void allreduce_chunks(void *buf, size_t n, size_t elem, MPI_Datatype type
 void dist_allreduce_sum_f32(const Dist *d, float *buf, size_t n)
 {
     if (d->size == 1) return;
-    allreduce_chunks(buf, n, sizeof(float), MPI_FLOAT);
+    allreduce_chunks(d, buf, n, sizeof(float), MPI_FLOAT, MPI_SUM);
 }
 
 void dist_allreduce_sum_f64(const Dist *d, double *buf, size_t n)
 {
     if (d->size == 1) return;
-    allreduce_chunks(buf, n, sizeof(double), MPI_DOUBLE);
+    allreduce_chunks(d, buf, n, sizeof(double), MPI_DOUBLE, MPI_SUM);
 }
 
 int dist_allreduce_max_int(const Dist *d, int x)
 {
     if (d->size == 1) return x;
-    MPI_OK(MPI_Allreduce(MPI_IN_PLACE, &x, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+    allreduce_chunks(d, &x, 1, sizeof x, MPI_INT, MPI_MAX);
     return x;
 }
 
@@ -83,12 +120,15 @@ void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value)
         all[0] = value;
         return;
     }
-    MPI_OK(MPI_Allgather(&value, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD));
+    MPI_Request r;
+    MPI_OK(MPI_Iallgather(&value, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD, &r));
+    wait_all(d, 1, &r, "an all-gather");
 }
 
 struct DistPending {
     int cap, n;
     MPI_Request *req;
+    const Dist *d;  /* of the started requests: its watchdog applies to the wait */
 };
 
 DistPending *dist_pending_create(int cap)
@@ -113,6 +153,7 @@ void dist_iallreduce_sum_f32(DistPending *p, const Dist *d, float *buf, size_t n
     MPI_OK(MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
                           &p->req[p->n]));
     p->n++;
+    p->d = d;
 }
 
 void dist_pending_poke(DistPending *p)
@@ -125,7 +166,7 @@ double dist_pending_wait(DistPending *p)
 {
     if (p->n == 0) return 0.0;
     double t0 = MPI_Wtime();
-    MPI_OK(MPI_Waitall(p->n, p->req, MPI_STATUSES_IGNORE));
+    wait_all(p->d, p->n, p->req, "the gradient all-reduce");
     p->n = 0;
     return MPI_Wtime() - t0;
 }
@@ -136,7 +177,9 @@ void dist_bcast(const Dist *d, void *buf, size_t bytes, int root)
     char *p = buf;
     while (bytes > 0) {
         int c = bytes > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
-        MPI_OK(MPI_Bcast(p, c, MPI_BYTE, root, MPI_COMM_WORLD));
+        MPI_Request r;
+        MPI_OK(MPI_Ibcast(p, c, MPI_BYTE, root, MPI_COMM_WORLD, &r));
+        wait_all(d, 1, &r, "a broadcast");
         p += c;
         bytes -= (size_t)c;
     }

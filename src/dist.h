@@ -9,12 +9,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What the caller is doing, named by the watchdog when a collective hangs.
+ * Owned and updated by the caller (train.c). */
+typedef struct DistPhase {
+    const char *what;  /* "training", "validation", ... */
+    long long step;    /* optimizer step */
+} DistPhase;
+
 typedef struct Dist {
-    int rank;  /* this process, 0..size-1 */
-    int size;  /* number of ranks */
+    int rank;             /* this process, 0..size-1 */
+    int size;             /* number of ranks */
+    double comm_timeout;  /* watchdog: seconds a collective may wait before the job is
+                           * ended (MPI_Abort) naming it; 0: wait forever */
+    const DistPhase *phase; /* for the watchdog's message; may be NULL */
 } Dist;
 
-/* Initialise MPI (threads: funneled) and fill d. Call once, first thing. */
+/* Initialise MPI (threads: funneled) and fill d (no watchdog, no phase).
+ * Call once, first thing. */
 void dist_init(Dist *d, int *argc, char ***argv);
 /* Finalize MPI. Call once on every rank before a normal exit. */
 void dist_finalize(void);

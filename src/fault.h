@@ -7,6 +7,8 @@
  *           rank, so the replicas differ (tests the cross-rank checksum)
  *   nan     that rank's loss is NaN at optimizer steps 3 and 7 (tests that
  *           every rank agrees on a non-finite step: --on-nan)
+ *   stall   that rank sleeps for an hour before step 5 (tests the
+ *           --comm-timeout watchdog of the other ranks)
  */
 #ifndef RNN_FAULT_H
 #define RNN_FAULT_H

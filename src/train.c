@@ -24,7 +24,9 @@
 
 typedef struct Trainer {
     const Config *cfg;
-    const Dist *d;
+    const Dist *d;            /* = &dw */
+    Dist dw;                  /* the run's world, with its watchdog (comm-timeout) */
+    DistPhase phase;          /* what the loop is doing, for the watchdog's message */
     char run_dir[CFG_PATH];
     char *config_text;        /* effective config, malloc'd */
     Dataset train, val;
@@ -42,6 +44,7 @@ typedef struct Trainer {
     int nan_stop;             /* stopped before a non-finite step (--on-nan stop) */
     int64_t nan_warned;       /* skipped-step warnings printed so far */
     int fault_nan;            /* RNN_DIST_FAULT=nan on this rank */
+    int fault_stall;          /* RNN_DIST_FAULT=stall on this rank */
     Error save_err;           /* the last failed save (--on-save-error continue), code 0 if none */
 } Trainer;
 
@@ -344,6 +347,9 @@ static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums
     rank_share(&lo, &hi, count, d);
     double total = dataset_target_count(&tr->train, rows, count);
     double t0 = metrics_now();
+    tr->phase.what = "training";
+    tr->phase.step = (long long)tr->st.step;
+    if (tr->fault_stall && tr->st.step == 5) sleep(3600);
     model_zero_grads(m);
     if (hi > lo) {
         dataset_fill_batch(&tr->bb, &tr->train, rows + lo, (int)(hi - lo));
@@ -576,6 +582,7 @@ static int run_epochs(Trainer *tr, Error *e)
         st->part_skipped = partial ? es.skipped : 0;
         EvalResult tres = evaluate_result(&tr->m.spec, &tsum);
         EvalResult vres = {NAN, NAN, NAN, NAN, 0};
+        tr->phase.what = "validation";
         if (tr->has_val) {
             LossSums vs = evaluate_shared(&tr->m, &tr->val, c->batch_size, &tr->bb, d);
             vres = evaluate_result(&tr->m.spec, &vs);
@@ -587,6 +594,7 @@ static int run_epochs(Trainer *tr, Error *e)
             stop = 1;
         else
             early_stopping(tr, value, &improved, &stop);
+        tr->phase.what = "checkpoint saving";
         if (save_agreed(tr, improved, !partial, e)) return EXIT_FAIL;
         if (!partial && check_replicas(tr, epoch, e)) return EXIT_FAIL;
         if (!stop && !partial && st->epoch < c->epochs &&
@@ -648,8 +656,14 @@ int train_run(const Config *cfg, const Dist *d, Error *e)
     Trainer tr;
     memset(&tr, 0, sizeof tr);
     tr.cfg = cfg;
-    tr.d = d;
+    tr.dw = *d;
+    tr.dw.comm_timeout = cfg->comm_timeout;
+    tr.dw.phase = &tr.phase;
+    tr.d = &tr.dw;
+    d = tr.d;
+    tr.phase.what = "start-up";
     tr.fault_nan = fault_active("nan", d->rank);
+    tr.fault_stall = fault_active("stall", d->rank);
     signals_install();
     int rc = setup_run_dir(&tr, e);
     if (!rc) rc = open_data(&tr, e);

@@ -11,6 +11,8 @@
 #   - replicas that drift apart are detected (RNN_DIST_FAULT=drift@RANK);
 #   - a NaN loss on one rank (RNN_DIST_FAULT=nan@RANK): every rank skips the
 #     same updates (--on-nan skip), or stops before it with last.h5 (stop);
+#   - a stuck rank (RNN_DIST_FAULT=stall@RANK): the watchdog of the others
+#     (--comm-timeout) names the operation and step and ends the job;
 #   - SIGUSR1 / SIGTERM to mpirun: last.h5 at the next step, every rank exits,
 #     --resume auto finishes with the weights of an uninterrupted run;
 #   - kill -9 of one rank mid-epoch: mpirun exits non-zero within 30 s, no
@@ -175,6 +177,21 @@ if [ $rc -eq 3 ] && [ "$(grep -c '^rnn_dist: non-finite loss or gradient at step
     bad "nan stop, resume with skip: $(cat "$W/cmp" 2>/dev/null) $(grep rnn_dist: "$W/log" | head -2)"
 else
   bad "nan stop: exit $rc, $(grep rnn_dist: "$W/log" | head -2)"
+fi
+
+# ---- a stuck rank (RNN_DIST_FAULT=stall@R sleeps before step 5) -----------------
+# the others' collective waits past --comm-timeout: named, the job ends
+t0=$(date +%s)
+# shellcheck disable=SC2086
+RNN_DIST_FAULT=stall@1 mp 3 $TOK --comm-timeout 3 --run-dir "$W/stall"
+rc=$?
+took=$(($(date +%s) - t0))
+sleep 0.5
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took -le 20 ] && ! leftovers &&
+  grep -q "^rnn_dist: rank [02]: the gradient all-reduce waited more than 3 s during training at step 5" "$W/log"; then
+  ok "stuck rank: the watchdog names the all-reduce and step 5, job ended after ${took}s (exit $rc)"
+else
+  bad "stuck rank: exit $rc after ${took}s: $(grep rnn_dist: "$W/log" | head -2)"
 fi
 
 # ---- interruptions: signals and kill -9 ----------------------------------------
