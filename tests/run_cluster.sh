@@ -7,6 +7,8 @@
 #     2 hosts x 2 ranks gives the same losses and weights within 1e-5;
 #   - a lost host (every process of node2 killed mid-training): mpirun exits
 #     non-zero within 30 s, no process is left on any host, last.h5 loads;
+#   - a network partition (node2's link down) mid-training: the job ends
+#     within 30 s naming node2;
 #   - the cluster goes down without a trace (no namespace, no bridge).
 # Needs root (namespaces): skipped otherwise. Takes about 10 s.
 # Usage: RNN_DIST=build/rnn_dist tests/run_cluster.sh    (exits non-zero on failure)
@@ -122,6 +124,38 @@ elif ! "$BIN" inspect "$dir/last.h5" >"$W/insp" 2>&1; then
 else
   state=$(grep 'state' "$W/insp" | sed 's/^ *//')
   ok "host loss: mpirun exit $rc after ${took} ms ('$msg'), nothing left, last.h5 loads ($state)"
+fi
+
+# ---- a network partition mid-training -------------------------------------------
+# node2's link goes down: with the keepalives of testcluster.sh (and the
+# --comm-timeout watchdog as the second line) the job ends within 30 s, and
+# the message names the lost host.
+dir="$W/part"
+timeout 90 "$TC" run -np 4 "$BIN" train --data "$W/ad.h5" --cell lstm --hidden 64 \
+  --batch-size 20 --epochs 500 --seed 6 --comm-timeout 20 --run-dir "$dir" >"$W/log.part" 2>&1 &
+mpid=$!
+n=0
+while [ ! -f "$dir/last.h5" ] && [ $n -lt 300 ] && kill -0 $mpid 2>/dev/null; do
+  sleep 0.1
+  n=$((n + 1))
+done
+t0=$(ms)
+ip link set veth-node2 down
+while kill -0 $mpid 2>/dev/null && [ $(($(ms) - t0)) -lt 30000 ]; do sleep 0.1; done
+took=$(($(ms) - t0))
+if kill -0 $mpid 2>/dev/null; then
+  kill -9 $mpid
+fi
+wait $mpid
+rc=$?
+ip link set veth-node2 up
+if [ ! -f "$dir/last.h5" ]; then
+  bad "partition: training did not get through an epoch: $(tail -2 "$W/log.part")"
+elif [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took -lt 30000 ] && grep -q "node2" "$W/log.part"; then
+  msg=$(grep -m1 "node2" "$W/log.part" | sed 's/^ *//')
+  ok "partition: mpirun exit $rc after ${took} ms, naming node2 ('$msg')"
+else
+  bad "partition: exit $rc after ${took} ms: $(grep -v '^-' "$W/log.part" | grep -v '^epoch' | head -4 | tr '\n' ' ')"
 fi
 
 # ---- down, without a trace -------------------------------------------------------
