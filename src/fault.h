@@ -9,6 +9,9 @@
  *           every rank agrees on a non-finite step: --on-nan)
  *   stall   that rank sleeps for an hour before step 5 (tests the
  *           --comm-timeout watchdog of the other ranks)
+ *   probe_crash, probe_hang  the child process that checks an HDF5 file
+ *           before it is opened (h5io_probe) crashes / hangs, as HDF5 does
+ *           on some hostile files
  */
 #ifndef RNN_FAULT_H
 #define RNN_FAULT_H

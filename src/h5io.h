@@ -19,8 +19,20 @@
 void h5io_init(void);
 
 /* Open an existing file read-only. Refuses (EXIT_USAGE) a missing file, a
- * file that is not HDF5, or one HDF5 cannot open. */
+ * file that is not HDF5, or one HDF5 cannot open. Before HDF5 touches the
+ * file in this process, h5io_probe checks it in a child process. */
 int h5io_open_read(hid_t *file, const char *path, Error *e);
+
+/* HDF5 itself has crashed and hung on malformed files (public CVEs), so a
+ * file is first walked by a short-lived child process: its superblock, every
+ * object header and attribute, and the first and last row of every dataset.
+ * A child that crashes, hangs past H5IO_PROBE_SECONDS (or
+ * $RNN_DIST_PROBE_SECONDS) or fails makes this return EXIT_USAGE with one
+ * line saying so; the caller's process never parses such a file.
+ * RNN_DIST_PROBE=0 in the environment turns the probe off (the fuzzing
+ * harness, which wants HDF5's crashes in its own process). */
+#define H5IO_PROBE_SECONDS 30
+int h5io_probe(const char *path, Error *e);
 /* Create (truncate) a file for writing. */
 int h5io_create(hid_t *file, const char *path, Error *e);
 /* The same in HDF5's newest file format, whose metadata (superblock, object

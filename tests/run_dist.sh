@@ -179,6 +179,17 @@ else
   bad "nan stop: exit $rc, $(grep rnn_dist: "$W/log" | head -2)"
 fi
 
+# ---- HDF5 crashing on the data file, in every rank's probe child --------------
+# shellcheck disable=SC2086
+RNN_DIST_FAULT=probe_crash mp 3 $TOK --run-dir "$W/probe"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(grep -c "^rnn_dist: .*HDF5 crashed reading this file's structure" "$W/log")" -eq 1 ] &&
+  ! leftovers; then
+  ok "HDF5 crash on the data file (probe child): one line, every rank exits 2"
+else
+  bad "probe crash on 3 ranks: exit $rc: $(grep rnn_dist: "$W/log" | head -3)"
+fi
+
 # ---- a stuck rank (RNN_DIST_FAULT=stall@R sleeps before step 5) -----------------
 # the others' collective waits past --comm-timeout: named, the job ends
 t0=$(date +%s)

@@ -172,6 +172,15 @@ run "diverge" 3 "$BIN" train $DV --run-dir "$W/dv" && [ "$(lines "$W/err")" -eq 
 run "diverge, --on-nan skip" 0 "$BIN" train $DV --on-nan skip --run-dir "$W/dvs" &&
   awk -F, 'NR > 1 { s += $11 } END { exit !(s > 0) }' "$W/dvs/metrics.csv" &&
   head -1 "$W/dvs/metrics.csv" | grep -q ',seconds,skipped$' && ok || bad "diverge with skip: $(tail -2 "$W/err")"
+# HDF5 crashing or hanging on a hostile file happens in the probe child
+# (RNN_DIST_FAULT=probe_crash / probe_hang make it do so): one line, exit 2
+RNN_DIST_FAULT=probe_crash run "probe crash, inspect" 2 "$BIN" inspect "$W/counting.h5" &&
+  [ "$(lines "$W/err")" -eq 1 ] && grep -q "HDF5 crashed reading this file's structure (Segmentation fault)" "$W/err" &&
+  ok || bad "probe crash: $(cat "$W/err")"
+RNN_DIST_FAULT=probe_hang RNN_DIST_PROBE_SECONDS=1 run "probe hang, train" 2 "$BIN" train --data "$W/counting.h5" \
+  --run-dir "$W/ph" --epochs 1 && [ "$(lines "$W/err")" -eq 1 ] &&
+  grep -q "HDF5 did not finish reading this file's structure within 1 s" "$W/err" && ok ||
+  bad "probe hang: $(cat "$W/err")"
 # init from a checkpoint; a mismatching one is refused naming the tensor
 run "init" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init" --epochs 1 --init "$W/straight/last.h5" && ok
 run "init mismatch" 2 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init2" --epochs 1 --hidden 7 \
