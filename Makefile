@@ -2,9 +2,11 @@
 #
 #   make                the rnn_dist binary
 #   make run            install missing packages, build, make the default data, train under mpirun
-#   make test           install missing packages, unit + integration tests, then make asan
+#   make test           install missing packages, unit + integration + fuzz regression +
+#                       mutant sample + distributed tests, then make asan
 #   make asan           the test suite built with AddressSanitizer + UBSan
 #   make bench          speed figures (not a test)
+#   make fuzz           fuzz the dataset and checkpoint readers (clang, libFuzzer)
 #   make fixtures       regenerate tests/fixtures with PyTorch (needs python3-torch)
 #   make install PREFIX=/usr/local
 
@@ -66,9 +68,10 @@ run: deps
 	mpirun --oversubscribe -np $(NP) ./rnn_dist train --config configs/counting.ini \
 	  --run-dir runs/counting-$$(date +%Y%m%d-%H%M%S)
 
-# unit tests (cmocka), the binary end to end, then under mpirun and clusters
+# unit tests (cmocka), the binary end to end, the fuzz regression corpus and
+# a sample of mutated files, then under mpirun and clusters
 test: deps
-	@$(MAKE) --no-print-directory unit integration dist
+	@$(MAKE) --no-print-directory unit integration fuzz-replay fuzz-mutants dist
 	@$(MAKE) --no-print-directory asan
 
 unit: $(TESTBIN)
@@ -92,7 +95,7 @@ dist: $(BUILD)/rnn_dist
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration-asan
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration-asan fuzz-replay
 
 integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh
@@ -120,5 +123,8 @@ install: rnn_dist
 
 clean:
 	rm -rf build build-asan rnn_dist
+
+# make fuzz, fuzz-build, fuzz-replay, fuzz-mutants (fuzz/README.md)
+include fuzz/fuzz.mk
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

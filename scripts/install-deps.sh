@@ -3,14 +3,22 @@
 # (iproute2, slurm-wlm and munge: the namespace test cluster and the local
 # SLURM cluster of make test).
 # Does nothing (and needs no root) when every package is already present.
-# Usage: scripts/install-deps.sh [--with-torch]
+# Usage: scripts/install-deps.sh [--with-torch] [--with-fuzz]
 #   --with-torch  also install python3-torch (only needed to regenerate
 #                 the PyTorch fixtures and for the PyTorch columns of make bench)
+#   --with-fuzz   also install clang and its sanitizer/libFuzzer runtime
+#                 (only needed for make fuzz)
 set -eu
 pkgs="build-essential pkg-config make libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
 hdf5-tools libopenblas-dev libcmocka-dev python3-h5py python3-numpy python3-matplotlib
 iproute2 procps slurm-wlm munge"
-[ "${1:-}" = "--with-torch" ] && pkgs="$pkgs python3-torch"
+for opt in "$@"; do
+  case "$opt" in
+  --with-torch) pkgs="$pkgs python3-torch" ;;
+  --with-fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+  *) echo "install-deps: unknown option $opt" >&2 && exit 2 ;;
+  esac
+done
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -124,6 +124,24 @@ static int require_count(int *out, hid_t f, const Dataset *ds, const char *attr,
     return 0;
 }
 
+/* Refuse a member whose data was never (fully) written: unwritten elements
+ * read as fill values, and a hostile file can so declare billions of rows in
+ * a few bytes. */
+static int require_written(hid_t f, const char *name, const char *file, Error *e)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return error_set(e, EXIT_USAGE, "%s: cannot open dataset '%s'", file, name);
+    int w = h5io_written(d);
+    H5Dclose(d);
+    if (w < 0)
+        return error_set(e, EXIT_USAGE, "%s: %s: its storage cannot be read (damaged file?)",
+                         file, name);
+    if (w == 0)
+        return error_set(e, EXIT_USAGE, "%s: %s: its data was never written, or only partly",
+                         file, name);
+    return 0;
+}
+
 /* Shapes and attributes; fills ds's metadata. */
 static int check_schema(Dataset *ds, hid_t f, Error *e)
 {
@@ -147,6 +165,10 @@ static int check_schema(Dataset *ds, hid_t f, Error *e)
     }
     size_t N = si.dims[0];
     if (N == 0) return error_set(e, EXIT_USAGE, "%s: %s is empty (0 rows)", file, in);
+    /* rows are numbered in 32 bits (dropout keys, Batch.sample) */
+    if (N > UINT32_MAX)
+        return error_set(e, EXIT_USAGE, "%s: %s has %zu rows (at most %lu)", file, in, N,
+                         (unsigned long)UINT32_MAX);
     if (si.dims[1] == 0 || si.dims[1] > 1000000)
         return error_set(e, EXIT_USAGE, "%s: %s has %zu steps (need 1..1000000)", file, in,
                          si.dims[1]);
@@ -155,6 +177,11 @@ static int check_schema(Dataset *ds, hid_t f, Error *e)
                          si.dims[2]);
     ds->T = (int)si.dims[1];
     ds->total_rows = N;
+    /* a whole group must be addressable in memory: N x T x F x 8 bytes */
+    if ((double)N * (double)si.dims[1] * (double)ds->F * 8.0 > 0x1p62)
+        return error_set(e, EXIT_USAGE, "%s: %s has %zu x %zu x %d values (too large)", file, in,
+                         N, si.dims[1], ds->F);
+    if (require_written(f, in, file, e)) return EXIT_USAGE;
     if (!ds->has_targets && !h5io_exists(f, tg)) goto lengths;
     ds->has_targets = 1;
     if (h5io_shape(&st, f, tg, file, e)) return EXIT_USAGE;
@@ -168,6 +195,8 @@ static int check_schema(Dataset *ds, hid_t f, Error *e)
         if (ds->O < 1 || st.dims[st.rank - 1] > 1000000)
             return error_set(e, EXIT_USAGE, "%s: %s has %zu values per target", file, tg,
                              st.dims[st.rank - 1]);
+        if ((double)N * (double)(st.rank == 3 ? si.dims[1] : 1) * (double)ds->O * 8.0 > 0x1p62)
+            return error_set(e, EXIT_USAGE, "%s: %s has too many values", file, tg);
     } else {
         return error_set(e, EXIT_USAGE,
                          "%s: %s must be integer classes [N, T] / [N] or float values [N, T, O] "
@@ -180,6 +209,7 @@ static int check_schema(Dataset *ds, hid_t f, Error *e)
     if (ds->target == TARGET_STEP && st.dims[1] != si.dims[1])
         return error_set(e, EXIT_USAGE, "%s: %s has %zu steps but %s has %zu", file, tg,
                          st.dims[1], in, si.dims[1]);
+    if (require_written(f, tg, file, e)) return EXIT_USAGE;
 lengths:
     ds->has_lengths = h5io_exists(f, ln);
     if (ds->has_lengths) {
@@ -191,6 +221,7 @@ lengths:
         if (sl.dims[0] != N)
             return error_set(e, EXIT_USAGE, "%s: %s has %zu rows but %s has %zu", file, ln,
                              sl.dims[0], in, N);
+        if (require_written(f, ln, file, e)) return EXIT_USAGE;
     }
     if (ds->input == INPUT_TOKENS &&
         require_count(&ds->vocab, f, ds, "vocab_size", 1, 100000000, "token inputs", e))

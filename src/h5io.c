@@ -2,6 +2,7 @@
 #include "h5io.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,31 +41,59 @@ static herr_t probe_attr(hid_t loc, const char *name, const H5A_info_t *info, vo
     return 0;
 }
 
-/* Read row `row` (all other dimensions whole) of an open dataset. */
-static void probe_row(hid_t ds, hid_t ty, hid_t sp, int rank, const hsize_t *dims, hsize_t row)
+/* Read rows [first, first + rows) of an open dataset (all other dimensions
+ * whole) in blocks of at most 16 MiB. */
+static void probe_rows(hid_t ds, hid_t ty, hid_t sp, int rank, const hsize_t *dims,
+                       hsize_t first, hsize_t rows)
 {
     hsize_t start[H5IO_MAX_RANK] = {0}, count[H5IO_MAX_RANK];
-    size_t bytes = H5Tget_size(ty);
-    for (int i = 0; i < rank; i++) {
-        count[i] = i == 0 ? 1 : dims[i];
-        if (i > 0) bytes *= dims[i];
-    }
-    start[0] = row;
-    if (bytes == 0 || bytes > ((size_t)64 << 20)) return;
-    void *buf = malloc(bytes);
+    /* the buffer holds rows in the memory type, which may be wider than the
+     * file's (a 16-bit float reads as a float) */
     hid_t mt = H5Tget_native_type(ty, H5T_DIR_DEFAULT);
-    hid_t msp = H5Screate_simple(rank, count, NULL);
-    if (buf && mt >= 0 && msp >= 0 &&
-        H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
-        H5Dread(ds, mt, msp, sp, H5P_DEFAULT, buf);
-    if (msp >= 0) H5Sclose(msp);
+    size_t row_bytes = mt >= 0 ? H5Tget_size(mt) : 0;
+    for (int i = 1; i < rank; i++) {
+        row_bytes = dims[i] <= ((size_t)16 << 20) ? row_bytes * dims[i] : 0;
+        if (row_bytes > ((size_t)16 << 20)) row_bytes = 0;
+    }
+    hsize_t block = row_bytes ? ((size_t)16 << 20) / row_bytes : 0;
+    if (block > rows) block = rows;
+    void *buf = block ? malloc(block * row_bytes) : NULL;
+    for (hsize_t r = first; buf && r < first + rows; r += block) {
+        for (int i = 0; i < rank; i++) count[i] = i == 0 ? 0 : dims[i];
+        count[0] = first + rows - r < block ? first + rows - r : block;
+        start[0] = r;
+        hid_t msp = H5Screate_simple(rank, count, NULL);
+        if (msp >= 0 && H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
+            H5Dread(ds, mt, msp, sp, H5P_DEFAULT, buf);
+        if (msp >= 0) H5Sclose(msp);
+    }
     if (mt >= 0) H5Tclose(mt);
     free(buf);
 }
 
+/* Read a dataset whole while *budget (bytes, stored and in memory) allows,
+ * else its first and last row. */
+static void probe_data(hid_t ds, hid_t ty, hid_t sp, int rank, const hsize_t *dims,
+                       double *budget)
+{
+    hid_t mt = H5Tget_native_type(ty, H5T_DIR_DEFAULT);
+    double logical = mt >= 0 ? (double)H5Tget_size(mt) : 0;
+    if (mt >= 0) H5Tclose(mt);
+    for (int i = 0; i < rank; i++) logical *= (double)dims[i];
+    double stored = (double)H5Dget_storage_size(ds);
+    double cost = logical > stored ? logical : stored;
+    /* never-written storage reads as fill values: not worth the time */
+    if (cost <= *budget && h5io_written(ds) == 1) {
+        *budget -= cost;
+        probe_rows(ds, ty, sp, rank, dims, 0, dims[0]);
+        return;
+    }
+    probe_rows(ds, ty, sp, rank, dims, 0, 1);
+    probe_rows(ds, ty, sp, rank, dims, dims[0] - 1, 1);
+}
+
 static herr_t probe_object(hid_t loc, const char *name, const H5O_info_t *info, void *ctx)
 {
-    (void)ctx;
     H5Aiterate_by_name(loc, name, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, probe_attr, NULL,
                        H5P_DEFAULT);
     if (info->type != H5O_TYPE_DATASET) return 0;
@@ -75,25 +104,28 @@ static herr_t probe_object(hid_t loc, const char *name, const H5O_info_t *info, 
     hsize_t dims[H5IO_MAX_RANK];
     if (ty >= 0 && rank >= 1 && rank <= H5IO_MAX_RANK &&
         H5Sget_simple_extent_dims(sp, dims, NULL) >= 0 && dims[0] > 0 &&
-        H5Tget_class(ty) != H5T_VLEN && H5Tis_variable_str(ty) <= 0) {
-        probe_row(ds, ty, sp, rank, dims, 0);
-        probe_row(ds, ty, sp, rank, dims, dims[0] - 1);
-    }
+        H5Tget_class(ty) != H5T_VLEN && H5Tis_variable_str(ty) <= 0)
+        probe_data(ds, ty, sp, rank, dims, ctx);
     if (sp >= 0) H5Sclose(sp);
     if (ty >= 0) H5Tclose(ty);
     H5Dclose(ds);
     return 0;
 }
 
-/* Exit status of the probe child: 0 walked, 2 not HDF5, 3 HDF5 cannot open. */
+/* Exit statuses of the probe child. Any other end (a signal, or the exit status a
+ * sanitizer uses after catching a fault) means HDF5 crashed on the file. */
+enum { PROBE_WALKED = 0, PROBE_NOT_HDF5 = 64, PROBE_CANNOT_OPEN = 65 };
+
 static int probe_walk(const char *path)
 {
-    if (H5Fis_hdf5(path) <= 0) return 2;
+    if (H5Fis_hdf5(path) <= 0) return PROBE_NOT_HDF5;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return 3;
-    H5Ovisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, probe_object, NULL);
+    if (f < 0) return PROBE_CANNOT_OPEN;
+    const char *mb = getenv("RNN_DIST_PROBE_FULL_MB");
+    double budget = (mb && atof(mb) >= 0 ? atof(mb) : H5IO_PROBE_FULL_MB) * 1048576.0;
+    H5Ovisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, probe_object, &budget);
     H5Fclose(f);
-    return 0;
+    return PROBE_WALKED;
 }
 
 int h5io_probe(const char *path, Error *e)
@@ -134,10 +166,13 @@ int h5io_probe(const char *path, Error *e)
     if (WIFSIGNALED(status))
         return error_set(e, EXIT_USAGE, "%s: HDF5 crashed reading this file's structure (%s): "
                          "damaged or hostile file, refused", path, strsignal(WTERMSIG(status)));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
-        return error_set(e, EXIT_USAGE, "%s: not an HDF5 file", path);
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code == PROBE_NOT_HDF5) return error_set(e, EXIT_USAGE, "%s: not an HDF5 file", path);
+    if (code == PROBE_CANNOT_OPEN)
         return error_set(e, EXIT_USAGE, "%s: HDF5 cannot open this file", path);
+    if (code != PROBE_WALKED)
+        return error_set(e, EXIT_USAGE, "%s: HDF5 crashed reading this file's structure (exit "
+                         "status %d): damaged or hostile file, refused", path, code);
     return 0;
 }
 
@@ -171,6 +206,33 @@ int h5io_create_checked(hid_t *file, const char *path, Error *e)
     return 0;
 }
 
+int h5io_written(hid_t ds)
+{
+    hid_t dcpl = H5Dget_create_plist(ds), sp = H5Dget_space(ds);
+    int rc = -1;
+    if (dcpl < 0 || sp < 0) goto done;
+    if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        /* every chunk the extent covers must be in the chunk index (HDF5's
+         * space status compares byte counts, which filters change) */
+        hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK], have = 0;
+        int rank = H5Sget_simple_extent_dims(sp, dims, NULL);
+        if (rank < 0 || H5Pget_chunk(dcpl, rank, chunk) != rank) goto done;
+        double want = 1;
+        for (int i = 0; i < rank; i++)
+            want *= chunk[i] ? ceil((double)dims[i] / (double)chunk[i]) : 0;
+        if (H5Dget_num_chunks(ds, sp, &have) < 0) goto done;
+        rc = (double)have == want;
+    } else {
+        H5D_space_status_t st = H5D_SPACE_STATUS_ERROR;
+        if (H5Dget_space_status(ds, &st) < 0) goto done;
+        rc = st == H5D_SPACE_STATUS_ALLOCATED || H5Sget_simple_extent_npoints(sp) == 0;
+    }
+done:
+    if (sp >= 0) H5Sclose(sp);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return rc;
+}
+
 /* H5Ovisit callback of h5io_read_all: read one dataset whole. */
 typedef struct ReadAll {
     int need_fletcher;
@@ -189,7 +251,10 @@ static herr_t read_one(hid_t loc, const char *name, const H5O_info_t *info, void
     }
     hid_t ty = H5Dget_type(ds), sp = H5Dget_space(ds), dcpl = H5Dget_create_plist(ds);
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    size_t size = ty >= 0 ? H5Tget_size(ty) : 0;
+    /* read in the memory type, whose elements may be wider than the file's
+     * (a 16-bit float reads as a float): the buffer is sized by it */
+    hid_t mt = ty >= 0 ? H5Tget_native_type(ty, H5T_DIR_DEFAULT) : -1;
+    size_t size = mt >= 0 ? H5Tget_size(mt) : 0;
     int has_filter = 0;
     int nf = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0;
     for (int i = 0; i < nf; i++) {
@@ -204,19 +269,23 @@ static herr_t read_one(hid_t loc, const char *name, const H5O_info_t *info, void
     if (n < 0 || size == 0 || size > 64 || (n > 0 && (size_t)n > ((size_t)1 << 40) / size)) {
         snprintf(ra->bad, ra->len, "dataset '%s' has an unreadable shape or type", name);
         rc = 1;
+    } else if (n > 0 && h5io_written(ds) != 1) {
+        /* unwritten storage reads as fill values: a few bytes of file could
+         * declare terabytes */
+        snprintf(ra->bad, ra->len, "dataset '%s' was never fully written", name);
+        rc = 1;
     } else if (ra->need_fletcher && !has_filter) {
         snprintf(ra->bad, ra->len, "dataset '%s' has no Fletcher-32 checksum", name);
         rc = 1;
     } else if (n > 0) {
         buf = malloc((size_t)n * size);
-        hid_t mt = H5Tget_native_type(ty, H5T_DIR_DEFAULT);
-        if (!buf || mt < 0 || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        if (!buf || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
             snprintf(ra->bad, ra->len, "dataset '%s' does not read back (checksum or structure)",
                      name);
             rc = 1;
         }
-        if (mt >= 0) H5Tclose(mt);
     }
+    if (mt >= 0) H5Tclose(mt);
     free(buf);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);

@@ -25,13 +25,17 @@ int h5io_open_read(hid_t *file, const char *path, Error *e);
 
 /* HDF5 itself has crashed and hung on malformed files (public CVEs), so a
  * file is first walked by a short-lived child process: its superblock, every
- * object header and attribute, and the first and last row of every dataset.
+ * object header and attribute, and the data of every dataset: whole while
+ * the datasets read so far (stored or in memory, whichever is larger) stay
+ * within H5IO_PROBE_FULL_MB (or $RNN_DIST_PROBE_FULL_MB), then the first
+ * and last row of each (a large file is not read twice by every rank).
  * A child that crashes, hangs past H5IO_PROBE_SECONDS (or
  * $RNN_DIST_PROBE_SECONDS) or fails makes this return EXIT_USAGE with one
  * line saying so; the caller's process never parses such a file.
  * RNN_DIST_PROBE=0 in the environment turns the probe off (the fuzzing
  * harness, which wants HDF5's crashes in its own process). */
 #define H5IO_PROBE_SECONDS 30
+#define H5IO_PROBE_FULL_MB 256
 int h5io_probe(const char *path, Error *e);
 /* Create (truncate) a file for writing. */
 int h5io_create(hid_t *file, const char *path, Error *e);
@@ -44,6 +48,11 @@ int h5io_create_checked(hid_t *file, const char *path, Error *e);
  * what it reads); need_fletcher: a dataset without the Fletcher-32 filter
  * fails too. Returns 0, or -1 with bad[0..len) saying what failed first. */
 int h5io_read_all(hid_t file, int need_fletcher, char *bad, size_t len);
+
+/* Was every element of dataset ds written? 1 yes, 0 no (storage not
+ * allocated, or chunks missing: such elements read as fill values, so a few
+ * bytes of file can declare terabytes), -1 when HDF5 cannot tell (damage). */
+int h5io_written(hid_t ds);
 
 /* Does `name` (a path relative to loc) exist? Intermediate groups are checked. */
 int h5io_exists(hid_t loc, const char *name);

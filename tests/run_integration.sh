@@ -175,12 +175,24 @@ run "diverge, --on-nan skip" 0 "$BIN" train $DV --on-nan skip --run-dir "$W/dvs"
 # HDF5 crashing or hanging on a hostile file happens in the probe child
 # (RNN_DIST_FAULT=probe_crash / probe_hang make it do so): one line, exit 2
 RNN_DIST_FAULT=probe_crash run "probe crash, inspect" 2 "$BIN" inspect "$W/counting.h5" &&
-  [ "$(lines "$W/err")" -eq 1 ] && grep -q "HDF5 crashed reading this file's structure (Segmentation fault)" "$W/err" &&
+  [ "$(lines "$W/err")" -eq 1 ] && grep -q "HDF5 crashed reading this file's structure (" "$W/err" &&
   ok || bad "probe crash: $(cat "$W/err")"
 RNN_DIST_FAULT=probe_hang RNN_DIST_PROBE_SECONDS=1 run "probe hang, train" 2 "$BIN" train --data "$W/counting.h5" \
   --run-dir "$W/ph" --epochs 1 && [ "$(lines "$W/err")" -eq 1 ] &&
   grep -q "HDF5 did not finish reading this file's structure within 1 s" "$W/err" && ok ||
   bad "probe hang: $(cat "$W/err")"
+# files that crash, over-read or stall HDF5 1.10.8 itself (found by make fuzz,
+# fuzz/README.md): train, predict and inspect each end in one line, exit 2.
+# Under ASan the probe child is where HDF5's memory error is caught.
+for f in "$TOP"/fuzz/hdf5-crashers/*.h5; do
+  n=$(basename "$f" .h5)
+  run "$n: train" 2 "$BIN" train --data "$f" --run-dir "$W/hc" --epochs 1 &&
+    [ "$(lines "$W/err")" -eq 1 ] && ok || bad "$n: train: $(head -3 "$W/err")"
+  run "$n: predict" 2 "$BIN" predict --checkpoint "$W/straight/last.h5" --data "$f" --out "$W/hc.h5" &&
+    [ "$(lines "$W/err")" -eq 1 ] && ok || bad "$n: predict: $(head -3 "$W/err")"
+  run "$n: inspect" 2 "$BIN" inspect "$f" && [ "$(lines "$W/err")" -eq 1 ] && ok ||
+    bad "$n: inspect: $(head -3 "$W/err")"
+done
 # init from a checkpoint; a mismatching one is refused naming the tensor
 run "init" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init" --epochs 1 --init "$W/straight/last.h5" && ok
 run "init mismatch" 2 "$BIN" train --data "$W/counting.h5" --run-dir "$W/init2" --epochs 1 --hidden 7 \
