@@ -3,10 +3,14 @@
  * ASan+UBSan by make asan), so the regression corpus runs where clang is
  * not installed.
  * Usage: fuzz_replay_dataset FILE... (or fuzz_replay_checkpoint FILE...)
- * Exits 0 when every file ran through; a crash or sanitizer report ends it. */
+ * Exits 0 when every file ran through; a crash or sanitizer report ends it,
+ * and so does a file that takes more than 5 s (SIGALRM: a hang, or work
+ * out of all proportion to the file). FUZZ_REPLAY_VERBOSE=1 names each file
+ * before it runs. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,7 +39,9 @@ int main(int argc, char **argv)
             return 1;
         }
         if (getenv("FUZZ_REPLAY_VERBOSE")) fprintf(stderr, "replay: %s\n", argv[i]);
+        alarm(5);
         LLVMFuzzerTestOneInput(buf, len);
+        alarm(0);
         free(buf);
         n++;
     }

@@ -104,7 +104,7 @@ static herr_t probe_object(hid_t loc, const char *name, const H5O_info_t *info, 
     hsize_t dims[H5IO_MAX_RANK];
     if (ty >= 0 && rank >= 1 && rank <= H5IO_MAX_RANK &&
         H5Sget_simple_extent_dims(sp, dims, NULL) >= 0 && dims[0] > 0 &&
-        H5Tget_class(ty) != H5T_VLEN && H5Tis_variable_str(ty) <= 0)
+        H5Tget_class(ty) != H5T_VLEN && H5Tis_variable_str(ty) <= 0 && H5Tget_size(ty) <= 64)
         probe_data(ds, ty, sp, rank, dims, ctx);
     if (sp >= 0) H5Sclose(sp);
     if (ty >= 0) H5Tclose(ty);
@@ -344,6 +344,12 @@ int h5io_shape(H5Shape *s, hid_t loc, const char *name, const char *file, Error 
         for (int i = 0; i < rank; i++) s->dims[i] = (size_t)dims[i];
         s->cls = H5Tget_class(ty);
         s->size = H5Tget_size(ty);
+        /* HDF5 converts element by element through buffers sized by the file's
+         * type: a declared 1 GB integer would make reading 16 rows take 16 GB */
+        if ((s->cls == H5T_INTEGER || s->cls == H5T_FLOAT) && (s->size < 1 || s->size > 8))
+            rc = error_set(e, EXIT_USAGE, "%s: dataset '%s' has %zu-byte %s (1 to 8 bytes "
+                           "supported)", file, name, s->size,
+                           s->cls == H5T_INTEGER ? "integers" : "floats");
     }
     if (ty >= 0) H5Tclose(ty);
     if (sp >= 0) H5Sclose(sp);

@@ -8,7 +8,9 @@
 #     training goes on, and once space is free again the next save succeeds
 #     and the run completes;
 #   - a run directory that is full from the start is refused before training
-#     on every rank, with nothing left behind.
+#     on every rank, with nothing left behind;
+#   - a run directory on a read-only file system (root writes anywhere else) is
+#     refused before training on every rank.
 # Needs root (mount): skipped otherwise.
 # Usage: RNN_DIST=build/rnn_dist tests/run_faults.sh    (exits non-zero on failure)
 set -u
@@ -22,6 +24,7 @@ DISK="$W/disk"
 cleanup() {
   pkill -KILL -f "$W/" 2>/dev/null
   umount -l "$DISK" 2>/dev/null
+  umount -l "$W/ro" 2>/dev/null
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -39,7 +42,7 @@ start() {
   name=$1
   shift
   # shellcheck disable=SC2086
-  timeout 120 mpirun --oversubscribe -np 2 "$BIN" train $RUN --run-dir "$DISK/$name" "$@" \
+  timeout 300 mpirun --oversubscribe -np 2 "$BIN" train $RUN --run-dir "$DISK/$name" "$@" \
     >"$W/$name.log" 2>&1 &
   pid=$!
 }
@@ -104,6 +107,22 @@ if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "^rnn_dist: .*No space left on de
   ok "disk full before the run: refused on every rank before training (exit $rc), no temporary file left"
 else
   bad "disk full before the run: exit $rc: $(grep -v '^-' "$W/full.log" | head -3)"
+fi
+
+# ---- a run directory that cannot be written: refused before training ------------
+mkdir -p "$W/ro"
+if mount -t tmpfs -o ro,size=1m tmpfs "$W/ro"; then
+  timeout 60 mpirun --oversubscribe -np 2 "$BIN" train --data "$W/ct.h5" --epochs 1 --run-dir "$W/ro" \
+    >"$W/ro.log" 2>&1
+  rc=$?
+  if [ $rc -eq 2 ] && [ "$(grep -c "^rnn_dist: run-dir $W/ro: cannot create or write: Read-only file system" \
+    "$W/ro.log")" -eq 1 ] && ! grep -q "^epoch " "$W/ro.log"; then
+    ok "run directory on a read-only file system: one line, every rank exits 2 before training"
+  else
+    bad "read-only run directory: exit $rc: $(grep -v '^-' "$W/ro.log" | head -3)"
+  fi
+else
+  bad "cannot mount a read-only tmpfs"
 fi
 
 summary faults
