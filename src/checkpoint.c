@@ -310,6 +310,41 @@ int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *war
     return 0;
 }
 
+/* Is group/<name> of parameter p a float tensor of p's shape? */
+static int check_tensor(hid_t f, const char *name, const ParamInfo *p, const char *path,
+                        Error *e)
+{
+    H5Shape s;
+    if (h5io_shape(&s, f, name, path, e)) return EXIT_USAGE;
+    int rank = p->cols ? 2 : 1;
+    if (s.cls == H5T_FLOAT && s.rank == rank && s.dims[0] == (size_t)p->rows &&
+        (rank == 1 || s.dims[1] == (size_t)p->cols))
+        return 0;
+    if (rank == 2)
+        return error_set(e, EXIT_USAGE,
+                         "%s: %s has shape %s[%zu%s%zu] but the model needs float [%d, %d]",
+                         path, name, s.cls == H5T_FLOAT ? "float" : "non-float", s.dims[0],
+                         s.rank > 1 ? ", " : "", s.rank > 1 ? s.dims[1] : 0, p->rows, p->cols);
+    return error_set(e, EXIT_USAGE, "%s: %s has rank %d, %zu rows but the model needs "
+                     "float [%d]", path, name, s.rank, s.dims[0], p->rows);
+}
+
+int checkpoint_check_params(const ModelSpec *spec, const char *path, Error *e)
+{
+    ParamTable t;
+    model_param_table(&t, spec);
+    hid_t f;
+    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
+    char name[128];
+    int rc = 0;
+    for (int i = 0; i < t.count && !rc; i++) {
+        snprintf(name, sizeof name, "/params/%s", t.p[i].name);
+        rc = check_tensor(f, name, &t.p[i], path, e);
+    }
+    H5Fclose(f);
+    return rc;
+}
+
 /* Read group/<name> for every parameter into buf, checking shapes. */
 static int read_tensors(float *buf, hid_t f, const char *group, const ParamTable *t,
                         const char *path, Error *e)
@@ -318,21 +353,7 @@ static int read_tensors(float *buf, hid_t f, const char *group, const ParamTable
     for (int i = 0; i < t->count; i++) {
         const ParamInfo *p = &t->p[i];
         snprintf(name, sizeof name, "%s/%s", group, p->name);
-        H5Shape s;
-        if (h5io_shape(&s, f, name, path, e)) return EXIT_USAGE;
-        int rank = p->cols ? 2 : 1;
-        if (s.cls != H5T_FLOAT || s.rank != rank || s.dims[0] != (size_t)p->rows ||
-            (rank == 2 && s.dims[1] != (size_t)p->cols)) {
-            if (rank == 2)
-                return error_set(e, EXIT_USAGE,
-                                 "%s: %s has shape %s[%zu%s%zu] but the model needs float "
-                                 "[%d, %d]",
-                                 path, name, s.cls == H5T_FLOAT ? "float" : "non-float",
-                                 s.dims[0], s.rank > 1 ? ", " : "", s.rank > 1 ? s.dims[1] : 0,
-                                 p->rows, p->cols);
-            return error_set(e, EXIT_USAGE, "%s: %s has rank %d, %zu rows but the model needs "
-                             "float [%d]", path, name, s.rank, s.dims[0], p->rows);
-        }
+        if (check_tensor(f, name, p, path, e)) return EXIT_USAGE;
         if (h5io_read_f32(buf + p->offset, f, name, 0, (size_t)p->rows, path, e))
             return EXIT_USAGE;
         size_t n = (size_t)p->rows * (p->cols ? p->cols : 1);

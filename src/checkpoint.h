@@ -74,6 +74,12 @@ int checkpoint_read_spec(ModelSpec *spec, const char *path, Error *e);
  * mismatching field and both values. o and st may be NULL. */
 int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error *e);
 
+/* Does /params hold every parameter of spec as a float tensor of its shape?
+ * Checked before a model is allocated (inspect): the attributes alone may
+ * declare a model far too large for memory. 0, or EXIT_USAGE naming the
+ * first missing or misshapen tensor. */
+int checkpoint_check_params(const ModelSpec *spec, const char *path, Error *e);
+
 /* Load only /params/<name> (for --init: also files written by h5py from a
  * PyTorch state_dict). Every parameter of m must be present with its shape. */
 int checkpoint_load_params(Model *m, const char *path, Error *e);

@@ -42,54 +42,50 @@ static herr_t probe_attr(hid_t loc, const char *name, const H5A_info_t *info, vo
 }
 
 /* Read rows [first, first + rows) of an open dataset (all other dimensions
- * whole) in blocks of at most 16 MiB. */
-static void probe_rows(hid_t ds, hid_t ty, hid_t sp, int rank, const hsize_t *dims,
+ * whole) in memory type mt, in blocks of at most 16 MiB. */
+static void probe_rows(hid_t ds, hid_t mt, hid_t sp, int rank, const hsize_t *dims,
                        hsize_t first, hsize_t rows)
 {
+    const size_t cap = (size_t)16 << 20;
     hsize_t start[H5IO_MAX_RANK] = {0}, count[H5IO_MAX_RANK];
     /* the buffer holds rows in the memory type, which may be wider than the
      * file's (a 16-bit float reads as a float) */
-    hid_t mt = H5Tget_native_type(ty, H5T_DIR_DEFAULT);
-    size_t row_bytes = mt >= 0 ? H5Tget_size(mt) : 0;
+    size_t row_bytes = H5Tget_size(mt);
     for (int i = 1; i < rank; i++) {
-        row_bytes = dims[i] <= ((size_t)16 << 20) ? row_bytes * dims[i] : 0;
-        if (row_bytes > ((size_t)16 << 20)) row_bytes = 0;
+        count[i] = dims[i];
+        row_bytes = dims[i] <= cap && row_bytes * dims[i] <= cap ? row_bytes * dims[i] : 0;
     }
-    hsize_t block = row_bytes ? ((size_t)16 << 20) / row_bytes : 0;
+    hsize_t block = row_bytes ? cap / row_bytes : 0;
     if (block > rows) block = rows;
     void *buf = block ? malloc(block * row_bytes) : NULL;
     for (hsize_t r = first; buf && r < first + rows; r += block) {
-        for (int i = 0; i < rank; i++) count[i] = i == 0 ? 0 : dims[i];
-        count[0] = first + rows - r < block ? first + rows - r : block;
         start[0] = r;
+        count[0] = first + rows - r < block ? first + rows - r : block;
         hid_t msp = H5Screate_simple(rank, count, NULL);
         if (msp >= 0 && H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
             H5Dread(ds, mt, msp, sp, H5P_DEFAULT, buf);
         if (msp >= 0) H5Sclose(msp);
     }
-    if (mt >= 0) H5Tclose(mt);
     free(buf);
 }
 
-/* Read a dataset whole while *budget (bytes, stored and in memory) allows,
- * else its first and last row. */
-static void probe_data(hid_t ds, hid_t ty, hid_t sp, int rank, const hsize_t *dims,
+/* Read a dataset whole (in memory type mt) while *budget (bytes, stored and
+ * in memory) allows, else its first and last row. */
+static void probe_data(hid_t ds, hid_t mt, hid_t sp, int rank, const hsize_t *dims,
                        double *budget)
 {
-    hid_t mt = H5Tget_native_type(ty, H5T_DIR_DEFAULT);
-    double logical = mt >= 0 ? (double)H5Tget_size(mt) : 0;
-    if (mt >= 0) H5Tclose(mt);
+    double logical = (double)H5Tget_size(mt);
     for (int i = 0; i < rank; i++) logical *= (double)dims[i];
     double stored = (double)H5Dget_storage_size(ds);
     double cost = logical > stored ? logical : stored;
     /* never-written storage reads as fill values: not worth the time */
     if (cost <= *budget && h5io_written(ds) == 1) {
         *budget -= cost;
-        probe_rows(ds, ty, sp, rank, dims, 0, dims[0]);
+        probe_rows(ds, mt, sp, rank, dims, 0, dims[0]);
         return;
     }
-    probe_rows(ds, ty, sp, rank, dims, 0, 1);
-    probe_rows(ds, ty, sp, rank, dims, dims[0] - 1, 1);
+    probe_rows(ds, mt, sp, rank, dims, 0, 1);
+    probe_rows(ds, mt, sp, rank, dims, dims[0] - 1, 1);
 }
 
 static herr_t probe_object(hid_t loc, const char *name, const H5O_info_t *info, void *ctx)
@@ -99,13 +95,15 @@ static herr_t probe_object(hid_t loc, const char *name, const H5O_info_t *info, 
     if (info->type != H5O_TYPE_DATASET) return 0;
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
     if (ds < 0) return 0;
-    hid_t ty = H5Dget_type(ds), sp = H5Dget_space(ds);
+    hid_t ty = H5Dget_type(ds), sp = H5Dget_space(ds), mt = -1;
     int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t dims[H5IO_MAX_RANK];
     if (ty >= 0 && rank >= 1 && rank <= H5IO_MAX_RANK &&
         H5Sget_simple_extent_dims(sp, dims, NULL) >= 0 && dims[0] > 0 &&
-        H5Tget_class(ty) != H5T_VLEN && H5Tis_variable_str(ty) <= 0 && H5Tget_size(ty) <= 64)
-        probe_data(ds, ty, sp, rank, dims, ctx);
+        H5Tget_class(ty) != H5T_VLEN && H5Tis_variable_str(ty) <= 0 && H5Tget_size(ty) <= 64 &&
+        (mt = H5Tget_native_type(ty, H5T_DIR_DEFAULT)) >= 0)
+        probe_data(ds, mt, sp, rank, dims, ctx);
+    if (mt >= 0) H5Tclose(mt);
     if (sp >= 0) H5Sclose(sp);
     if (ty >= 0) H5Tclose(ty);
     H5Dclose(ds);

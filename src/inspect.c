@@ -19,46 +19,13 @@ static int written_by_train(const char *path)
     return yes;
 }
 
-/* Does /params hold every parameter of spec s with its shape? Checked before
- * the model is allocated: the attributes alone may declare a model far too
- * large for memory (hidden 65536 x 16 layers, vocab_size 1e8). */
-static int params_fit(const ModelSpec *s, const char *path, Error *e)
-{
-    ParamTable t;
-    model_param_table(&t, s);
-    hid_t f;
-    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
-    int rc = 0;
-    for (int i = 0; i < t.count && !rc; i++) {
-        const ParamInfo *p = &t.p[i];
-        char name[128];
-        snprintf(name, sizeof name, "/params/%s", p->name);
-        H5Shape sh;
-        int rank = p->cols ? 2 : 1;
-        if (h5io_shape(&sh, f, name, path, e)) {
-            rc = EXIT_USAGE;
-        } else if (sh.rank != rank || sh.dims[0] != (size_t)p->rows ||
-                   (rank == 2 && sh.dims[1] != (size_t)p->cols)) {
-            char want[64];
-            if (rank == 2)
-                snprintf(want, sizeof want, "[%d, %d]", p->rows, p->cols);
-            else
-                snprintf(want, sizeof want, "[%d]", p->rows);
-            rc = error_set(e, EXIT_USAGE, "%s: %s is not %s as the model attributes say", path,
-                           name, want);
-        }
-    }
-    H5Fclose(f);
-    return rc;
-}
-
 static int inspect_checkpoint(FILE *out, const char *path, Error *e)
 {
     ModelSpec s;
     if (checkpoint_read_spec(&s, path, e)) return EXIT_USAGE;
     /* a damaged checkpoint of rnn_dist train is reported as such first */
     if (written_by_train(path) && checkpoint_verify(path, e)) return EXIT_USAGE;
-    if (params_fit(&s, path, e)) return EXIT_USAGE;
+    if (checkpoint_check_params(&s, path, e)) return EXIT_USAGE;
     Model m;
     model_create(&m, &s);
     TrainState st;

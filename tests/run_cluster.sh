@@ -76,18 +76,39 @@ else
   bad "lstm: 2 hosts x 2 ranks differ from 1 rank: $(cat "$W/cmp")"
 fi
 
-# ---- a host lost mid-training --------------------------------------------------
+# train_bg NAME LIMIT ARGS...: 4 ranks train in the background for up to LIMIT
+# seconds (run dir $W/NAME, log $W/log.NAME, mpirun's pid in mpid); returns
+# once the first epoch's checkpoint exists (up to 30 s) or mpirun has ended.
 # ~0.1 s per epoch on 4 ranks: 500 epochs would take ~45 s
-dir="$W/lost"
-timeout 60 "$TC" run -np 4 "$BIN" train --data "$W/ad.h5" --cell lstm --hidden 64 \
-  --batch-size 20 --epochs 500 --seed 6 --run-dir "$dir" >"$W/log.lost" 2>&1 &
-mpid=$!
-# wait (up to 30 s) for the first epoch's checkpoint: training is under way
-n=0
-while [ ! -f "$dir/last.h5" ] && [ $n -lt 300 ] && kill -0 $mpid 2>/dev/null; do
-  sleep 0.1
-  n=$((n + 1))
-done
+train_bg() {
+  name=$1 limit=$2
+  shift 2
+  dir="$W/$name"
+  timeout "$limit" "$TC" run -np 4 "$BIN" train --data "$W/ad.h5" --cell lstm --hidden 64 \
+    --batch-size 20 --epochs 500 --seed 6 --run-dir "$dir" "$@" >"$W/log.$name" 2>&1 &
+  mpid=$!
+  n=0
+  while [ ! -f "$dir/last.h5" ] && [ $n -lt 300 ] && kill -0 $mpid 2>/dev/null; do
+    sleep 0.1
+    n=$((n + 1))
+  done
+}
+# wait_end: wait until 30 s after t0 for mpirun to end, then kill it; sets took
+# (ms since t0), rc (mpirun's exit code) and late (1 when it had to be killed)
+wait_end() {
+  while kill -0 $mpid 2>/dev/null && [ $(($(ms) - t0)) -lt 30000 ]; do sleep 0.05; done
+  took=$(($(ms) - t0))
+  late=0
+  if kill -0 $mpid 2>/dev/null; then
+    late=1
+    kill -9 $mpid
+  fi
+  wait $mpid
+  rc=$?
+}
+
+# ---- a host lost mid-training --------------------------------------------------
+train_bg lost 60
 if [ ! -f "$dir/last.h5" ]; then
   bad "host loss: training did not get through an epoch: $(tail -2 "$W/log.lost")"
 fi
@@ -96,14 +117,8 @@ victims=$(ip netns pids node2)
 # shellcheck disable=SC2086
 [ -n "$victims" ] && kill -9 $victims
 # mpirun must notice and exit within 30 s
-while kill -0 $mpid 2>/dev/null && [ $(($(ms) - t0)) -lt 30000 ]; do sleep 0.05; done
-took=$(($(ms) - t0))
-if kill -0 $mpid 2>/dev/null; then
-  bad "host loss: mpirun still running after ${took} ms"
-  kill -9 $mpid
-fi
-wait $mpid
-rc=$?
+wait_end
+[ $late -eq 1 ] && bad "host loss: mpirun still running after ${took} ms"
 # the ranks on node1 may take a moment to be reaped
 n=0
 while leftovers && [ $n -lt 50 ]; do
@@ -130,24 +145,10 @@ fi
 # node2's link goes down: with the keepalives of testcluster.sh (and the
 # --comm-timeout watchdog as the second line) the job ends within 30 s, and
 # the message names the lost host.
-dir="$W/part"
-timeout 90 "$TC" run -np 4 "$BIN" train --data "$W/ad.h5" --cell lstm --hidden 64 \
-  --batch-size 20 --epochs 500 --seed 6 --comm-timeout 20 --run-dir "$dir" >"$W/log.part" 2>&1 &
-mpid=$!
-n=0
-while [ ! -f "$dir/last.h5" ] && [ $n -lt 300 ] && kill -0 $mpid 2>/dev/null; do
-  sleep 0.1
-  n=$((n + 1))
-done
+train_bg part 90 --comm-timeout 20
 t0=$(ms)
 ip link set veth-node2 down
-while kill -0 $mpid 2>/dev/null && [ $(($(ms) - t0)) -lt 30000 ]; do sleep 0.1; done
-took=$(($(ms) - t0))
-if kill -0 $mpid 2>/dev/null; then
-  kill -9 $mpid
-fi
-wait $mpid
-rc=$?
+wait_end
 ip link set veth-node2 up
 if [ ! -f "$dir/last.h5" ]; then
   bad "partition: training did not get through an epoch: $(tail -2 "$W/log.part")"
