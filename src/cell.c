@@ -67,13 +67,14 @@ size_t cell_scratch_floats(const CellDims *d, int T, int B)
 typedef struct Recur {
     const float *w_hh;   /* [G*H, H] */
     const float *packed; /* gemm_pack of w_hh (or w_hh^T); NULL: use OpenBLAS */
+    GemmIsa isa;         /* the kernel that runs on packed */
 } Recur;
 
 static Recur recur_prepare(float *buf, const float *w_hh, const CellDims *d, int T,
                            int backward)
 {
-    Recur r = {w_hh, NULL};
-    if (T < 2 || !gemm_packed_available()) return r;
+    Recur r = {w_hh, NULL, gemm_isa()};
+    if (T < 2 || r.isa == GEMM_BLAS) return r;
     int H = d->hidden, GH = cell_gates(d->kind) * H;
     if (backward)
         gemm_pack(buf, w_hh, H, 0, GH, H);
@@ -121,7 +122,7 @@ static void gemm_recur(float *out, const float *h, const Recur *w, int B, int GH
         return;
     }
     if (beta == 0.0f) memset(out, 0, sizeof(float) * (size_t)B * GH);
-    gemm_packed(out, GH, h, H, w->packed, B, GH, H);
+    gemm_packed(out, GH, h, H, w->packed, B, GH, H, w->isa);
 }
 
 /* dh[B, H] += dg[B, GH] w_hh. */
@@ -131,7 +132,7 @@ static void gemm_recur_back(float *dh, const float *dg, const Recur *w, int B, i
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dg, GH, w->w_hh,
                     H, 1.0f, dh, H);
     else
-        gemm_packed(dh, H, dg, GH, w->packed, B, H, GH);
+        gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, w->isa);
 }
 
 /* The weight gradients and dx from the pre-activation gradients of all steps:

@@ -6,13 +6,15 @@
  * forward (or backward) pass and every step runs only the micro-kernel.
  *
  * Packed layout: ceil(N / 16) panels, panel p holding B[0..K, 16p..16p+16)
- * row by row (K x 16 floats), zero-padded past N. The kernel is AVX2 + FMA;
- * callers use it only when gemm_packed_available() says the CPU has both,
- * and otherwise call cblas_sgemm on the unpacked matrix.
+ * row by row (K x 16 floats), zero-padded past N. Two kernels read it:
+ * AVX2 + FMA (6 rows x 16 columns per call) and AVX-512 (12 rows x 32
+ * columns: two panels); gemm_isa() says which one runs on this CPU, and
+ * callers call cblas_sgemm on the unpacked matrix when it says GEMM_BLAS.
  *
- * Each C element is one FMA chain over k = 0..K-1 in order, whatever M and
- * the row's position: a row's result does not depend on which other rows
- * share the call (a batch split across ranks gives the same bits).
+ * Each C element is one FMA chain over k = 0..K-1 in order, added to C at
+ * the end, whatever the kernel, M and the row's position: a row's result
+ * does not depend on which other rows share the call (a batch split across
+ * ranks gives the same bits), and both kernels give the same bits.
  */
 #ifndef RNN_GEMM_H
 #define RNN_GEMM_H
@@ -22,10 +24,21 @@
 /* Columns per packed panel. */
 #define GEMM_NR 16
 
-/* 1 when this CPU runs the packed kernel (x86-64 with AVX2 and FMA), else 0;
- * also 0 when the environment sets RNN_DIST_GEMM=blas (to test or compare
- * the OpenBLAS path). */
-int gemm_packed_available(void);
+/* The kernel gemm_packed runs. */
+typedef enum GemmIsa {
+    GEMM_BLAS = 0, /* none: callers use OpenBLAS */
+    GEMM_AVX2,     /* x86-64 AVX2 + FMA */
+    GEMM_AVX512    /* x86-64 AVX-512F */
+} GemmIsa;
+
+/* The fastest kernel this CPU runs, lowered by the environment variable
+ * RNN_DIST_GEMM: "blas" gives GEMM_BLAS (OpenBLAS for every product, to test
+ * or compare that path), "avx2" at most GEMM_AVX2. Reads the environment:
+ * call it once per pass, not per product. */
+GemmIsa gemm_isa(void);
+
+/* Name of a kernel: "blas", "avx2" or "avx512". */
+const char *gemm_isa_name(GemmIsa isa);
 
 /* Floats of a packed K x N matrix. */
 size_t gemm_packed_floats(int K, int N);
@@ -37,12 +50,12 @@ size_t gemm_packed_floats(int K, int N);
  */
 void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N);
 
-/* C += A B with B packed by gemm_pack.
- *   c   in/out [M, ldc] row-major, columns 0..N updated
- *   a   in     [M, lda] row-major, columns 0..K read
- *   bp  in     packed B
- * Call only when gemm_packed_available(). */
+/* C += A B with B packed by gemm_pack, on kernel isa.
+ *   c    in/out [M, ldc] row-major, columns 0..N updated
+ *   a    in     [M, lda] row-major, columns 0..K read
+ *   bp   in     packed B
+ *   isa  GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa() */
 void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
-                 int K);
+                 int K, GemmIsa isa);
 
 #endif

@@ -1,6 +1,8 @@
-/* test_gemm.c - the packed-B kernel against a double-precision product,
- * over shapes with row and column remainders, both packing orientations,
- * and the promise that a row's bits do not depend on the other rows. */
+/* test_gemm.c - the packed-B kernels (AVX2, and AVX-512 where the CPU has
+ * it) against a double-precision product, over shapes with row and column
+ * remainders and more rows than one block, both packing orientations; the
+ * promises that a row's bits do not depend on the other rows and that both
+ * kernels give the same bits. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +34,7 @@ static double ref_elem(double *mag, const float *c0, const float *a, const float
     return s;
 }
 
-static void check_shape(int M, int N, int K, int trans)
+static void check_shape(int M, int N, int K, int trans, GemmIsa isa)
 {
     int ldc = N + 3; /* columns past N must stay untouched */
     float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
@@ -42,7 +44,14 @@ static void check_shape(int M, int N, int K, int trans)
     for (size_t i = 0; i < (size_t)K * N; i++) b[i] = rng_uniform_at(2, i, -1, 1);
     for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = rng_uniform_at(3, i, -1, 1);
     gemm_pack(bp, b, trans ? K : N, trans, K, N);
-    gemm_packed(c, ldc, a, K, bp, M, N, K);
+    gemm_packed(c, ldc, a, K, bp, M, N, K, isa);
+    if (isa == GEMM_AVX512) { /* the same bits as the AVX2 kernel */
+        float *c2 = xalloc_floats((size_t)M * ldc);
+        memcpy(c2, c0, sizeof(float) * (size_t)M * ldc);
+        gemm_packed(c2, ldc, a, K, bp, M, N, K, GEMM_AVX2);
+        assert_memory_equal(c2, c, sizeof(float) * (size_t)M * ldc);
+        free(c2);
+    }
     double worst = 0;
     for (int i = 0; i < M; i++) {
         for (int j = 0; j < ldc; j++) {
@@ -56,34 +65,52 @@ static void check_shape(int M, int N, int K, int trans)
             double bound = (K + 1) * 0x1p-24 * mag;
             if (fabs(got - want) / bound > worst) worst = fabs(got - want) / bound;
             if (fabs(got - want) > bound) {
-                print_error("M %d N %d K %d trans %d: c[%d,%d] = %.9g, want %.9g\n", M, N, K,
-                            trans, i, j, got, want);
+                print_error("%s M %d N %d K %d trans %d: c[%d,%d] = %.9g, want %.9g\n",
+                            gemm_isa_name(isa), M, N, K, trans, i, j, got, want);
                 fail();
             }
         }
     }
     if (M == 64 && K == 256 && N == 70)
-        print_message("M 64 N 70 K 256 trans %d: worst error %.3f of the bound\n", trans, worst);
+        print_message("%s M 64 N 70 K 256 trans %d: worst error %.3f of the bound\n",
+                      gemm_isa_name(isa), trans, worst);
     /* each row alone gives the same bits as within the full call */
     for (int i = 0; i < M; i++) {
         float *row = xalloc_floats((size_t)ldc);
         memcpy(row, c0 + (size_t)i * ldc, sizeof(float) * ldc);
-        gemm_packed(row, ldc, a + (size_t)i * K, K, bp, 1, N, K);
+        gemm_packed(row, ldc, a + (size_t)i * K, K, bp, 1, N, K, isa);
         assert_memory_equal(row, c + (size_t)i * ldc, sizeof(float) * N);
         free(row);
     }
     free(a), free(b), free(c0), free(c), free(bp);
 }
 
-static void test_shapes(void **state)
+static void check_shapes(GemmIsa isa)
+{
+    const int Ms[] = {1, 5, 6, 7, 11, 12, 13, 25, 64, 205};
+    const int Ns[] = {1, 15, 16, 17, 31, 32, 33, 48, 70};
+    const int Ks[] = {1, 3, 33, 256};
+    for (int im = 0; im < 10; im++)
+        for (int in = 0; in < 9; in++)
+            for (int ik = 0; ik < 4; ik++)
+                for (int tr = 0; tr < 2; tr++) check_shape(Ms[im], Ns[in], Ks[ik], tr, isa);
+}
+
+static void test_shapes_avx2(void **state)
 {
     (void)state;
-    if (!gemm_packed_available()) skip();
-    const int Ms[] = {1, 5, 6, 7, 13, 64}, Ns[] = {1, 15, 16, 17, 48, 70}, Ks[] = {1, 3, 33, 256};
-    for (int im = 0; im < 6; im++)
-        for (int in = 0; in < 6; in++)
-            for (int ik = 0; ik < 4; ik++)
-                for (int tr = 0; tr < 2; tr++) check_shape(Ms[im], Ns[in], Ks[ik], tr);
+    if (gemm_isa() == GEMM_BLAS) skip();
+    check_shapes(GEMM_AVX2);
+}
+
+static void test_shapes_avx512(void **state)
+{
+    (void)state;
+    if (gemm_isa() != GEMM_AVX512) {
+        print_message("no AVX-512 here (or RNN_DIST_GEMM set): kernel not tested\n");
+        skip();
+    }
+    check_shapes(GEMM_AVX512);
 }
 
 static void test_pack_layout(void **state)
@@ -105,7 +132,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pack_layout),
-        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_shapes_avx2),
+        cmocka_unit_test(test_shapes_avx512),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
