@@ -18,12 +18,18 @@ const char *cell_name(CellKind kind)
     return kind == CELL_LSTM ? "lstm" : kind == CELL_GRU ? "gru" : "rnn";
 }
 
-/* Floats of the packed recurrent weights: W_hh^T (K = H, N = G*H) for the
- * forward pass, W_hh (K = G*H, N = H) for the backward pass. */
-static size_t pack_floats(const CellDims *d, int backward)
+/* Floats of a pass's packing space, used by one product at a time:
+ * forward W_ih^T (K = In, N = G*H), then W_hh^T (K = H, N = G*H); backward
+ * W_hh (K = G*H, N = H), then gemm_tn's work for the weight gradients, then
+ * W_ih (K = G*H, N = In). */
+static size_t pack_floats(const CellDims *d, int T, int B, int backward)
 {
-    int H = d->hidden, GH = cell_gates(d->kind) * H;
-    return backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
+    int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
+    size_t ih = backward ? gemm_packed_floats(GH, In) : gemm_packed_floats(In, GH);
+    size_t hh = backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
+    size_t tn = backward ? gemm_tn_floats(T * B, In > H ? In : H) : 0;
+    size_t most = ih > hh ? ih : hh;
+    return most > tn ? most : tn;
 }
 
 /* Floats of the cache before its packed weights. */
@@ -54,12 +60,12 @@ static size_t scratch_head(const CellDims *d, int T, int B)
 
 size_t cell_cache_floats(const CellDims *d, int T, int B)
 {
-    return cache_head(d, T, B) + pack_floats(d, 0);
+    return cache_head(d, T, B) + pack_floats(d, T, B, 0);
 }
 
 size_t cell_scratch_floats(const CellDims *d, int T, int B)
 {
-    return scratch_head(d, T, B) + pack_floats(d, 1);
+    return scratch_head(d, T, B) + pack_floats(d, T, B, 1);
 }
 
 /* The recurrent weights of one pass: packed once into buf when the packed
@@ -104,25 +110,29 @@ static void add_colsum(float *acc, const float *rows, float *ones, size_t n, int
                 1);
 }
 
-/* out[TB, GH] = x[TB, In] w_ih^T + beta out. */
-static void gemm_input(float *out, const float *x, const float *w_ih, int TB, int GH, int In,
-                       float beta)
+/* out[TB, GH] = x[TB, In] w_ih^T (+ out when add), on the packed kernel
+ * with w_ih^T packed into buf when it runs here, else on OpenBLAS. */
+static void gemm_input(float *out, float *buf, const float *x, const float *w_ih, int TB,
+                       int GH, int In, int add)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, GH, In, 1.0f, x, In, w_ih, In,
-                beta, out, GH);
-}
-
-/* out[B, GH] = h[B, H] w_hh^T + beta out, beta 0 or 1. */
-static void gemm_recur(float *out, const float *h, const Recur *w, int B, int GH, int H,
-                       float beta)
-{
-    if (!w->packed) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w->w_hh, H,
-                    beta, out, GH);
+    GemmIsa isa = gemm_isa();
+    if (isa == GEMM_BLAS) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, GH, In, 1.0f, x, In, w_ih, In,
+                    add ? 1.0f : 0.0f, out, GH);
         return;
     }
-    if (beta == 0.0f) memset(out, 0, sizeof(float) * (size_t)B * GH);
-    gemm_packed(out, GH, h, H, w->packed, B, GH, H, w->isa);
+    gemm_pack(buf, w_ih, In, 1, In, GH);
+    gemm_packed(out, GH, x, In, buf, TB, GH, In, add, isa);
+}
+
+/* out[B, GH] = h[B, H] w_hh^T (+ out when add). */
+static void gemm_recur(float *out, const float *h, const Recur *w, int B, int GH, int H, int add)
+{
+    if (!w->packed)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w->w_hh, H,
+                    add ? 1.0f : 0.0f, out, GH);
+    else
+        gemm_packed(out, GH, h, H, w->packed, B, GH, H, add, w->isa);
 }
 
 /* dh[B, H] += dg[B, GH] w_hh. */
@@ -132,27 +142,42 @@ static void gemm_recur_back(float *dh, const float *dg, const Recur *w, int B, i
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dg, GH, w->w_hh,
                     H, 1.0f, dh, H);
     else
-        gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, w->isa);
+        gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, 1, w->isa);
 }
 
 /* The weight gradients and dx from the pre-activation gradients of all steps:
  *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1],  biases += column sums,
- *   dx = dgi w_ih. ones: scratch of T*B floats. */
-static void weight_grads(float *dx, LayerParams *g, const float *dgi, const float *dgh,
-                         float *ones, const float *x, const float *h, const LayerParams *p,
-                         int T, int B, int GH, int H, int In)
+ *   dx = dgi w_ih. ones: scratch of T*B floats; buf: the pass's packing
+ * space (pack_floats). */
+static void weight_grads(float *dx, LayerParams *g, float *buf, const float *dgi,
+                         const float *dgh, float *ones, const float *x, const float *h,
+                         const LayerParams *p, int T, int B, int GH, int H, int In)
 {
     size_t TB = (size_t)T * B;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, In, (int)TB, 1.0f, dgi, GH, x,
-                In, 1.0f, g->w_ih, In);
-    if (T > 1)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, (T - 1) * B, 1.0f,
-                    dgh + (size_t)B * GH, GH, h, H, 1.0f, g->w_hh, H);
+    GemmIsa isa = gemm_isa();
+    /* gemm_tn reads dgi and dgh down their columns: on AVX2 (6-row blocks)
+     * strides of 4 KiB and more thrash the cache (74 GFLOP/s where OpenBLAS
+     * gives 100), on AVX-512 it runs at twice OpenBLAS's rate */
+    if (isa != GEMM_AVX512) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, In, (int)TB, 1.0f, dgi, GH, x,
+                    In, 1.0f, g->w_ih, In);
+        if (T > 1)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, (T - 1) * B, 1.0f,
+                        dgh + (size_t)B * GH, GH, h, H, 1.0f, g->w_hh, H);
+    } else {
+        gemm_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, isa);
+        if (T > 1) gemm_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, isa);
+    }
     add_colsum(g->b_ih, dgi, ones, TB, GH);
     add_colsum(g->b_hh, dgh, ones, TB, GH);
-    if (dx)
+    if (!dx) return;
+    if (isa == GEMM_BLAS) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, In, GH, 1.0f, dgi, GH,
                     p->w_ih, In, 0.0f, dx, In);
+        return;
+    }
+    gemm_pack(buf, p->w_ih, In, 0, GH, In);
+    gemm_packed(dx, In, dgi, GH, buf, (int)TB, In, GH, 0, isa);
 }
 
 /* ---- Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) ---------- */
@@ -162,12 +187,13 @@ static void rnn_forward(float *h, float *cache, const float *x, const LayerParam
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
-    Recur w = recur_prepare(cache + cache_head(d, T, B), p->w_hh, d, T, 0);
+    float *buf = cache + cache_head(d, T, B);
     fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
-    gemm_input(h, x, p->w_ih, T * B, H, d->in, 1.0f);
+    gemm_input(h, buf, x, p->w_ih, T * B, H, d->in, 1);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 0);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(ht, ht - BH, &w, B, H, H, 1.0f);
+        if (t > 0) gemm_recur(ht, ht - BH, &w, B, H, H, 1);
         if (d->act == NONLIN_RELU)
             vec_relu(ht, BH);
         else
@@ -190,13 +216,14 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
-    Recur w = recur_prepare(scratch + scratch_head(d, T, B), p->w_hh, d, T, 1);
+    float *buf = scratch + scratch_head(d, T, B);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 1);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
         if (t > 0) gemm_recur_back(dt - BH, dt, &w, B, H, H);
     }
-    weight_grads(dx, g, dh, dh, scratch, x, h, p, T, B, H, H, d->in);
+    weight_grads(dx, g, buf, dh, dh, scratch, x, h, p, T, B, H, H, d->in);
 }
 
 /* ---- LSTM: gates i, f, g, o; c_t = f c_{t-1} + i g; h_t = o tanh(c_t) ------ */
@@ -261,13 +288,14 @@ static void lstm_forward(float *h, float *cache, const float *x, const LayerPara
     float *tc = c + TB * H;         /* [T, B, H] tanh(c) */
     float *zeros = tc + TB * H;       /* [B, H]: c_{-1} */
     float *bias = zeros + BH;         /* [4H] b_ih + b_hh */
-    Recur w = recur_prepare(cache + cache_head(d, T, B), p->w_hh, d, T, 0);
+    float *buf = cache + cache_head(d, T, B);
     memset(zeros, 0, sizeof(float) * BH);
     fill_rows(bias, p->b_ih, p->b_hh, 1, GH);
-    gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
+    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 0);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * GH, *ht = h + t * BH;
-        if (t > 0) gemm_recur(gt, ht - BH, &w, B, GH, H, 1.0f);
+        if (t > 0) gemm_recur(gt, ht - BH, &w, B, GH, H, 1);
         lstm_step_forward(gt, c + t * BH, tc + t * BH, ht, bias,
                           t > 0 ? c + (t - 1) * BH : zeros, B, H);
     }
@@ -282,7 +310,8 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const float *gates = cache, *c = gates + TB * GH, *tc = c + TB * H, *zeros = tc + TB * H;
     float *dg = scratch;            /* [T, B, 4H] pre-activation gradients */
     float *dc = dg + TB * GH;       /* [B, H] carried cell gradient */
-    Recur w = recur_prepare(scratch + scratch_head(d, T, B), p->w_hh, d, T, 1);
+    float *buf = scratch + scratch_head(d, T, B);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 1);
     memset(dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
         float *dgt = dg + (size_t)t * B * GH;
@@ -290,7 +319,7 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
                            t > 0 ? c + (t - 1) * BH : zeros, dh + t * BH, B, H);
         if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
     }
-    weight_grads(dx, g, dg, dg, dc + BH, x, h, p, T, B, GH, H, d->in);
+    weight_grads(dx, g, buf, dg, dg, dc + BH, x, h, p, T, B, GH, H, d->in);
 }
 
 /* ---- GRU: r, z = sigmoid(..), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
@@ -358,12 +387,13 @@ static void gru_forward(float *h, float *cache, const float *x, const LayerParam
     float *hn = gates + TB * GH;      /* [T, B, H]: W_hn h_{t-1} + b_hn */
     float *hp = hn + TB * H;          /* [B, 3H]: this step's recurrent projection */
     float *zeros = hp + (size_t)B * GH; /* [B, 3H]: h_{-1} and its projection */
-    Recur w = recur_prepare(cache + cache_head(d, T, B), p->w_hh, d, T, 0);
+    float *buf = cache + cache_head(d, T, B);
     memset(zeros, 0, sizeof(float) * B * GH);
-    gemm_input(gates, x, p->w_ih, (int)TB, GH, d->in, 0.0f);
+    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 0);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(hp, ht - BH, &w, B, GH, H, 0.0f);
+        if (t > 0) gemm_recur(hp, ht - BH, &w, B, GH, H, 0);
         gru_step_forward(gates + (size_t)t * B * GH, hn + t * BH, ht, t > 0 ? hp : zeros,
                          p->b_ih, p->b_hh, t > 0 ? ht - BH : zeros, B, H);
     }
@@ -380,7 +410,8 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     float *dgi = scratch;         /* [T, B, 3H] gradients of the input projection */
     float *dgh = dgi + TB * GH;   /* [T, B, 3H] gradients of the recurrent projection */
     float *sink = dgh + TB * GH;  /* [B, H] where the t = 0 step sends d h_{-1} */
-    Recur w = recur_prepare(scratch + scratch_head(d, T, B), p->w_hh, d, T, 1);
+    float *buf = scratch + scratch_head(d, T, B);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 1);
     for (int t = T - 1; t >= 0; t--) {
         float *dgh_t = dgh + (size_t)t * B * GH;
         gru_step_backward(dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : sink,
@@ -388,7 +419,7 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
                           dh + t * BH, B, H);
         if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
     }
-    weight_grads(dx, g, dgi, dgh, sink + BH, x, h, p, T, B, GH, H, d->in);
+    weight_grads(dx, g, buf, dgi, dgh, sink + BH, x, h, p, T, B, GH, H, d->in);
 }
 
 void cell_forward(float *h, float *cache, const float *x, const LayerParams *p,

@@ -18,9 +18,11 @@
 /* Rows per AVX-512 kernel call: 12 rows x 2 vectors of 16 = 24 accumulators
  * of the 32 registers. */
 #define GEMM_MR512 12
-/* Rows per block: a block of A stays in the L2 cache while every panel of B
- * passes (one block for a recurrent step's batch). */
-#define GEMM_MC 192
+/* Floats of A per block of rows: the block (256 KiB) stays in the L2 cache
+ * while every panel of B passes. */
+#define GEMM_A_BLOCK 65536
+/* Rows of A and B per packed chunk of gemm_tn. */
+#define GEMM_KC 256
 
 GemmIsa gemm_isa(void)
 {
@@ -52,19 +54,28 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
         int w = N - n0 < GEMM_NR ? N - n0 : GEMM_NR;
         for (int k = 0; k < K; k++) {
             float *row = panel + (size_t)k * GEMM_NR;
-            for (int j = 0; j < w; j++)
-                row[j] = trans ? b[(size_t)(n0 + j) * ldb + k] : b[(size_t)k * ldb + n0 + j];
+            if (trans)
+                for (int j = 0; j < w; j++) row[j] = b[(size_t)(n0 + j) * ldb + k];
+            else
+                memcpy(row, b + (size_t)k * ldb + n0, sizeof(float) * (size_t)w);
             for (int j = w; j < GEMM_NR; j++) row[j] = 0.0f;
         }
     }
 }
 
 #if GEMM_X86
-/* c[rows, cols] += a[rows, K] panel[K, 16]; rows <= GEMM_MR is a constant
- * after inlining, so the accumulators live in registers. */
+/* A[r, k]: a[r * lda + k], or a[k * lda + r] when at (A stored transposed). */
+static inline const float *a_at(const float *a, int lda, int at, int r, int k)
+{
+    return at ? a + (size_t)k * lda + r : a + (size_t)r * lda + k;
+}
+
+/* c[rows, cols] (+)= A[rows, K] panel[K, 16], adding to c when add; rows <=
+ * GEMM_MR and at are constants after inlining, so the accumulators live in
+ * registers. */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-kernel(float *c, int ldc, const float *a, int lda, const float *panel, int K, int rows,
-       int cols)
+kernel(float *c, int ldc, const float *a, int lda, int at, const float *panel, int K, int rows,
+       int cols, int add)
 {
     __m256 acc[GEMM_MR][2];
 #pragma GCC unroll 6
@@ -75,7 +86,7 @@ kernel(float *c, int ldc, const float *a, int lda, const float *panel, int K, in
 #pragma GCC unroll 6
         for (int r = 0; r < GEMM_MR; r++) {
             if (r >= rows) break;
-            __m256 av = _mm256_broadcast_ss(a + (size_t)r * lda + k);
+            __m256 av = _mm256_broadcast_ss(a_at(a, lda, at, r, k));
             acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
         }
@@ -85,8 +96,12 @@ kernel(float *c, int ldc, const float *a, int lda, const float *panel, int K, in
         for (int r = 0; r < GEMM_MR; r++) {
             if (r >= rows) break;
             float *cr = c + (size_t)r * ldc;
-            _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
-            _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+            if (add) {
+                acc[r][0] = _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]);
+                acc[r][1] = _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]);
+            }
+            _mm256_storeu_ps(cr, acc[r][0]);
+            _mm256_storeu_ps(cr + 8, acc[r][1]);
         }
         return;
     }
@@ -98,34 +113,52 @@ kernel(float *c, int ldc, const float *a, int lda, const float *panel, int K, in
         _mm256_storeu_ps(tile[r] + 8, acc[r][1]);
     }
     for (int r = 0; r < rows; r++)
-        for (int j = 0; j < cols; j++) c[(size_t)r * ldc + j] += tile[r][j];
+        for (int j = 0; j < cols; j++)
+            c[(size_t)r * ldc + j] = add ? c[(size_t)r * ldc + j] + tile[r][j] : tile[r][j];
 }
 
-__attribute__((target("avx2,fma"))) static void panel_rows(float *c, int ldc, const float *a,
-                                                           int lda, const float *panel, int M,
-                                                           int K, int cols)
+/* kernel over rows 0..M in blocks of GEMM_MR. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+panel_rows(float *c, int ldc, const float *a, int lda, int at, const float *panel, int M, int K,
+           int cols, int add)
 {
     int m = 0;
     for (; m + GEMM_MR <= M; m += GEMM_MR)
-        kernel(c + (size_t)m * ldc, ldc, a + (size_t)m * lda, lda, panel, K, GEMM_MR, cols);
+        kernel(c + (size_t)m * ldc, ldc, a_at(a, lda, at, m, 0), lda, at, panel, K, GEMM_MR,
+               cols, add);
     float *cm = c + (size_t)m * ldc;
-    const float *am = a + (size_t)m * lda;
+    const float *am = a_at(a, lda, at, m, 0);
     switch (M - m) {
-    case 5: kernel(cm, ldc, am, lda, panel, K, 5, cols); break;
-    case 4: kernel(cm, ldc, am, lda, panel, K, 4, cols); break;
-    case 3: kernel(cm, ldc, am, lda, panel, K, 3, cols); break;
-    case 2: kernel(cm, ldc, am, lda, panel, K, 2, cols); break;
-    case 1: kernel(cm, ldc, am, lda, panel, K, 1, cols); break;
+    case 5: kernel(cm, ldc, am, lda, at, panel, K, 5, cols, add); break;
+    case 4: kernel(cm, ldc, am, lda, at, panel, K, 4, cols, add); break;
+    case 3: kernel(cm, ldc, am, lda, at, panel, K, 3, cols, add); break;
+    case 2: kernel(cm, ldc, am, lda, at, panel, K, 2, cols, add); break;
+    case 1: kernel(cm, ldc, am, lda, at, panel, K, 1, cols, add); break;
     default: break;
     }
 }
 
-/* c[rows, 16 nv] += a[rows, K] [p0 | p1][K, 16 nv], columns masked by m0
- * (first 16) and m1 (next 16); rows <= GEMM_MR512 and nv (1 or 2) are
+/* panel_rows with A as stored (n) or transposed (t). */
+__attribute__((target("avx2,fma"))) static void panel_n(float *c, int ldc, const float *a,
+                                                        int lda, const float *panel, int M,
+                                                        int K, int cols, int add)
+{
+    panel_rows(c, ldc, a, lda, 0, panel, M, K, cols, add);
+}
+
+__attribute__((target("avx2,fma"))) static void panel_t(float *c, int ldc, const float *a,
+                                                        int lda, const float *panel, int M,
+                                                        int K, int cols, int add)
+{
+    panel_rows(c, ldc, a, lda, 1, panel, M, K, cols, add);
+}
+
+/* c[rows, 16 nv] (+)= A[rows, K] [p0 | p1][K, 16 nv], columns masked by m0
+ * (first 16) and m1 (next 16); rows <= GEMM_MR512, nv (1 or 2) and at are
  * constants after inlining. The same FMA chain per element as kernel(). */
 __attribute__((target("avx512f"), always_inline)) static inline void
-kernel512(float *c, int ldc, const float *a, int lda, const float *p0, const float *p1, int K,
-          int rows, int nv, __mmask16 m0, __mmask16 m1)
+kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, const float *p1,
+          int K, int rows, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
     __m512 acc[GEMM_MR512][2];
 #pragma GCC unroll 12
@@ -136,7 +169,7 @@ kernel512(float *c, int ldc, const float *a, int lda, const float *p0, const flo
 #pragma GCC unroll 12
         for (int r = 0; r < GEMM_MR512; r++) {
             if (r >= rows) break;
-            __m512 av = _mm512_set1_ps(a[(size_t)r * lda + k]);
+            __m512 av = _mm512_set1_ps(*a_at(a, lda, at, r, k));
             acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
             if (nv == 2) acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
         }
@@ -145,28 +178,30 @@ kernel512(float *c, int ldc, const float *a, int lda, const float *p0, const flo
     for (int r = 0; r < GEMM_MR512; r++) {
         if (r >= rows) break;
         float *cr = c + (size_t)r * ldc;
-        _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]));
-        if (nv == 2)
-            _mm512_mask_storeu_ps(cr + GEMM_NR, m1,
-                                  _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + GEMM_NR),
-                                                acc[r][1]));
+        if (add) acc[r][0] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]);
+        _mm512_mask_storeu_ps(cr, m0, acc[r][0]);
+        if (nv == 2) {
+            if (add)
+                acc[r][1] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + GEMM_NR), acc[r][1]);
+            _mm512_mask_storeu_ps(cr + GEMM_NR, m1, acc[r][1]);
+        }
     }
 }
 
 /* kernel512 over rows 0..M in blocks of GEMM_MR512. */
 __attribute__((target("avx512f"), always_inline)) static inline void
-panel_rows512(float *c, int ldc, const float *a, int lda, const float *p0, const float *p1, int M,
-              int K, int nv, __mmask16 m0, __mmask16 m1)
+panel_rows512(float *c, int ldc, const float *a, int lda, int at, const float *p0,
+              const float *p1, int M, int K, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
     int m = 0;
     for (; m + GEMM_MR512 <= M; m += GEMM_MR512)
-        kernel512(c + (size_t)m * ldc, ldc, a + (size_t)m * lda, lda, p0, p1, K, GEMM_MR512, nv,
-                  m0, m1);
+        kernel512(c + (size_t)m * ldc, ldc, a_at(a, lda, at, m, 0), lda, at, p0, p1, K,
+                  GEMM_MR512, nv, m0, m1, add);
     float *cm = c + (size_t)m * ldc;
-    const float *am = a + (size_t)m * lda;
+    const float *am = a_at(a, lda, at, m, 0);
     switch (M - m) {
 #define GEMM_TAIL(n) \
-    case n: kernel512(cm, ldc, am, lda, p0, p1, K, n, nv, m0, m1); break;
+    case n: kernel512(cm, ldc, am, lda, at, p0, p1, K, n, nv, m0, m1, add); break;
         GEMM_TAIL(11) GEMM_TAIL(10) GEMM_TAIL(9) GEMM_TAIL(8) GEMM_TAIL(7) GEMM_TAIL(6)
         GEMM_TAIL(5) GEMM_TAIL(4) GEMM_TAIL(3) GEMM_TAIL(2) GEMM_TAIL(1)
 #undef GEMM_TAIL
@@ -174,21 +209,34 @@ panel_rows512(float *c, int ldc, const float *a, int lda, const float *p0, const
     }
 }
 
-/* 32 columns (two panels), the second masked by m1. */
-__attribute__((target("avx512f"))) static void panel_pair(float *c, int ldc, const float *a,
-                                                          int lda, const float *p0,
-                                                          const float *p1, int M, int K,
-                                                          __mmask16 m1)
+/* 32 columns (two panels, the second masked by m1) or 16 (one panel masked
+ * by m0), with A as stored (n) or transposed (t). */
+__attribute__((target("avx512f"))) static void pair_n(float *c, int ldc, const float *a,
+                                                      int lda, const float *p0, const float *p1,
+                                                      int M, int K, __mmask16 m1, int add)
 {
-    panel_rows512(c, ldc, a, lda, p0, p1, M, K, 2, (__mmask16)0xFFFF, m1);
+    panel_rows512(c, ldc, a, lda, 0, p0, p1, M, K, 2, (__mmask16)0xFFFF, m1, add);
 }
 
-/* 16 columns (one panel) masked by m0. */
-__attribute__((target("avx512f"))) static void panel_one(float *c, int ldc, const float *a,
-                                                         int lda, const float *p0, int M, int K,
-                                                         __mmask16 m0)
+__attribute__((target("avx512f"))) static void pair_t(float *c, int ldc, const float *a,
+                                                      int lda, const float *p0, const float *p1,
+                                                      int M, int K, __mmask16 m1, int add)
 {
-    panel_rows512(c, ldc, a, lda, p0, p0, M, K, 1, m0, 0);
+    panel_rows512(c, ldc, a, lda, 1, p0, p1, M, K, 2, (__mmask16)0xFFFF, m1, add);
+}
+
+__attribute__((target("avx512f"))) static void one_n(float *c, int ldc, const float *a, int lda,
+                                                     const float *p0, int M, int K, __mmask16 m0,
+                                                     int add)
+{
+    panel_rows512(c, ldc, a, lda, 0, p0, p0, M, K, 1, m0, 0, add);
+}
+
+__attribute__((target("avx512f"))) static void one_t(float *c, int ldc, const float *a, int lda,
+                                                     const float *p0, int M, int K, __mmask16 m0,
+                                                     int add)
+{
+    panel_rows512(c, ldc, a, lda, 1, p0, p0, M, K, 1, m0, 0, add);
 }
 
 /* The first n of 16 lanes. */
@@ -198,30 +246,72 @@ static __mmask16 lanes(int n)
 }
 #endif
 
-void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
-                 int K, GemmIsa isa)
+/* C (+)= A B, A[r, k] at a_at(a, lda, at, r, k), over row blocks whose A
+ * part stays in the L2 cache. */
+static void gemm_run(float *c, int ldc, const float *a, int lda, int at, const float *bp, int M,
+                     int N, int K, int add, GemmIsa isa)
 {
 #if GEMM_X86
     CHECK(M >= 0 && N >= 0 && K >= 0);
     CHECK(isa == GEMM_AVX2 || isa == GEMM_AVX512);
-    for (int m0 = 0; m0 < M; m0 += GEMM_MC) {
-        int mb = M - m0 < GEMM_MC ? M - m0 : GEMM_MC;
+    int mc = K > 0 && GEMM_A_BLOCK / K > 4 * GEMM_MR512 ? GEMM_A_BLOCK / K : 4 * GEMM_MR512;
+    mc -= mc % GEMM_MR512;
+    for (int m0 = 0; m0 < M; m0 += mc) {
+        int mb = M - m0 < mc ? M - m0 : mc;
         float *cm = c + (size_t)m0 * ldc;
-        const float *am = a + (size_t)m0 * lda;
+        const float *am = a_at(a, lda, at, m0, 0);
         if (isa == GEMM_AVX2) {
-            for (int n0 = 0; n0 < N; n0 += GEMM_NR)
-                panel_rows(cm + n0, ldc, am, lda, bp + (size_t)n0 * K, mb, K,
-                           N - n0 < GEMM_NR ? N - n0 : GEMM_NR);
+            for (int n0 = 0; n0 < N; n0 += GEMM_NR) {
+                int cols = N - n0 < GEMM_NR ? N - n0 : GEMM_NR;
+                const float *panel = bp + (size_t)n0 * K;
+                if (at)
+                    panel_t(cm + n0, ldc, am, lda, panel, mb, K, cols, add);
+                else
+                    panel_n(cm + n0, ldc, am, lda, panel, mb, K, cols, add);
+            }
             continue;
         }
         int n0 = 0;
-        for (; N - n0 > GEMM_NR; n0 += 2 * GEMM_NR)
-            panel_pair(cm + n0, ldc, am, lda, bp + (size_t)n0 * K,
-                       bp + (size_t)(n0 + GEMM_NR) * K, mb, K, lanes(N - n0 - GEMM_NR));
-        if (n0 < N) panel_one(cm + n0, ldc, am, lda, bp + (size_t)n0 * K, mb, K, lanes(N - n0));
+        for (; N - n0 > GEMM_NR; n0 += 2 * GEMM_NR) {
+            const float *p0 = bp + (size_t)n0 * K, *p1 = p0 + (size_t)GEMM_NR * K;
+            __mmask16 m1 = lanes(N - n0 - GEMM_NR);
+            if (at)
+                pair_t(cm + n0, ldc, am, lda, p0, p1, mb, K, m1, add);
+            else
+                pair_n(cm + n0, ldc, am, lda, p0, p1, mb, K, m1, add);
+        }
+        if (n0 < N) {
+            const float *p0 = bp + (size_t)n0 * K;
+            if (at)
+                one_t(cm + n0, ldc, am, lda, p0, mb, K, lanes(N - n0), add);
+            else
+                one_n(cm + n0, ldc, am, lda, p0, mb, K, lanes(N - n0), add);
+        }
     }
 #else
-    (void)c, (void)ldc, (void)a, (void)lda, (void)bp, (void)M, (void)N, (void)K, (void)isa;
+    (void)c, (void)ldc, (void)a, (void)lda, (void)at, (void)bp, (void)M, (void)N, (void)K;
+    (void)add, (void)isa;
     CHECK(!"gemm_packed called on a CPU without the kernel");
 #endif
+}
+
+void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
+                 int K, int add, GemmIsa isa)
+{
+    gemm_run(c, ldc, a, lda, 0, bp, M, N, K, add, isa);
+}
+
+size_t gemm_tn_floats(int K, int N)
+{
+    return gemm_packed_floats(K < GEMM_KC ? K : GEMM_KC, N);
+}
+
+void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
+             int M, int N, int K, GemmIsa isa)
+{
+    for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+        int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+        gemm_pack(work, b + (size_t)k0 * ldb, ldb, 0, kc, N);
+        gemm_run(c, ldc, a + (size_t)k0 * lda, lda, 1, work, M, N, kc, 1, isa);
+    }
 }

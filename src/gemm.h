@@ -12,7 +12,7 @@
  * callers call cblas_sgemm on the unpacked matrix when it says GEMM_BLAS.
  *
  * Each C element is one FMA chain over k = 0..K-1 in order, added to C at
- * the end, whatever the kernel, M and the row's position: a row's result
+ * the end (or stored), whatever the kernel, M and the row's position: a row's result
  * does not depend on which other rows share the call (a batch split across
  * ranks gives the same bits), and both kernels give the same bits.
  */
@@ -50,12 +50,27 @@ size_t gemm_packed_floats(int K, int N);
  */
 void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N);
 
-/* C += A B with B packed by gemm_pack, on kernel isa.
- *   c    in/out [M, ldc] row-major, columns 0..N updated
+/* C = A B (add 0) or C += A B (add 1) with B packed by gemm_pack, on kernel
+ * isa.
+ *   c    out (in/out when add) [M, ldc] row-major, columns 0..N written
  *   a    in     [M, lda] row-major, columns 0..K read
  *   bp   in     packed B
  *   isa  GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa() */
 void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
-                 int K, GemmIsa isa);
+                 int K, int add, GemmIsa isa);
+
+/* Floats of gemm_tn's work space for K and N. */
+size_t gemm_tn_floats(int K, int N);
+
+/* C += A^T B for weight gradients (A and B share their long K dimension),
+ * packing B in chunks of 256 rows into work, on kernel isa.
+ *   c     in/out [M, ldc] row-major, columns 0..N updated
+ *   work  scratch [gemm_tn_floats(K, N)]
+ *   a     in     [K, lda] row-major, columns 0..M read (A^T is M x K)
+ *   b     in     [K, ldb] row-major, columns 0..N read
+ *   isa   GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa()
+ * Each C element is one FMA chain per chunk, added to C chunk by chunk. */
+void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
+             int M, int N, int K, GemmIsa isa);
 
 #endif

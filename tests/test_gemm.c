@@ -18,12 +18,12 @@
 #include "rng.h"
 #include "testutil.h"
 
-/* c0 + a b in double, b given as stored (trans as gemm_pack); *mag gets
- * |c0| + sum |a b|, the scale of the float rounding error. */
+/* c0 + a b (add) or a b in double, b given as stored (trans as gemm_pack);
+ * *mag gets |c0| + sum |a b|, the scale of the float rounding error. */
 static double ref_elem(double *mag, const float *c0, const float *a, const float *b, int trans,
-                       int ldc, int K, int N, int i, int j)
+                       int add, int ldc, int K, int N, int i, int j)
 {
-    double s = c0[(size_t)i * ldc + j];
+    double s = add ? c0[(size_t)i * ldc + j] : 0.0;
     *mag = fabs(s);
     for (int k = 0; k < K; k++) {
         double p = (double)a[(size_t)i * K + k] *
@@ -34,7 +34,7 @@ static double ref_elem(double *mag, const float *c0, const float *a, const float
     return s;
 }
 
-static void check_shape(int M, int N, int K, int trans, GemmIsa isa)
+static void check_shape(int M, int N, int K, int trans, int add, GemmIsa isa)
 {
     int ldc = N + 3; /* columns past N must stay untouched */
     float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
@@ -44,11 +44,11 @@ static void check_shape(int M, int N, int K, int trans, GemmIsa isa)
     for (size_t i = 0; i < (size_t)K * N; i++) b[i] = rng_uniform_at(2, i, -1, 1);
     for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = rng_uniform_at(3, i, -1, 1);
     gemm_pack(bp, b, trans ? K : N, trans, K, N);
-    gemm_packed(c, ldc, a, K, bp, M, N, K, isa);
+    gemm_packed(c, ldc, a, K, bp, M, N, K, add, isa);
     if (isa == GEMM_AVX512) { /* the same bits as the AVX2 kernel */
         float *c2 = xalloc_floats((size_t)M * ldc);
         memcpy(c2, c0, sizeof(float) * (size_t)M * ldc);
-        gemm_packed(c2, ldc, a, K, bp, M, N, K, GEMM_AVX2);
+        gemm_packed(c2, ldc, a, K, bp, M, N, K, add, GEMM_AVX2);
         assert_memory_equal(c2, c, sizeof(float) * (size_t)M * ldc);
         free(c2);
     }
@@ -60,25 +60,25 @@ static void check_shape(int M, int N, int K, int trans, GemmIsa isa)
                 assert_true(got == c0[(size_t)i * ldc + j]);
                 continue;
             }
-            double mag, want = ref_elem(&mag, c0, a, b, trans, ldc, K, N, i, j);
+            double mag, want = ref_elem(&mag, c0, a, b, trans, add, ldc, K, N, i, j);
             /* K + 1 float additions and products: |err| <= (K + 1) u mag */
             double bound = (K + 1) * 0x1p-24 * mag;
             if (fabs(got - want) / bound > worst) worst = fabs(got - want) / bound;
             if (fabs(got - want) > bound) {
-                print_error("%s M %d N %d K %d trans %d: c[%d,%d] = %.9g, want %.9g\n",
-                            gemm_isa_name(isa), M, N, K, trans, i, j, got, want);
+                print_error("%s M %d N %d K %d trans %d add %d: c[%d,%d] = %.9g, want %.9g\n",
+                            gemm_isa_name(isa), M, N, K, trans, add, i, j, got, want);
                 fail();
             }
         }
     }
-    if (M == 64 && K == 256 && N == 70)
+    if (M == 64 && K == 256 && N == 70 && add)
         print_message("%s M 64 N 70 K 256 trans %d: worst error %.3f of the bound\n",
                       gemm_isa_name(isa), trans, worst);
     /* each row alone gives the same bits as within the full call */
     for (int i = 0; i < M; i++) {
         float *row = xalloc_floats((size_t)ldc);
         memcpy(row, c0 + (size_t)i * ldc, sizeof(float) * ldc);
-        gemm_packed(row, ldc, a + (size_t)i * K, K, bp, 1, N, K, isa);
+        gemm_packed(row, ldc, a + (size_t)i * K, K, bp, 1, N, K, add, isa);
         assert_memory_equal(row, c + (size_t)i * ldc, sizeof(float) * N);
         free(row);
     }
@@ -93,7 +93,9 @@ static void check_shapes(GemmIsa isa)
     for (int im = 0; im < 10; im++)
         for (int in = 0; in < 9; in++)
             for (int ik = 0; ik < 4; ik++)
-                for (int tr = 0; tr < 2; tr++) check_shape(Ms[im], Ns[in], Ks[ik], tr, isa);
+                for (int tr = 0; tr < 2; tr++)
+                    for (int add = 0; add < 2; add++)
+                        check_shape(Ms[im], Ns[in], Ks[ik], tr, add, isa);
 }
 
 static void test_shapes_avx2(void **state)
@@ -111,6 +113,61 @@ static void test_shapes_avx512(void **state)
         skip();
     }
     check_shapes(GEMM_AVX512);
+}
+
+/* gemm_tn: c += a^T b with a [K, M], b [K, N], against double precision,
+ * K past several chunks of 256; AVX-512 and AVX2 give the same bits. */
+static void check_tn(int M, int N, int K, GemmIsa isa)
+{
+    int lda = M + 2, ldb = N + 1, ldc = N + 3;
+    float *a = xalloc_floats((size_t)K * lda), *b = xalloc_floats((size_t)K * ldb);
+    float *c0 = xalloc_floats((size_t)M * ldc), *c = xalloc_floats((size_t)M * ldc);
+    float *work = xalloc_floats(gemm_tn_floats(K, N));
+    for (size_t i = 0; i < (size_t)K * lda; i++) a[i] = rng_uniform_at(4, i, -1, 1);
+    for (size_t i = 0; i < (size_t)K * ldb; i++) b[i] = rng_uniform_at(5, i, -1, 1);
+    for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = rng_uniform_at(6, i, -1, 1);
+    gemm_tn(c, ldc, work, a, lda, b, ldb, M, N, K, isa);
+    if (isa == GEMM_AVX512) {
+        float *c2 = xalloc_floats((size_t)M * ldc);
+        memcpy(c2, c0, sizeof(float) * (size_t)M * ldc);
+        gemm_tn(c2, ldc, work, a, lda, b, ldb, M, N, K, GEMM_AVX2);
+        assert_memory_equal(c2, c, sizeof(float) * (size_t)M * ldc);
+        free(c2);
+    }
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++) {
+            float got = c[(size_t)i * ldc + j];
+            if (j >= N) {
+                assert_true(got == c0[(size_t)i * ldc + j]);
+                continue;
+            }
+            double want = c0[(size_t)i * ldc + j], mag = fabs(want);
+            for (int k = 0; k < K; k++) {
+                double p = (double)a[(size_t)k * lda + i] * b[(size_t)k * ldb + j];
+                want += p;
+                mag += fabs(p);
+            }
+            /* K products and K + chunks additions, each rounding once */
+            double bound = (2 * K + 1) * 0x1p-24 * mag;
+            if (fabs(got - want) > bound) {
+                print_error("%s tn M %d N %d K %d: c[%d,%d] = %.9g, want %.9g\n",
+                            gemm_isa_name(isa), M, N, K, i, j, got, want);
+                fail();
+            }
+        }
+    free(a), free(b), free(c0), free(c), free(work);
+}
+
+static void test_tn(void **state)
+{
+    (void)state;
+    GemmIsa best = gemm_isa();
+    if (best == GEMM_BLAS) skip();
+    const int Ms[] = {1, 13, 64}, Ns[] = {1, 17, 33, 64}, Ks[] = {1, 255, 256, 700};
+    for (GemmIsa isa = GEMM_AVX2; isa <= best; isa++)
+        for (int im = 0; im < 3; im++)
+            for (int in = 0; in < 4; in++)
+                for (int ik = 0; ik < 4; ik++) check_tn(Ms[im], Ns[in], Ks[ik], isa);
 }
 
 static void test_pack_layout(void **state)
@@ -134,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_pack_layout),
         cmocka_unit_test(test_shapes_avx2),
         cmocka_unit_test(test_shapes_avx512),
+        cmocka_unit_test(test_tn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
