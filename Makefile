@@ -76,6 +76,7 @@ test: deps
 
 unit: $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
+	@RNN_DIST_GEMM=avx2 tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden
 	@RNN_DIST_GEMM=blas tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden
 
 integration: $(BUILD)/rnn_dist

@@ -5,11 +5,18 @@
 # ratio; the share of step time spent waiting on the gradient all-reduces;
 # and, when python3-torch is importable, PyTorch DDP (gloo, 2 processes, one
 # thread each) on the same shape. Weak scaling: the global batch is 64 x ranks.
-# Usage: scripts/bench_dist.sh RNN_DIST_BINARY [epochs [rounds]]
+#
+# Method. The machine is shared and its speed drifts by tens of percent over
+# seconds, so each ratio is taken within a round: 1 rank, 2 ranks and DDP run
+# back to back (DDP first in odd rounds, last in even ones), each keeping the
+# better of two timed windows of about 2.7 s after its warm-up (rnn_dist: two
+# epochs after the first; DDP: two windows after three warm-up steps). A ratio
+# is printed as the median over the rounds, with its range; the best figure
+# of each side over all rounds is printed too.
+# Usage: scripts/bench_dist.sh RNN_DIST_BINARY [rounds]
 set -eu
 bin=$1
-epochs=${2:-3}
-rounds=${3:-3}
+rounds=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT INT TERM
@@ -20,51 +27,65 @@ import sys
 import h5py
 import numpy as np
 rng = np.random.default_rng(0)
-n, t, f = 64 * 2 * 16, 50, 64
+n, t, f = 64 * 2 * 28, 50, 64
 with h5py.File(sys.argv[1], "w") as h:
     h["inputs"] = rng.standard_normal((n, t, f), dtype=np.float32)
     h["targets"] = rng.integers(0, 10, n, dtype=np.int32)
     h.attrs["num_classes"] = 10
 PYEOF
-# best epoch after the first (warm-up) of a run's metrics.csv seq_per_s
-rate() { awk -F, 'NR > 2 && $9 > best { best = $9 } END { printf "%.0f", best }' "$1/metrics.csv"; }
-# The machine is shared: 1 rank, 2 ranks and DDP alternate for `rounds`
-# rounds, and each keeps its best, so a slow spell does not fall on one side of
-# a ratio only.
 torch=0
 /usr/bin/python3 -c 'import torch' 2>/dev/null && torch=1
-one=0
-two=0
-ddp=0
-wait=""
+
+# ddp ROUND: PyTorch DDP's seq/s (the better of two windows) appended to $W/ddp
+ddp() {
+  x=$(timeout 120 /usr/bin/python3 "$here/bench_ddp.py" --json --seconds 2.7 --windows 2 |
+    sed -n 's/.*: *\([0-9.]*\)}.*/\1/p')
+  [ -n "$x" ] || { echo "bench_dist: the DDP run of round $1 failed" >&2; exit 1; }
+  echo "$1 $x" >>"$W/ddp"
+}
+# ours NP ROUND: rnn_dist's seq/s on NP ranks (the better of epochs 2 and 3 of
+# its metrics.csv) appended to $W/np$NP, and its all-reduce wait to $W/wait$NP
+ours() {
+  r="$W/r$1-$2"
+  timeout 300 mpirun --oversubscribe -np "$1" "$bin" train --data "$W/lstm.h5" --cell lstm \
+    --hidden 256 --layers 2 --batch-size $((64 * $1)) --epochs 3 --checkpoint-every 0 \
+    --run-dir "$r" >"$r.out" 2>&1 || { cat "$r.out"; exit 1; }
+  awk -F, -v round="$2" 'NR > 2 && $9 > best { best = $9 } END { printf "%s %.1f\n", round, best }' \
+    "$r/metrics.csv" >>"$W/np$1"
+  sed -n "s/^all-reduce: \([0-9.]*\)%.*/$2 \1/p" "$r.out" >>"$W/wait$1"
+}
 for round in $(seq "$rounds"); do
-  if [ "$torch" = 1 ]; then
-    x=$(timeout 120 /usr/bin/python3 "$here/bench_ddp.py" --json --seconds 3 --windows 1 |
-      sed 's/.*: *\([0-9.]*\)}.*/\1/')
-    [ -n "$x" ] || echo "bench_dist: the DDP run of round $round failed" >&2
-    ddp=$(awk -v a="${x:-0}" -v b="$ddp" 'BEGIN { print (a > b ? a : b) }')
-  fi
-  for np in 1 2; do
-    r="$W/r$np-$round"
-    timeout 300 mpirun --oversubscribe -np $np "$bin" train --data "$W/lstm.h5" --cell lstm --hidden 256 \
-      --layers 2 --batch-size $((64 * np)) --epochs "$epochs" --checkpoint-every 0 \
-      --run-dir "$r" >"$r.out" 2>&1 || { cat "$r.out"; exit 1; }
-    x=$(rate "$r")
-    if [ "$np" = 1 ] && [ "$x" -gt "$one" ]; then one=$x; fi
-    if [ "$np" = 2 ] && [ "$x" -gt "$two" ]; then
-      two=$x
-      wait=$(sed -n 's/^all-reduce: \([0-9.]*\)%.*/\1/p' "$r.out")
-    fi
-  done
+  if [ "$torch" = 1 ] && [ $((round % 2)) = 1 ]; then ddp "$round"; fi
+  ours 1 "$round"
+  ours 2 "$round"
+  if [ "$torch" = 1 ] && [ $((round % 2)) = 0 ]; then ddp "$round"; fi
 done
+
+# ratio A B: per-round A/B over the rounds as "median (min-max)"
+ratio() {
+  join "$1" "$2" | awk '{ print $2 / $3 }' | sort -g |
+    awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                              printf "%.2fx (%.2f-%.2fx)", m, v[1], v[NR] }'
+}
+# span FILE [DIGITS]: the values of FILE's rounds as "median (min-max)"
+span() {
+  awk '{ print $2 }' "$1" | sort -g |
+    awk -v d="${2:-0}" '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                                           f = "%." d "f"; printf f " (" f "-" f ")", m, v[1], v[NR] }'
+}
+best() { awk '$2 > b { b = $2 } END { printf "%.0f", b }' "$1"; }
 echo
-echo "| data parallel (LSTM shape, 64 sequences per rank) | seq/s | |"
-echo "|---|---|---|"
-echo "| rnn_dist, 1 rank | $one | |"
-echo "| rnn_dist, 2 ranks | $two | scaling $(awk -v a="$two" -v b="$one" 'BEGIN { printf "%.2fx", a / b }') |"
-echo "| all-reduce wait, 2 ranks (fastest run) | ${wait:-?}% of step time | |"
+echo "data parallel, LSTM shape, 64 sequences per rank; $rounds rounds, median (range) over the rounds"
+echo
+echo "| | seq/s | best | ratio per round | ratio of the bests |"
+echo "|---|---|---|---|---|"
+echo "| rnn_dist, 1 rank | $(span "$W/np1") | $(best "$W/np1") | | |"
+echo "| rnn_dist, 2 ranks | $(span "$W/np2") | $(best "$W/np2") | scaling $(ratio "$W/np2" "$W/np1") |" \
+  "$(awk -v a="$(best "$W/np2")" -v b="$(best "$W/np1")" 'BEGIN { printf "%.2fx", a / b }') |"
+echo "| all-reduce wait, 2 ranks | $(span "$W/wait2" 1) % of step time | | | |"
 if [ "$torch" = 1 ]; then
-  echo "| PyTorch DDP (gloo), 2 processes | $ddp | rnn_dist $(awk -v a="$two" -v b="$ddp" 'BEGIN { printf "%.2fx", a / b }') |"
+  echo "| PyTorch DDP (gloo), 2 processes | $(span "$W/ddp") | $(best "$W/ddp") | rnn_dist $(ratio "$W/np2" "$W/ddp") |" \
+    "$(awk -v a="$(best "$W/np2")" -v b="$(best "$W/ddp")" 'BEGIN { printf "%.2fx", a / b }') |"
 else
-  echo "| PyTorch DDP | n/a (python3-torch not installed) | |"
+  echo "| PyTorch DDP | n/a (python3-torch not installed) | | | |"
 fi

@@ -166,7 +166,8 @@ static void weight_grads(float *dx, LayerParams *g, float *buf, const float *dgi
                         dgh + (size_t)B * GH, GH, h, H, 1.0f, g->w_hh, H);
     } else {
         gemm_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, isa);
-        if (T > 1) gemm_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, isa);
+        if (T > 1)
+            gemm_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, isa);
     }
     add_colsum(g->b_ih, dgi, ones, TB, GH);
     add_colsum(g->b_hh, dgh, ones, TB, GH);

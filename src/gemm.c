@@ -1,4 +1,4 @@
-/* gemm.c - packed-B matrix product for the recurrent projections (see gemm.h). */
+/* gemm.c - packed-B matrix products of the cells (see gemm.h). */
 #include "gemm.h"
 
 #include <stdlib.h>

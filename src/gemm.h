@@ -1,9 +1,13 @@
-/* gemm.h - C[M, N] += A[M, K] B[K, N] with B packed once and used many times.
+/* gemm.h - C[M, N] (+)= A[M, K] B[K, N] with B packed once and used many times.
  *
  * The recurrent projection of an RNN multiplies the same weight matrix at
  * every time step by a small batch of states (M = batch rows). A general
  * SGEMM repacks the weights at every call; here they are packed once per
- * forward (or backward) pass and every step runs only the micro-kernel.
+ * forward (or backward) pass and every step runs only the micro-kernel. The
+ * cells also run their input projections, input gradients and (gemm_tn)
+ * weight gradients here: OpenBLAS 0.3.21 has no AVX-512 kernel for AMD
+ * CPUs, and on a core with full-width AVX-512 these kernels run at twice its
+ * rate.
  *
  * Packed layout: ceil(N / 16) panels, panel p holding B[0..K, 16p..16p+16)
  * row by row (K x 16 floats), zero-padded past N. Two kernels read it:
