@@ -77,9 +77,9 @@ typedef struct Recur {
 } Recur;
 
 static Recur recur_prepare(float *buf, const float *w_hh, const CellDims *d, int T,
-                           int backward)
+                           int backward, GemmIsa isa)
 {
-    Recur r = {w_hh, NULL, gemm_isa()};
+    Recur r = {w_hh, NULL, isa};
     if (T < 2 || r.isa == GEMM_BLAS) return r;
     int H = d->hidden, GH = cell_gates(d->kind) * H;
     if (backward)
@@ -110,12 +110,11 @@ static void add_colsum(float *acc, const float *rows, float *ones, size_t n, int
                 1);
 }
 
-/* out[TB, GH] = x[TB, In] w_ih^T (+ out when add), on the packed kernel
- * with w_ih^T packed into buf when it runs here, else on OpenBLAS. */
+/* out[TB, GH] = x[TB, In] w_ih^T (+ out when add), on kernel isa with
+ * w_ih^T packed into buf, or on OpenBLAS when isa is GEMM_BLAS. */
 static void gemm_input(float *out, float *buf, const float *x, const float *w_ih, int TB,
-                       int GH, int In, int add)
+                       int GH, int In, int add, GemmIsa isa)
 {
-    GemmIsa isa = gemm_isa();
     if (isa == GEMM_BLAS) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, GH, In, 1.0f, x, In, w_ih, In,
                     add ? 1.0f : 0.0f, out, GH);
@@ -148,13 +147,13 @@ static void gemm_recur_back(float *dh, const float *dg, const Recur *w, int B, i
 /* The weight gradients and dx from the pre-activation gradients of all steps:
  *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1],  biases += column sums,
  *   dx = dgi w_ih. ones: scratch of T*B floats; buf: the pass's packing
- * space (pack_floats). */
+ * space (pack_floats); isa: the pass's kernel. */
 static void weight_grads(float *dx, LayerParams *g, float *buf, const float *dgi,
                          const float *dgh, float *ones, const float *x, const float *h,
-                         const LayerParams *p, int T, int B, int GH, int H, int In)
+                         const LayerParams *p, int T, int B, int GH, int H, int In,
+                         GemmIsa isa)
 {
     size_t TB = (size_t)T * B;
-    GemmIsa isa = gemm_isa();
     /* gemm_tn reads dgi and dgh down their columns: on AVX2 (6-row blocks)
      * strides of 4 KiB and more thrash the cache (74 GFLOP/s where OpenBLAS
      * gives 100), on AVX-512 it runs at twice OpenBLAS's rate */
@@ -189,9 +188,10 @@ static void rnn_forward(float *h, float *cache, const float *x, const LayerParam
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
     float *buf = cache + cache_head(d, T, B);
+    GemmIsa isa = gemm_isa(); /* read once per pass */
     fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
-    gemm_input(h, buf, x, p->w_ih, T * B, H, d->in, 1);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 0);
+    gemm_input(h, buf, x, p->w_ih, T * B, H, d->in, 1, isa);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
         if (t > 0) gemm_recur(ht, ht - BH, &w, B, H, H, 1);
@@ -218,13 +218,14 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
     float *buf = scratch + scratch_head(d, T, B);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 1);
+    GemmIsa isa = gemm_isa(); /* read once per pass */
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
         if (t > 0) gemm_recur_back(dt - BH, dt, &w, B, H, H);
     }
-    weight_grads(dx, g, buf, dh, dh, scratch, x, h, p, T, B, H, H, d->in);
+    weight_grads(dx, g, buf, dh, dh, scratch, x, h, p, T, B, H, H, d->in, isa);
 }
 
 /* ---- LSTM: gates i, f, g, o; c_t = f c_{t-1} + i g; h_t = o tanh(c_t) ------ */
@@ -290,10 +291,11 @@ static void lstm_forward(float *h, float *cache, const float *x, const LayerPara
     float *zeros = tc + TB * H;       /* [B, H]: c_{-1} */
     float *bias = zeros + BH;         /* [4H] b_ih + b_hh */
     float *buf = cache + cache_head(d, T, B);
+    GemmIsa isa = gemm_isa(); /* read once per pass */
     memset(zeros, 0, sizeof(float) * BH);
     fill_rows(bias, p->b_ih, p->b_hh, 1, GH);
-    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 0);
+    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 0, isa);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * GH, *ht = h + t * BH;
         if (t > 0) gemm_recur(gt, ht - BH, &w, B, GH, H, 1);
@@ -312,7 +314,8 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     float *dg = scratch;            /* [T, B, 4H] pre-activation gradients */
     float *dc = dg + TB * GH;       /* [B, H] carried cell gradient */
     float *buf = scratch + scratch_head(d, T, B);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 1);
+    GemmIsa isa = gemm_isa(); /* read once per pass */
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 1, isa);
     memset(dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
         float *dgt = dg + (size_t)t * B * GH;
@@ -320,7 +323,7 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
                            t > 0 ? c + (t - 1) * BH : zeros, dh + t * BH, B, H);
         if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
     }
-    weight_grads(dx, g, buf, dg, dg, dc + BH, x, h, p, T, B, GH, H, d->in);
+    weight_grads(dx, g, buf, dg, dg, dc + BH, x, h, p, T, B, GH, H, d->in, isa);
 }
 
 /* ---- GRU: r, z = sigmoid(..), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
@@ -389,9 +392,10 @@ static void gru_forward(float *h, float *cache, const float *x, const LayerParam
     float *hp = hn + TB * H;          /* [B, 3H]: this step's recurrent projection */
     float *zeros = hp + (size_t)B * GH; /* [B, 3H]: h_{-1} and its projection */
     float *buf = cache + cache_head(d, T, B);
+    GemmIsa isa = gemm_isa(); /* read once per pass */
     memset(zeros, 0, sizeof(float) * B * GH);
-    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 0);
+    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
         if (t > 0) gemm_recur(hp, ht - BH, &w, B, GH, H, 0);
@@ -412,7 +416,8 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     float *dgh = dgi + TB * GH;   /* [T, B, 3H] gradients of the recurrent projection */
     float *sink = dgh + TB * GH;  /* [B, H] where the t = 0 step sends d h_{-1} */
     float *buf = scratch + scratch_head(d, T, B);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 1);
+    GemmIsa isa = gemm_isa(); /* read once per pass */
+    Recur w = recur_prepare(buf, p->w_hh, d, T, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
         float *dgh_t = dgh + (size_t)t * B * GH;
         gru_step_backward(dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : sink,
@@ -420,7 +425,7 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
                           dh + t * BH, B, H);
         if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
     }
-    weight_grads(dx, g, buf, dgi, dgh, sink + BH, x, h, p, T, B, GH, H, d->in);
+    weight_grads(dx, g, buf, dgi, dgh, sink + BH, x, h, p, T, B, GH, H, d->in, isa);
 }
 
 void cell_forward(float *h, float *cache, const float *x, const LayerParams *p,

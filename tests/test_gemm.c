@@ -34,15 +34,22 @@ static double ref_elem(double *mag, const float *c0, const float *a, const float
     return s;
 }
 
+/* x[0..n) uniform in [-1, 1) from stream `seed`. */
+static void fill_uniform(float *x, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++) x[i] = rng_uniform_at(seed, i, -1, 1);
+}
+
 static void check_shape(int M, int N, int K, int trans, int add, GemmIsa isa)
 {
     int ldc = N + 3; /* columns past N must stay untouched */
     float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
     float *c0 = xalloc_floats((size_t)M * ldc), *c = xalloc_floats((size_t)M * ldc);
     float *bp = xalloc_floats(gemm_packed_floats(K, N));
-    for (size_t i = 0; i < (size_t)M * K; i++) a[i] = rng_uniform_at(1, i, -1, 1);
-    for (size_t i = 0; i < (size_t)K * N; i++) b[i] = rng_uniform_at(2, i, -1, 1);
-    for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = rng_uniform_at(3, i, -1, 1);
+    fill_uniform(a, (size_t)M * K, 1);
+    fill_uniform(b, (size_t)K * N, 2);
+    fill_uniform(c0, (size_t)M * ldc, 3);
+    memcpy(c, c0, sizeof(float) * (size_t)M * ldc);
     gemm_pack(bp, b, trans ? K : N, trans, K, N);
     gemm_packed(c, ldc, a, K, bp, M, N, K, add, isa);
     if (isa == GEMM_AVX512) { /* the same bits as the AVX2 kernel */
@@ -123,9 +130,10 @@ static void check_tn(int M, int N, int K, GemmIsa isa)
     float *a = xalloc_floats((size_t)K * lda), *b = xalloc_floats((size_t)K * ldb);
     float *c0 = xalloc_floats((size_t)M * ldc), *c = xalloc_floats((size_t)M * ldc);
     float *work = xalloc_floats(gemm_tn_floats(K, N));
-    for (size_t i = 0; i < (size_t)K * lda; i++) a[i] = rng_uniform_at(4, i, -1, 1);
-    for (size_t i = 0; i < (size_t)K * ldb; i++) b[i] = rng_uniform_at(5, i, -1, 1);
-    for (size_t i = 0; i < (size_t)M * ldc; i++) c0[i] = c[i] = rng_uniform_at(6, i, -1, 1);
+    fill_uniform(a, (size_t)K * lda, 4);
+    fill_uniform(b, (size_t)K * ldb, 5);
+    fill_uniform(c0, (size_t)M * ldc, 6);
+    memcpy(c, c0, sizeof(float) * (size_t)M * ldc);
     gemm_tn(c, ldc, work, a, lda, b, ldb, M, N, K, isa);
     if (isa == GEMM_AVX512) {
         float *c2 = xalloc_floats((size_t)M * ldc);
