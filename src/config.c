@@ -1,18 +1,31 @@
 /* config.c - the option table and its readers (see config.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <float.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-typedef enum OptType { OT_STR, OT_INT, OT_I64, OT_U64, OT_DBL, OT_ENUM } OptType;
+typedef enum OptType {
+    OT_STR,
+    OT_INT,
+    OT_I64,
+    OT_U64,
+    OT_DBL,
+    OT_ENUM,
+    OT_FLAG, /* 0/1, alone on the command line, never in a file */
+    OT_SIZE  /* uint64_t bytes, text with an optional K/M/G/T suffix */
+} OptType;
 
 typedef struct OptDef {
     const char *name;
     OptType type;
+    ResumeRule rule;      /* what a change on resume means */
     size_t offset;
     const char *def;      /* default, as text */
     const char *choices;  /* OT_ENUM: "a|b|c", value = index */
@@ -22,71 +35,86 @@ typedef struct OptDef {
 
 #define OFF(f) offsetof(Config, f)
 #define BIG 1e18
+/* The longest value text: a CFG_PATH string of \xHH escapes in quotes. */
+#define VALUE_MAX (4 * CFG_PATH + 8)
+/* The largest config file read. */
+#define FILE_MAX (1 << 20)
 
 static const OptDef OPTS[] = {
-    {"data", OT_STR, OFF(data), "", NULL, 0, 0,
+    {"data", OT_STR, RESUME_DATA, OFF(data), "", NULL, 0, 0,
      "training data: F.h5 or F.h5:/group (default: the root if it has 'inputs', else "
      "/train); empty: the built-in counting task"},
-    {"val", OT_STR, OFF(val), "", NULL, 0, 0,
+    {"val", OT_STR, RESUME_DATA, OFF(val), "", NULL, 0, 0,
      "validation data (default: the /val group of the data file if there is one)"},
-    {"val-split", OT_DBL, OFF(val_split), "0", NULL, 0, 0.99,
+    {"val-split", OT_DBL, RESUME_FIXED, OFF(val_split), "0", NULL, 0, 0.99,
      "hold out this fraction of the LAST rows of data for validation instead"},
-    {"cell", OT_ENUM, OFF(cell), "rnn", "rnn|lstm|gru", 0, 0, "recurrent cell"},
-    {"nonlinearity", OT_ENUM, OFF(nonlinearity), "tanh", "tanh|relu", 0, 0,
+    {"cell", OT_ENUM, RESUME_FIXED, OFF(cell), "rnn", "rnn|lstm|gru", 0, 0, "recurrent cell"},
+    {"nonlinearity", OT_ENUM, RESUME_FIXED, OFF(nonlinearity), "tanh", "tanh|relu", 0, 0,
      "activation of the rnn cell"},
-    {"hidden", OT_INT, OFF(hidden), "16", NULL, 1, 65536, "hidden size H"},
-    {"layers", OT_INT, OFF(layers), "1", NULL, 1, 16, "stacked recurrent layers"},
-    {"dropout", OT_DBL, OFF(dropout), "0", NULL, 0, 0.99,
+    {"hidden", OT_INT, RESUME_FIXED, OFF(hidden), "16", NULL, 1, 65536, "hidden size H"},
+    {"layers", OT_INT, RESUME_FIXED, OFF(layers), "1", NULL, 1, 16, "stacked recurrent layers"},
+    {"dropout", OT_DBL, RESUME_FIXED, OFF(dropout), "0", NULL, 0, 0.99,
      "dropout on the outputs of every layer but the last (as nn.RNN)"},
-    {"out-dropout", OT_DBL, OFF(out_dropout), "0", NULL, 0, 0.99,
+    {"out-dropout", OT_DBL, RESUME_FIXED, OFF(out_dropout), "0", NULL, 0, 0.99,
      "dropout on the input of the fc head"},
-    {"embed", OT_INT, OFF(embed), "8", NULL, 1, 65536,
+    {"embed", OT_INT, RESUME_FIXED, OFF(embed), "8", NULL, 1, 65536,
      "embedding size for token input (ignored for dense input)"},
-    {"target", OT_ENUM, OFF(target), "auto", "auto|step|last", 0, 0,
+    {"target", OT_ENUM, RESUME_FIXED, OFF(target), "auto", "auto|step|last", 0, 0,
      "predict at every valid step or at the last valid step; auto: from the targets' shape"},
-    {"epochs", OT_INT, OFF(epochs), "10", NULL, 1, 1e9, "passes over the training data"},
-    {"batch-size", OT_INT, OFF(batch_size), "32", NULL, 1, 1e9,
+    {"epochs", OT_INT, RESUME_FUTURE, OFF(epochs), "10", NULL, 1, 1e9,
+     "passes over the training data"},
+    {"batch-size", OT_INT, RESUME_MIDEPOCH, OFF(batch_size), "32", NULL, 1, 1e9,
      "GLOBAL batch size, summed over all ranks"},
-    {"lr", OT_DBL, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate"},
-    {"optimizer", OT_ENUM, OFF(optimizer), "adam", "adam|adamw|sgd", 0, 0,
+    {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate"},
+    {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", "adam|adamw|sgd", 0, 0,
      "as torch.optim (Adam betas 0.9/0.999, eps 1e-8)"},
-    {"momentum", OT_DBL, OFF(momentum), "0", NULL, 0, 0.9999, "sgd momentum"},
-    {"weight-decay", OT_DBL, OFF(weight_decay), "-1", NULL, -1, 1e6,
+    {"momentum", OT_DBL, RESUME_FUTURE, OFF(momentum), "0", NULL, 0, 0.9999, "sgd momentum"},
+    {"weight-decay", OT_DBL, RESUME_FUTURE, OFF(weight_decay), "-1", NULL, -1, 1e6,
      "L2 penalty (adam, sgd) or decoupled decay (adamw); default -1 means torch's "
      "default: 0, or 0.01 for adamw"},
-    {"clip-grad-norm", OT_DBL, OFF(clip_grad_norm), "0", NULL, 0, BIG,
+    {"clip-grad-norm", OT_DBL, RESUME_FUTURE, OFF(clip_grad_norm), "0", NULL, 0, BIG,
      "clip the global gradient norm to this (0: off)"},
-    {"patience", OT_INT, OFF(patience), "0", NULL, 0, 1e9,
+    {"patience", OT_INT, RESUME_FUTURE, OFF(patience), "0", NULL, 0, 1e9,
      "stop after this many epochs without improvement of the monitored metric (0: off)"},
-    {"min-delta", OT_DBL, OFF(min_delta), "0", NULL, 0, BIG,
+    {"min-delta", OT_DBL, RESUME_FUTURE, OFF(min_delta), "0", NULL, 0, BIG,
      "smallest change that counts as an improvement"},
-    {"monitor", OT_ENUM, OFF(monitor), "val_loss", "val_loss|val_acc", 0, 0,
+    {"monitor", OT_ENUM, RESUME_FIXED, OFF(monitor), "val_loss", "val_loss|val_acc", 0, 0,
      "metric for early stopping and best.h5 (without validation data: the training loss or "
      "accuracy)"},
-    {"seed", OT_U64, OFF(seed), "1", NULL, 0, 0,
+    {"seed", OT_U64, RESUME_FIXED, OFF(seed), "1", NULL, 0, 0,
      "seed of initialisation, shuffling and dropout"},
-    {"shuffle", OT_INT, OFF(shuffle), "1", NULL, 0, 1, "1: new order each epoch; 0: file order"},
-    {"max-steps", OT_I64, OFF(max_steps), "0", NULL, 0, 9e18,
+    {"shuffle", OT_INT, RESUME_FIXED, OFF(shuffle), "1", NULL, 0, 1,
+     "1: new order each epoch; 0: file order"},
+    {"max-steps", OT_I64, RESUME_FUTURE, OFF(max_steps), "0", NULL, 0, 9e18,
      "stop after this many optimizer steps (0: no limit)"},
-    {"run-dir", OT_STR, OFF(run_dir), "", NULL, 0, 0,
+    {"run-dir", OT_STR, RESUME_LAUNCH, OFF(run_dir), "", NULL, 0, 0,
      "where config, metrics.csv and checkpoints go (default: runs/<date>-<time>)"},
-    {"checkpoint-every", OT_INT, OFF(checkpoint_every), "1", NULL, 0, 1e9,
+    {"checkpoint-every", OT_INT, RESUME_FUTURE, OFF(checkpoint_every), "1", NULL, 0, 1e9,
      "write ckpt-epochNNNN.h5 every this many epochs (0: only last.h5 and best.h5)"},
-    {"keep", OT_INT, OFF(keep), "2", NULL, 1, 1e9,
+    {"keep", OT_INT, RESUME_FUTURE, OFF(keep), "2", NULL, 1, 1e9,
      "numbered checkpoints to keep (last.h5 and best.h5 are always kept)"},
-    {"resume", OT_STR, OFF(resume), "", NULL, 0, 0,
+    {"resume", OT_STR, RESUME_LAUNCH, OFF(resume), "", NULL, 0, 0,
      "auto: continue from the newest intact checkpoint of run-dir, if any; or a checkpoint "
      "file"},
-    {"init", OT_STR, OFF(init), "", NULL, 0, 0,
+    {"fresh", OT_FLAG, RESUME_LAUNCH, OFF(fresh), "0", NULL, 0, 1,
+     "start afresh in a run-dir that holds an earlier run: its files move into "
+     "run-dir/previous-N/ (nothing is deleted)"},
+    {"init", OT_STR, RESUME_LAUNCH, OFF(init), "", NULL, 0, 0,
      "start from the /params of this checkpoint (an rnn_dist or from_pytorch.py file)"},
-    {"threads", OT_INT, OFF(threads), "1", NULL, 1, 1024, "OpenBLAS threads per rank"},
-    {"on-nan", OT_ENUM, OFF(on_nan), "stop", "stop|skip", 0, 0,
+    {"threads", OT_INT, RESUME_FUTURE, OFF(threads), "1", NULL, 1, 1024,
+     "OpenBLAS threads per rank"},
+    {"max-memory", OT_SIZE, RESUME_LAUNCH, OFF(max_memory), "0", NULL, 0, 0,
+     "memory the ranks on this host may use together: bytes, or a decimal number with a "
+     "suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), e.g. 512M, 1.5G; 0: "
+     "the memory this process may use, from the cgroup limit or /proc/meminfo, shared by the "
+     "ranks on this host"},
+    {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", "stop|skip", 0, 0,
      "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
      "last.h5 (exit 3); or skip that update and count it in metrics.csv"},
-    {"on-save-error", OT_ENUM, OFF(on_save_error), "stop", "stop|continue", 0, 0,
+    {"on-save-error", OT_ENUM, RESUME_FUTURE, OFF(on_save_error), "stop", "stop|continue", 0, 0,
      "a checkpoint that cannot be written (disk full...): stop (exit 1; the previous "
      "checkpoints stay intact) or warn, train on and retry at the next save"},
-    {"comm-timeout", OT_DBL, OFF(comm_timeout), "600", NULL, 0, 1e9,
+    {"comm-timeout", OT_DBL, RESUME_FUTURE, OFF(comm_timeout), "600", NULL, 0, 1e9,
      "watchdog: a collective that waits longer than this many seconds (a stuck rank or "
      "network) ends the job naming the operation and step (0: wait forever); keep it above "
      "the longest checkpoint write"},
@@ -111,6 +139,13 @@ static int find_opt(const char *name)
     return -1;
 }
 
+/* Is option o written by config_write? Not resume nor the flags: they are
+ * properties of one launch. */
+static int is_written(const OptDef *o)
+{
+    return o->type != OT_FLAG && o->offset != OFF(resume);
+}
+
 /* Index of `value` in "a|b|c", or -1. */
 static int enum_index(const char *choices, const char *value)
 {
@@ -126,12 +161,202 @@ static int enum_index(const char *choices, const char *value)
     return -1;
 }
 
+/* ---- strict decimal numbers ------------------------------------------- */
+
+/* Length of the run of decimal digits at s. */
+static size_t digits(const char *s)
+{
+    size_t n = 0;
+    while (s[n] >= '0' && s[n] <= '9') n++;
+    return n;
+}
+
+/* Is s a decimal integer: [0-9]+, with a leading '-' when `sign`? */
+static int is_decimal_int(const char *s, int sign)
+{
+    if (sign && *s == '-') s++;
+    size_t n = digits(s);
+    return n > 0 && s[n] == '\0';
+}
+
+/* Is s a decimal real: -?([0-9]+(.[0-9]*)?|.[0-9]+)([eE][-+]?[0-9]+)? */
+static int is_decimal_real(const char *s)
+{
+    if (*s == '-') s++;
+    size_t whole = digits(s), frac = 0;
+    s += whole;
+    if (*s == '.') {
+        frac = digits(s + 1);
+        s += 1 + frac;
+    }
+    if (whole == 0 && frac == 0) return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        size_t ex = digits(s);
+        if (ex == 0) return 0;
+        s += ex;
+    }
+    return *s == '\0';
+}
+
+/* A size: [0-9]+(.[0-9]+)? with an optional suffix K, M, G or T (any case,
+ * then nothing, "B" or "iB"; powers of 1024); a fraction needs a suffix and
+ * is rounded to whole bytes. Returns 0, -1 when s is not a size, 1 when it
+ * exceeds 2^64 - 1 bytes. */
+static int parse_size(uint64_t *out, const char *s)
+{
+    static const char units[] = "KMGT";
+    size_t whole = digits(s), frac = 0;
+    const char *p = s + whole;
+    if (whole == 0) return -1;
+    if (*p == '.') {
+        frac = digits(p + 1);
+        if (frac == 0) return -1;
+        p += 1 + frac;
+    }
+    int shift = 0;
+    if (*p) {
+        const char *u = strchr(units, toupper((unsigned char)*p));
+        if (!u) return -1;
+        shift = 10 * (int)(u - units + 1);
+        p++;
+        if (*p && strcmp(p, "B") != 0 && strcmp(p, "iB") != 0) return -1;
+    }
+    if (frac > 0 && shift == 0) return -1;
+    errno = 0;
+    if (frac == 0) {
+        unsigned long long v = strtoull(s, NULL, 10);
+        if (errno == ERANGE || v > (UINT64_MAX >> shift)) return 1;
+        *out = (uint64_t)v << shift;
+        return 0;
+    }
+    double v = ldexp(strtod(s, NULL), shift) + 0.5;
+    if (v >= 0x1p64) return 1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* ---- values as text ----------------------------------------------------- */
+
+/* The shortest %g form of v that strtod reads back as v, in plain notation
+ * when its exponent is -4..16 (600, not 6e+02). */
+static void format_double(char *out, size_t len, double v)
+{
+    char buf[40], plain[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    const char *ex = strchr(buf, 'e');
+    int x = ex ? atoi(ex + 1) : 0;
+    if (ex && x >= -4 && x <= 16) {
+        snprintf(plain, sizeof plain, "%.*g", x + 1, v);
+        if (strtod(plain, NULL) == v) memcpy(buf, plain, sizeof buf);
+    }
+    snprintf(out, len, "%s", buf);
+}
+
+/* Bytes as an exact multiple of the largest unit that divides them. */
+static void format_size(char *out, size_t len, uint64_t v)
+{
+    static const char units[] = "KMGT";
+    int k = 0;
+    while (k < 4 && v != 0 && (v & ((UINT64_C(1) << (10 * (k + 1))) - 1)) == 0) k++;
+    if (k == 0)
+        snprintf(out, len, "%llu", (unsigned long long)v);
+    else
+        snprintf(out, len, "%llu%c", (unsigned long long)(v >> (10 * k)), units[k - 1]);
+}
+
+/* Would the string s read back differently if written unquoted? */
+static int needs_quotes(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0) return 0;
+    if (s[0] == ' ' || s[0] == '\t' || s[0] == '"' || s[n - 1] == ' ' || s[n - 1] == '\t')
+        return 1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '#' || *p == ';') return 1;
+    return 0;
+}
+
+/* s double-quoted with C escapes; out holds at least 4 * strlen(s) + 3. */
+static void format_quoted(char *out, const char *s)
+{
+    char *w = out;
+    *w++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        const char *esc = *p == '"' ? "\\\"" : *p == '\\' ? "\\\\" : *p == '\n' ? "\\n"
+                        : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
+        if (esc) {
+            memcpy(w, esc, 2);
+            w += 2;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            w += sprintf(w, "\\x%02x", *p);
+        } else {
+            *w++ = (char)*p;
+        }
+    }
+    *w++ = '"';
+    *w = '\0';
+}
+
+/* The value of option o in c as config_write writes it (out: VALUE_MAX). */
+static void format_value(char *out, const OptDef *o, const Config *c)
+{
+    const char *base = (const char *)c + o->offset;
+    switch (o->type) {
+    case OT_STR:
+        if (needs_quotes(base))
+            format_quoted(out, base);
+        else
+            snprintf(out, VALUE_MAX, "%s", base);
+        break;
+    case OT_INT:
+    case OT_FLAG: snprintf(out, VALUE_MAX, "%d", *(const int *)base); break;
+    case OT_I64: snprintf(out, VALUE_MAX, "%lld", (long long)*(const int64_t *)base); break;
+    case OT_U64:
+        snprintf(out, VALUE_MAX, "%llu", (unsigned long long)*(const uint64_t *)base);
+        break;
+    case OT_SIZE: format_size(out, VALUE_MAX, *(const uint64_t *)base); break;
+    case OT_DBL: format_double(out, VALUE_MAX, *(const double *)base); break;
+    case OT_ENUM: {
+        const char *p = o->choices;
+        for (int k = *(const int *)base; k > 0 && p; k--) {
+            p = strchr(p, '|');
+            if (p) p++;
+        }
+        const char *bar = p ? strchr(p, '|') : NULL;
+        snprintf(out, VALUE_MAX, "%.*s", p ? (int)(bar ? (size_t)(bar - p) : strlen(p)) : 0,
+                 p ? p : "");
+        break;
+    }
+    }
+}
+
+/* Copy src to dst (len > 0), cut at a UTF-8 character boundary and ended
+ * with "..." when it does not fit. */
+static void copy_cut(char *dst, size_t len, const char *src)
+{
+    size_t n = strlen(src);
+    if (n < len) {
+        memcpy(dst, src, n + 1);
+        return;
+    }
+    size_t keep = len > 4 ? len - 4 : 0;
+    while (keep > 0 && ((unsigned char)src[keep] & 0xc0) == 0x80) keep--;
+    memcpy(dst, src, keep);
+    snprintf(dst + keep, len - keep, "...");
+}
+
+/* ---- setting options ---------------------------------------------------- */
+
 /* Set option i from text; `where` names the source for messages. */
 static int set_opt(Config *c, int i, const char *value, const char *where, Error *e)
 {
     const OptDef *o = &OPTS[i];
     char *base = (char *)c + o->offset;
-    char *end = NULL;
     errno = 0;
     switch (o->type) {
     case OT_STR:
@@ -147,26 +372,32 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
         *(int *)base = k;
         break;
     }
+    case OT_FLAG:
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            return error_set(e, EXIT_USAGE, "%s: '%s' is a flag: give --%s alone (or =1, =0), "
+                             "got '%s'", where, o->name, o->name, value);
+        *(int *)base = value[0] == '1';
+        break;
     case OT_U64: {
-        if (value[0] == '-')
+        if (!is_decimal_int(value, 0))
             return error_set(e, EXIT_USAGE, "%s: '%s' must be a non-negative integer, got '%s'",
                              where, o->name, value);
-        unsigned long long v = strtoull(value, &end, 10);
-        if (errno || end == value || *end)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be a non-negative integer, got '%s'",
-                             where, o->name, value);
+        unsigned long long v = strtoull(value, NULL, 10);
+        if (errno == ERANGE)
+            return error_set(e, EXIT_USAGE, "%s: '%s' must be at most %llu, got '%s'", where,
+                             o->name, (unsigned long long)UINT64_MAX, value);
         *(uint64_t *)base = (uint64_t)v;
         break;
     }
     case OT_INT:
     case OT_I64: {
-        long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end)
+        if (!is_decimal_int(value, 1))
             return error_set(e, EXIT_USAGE, "%s: '%s' must be an integer, got '%s'", where,
                              o->name, value);
-        if ((double)v < o->lo || (double)v > o->hi)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be in %.0f..%.0f, got %lld", where,
-                             o->name, o->lo, o->hi, v);
+        long long v = strtoll(value, NULL, 10);
+        if (errno == ERANGE || (double)v < o->lo || (double)v > o->hi)
+            return error_set(e, EXIT_USAGE, "%s: '%s' must be in %.0f..%.0f, got %s", where,
+                             o->name, o->lo, o->hi, value);
         if (o->type == OT_INT)
             *(int *)base = (int)v;
         else
@@ -174,14 +405,27 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
         break;
     }
     case OT_DBL: {
-        double v = strtod(value, &end);
-        if (errno || end == value || *end || !isfinite(v))
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be a number, got '%s'", where,
+        if (!is_decimal_real(value))
+            return error_set(e, EXIT_USAGE, "%s: '%s' must be a decimal number, got '%s'", where,
                              o->name, value);
-        if (v < o->lo || v > o->hi)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be in [%g, %g], got %g", where,
-                             o->name, o->lo, o->hi, v);
+        double v = strtod(value, NULL); /* underflow: the nearest double, maybe 0 */
+        if (isinf(v) || v < o->lo || v > o->hi)
+            return error_set(e, EXIT_USAGE, "%s: '%s' must be in [%g, %g], got %s", where,
+                             o->name, o->lo, o->hi, value);
         *(double *)base = v;
+        break;
+    }
+    case OT_SIZE: {
+        uint64_t v = 0;
+        int rc = parse_size(&v, value);
+        if (rc < 0)
+            return error_set(e, EXIT_USAGE, "%s: '%s' must be a size such as 512M, 1.5G or 0 "
+                             "(bytes; suffixes K, M, G, T), got '%s'", where, o->name, value);
+        if (rc > 0)
+            return error_set(e, EXIT_USAGE,
+                             "%s: '%s' is too large (the limit is 2^64 - 1 bytes), got '%s'",
+                             where, o->name, value);
+        *(uint64_t *)base = v;
         break;
     }
     }
@@ -200,55 +444,209 @@ int config_is_set(const Config *c, const char *name)
     return i >= 0 && c->set[i];
 }
 
-static char *trim(char *s)
+/* ---- config text ---------------------------------------------------------- */
+
+static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
+
+static char *skip_blanks(char *s)
 {
-    while (*s == ' ' || *s == '\t') s++;
-    char *end = s + strlen(s);
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-        *--end = '\0';
+    while (is_blank(*s)) s++;
     return s;
+}
+
+static void trim_end(char *s)
+{
+    char *end = s + strlen(s);
+    while (end > s && (is_blank(end[-1]) || end[-1] == '\r')) *--end = '\0';
+}
+
+static int hex_digit(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0'
+         : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* Unquote the value s (s[0] == '"') in place: C escapes, then only blanks
+ * or a comment after the closing quote. */
+static int unquote(char *s, const char *where, const char *name, Error *e)
+{
+    char *w = s;
+    const char *p = s + 1;
+    for (; *p && *p != '"'; p++) {
+        if (*p != '\\') {
+            *w++ = *p;
+            continue;
+        }
+        p++;
+        int hi = *p == 'x' ? hex_digit(p[1]) : -1, lo = hi >= 0 ? hex_digit(p[2]) : -1;
+        if (*p == '"' || *p == '\\') {
+            *w++ = *p;
+        } else if (*p == 'n' || *p == 't' || *p == 'r') {
+            *w++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : '\r';
+        } else if (lo >= 0 && hi * 16 + lo != 0) {
+            *w++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else if (*p == '\0') {
+            break;
+        } else {
+            return error_set(e, EXIT_USAGE, "%s: unknown escape '\\%c' in the value of '%s' "
+                             "(known: \\\" \\\\ \\n \\t \\r \\xHH)", where, *p, name);
+        }
+    }
+    if (*p != '"')
+        return error_set(e, EXIT_USAGE, "%s: the value of '%s' has no closing quote", where,
+                         name);
+    *w = '\0';
+    p++;
+    while (is_blank(*p)) p++;
+    if (*p && *p != '#' && *p != ';')
+        return error_set(e, EXIT_USAGE, "%s: text after the closing quote of '%s': '%s'", where,
+                         name, p);
+    return 0;
+}
+
+/* One line of config text (modified in place). line_of[i]: the line that set
+ * option i in this text, 0 if none. */
+static int read_line(Config *c, char *line, int lineno, int *line_of, const char *source,
+                     Error *e)
+{
+    char where[CFG_PATH + 64];
+    snprintf(where, sizeof where, "%s:%d", source, lineno);
+    char *s = skip_blanks(line);
+    trim_end(s);
+    if (!*s || *s == '#' || *s == ';' || *s == '[') return 0;
+    char *eq = strchr(s, '=');
+    if (!eq) return error_set(e, EXIT_USAGE, "%s: expected 'key = value', got '%s'", where, s);
+    *eq = '\0';
+    trim_end(s);
+    for (char *p = s; *p; p++)
+        if (*p == '_') *p = '-';
+    int i = find_opt(s);
+    if (i < 0) return error_set(e, EXIT_USAGE, "%s: unknown option '%s'", where, s);
+    const OptDef *o = &OPTS[i];
+    if (o->type == OT_FLAG)
+        return error_set(e, EXIT_USAGE, "%s: %s is a property of one launch: give --%s on the "
+                         "command line", where, o->name, o->name);
+    if (line_of[i])
+        return error_set(e, EXIT_USAGE, "%s: '%s' is already set at line %d", where, o->name,
+                         line_of[i]);
+    char *value = skip_blanks(eq + 1);
+    if (*value == '"') {
+        if (unquote(value, where, o->name, e)) return EXIT_USAGE;
+    } else {
+        for (char *p = value; *p; p++)
+            if (is_blank(*p) && (p[1] == '#' || p[1] == ';')) {
+                *p = '\0';
+                break;
+            }
+        trim_end(value);
+    }
+    if (set_opt(c, i, value, where, e)) return EXIT_USAGE;
+    c->set[i] = 1;
+    line_of[i] = lineno;
+    return 0;
+}
+
+/* Every line of text (modified in place). */
+static int read_lines(Config *c, char *text, const char *source, Error *e)
+{
+    int line_of[NOPTS];
+    memset(line_of, 0, sizeof line_of);
+    int lineno = 0;
+    for (char *line = text; line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        if (read_line(c, line, ++lineno, line_of, source, e)) return EXIT_USAGE;
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+int config_read_text(Config *c, const char *text, const char *where, Error *e)
+{
+    char *copy = strdup(text);
+    CHECK(copy);
+    int rc = read_lines(c, copy, where, e);
+    free(copy);
+    return rc;
+}
+
+/* Refuse anything but a regular file, naming what it is. */
+static int refuse_irregular(const char *path, mode_t mode, Error *e)
+{
+    if (S_ISREG(mode)) return 0;
+    const char *what = S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
+                     : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+                     : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+    return error_set(e, EXIT_USAGE, "%s: cannot read config file: it is %s (a config file must "
+                     "be a regular file)", path, what);
+}
+
+/* The whole regular file at path, NUL-terminated, in *text (malloc'd). */
+static int slurp(char **text, const char *path, Error *e)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return error_set(e, EXIT_USAGE, "%s: cannot open config file: %s", path, strerror(errno));
+    if (refuse_irregular(path, st.st_mode, e)) return EXIT_USAGE;
+    /* O_NONBLOCK: should path have become a FIFO since, open cannot block */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return error_set(e, EXIT_USAGE, "%s: cannot open config file: %s", path, strerror(errno));
+    int rc = fstat(fd, &st) != 0 ? error_set(e, EXIT_USAGE, "%s: cannot read config file: %s",
+                                             path, strerror(errno))
+                                 : refuse_irregular(path, st.st_mode, e);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    char *buf = xcalloc(FILE_MAX + 2, 1);
+    size_t n = 0;
+    while (n <= FILE_MAX) {
+        ssize_t got = read(fd, buf + n, FILE_MAX + 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            if (got < 0) {
+                int err = errno;
+                close(fd);
+                free(buf);
+                return error_set(e, EXIT_USAGE, "%s: cannot read config file: %s", path,
+                                 strerror(err));
+            }
+            break;
+        }
+        n += (size_t)got;
+    }
+    close(fd);
+    const char *nul = memchr(buf, '\0', n);
+    if (n > FILE_MAX) {
+        rc = error_set(e, EXIT_USAGE, "%s: too large for a config file (more than %d bytes)",
+                       path, FILE_MAX);
+    } else if (nul) {
+        int line = 1;
+        for (const char *p = buf; p < nul; p++) line += *p == '\n';
+        rc = error_set(e, EXIT_USAGE, "%s:%d: a NUL byte: not a text file", path, line);
+    }
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *text = buf;
+    return 0;
 }
 
 int config_read_file(Config *c, const char *path, Error *e)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return error_set(e, EXIT_USAGE, "%s: cannot open config file: %s", path,
-                             strerror(errno));
-    char line[4096], where[CFG_PATH + 32];
-    int lineno = 0, rc = 0;
-    while (!rc && fgets(line, sizeof line, f)) {
-        lineno++;
-        snprintf(where, sizeof where, "%s:%d", path, lineno);
-        if (!strchr(line, '\n') && !feof(f)) {
-            rc = error_set(e, EXIT_USAGE, "%s: line too long", where);
-            break;
-        }
-        char *s = trim(line);
-        if (!*s || *s == '#' || *s == ';' || *s == '[') continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = error_set(e, EXIT_USAGE, "%s: expected 'key = value', got '%s'", where, s);
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        /* a trailing comment after the value */
-        char *hash = strstr(value, " #");
-        if (hash) *hash = '\0', value = trim(value);
-        for (char *p = key; *p; p++)
-            if (*p == '_') *p = '-';
-        int i = find_opt(key);
-        if (i < 0) {
-            rc = error_set(e, EXIT_USAGE, "%s: unknown option '%s'", where, key);
-            break;
-        }
-        rc = set_opt(c, i, value, where, e);
-        if (!rc) c->set[i] = 1;
-    }
-    fclose(f);
+    char *text = NULL;
+    if (slurp(&text, path, e)) return EXIT_USAGE;
+    int rc = read_lines(c, text, path, e);
+    free(text);
     if (!rc) snprintf(c->config, sizeof c->config, "%s", path);
     return rc;
 }
+
+/* ---- command line ----------------------------------------------------------- */
 
 int config_parse_args(Config *c, int argc, char **argv, Error *e)
 {
@@ -261,32 +659,44 @@ int config_parse_args(Config *c, int argc, char **argv, Error *e)
         } else if (strncmp(argv[a], "--config=", 9) == 0) {
             file = argv[a] + 9;
         }
-        if (file && config_read_file(c, file, e)) return e ? e->code : EXIT_USAGE;
+        if (file && config_read_file(c, file, e)) return EXIT_USAGE;
     }
+    const char *flag = NULL; /* the previous argument, when it was a flag alone */
     for (int a = 0; a < argc; a++) {
         const char *arg = argv[a];
-        if (strncmp(arg, "--", 2) != 0)
+        if (strncmp(arg, "--", 2) != 0) {
+            if (flag)
+                return error_set(e, EXIT_USAGE, "unexpected argument '%s' (%s is a flag and "
+                                 "takes no value: %s alone, or %s=0)", arg, flag, flag, flag);
             return error_set(e, EXIT_USAGE, "unexpected argument '%s' (options are --key value)",
                              arg);
+        }
+        flag = NULL;
         char key[128];
         const char *value = NULL, *eq = strchr(arg, '=');
         size_t klen = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
         if (klen >= sizeof key) return error_set(e, EXIT_USAGE, "unknown option '%s'", arg);
         memcpy(key, arg + 2, klen);
         key[klen] = '\0';
+        if (strcmp(key, "config") == 0) {
+            a += !eq; /* its value, read above */
+            continue;
+        }
+        int i = find_opt(key);
+        if (i < 0)
+            return error_set(e, EXIT_USAGE, "unknown option '--%s' (see rnn_dist --help)", key);
         if (eq) {
             value = eq + 1;
+        } else if (OPTS[i].type == OT_FLAG) {
+            value = "1";
+            flag = arg;
         } else {
             if (a + 1 >= argc) return error_set(e, EXIT_USAGE, "option --%s needs a value", key);
             value = argv[++a];
         }
-        if (strcmp(key, "config") == 0) continue;
-        int i = find_opt(key);
-        if (i < 0)
-            return error_set(e, EXIT_USAGE, "unknown option '--%s' (see rnn_dist --help)", key);
         char where[160];
         snprintf(where, sizeof where, "--%s", key);
-        if (set_opt(c, i, value, where, e)) return e ? e->code : EXIT_USAGE;
+        if (set_opt(c, i, value, where, e)) return EXIT_USAGE;
         c->set[i] = 1;
     }
     return 0;
@@ -311,42 +721,53 @@ int config_validate(const Config *c, Error *e)
         return error_set(e, EXIT_USAGE, "give either val or val-split, not both");
     if (c->resume[0] && c->init[0])
         return error_set(e, EXIT_USAGE, "give either resume or init, not both");
+    if (c->resume[0] && c->fresh)
+        return error_set(e, EXIT_USAGE, "give either --resume or --fresh");
     if ((size_t)c->hidden * 4 * (size_t)c->hidden > (size_t)1 << 31)
         return error_set(e, EXIT_USAGE, "hidden %d is too large", c->hidden);
     return 0;
 }
 
-static void print_value(FILE *f, const OptDef *o, const Config *c)
-{
-    const char *base = (const char *)c + o->offset;
-    switch (o->type) {
-    case OT_STR: fputs(base, f); break;
-    case OT_INT: fprintf(f, "%d", *(const int *)base); break;
-    case OT_I64: fprintf(f, "%lld", (long long)*(const int64_t *)base); break;
-    case OT_U64: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)base); break;
-    case OT_DBL: fprintf(f, "%.17g", *(const double *)base); break;
-    case OT_ENUM: {
-        int k = *(const int *)base;
-        const char *p = o->choices;
-        for (int i = 0; i < k && p; i++) {
-            p = strchr(p, '|');
-            if (p) p++;
-        }
-        if (p) fprintf(f, "%.*s", (int)(strchr(p, '|') ? strchr(p, '|') - p : (long)strlen(p)), p);
-        break;
-    }
-    }
-}
+/* ---- writing and comparing ---------------------------------------------------- */
 
 void config_write(FILE *f, const Config *c)
 {
+    char value[VALUE_MAX];
     fprintf(f, "# rnn_dist effective configuration (rnn_dist train --config this-file)\n");
     for (int i = 0; i < NOPTS; i++) {
-        if (strcmp(OPTS[i].name, "resume") == 0) continue; /* a property of one launch */
-        fprintf(f, "%s = ", OPTS[i].name);
-        print_value(f, &OPTS[i], c);
-        fputc('\n', f);
+        if (!is_written(&OPTS[i])) continue;
+        format_value(value, &OPTS[i], c);
+        fprintf(f, "%s = %s\n", OPTS[i].name, value);
     }
+}
+
+void config_value_text(char *out, size_t len, const Config *c, const char *name)
+{
+    if (len == 0) return;
+    int i = find_opt(name);
+    char value[VALUE_MAX] = "";
+    if (i >= 0) format_value(value, &OPTS[i], c);
+    copy_cut(out, len, value);
+}
+
+int config_diff(ConfigChange *out, int cap, const Config *before, const Config *after)
+{
+    char a[VALUE_MAX], b[VALUE_MAX];
+    int n = 0;
+    for (int i = 0; i < NOPTS; i++) {
+        if (OPTS[i].rule == RESUME_LAUNCH) continue;
+        format_value(b, &OPTS[i], before);
+        format_value(a, &OPTS[i], after);
+        if (strcmp(a, b) == 0) continue;
+        if (n < cap) {
+            out[n].name = OPTS[i].name;
+            out[n].rule = OPTS[i].rule;
+            copy_cut(out[n].before, sizeof out[n].before, b);
+            copy_cut(out[n].after, sizeof out[n].after, a);
+        }
+        n++;
+    }
+    return n;
 }
 
 void config_print_help(FILE *f)
@@ -354,14 +775,17 @@ void config_print_help(FILE *f)
     for (int i = 0; i < NOPTS; i++) {
         const OptDef *o = &OPTS[i];
         char left[64];
-        const char *arg = o->type == OT_STR ? "S" : o->type == OT_DBL ? "X" : "N";
+        const char *arg = o->type == OT_STR    ? " S"
+                        : o->type == OT_DBL    ? " X"
+                        : o->type == OT_SIZE   ? " SIZE"
+                        : o->type == OT_FLAG   ? ""
+                                               : " N";
         if (o->type == OT_ENUM)
             snprintf(left, sizeof left, "--%s %s", o->name, o->choices);
         else
-            snprintf(left, sizeof left, "--%s %s", o->name, arg);
+            snprintf(left, sizeof left, "--%s%s", o->name, arg);
         fprintf(f, "  %-34s %s", left, o->help);
-        if (o->def[0] && o->type != OT_ENUM) fprintf(f, " [%s]", o->def);
-        if (o->type == OT_ENUM) fprintf(f, " [%s]", o->def);
+        if (o->def[0] && o->type != OT_FLAG) fprintf(f, " [%s]", o->def);
         fputc('\n', f);
     }
 }
