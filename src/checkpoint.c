@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,51 @@ static int write_state(hid_t f, const TrainState *st)
     rc |= h5io_write_attr_i64(f, "/", "part_steps", st->part_steps);
     rc |= h5io_write_attr_i64(f, "/", "part_seqs", st->part_seqs);
     rc |= h5io_write_attr_i64(f, "/", "part_skipped", st->part_skipped);
+    char hex[24];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)st->run_id);
+    rc |= h5io_write_attr_str(f, "/", "run_id", hex);
+    const DataIdentity *ids[2] = {&st->data, &st->val};
+    static const char *const pre[2] = {"data", "val"};
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s_file", pre[i]);
+        rc |= h5io_write_attr_str(f, "/", name, ids[i]->file);
+        snprintf(name, sizeof name, "%s_rows", pre[i]);
+        rc |= h5io_write_attr_i64(f, "/", name, ids[i]->rows);
+        snprintf(name, sizeof name, "%s_bytes", pre[i]);
+        rc |= h5io_write_attr_i64(f, "/", name, (int64_t)ids[i]->bytes);
+        snprintf(name, sizeof name, "%s_fingerprint", pre[i]);
+        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)ids[i]->hash);
+        rc |= h5io_write_attr_str(f, "/", name, hex);
+    }
     return rc;
+}
+
+/* The run id and input identities (absent from checkpoints written before
+ * them: run_id 0, rows -1). */
+static void read_identity(TrainState *st, hid_t f)
+{
+    char hex[40];
+    st->run_id = h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0
+                     ? strtoull(hex, NULL, 16)
+                     : 0;
+    DataIdentity *ids[2] = {&st->data, &st->val};
+    static const char *const pre[2] = {"data", "val"};
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        int64_t bytes = 0;
+        ids[i]->rows = -1;
+        snprintf(name, sizeof name, "%s_rows", pre[i]);
+        if (h5io_read_attr_i64(&ids[i]->rows, f, "/", name)) ids[i]->rows = -1;
+        snprintf(name, sizeof name, "%s_file", pre[i]);
+        h5io_read_attr_str(ids[i]->file, sizeof ids[i]->file, f, "/", name);
+        snprintf(name, sizeof name, "%s_bytes", pre[i]);
+        h5io_read_attr_i64(&bytes, f, "/", name);
+        ids[i]->bytes = (uint64_t)bytes;
+        snprintf(name, sizeof name, "%s_fingerprint", pre[i]);
+        if (h5io_read_attr_str(hex, sizeof hex, f, "/", name) == 0)
+            ids[i]->hash = strtoull(hex, NULL, 16);
+    }
 }
 
 /* fsync a file or directory by path. */
@@ -258,17 +303,42 @@ int checkpoint_verify(const char *path, Error *e)
     return rc;
 }
 
-/* One candidate of checkpoint_find_resume: when intact and newer than *best,
- * it becomes out. Returns 1 if the file exists. */
-static int consider(char *out, size_t len, int64_t *best, int *damaged, const char *path,
-                    FILE *warn)
+uint64_t checkpoint_run_id(const char *path)
 {
-    if (access(path, F_OK) != 0) return 0;
+    hid_t f;
+    Error e = {0, ""};
+    if (h5io_open_read(&f, path, &e)) return 0;
+    char hex[40];
+    uint64_t id = h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0
+                      ? strtoull(hex, NULL, 16)
+                      : 0;
+    H5Fclose(f);
+    return id;
+}
+
+/* An intact checkpoint of a run directory, for checkpoint_find_resume. */
+typedef struct Candidate {
+    char path[4200];
+    int64_t step;
+    uint64_t run_id;
+    int64_t mtime_ns;
+} Candidate;
+
+/* Append path to c[*n] when it exists and is intact; a damaged one is
+ * reported on warn. Returns 1 if the file exists. */
+static int consider(Candidate *c, int *n, int cap, int *damaged, const char *path, FILE *warn)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return 0;
     Error e = {0, ""};
     hid_t f;
     int64_t step = -1;
+    uint64_t id = 0;
     if (checkpoint_verify(path, &e) == 0 && h5io_open_read(&f, path, &e) == 0) {
         if (h5io_read_attr_i64(&step, f, "/", "step")) step = -1;
+        char hex[40];
+        if (h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0)
+            id = strtoull(hex, NULL, 16);
         H5Fclose(f);
     }
     if (step < 0) {
@@ -276,21 +346,25 @@ static int consider(char *out, size_t len, int64_t *best, int *damaged, const ch
             fprintf(warn, "rnn_dist: warning: %s; skipping it\n",
                     e.msg[0] ? e.msg : "no training state");
         (*damaged)++;
-    } else if (step > *best) {
-        *best = step;
-        snprintf(out, len, "%s", path);
+    } else if (*n < cap) {
+        Candidate *k = &c[(*n)++];
+        snprintf(k->path, sizeof k->path, "%s", path);
+        k->step = step;
+        k->run_id = id;
+        k->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     }
     return 1;
 }
 
 int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e)
 {
+    enum { CAP = 256 };
+    Candidate *c = xcalloc(CAP, sizeof *c);
     char path[4200];
-    int64_t best = -1;
-    int found = 0, damaged = 0;
+    int n = 0, found = 0, damaged = 0;
     out[0] = '\0';
     snprintf(path, sizeof path, "%s/last.h5", run_dir);
-    found += consider(out, len, &best, &damaged, path, warn);
+    found += consider(c, &n, CAP, &damaged, path, warn);
     DIR *dh = opendir(run_dir);
     for (struct dirent *de; dh && (de = readdir(dh)) != NULL;) {
         unsigned ep;
@@ -298,11 +372,24 @@ int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *war
         if (sscanf(de->d_name, "ckpt-epoch%u%7s", &ep, tail) != 2 || strcmp(tail, ".h5") != 0)
             continue;
         snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
-        found += consider(out, len, &best, &damaged, path, warn);
+        found += consider(c, &n, CAP, &damaged, path, warn);
     }
     if (dh) closedir(dh);
     snprintf(path, sizeof path, "%s/best.h5", run_dir);
-    found += consider(out, len, &best, &damaged, path, warn);
+    found += consider(c, &n, CAP, &damaged, path, warn);
+    /* the newest run: the run id of the most recently written checkpoint */
+    int newest = -1, pick = -1;
+    for (int i = 0; i < n; i++)
+        if (newest < 0 || c[i].mtime_ns > c[newest].mtime_ns) newest = i;
+    for (int i = 0; i < n; i++)
+        if (c[i].run_id == c[newest].run_id && (pick < 0 || c[i].step > c[pick].step)) pick = i;
+    int others = 0;
+    for (int i = 0; i < n; i++) others += c[i].run_id != c[newest].run_id;
+    if (pick >= 0) snprintf(out, len, "%s", c[pick].path);
+    if (others && warn)
+        fprintf(warn, "rnn_dist: warning: %s holds %d checkpoint(s) of another run; --resume auto "
+                "ignores them\n", run_dir, others);
+    free(c);
     if (found && !out[0])
         return error_set(e, EXIT_USAGE, "--resume auto: none of the %d checkpoint(s) in %s is "
                          "intact (see the warnings above); move them away to start anew", found,
@@ -452,6 +539,26 @@ static int read_state(TrainState *st, hid_t f, const char *path, Error *e)
     if (st->epoch < 0 || st->step < 0 || st->batch_in_epoch < 0)
         return error_set(e, EXIT_USAGE, "%s: negative epoch/step in checkpoint", path);
     st->seed = (uint64_t)seed;
+    read_identity(st, f);
+    return 0;
+}
+
+int checkpoint_read_state(TrainState *st, char **config_text, const char *path, Error *e)
+{
+    *config_text = NULL;
+    if (checkpoint_verify(path, e)) return EXIT_USAGE;
+    hid_t f;
+    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
+    int rc = read_state(st, f, path, e);
+    enum { TEXT = 1 << 16 };
+    char *text = xcalloc(TEXT, 1);
+    if (!rc && h5io_read_attr_str(text, TEXT, f, "/", "config")) text[0] = '\0';
+    H5Fclose(f);
+    if (rc) {
+        free(text);
+        return rc;
+    }
+    *config_text = text;
     return 0;
 }
 

@@ -8,8 +8,10 @@
  *   /optim attrs: optimizer, step
  *   root attrs: format_version, model (cell, nonlinearity, input, vocab_size,
  *     embed, features, hidden, layers, out, loss, target, dropout,
- *     out_dropout), training state (TrainState fields), config (the
- *     effective options as text), complete = 1 (written last).
+ *     out_dropout), training state (TrainState fields; run_id as 16 hex
+ *     digits, data_file/data_rows/data_bytes/data_fingerprint and the same
+ *     for val_), config (the effective options as text), complete = 1
+ *     (written last).
  * Files are written to a temporary name, flushed, fsynced and renamed, and
  * the directory fsynced, so a crash never leaves a partial file under the
  * real name.
@@ -30,6 +32,14 @@
 
 #define CHECKPOINT_FORMAT 2
 
+/* The identity of an input a run trains on, checked on resume: the same
+ * rows of the same file, wherever it now lives. */
+typedef struct DataIdentity {
+    char file[512];         /* the path as given, "" when there is none */
+    int64_t rows;           /* rows of its group; -1: unknown (an older checkpoint) */
+    uint64_t bytes, hash;   /* filestamp_fingerprint */
+} DataIdentity;
+
 /* Where training stands; saved with every checkpoint. */
 typedef struct TrainState {
     int64_t epoch;          /* completed epochs */
@@ -44,6 +54,8 @@ typedef struct TrainState {
     double part_loss, part_count, part_correct, part_abs_err, part_norm_sum;
     int64_t part_steps, part_seqs;
     int64_t part_skipped;   /* updates skipped (--on-nan skip) so far in the epoch */
+    uint64_t run_id;        /* random at a run's start, kept across resumes; 0: unknown */
+    DataIdentity data, val; /* the training and validation inputs */
 } TrainState;
 
 /* Write model parameters, optimizer state (o may be NULL), st and the
@@ -58,12 +70,23 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
 int checkpoint_verify(const char *path, Error *e);
 
 /* The checkpoint `--resume auto` continues from: among run_dir's last.h5,
- * ckpt-epochNNNN.h5 and best.h5, those that pass checkpoint_verify, the one
- * with the most optimizer steps (last.h5 first on a tie). Each damaged file
- * is reported on warn as one "rnn_dist: warning: ..." line and skipped.
+ * ckpt-epochNNNN.h5 and best.h5, those that pass checkpoint_verify and
+ * belong to the newest run (the run_id of the most recently written one),
+ * the one with the most optimizer steps (last.h5 first on a tie). Each
+ * damaged file is reported on warn as one "rnn_dist: warning: ..." line and
+ * skipped.
  * Returns 0 with out[0..len) = its path, or "" when run_dir holds no
  * checkpoint; EXIT_USAGE when there are checkpoints but none is intact. */
 int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e);
+
+/* The run id stored in a checkpoint (0 for one written before run ids, or
+ * when it cannot be read). */
+uint64_t checkpoint_run_id(const char *path);
+
+/* Read a checkpoint's training state and stored config text (malloc'd, the
+ * caller frees; "" when absent) without loading the model: what resume
+ * compares before it builds anything. Refuses a damaged file. */
+int checkpoint_read_state(TrainState *st, char **config_text, const char *path, Error *e);
 
 /* Read the model spec stored in a checkpoint. */
 int checkpoint_read_spec(ModelSpec *spec, const char *path, Error *e);

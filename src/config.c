@@ -770,6 +770,28 @@ int config_diff(ConfigChange *out, int cap, const Config *before, const Config *
     return n;
 }
 
+/* Bytes of option o's field in Config. */
+static size_t field_size(const OptDef *o)
+{
+    switch (o->type) {
+    case OT_STR: return CFG_PATH;
+    case OT_I64: return sizeof(int64_t);
+    case OT_U64:
+    case OT_SIZE: return sizeof(uint64_t);
+    case OT_DBL: return sizeof(double);
+    default: return sizeof(int);
+    }
+}
+
+void config_inherit(Config *c, const Config *stored)
+{
+    for (int i = 0; i < NOPTS; i++) {
+        const OptDef *o = &OPTS[i];
+        if (o->rule == RESUME_LAUNCH || c->set[i]) continue;
+        memcpy((char *)c + o->offset, (const char *)stored + o->offset, field_size(o));
+    }
+}
+
 void config_print_help(FILE *f)
 {
     for (int i = 0; i < NOPTS; i++) {

@@ -136,6 +136,11 @@ void config_value_text(char *out, size_t len, const Config *c, const char *name)
  * returns the number of differences (may exceed cap). */
 int config_diff(ConfigChange *out, int cap, const Config *before, const Config *after);
 
+/* Complete c with `stored`: every option c does not set (in a file or on
+ * the command line) and that is compared on resume takes the stored value,
+ * so a resumed run keeps the options of the run it continues. */
+void config_inherit(Config *c, const Config *stored);
+
 /* Print the train options with defaults and help (for --help). */
 void config_print_help(FILE *f);
 

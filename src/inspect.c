@@ -57,7 +57,7 @@ static int inspect_checkpoint(FILE *out, const char *path, Error *e)
                 (long long)st.world_size);
     else
         fprintf(out, "  state    none (parameters only)\n");
-    fprintf(out, "  parameters (%zu floats):\n", m.table.total);
+    fprintf(out, "  parameters (%zu):\n", model_param_count(&m.table));
     for (int i = 0; i < m.table.count; i++) {
         const ParamInfo *p = &m.table.p[i];
         size_t n = (size_t)p->rows * (p->cols ? p->cols : 1);

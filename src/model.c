@@ -64,6 +64,14 @@ static void table_add(ParamTable *t, const char *name, int rows, int cols)
     t->total += ((size_t)rows * (cols ? cols : 1) + 15) / 16 * 16;
 }
 
+size_t model_param_count(const ParamTable *t)
+{
+    size_t n = 0;
+    for (int i = 0; i < t->count; i++)
+        n += (size_t)t->p[i].rows * (size_t)(t->p[i].cols ? t->p[i].cols : 1);
+    return n;
+}
+
 void model_param_table(ParamTable *t, const ModelSpec *s)
 {
     CHECK(s->layers >= 1 && s->layers <= MODEL_MAX_LAYERS);

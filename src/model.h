@@ -113,6 +113,9 @@ typedef struct Model {
 
 /* Fill t with the names, shapes and offsets of spec's parameters. */
 void model_param_table(ParamTable *t, const ModelSpec *spec);
+/* The number of parameters, as PyTorch counts them (t->total also holds the
+ * padding that aligns every view). */
+size_t model_param_count(const ParamTable *t);
 /* Point v's fields into buf (a buffer laid out as model_param_table says). */
 void model_views(ModelViews *v, float *buf, const ModelSpec *spec);
 /* Input width of layer k. */

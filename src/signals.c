@@ -1,7 +1,8 @@
-/* signals.c - stop requests from SIGTERM and SIGUSR1 (see signals.h). */
+/* signals.c - stop requests from the outside (see signals.h). */
 #include "signals.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Written only by the handler, read by signals_pending(). */
@@ -9,7 +10,15 @@ static volatile sig_atomic_t received;
 
 static void on_signal(int sig)
 {
-    if (!received) received = sig;
+    if (!received) {
+        received = sig;
+        return;
+    }
+    /* a second Ctrl-C: the user will not wait for the step to end */
+    if (sig == SIGINT && received == SIGINT) {
+        signal(SIGINT, SIG_DFL);
+        raise(SIGINT);
+    }
 }
 
 void signals_install(void)
@@ -19,8 +28,10 @@ void signals_install(void)
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
+    const int stops[] = {SIGINT, SIGHUP, SIGTERM, SIGUSR1};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) sigaction(stops[i], &sa, NULL);
+    /* a closed stdout (`| head`) makes writes fail with EPIPE instead */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 int signals_pending(void)
@@ -31,7 +42,12 @@ int signals_pending(void)
 const char *signals_name(int sig)
 {
     switch (sig) {
-    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT (Ctrl-C)";
+    case SIGHUP: return "SIGHUP (terminal closed)";
+    case SIGTERM:
+        /* mpirun turns its own SIGINT, SIGHUP and SIGTERM into a SIGTERM to the ranks */
+        return getenv("OMPI_COMM_WORLD_SIZE") ? "SIGTERM (from mpirun: Ctrl-C, kill or scancel)"
+                                              : "SIGTERM";
     case SIGUSR1: return "SIGUSR1";
     default: return "a signal";
     }

@@ -15,19 +15,28 @@
 #include "dataset.h"
 #include "evaluate.h"
 #include "fault.h"
+#include "filestamp.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
+#include "resume.h"
 #include "rng.h"
+#include "rundir.h"
 #include "signals.h"
 #include "stopping.h"
 
 typedef struct Trainer {
-    const Config *cfg;
+    Config cfg;               /* this launch's options (on resume: completed from the run's) */
     const Dist *d;            /* = &dw */
     Dist dw;                  /* the run's world, with its watchdog (comm-timeout) */
     DistPhase phase;          /* what the loop is doing, for the watchdog's message */
     char run_dir[CFG_PATH];
+    RunDir rd;                /* rank 0: the run directory and its lock */
+    char resume_from[CFG_PATH + 16]; /* the checkpoint resumed, "" for a new run */
+    ResumePlan plan;          /* what resuming it means */
+    char data_file[CFG_PATH], val_file[CFG_PATH]; /* resolved input files ("" none) */
+    DataIdentity data_id, val_id; /* rank 0: this launch's inputs */
+    FileStamp data_stamp, val_stamp; /* rank 0: the inputs as opened */
     char *config_text;        /* effective config, malloc'd */
     Dataset train, val;
     int has_val;
@@ -50,25 +59,13 @@ typedef struct Trainer {
 
 /* ---- setup ---------------------------------------------------------------- */
 
-static int mkdir_p(const char *path)
-{
-    char buf[CFG_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-    return 0;
-}
-
-/* Choose, create and probe the run directory (rank 0), then share its name. */
+/* Choose the run directory and take it (rank 0: its lock, and whether this
+ * launch may use it), then share its name and the outcome. */
 static int setup_run_dir(Trainer *tr, Error *e)
 {
-    const Config *c = tr->cfg;
+    const Config *c = &tr->cfg;
     int rc = 0;
+    tr->rd.lock_fd = -1;
     if (tr->d->rank == 0) {
         if (c->run_dir[0]) {
             snprintf(tr->run_dir, sizeof tr->run_dir, "%s", c->run_dir);
@@ -80,20 +77,88 @@ static int setup_run_dir(Trainer *tr, Error *e)
             for (int i = 2; access(tr->run_dir, F_OK) == 0; i++)
                 snprintf(tr->run_dir, sizeof tr->run_dir, "runs/%s-%d", stamp, i);
         }
-        char probe[CFG_PATH + 32];
-        snprintf(probe, sizeof probe, "%s/.write-test", tr->run_dir);
-        FILE *f = NULL;
-        if (mkdir_p(tr->run_dir) || !(f = fopen(probe, "w")))
-            rc = error_set(e, EXIT_USAGE, "run-dir %s: cannot create or write: %s", tr->run_dir,
-                           strerror(errno));
-        if (f) {
-            fclose(f);
-            unlink(probe);
-        }
+        RunDirUse use = c->resume[0] ? RUNDIR_RESUME : c->fresh ? RUNDIR_FRESH : RUNDIR_NEW;
+        rc = rundir_open(&tr->rd, tr->run_dir, use, stderr, e);
     }
     dist_bcast(tr->d, &rc, sizeof rc, 0);
     dist_bcast(tr->d, tr->run_dir, sizeof tr->run_dir, 0);
-    if (rc && tr->d->rank != 0) error_set(e, rc, "run-dir %s: cannot create or write", tr->run_dir);
+    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
+    return rc;
+}
+
+/* --resume: rank 0 picks the checkpoint and plans the resume (completing the
+ * config from the stored one); every rank gets the plan and the config. */
+static int plan_resume(Trainer *tr, Error *e)
+{
+    int rc = 0;
+    if (tr->d->rank == 0 && tr->cfg.resume[0]) {
+        if (strcmp(tr->cfg.resume, "auto") == 0)
+            rc = checkpoint_find_resume(tr->resume_from, sizeof tr->resume_from, tr->run_dir,
+                                        stderr, e);
+        else
+            snprintf(tr->resume_from, sizeof tr->resume_from, "%s", tr->cfg.resume);
+        if (!rc && tr->resume_from[0]) rc = resume_plan(&tr->plan, &tr->cfg, tr->resume_from,
+                                                        stdout, e);
+        fflush(stdout);
+    }
+    dist_bcast(tr->d, &rc, sizeof rc, 0);
+    if (rc) {
+        dist_bcast(tr->d, e, sizeof *e, 0);
+        return rc;
+    }
+    dist_bcast(tr->d, tr->resume_from, sizeof tr->resume_from, 0);
+    dist_bcast(tr->d, &tr->plan, sizeof tr->plan, 0);
+    dist_bcast(tr->d, &tr->cfg, sizeof tr->cfg, 0);
+    return 0;
+}
+
+/* Rank 0: what the inputs are (for resume) and how they look now (to notice
+ * a change during the run); every rank gets the verdict. */
+static int identify_inputs(Trainer *tr, Error *e)
+{
+    int rc = 0;
+    if (tr->d->rank == 0) {
+        const char *files[2] = {tr->data_file, tr->val_file};
+        DataIdentity *ids[2] = {&tr->data_id, &tr->val_id};
+        FileStamp *stamps[2] = {&tr->data_stamp, &tr->val_stamp};
+        const size_t rows[2] = {tr->train.n, tr->has_val ? tr->val.n : 0};
+        for (int i = 0; i < 2 && !rc; i++) {
+            ids[i]->rows = (int64_t)rows[i];
+            if (!files[i][0]) continue;
+            snprintf(ids[i]->file, sizeof ids[i]->file, "%s", files[i]);
+            rc = filestamp_take(stamps[i], files[i], e) ||
+                 filestamp_fingerprint(&ids[i]->hash, &ids[i]->bytes, files[i], e);
+        }
+        if (!rc && tr->resume_from[0])
+            rc = resume_check_data(&tr->plan.st.data, &tr->data_id, "data", stdout, e) ||
+                 resume_check_data(&tr->plan.st.val, &tr->val_id, "val", stdout, e);
+        if (rc) rc = EXIT_USAGE;
+    }
+    dist_bcast(tr->d, &rc, sizeof rc, 0);
+    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
+    return rc;
+}
+
+/* Rank 0: have the inputs changed since they were opened? Fills e. */
+static int inputs_changed(const Trainer *tr, const char *when, Error *e)
+{
+    const char *files[2] = {tr->data_file, tr->val_file};
+    const FileStamp *stamps[2] = {&tr->data_stamp, &tr->val_stamp};
+    char what[256];
+    for (int i = 0; i < 2; i++)
+        if (files[i][0] && filestamp_changed(what, sizeof what, stamps[i], files[i]))
+            return error_set(e, EXIT_USAGE, "%s changed during the run (%s); stopping %s: "
+                             "%s/last.h5 keeps the last state trained on the file as it was",
+                             files[i], what, when, tr->run_dir);
+    return 0;
+}
+
+/* inputs_changed on rank 0, its verdict on every rank (epoch start). */
+static int inputs_unchanged_agreed(Trainer *tr, Error *e)
+{
+    int rc = tr->d->rank == 0 ? inputs_changed(tr, "before the next epoch", e) : 0;
+    dist_bcast(tr->d, &rc, sizeof rc, 0);
+    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
     return rc;
 }
 
@@ -103,7 +168,7 @@ static int builtin_data(Trainer *tr, char *path, size_t len, Error *e)
     snprintf(path, len, "%s/counting.h5", tr->run_dir);
     int rc = 0;
     if (tr->d->rank == 0 && access(path, R_OK) != 0) {
-        DatagenSpec g = {"counting", path, 0, 0, tr->cfg->seed};
+        DatagenSpec g = {"counting", path, 0, 0, tr->cfg.seed};
         rc = datagen_run(&g, e);
     }
     dist_bcast(tr->d, &rc, sizeof rc, 0);
@@ -136,7 +201,7 @@ static int open_shared(Dataset *ds, const Dist *d, const char *file, const char 
 
 static int open_data(Trainer *tr, Error *e)
 {
-    const Config *c = tr->cfg;
+    const Config *c = &tr->cfg;
     char file[CFG_PATH], group[256], spec[CFG_PATH + 16];
     if (c->data[0])
         snprintf(spec, sizeof spec, "%s", c->data);
@@ -144,6 +209,7 @@ static int open_data(Trainer *tr, Error *e)
         return EXIT_USAGE;
     if (dataset_resolve(file, sizeof file, group, sizeof group, spec, ROLE_TRAIN, e))
         return EXIT_USAGE;
+    snprintf(tr->data_file, sizeof tr->data_file, "%s", file);
     size_t total;
     if (dataset_count_rows(&total, file, group, e)) return EXIT_USAGE;
     size_t nval = c->val_split > 0.0 ? (size_t)floor(c->val_split * (double)total) : 0;
@@ -153,6 +219,7 @@ static int open_data(Trainer *tr, Error *e)
     if (open_shared(&tr->train, tr->d, file, group, 0, total - nval, e)) return EXIT_USAGE;
     if (nval) {
         tr->has_val = 1;
+        snprintf(tr->val_file, sizeof tr->val_file, "%s", file);
         return open_shared(&tr->val, tr->d, file, group, total - nval, nval, e);
     }
     char vfile[CFG_PATH], vgroup[256];
@@ -168,6 +235,7 @@ static int open_data(Trainer *tr, Error *e)
     size_t nv;
     if (dataset_count_rows(&nv, vfile, vgroup, e)) return EXIT_USAGE;
     tr->has_val = 1;
+    snprintf(tr->val_file, sizeof tr->val_file, "%s", vfile);
     return open_shared(&tr->val, tr->d, vfile, vgroup, 0, nv, e);
 }
 
@@ -205,7 +273,7 @@ static int build_spec(ModelSpec *s, const Config *c, const Dataset *ds, Error *e
 
 static int setup_model(Trainer *tr, Error *e)
 {
-    const Config *c = tr->cfg;
+    const Config *c = &tr->cfg;
     ModelSpec spec;
     if (build_spec(&spec, c, &tr->train, e)) return EXIT_USAGE;
     if (tr->has_val && evaluate_check_data(&spec, &tr->val, 1, e)) return EXIT_USAGE;
@@ -218,32 +286,22 @@ static int setup_model(Trainer *tr, Error *e)
     tr->st.best_metric = NAN;
     tr->st.seed = c->seed;
     tr->st.world_size = tr->d->size;
-    char resume[CFG_PATH + 16] = "";
-    if (strcmp(c->resume, "auto") == 0) {
-        /* rank 0 picks the newest intact checkpoint; every rank loads it */
-        int rc = tr->d->rank == 0
-                     ? checkpoint_find_resume(resume, sizeof resume, tr->run_dir, stderr, e)
-                     : 0;
-        dist_bcast(tr->d, &rc, sizeof rc, 0);
-        dist_bcast(tr->d, resume, sizeof resume, 0);
-        if (rc) {
-            dist_bcast(tr->d, e, sizeof *e, 0);
-            return rc;
-        }
-    } else if (c->resume[0]) {
-        snprintf(resume, sizeof resume, "%s", c->resume);
-    }
-    if (resume[0]) {
-        if (checkpoint_load(&tr->m, &tr->o, &tr->st, resume, e)) return EXIT_USAGE;
+    if (tr->resume_from[0]) {
+        if (checkpoint_load(&tr->m, &tr->o, &tr->st, tr->resume_from, e)) return EXIT_USAGE;
         tr->st.world_size = tr->d->size;
         if (tr->d->rank == 0)
-            printf("resuming from %s: epoch %lld, step %lld\n", resume,
+            printf("resuming from %s: epoch %lld, step %lld\n", tr->resume_from,
                    (long long)tr->st.epoch, (long long)tr->st.step);
     } else if (c->init[0]) {
         if (checkpoint_load_params(&tr->m, c->init, e)) return EXIT_USAGE;
     } else {
         model_init_params(&tr->m, c->seed);
     }
+    /* a new run's id (rank 0 draws it); a resumed run keeps its own */
+    if (!tr->st.run_id && tr->d->rank == 0) tr->st.run_id = rundir_new_id();
+    tr->st.data = tr->data_id;
+    tr->st.val = tr->val_id;
+    dist_bcast(tr->d, &tr->st, sizeof tr->st, 0);
     /* every replica starts from rank 0's parameters and optimizer state */
     dist_bcast(tr->d, tr->m.params, sizeof(float) * tr->m.table.total, 0);
     if (tr->o.m) dist_bcast(tr->d, tr->o.m, sizeof(float) * tr->o.n * (tr->o.v ? 2 : 1), 0);
@@ -254,7 +312,7 @@ static int write_config(Trainer *tr, Error *e)
 {
     size_t len = 0;
     FILE *mem = open_memstream(&tr->config_text, &len);
-    config_write(mem, tr->cfg);
+    config_write(mem, &tr->cfg);
     fclose(mem);
     if (tr->d->rank != 0) return 0;
     char path[CFG_PATH + 16];
@@ -271,9 +329,11 @@ static int write_config(Trainer *tr, Error *e)
 static int open_outputs(Trainer *tr, Error *e)
 {
     int rc = write_config(tr, e);
+    if (!rc && tr->d->rank == 0 && tr->resume_from[0])
+        rc = resume_log(tr->run_dir, tr->resume_from, &tr->plan, tr->d->size, e);
     if (!rc && tr->d->rank == 0)
-        rc = metrics_open(&tr->mt, tr->run_dir, tr->m.spec.loss == LOSS_CE, tr->cfg->epochs,
-                          tr->cfg->resume[0] ? tr->st.epoch : -1, e);
+        rc = metrics_open(&tr->mt, tr->run_dir, tr->m.spec.loss == LOSS_CE, tr->cfg.epochs,
+                          tr->resume_from[0] ? tr->st.epoch : -1, e);
     dist_bcast(tr->d, &rc, sizeof rc, 0);
     if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
     return rc;
@@ -320,7 +380,7 @@ static void rank_share(size_t *lo, size_t *hi, size_t count, const Dist *d)
  * not loaded. */
 static int64_t read_ahead(Trainer *tr, int64_t k, int64_t batches)
 {
-    const size_t n = tr->train.n, B = (size_t)tr->cfg->batch_size;
+    const size_t n = tr->train.n, B = (size_t)tr->cfg.batch_size;
     size_t per = (B + (size_t)tr->d->size - 1) / (size_t)tr->d->size;
     size_t bytes = dataset_row_bytes(&tr->train) * (per ? per : 1);
     int64_t w = (int64_t)((8u << 20) / (bytes ? bytes : 1));
@@ -367,8 +427,8 @@ static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums
     tr->comm_wait += dist_pending_wait(tr->pending);
     tr->step_time += metrics_now() - t0;
     double norm = optim_grad_norm(m->grads, m->table.total);
-    if (tr->cfg->clip_grad_norm > 0.0)
-        optim_clip(m->grads, m->table.total, norm, tr->cfg->clip_grad_norm);
+    if (tr->cfg.clip_grad_norm > 0.0)
+        optim_clip(m->grads, m->table.total, norm, tr->cfg.clip_grad_norm);
     if (isfinite(norm)) optim_step(&tr->o, m->params, m->grads);
     tr->st.step++;
     return norm;
@@ -382,13 +442,18 @@ static void checkpoint_path(char *out, size_t len, const Trainer *tr, const char
 /* Remove numbered checkpoints beyond the newest `keep`. */
 static void prune_checkpoints(const Trainer *tr, int64_t epoch)
 {
-    int64_t every = tr->cfg->checkpoint_every;
-    int64_t oldest_kept = epoch - (int64_t)(tr->cfg->keep - 1) * every;
+    int64_t every = tr->cfg.checkpoint_every;
+    int64_t oldest_kept = epoch - (int64_t)(tr->cfg.keep - 1) * every;
     for (int64_t ep = oldest_kept - every; ep > 0; ep -= every) {
         char name[64], path[CFG_PATH + 64];
         snprintf(name, sizeof name, "ckpt-epoch%04lld.h5", (long long)ep);
         checkpoint_path(path, sizeof path, tr, name);
-        if (unlink(path) != 0 && errno == ENOENT && ep < oldest_kept - 8 * every) break;
+        if (access(path, F_OK) != 0) {
+            if (ep < oldest_kept - 8 * every) break;
+            continue;
+        }
+        /* only this run's files: never another run's that shares the directory */
+        if (checkpoint_run_id(path) == tr->st.run_id) unlink(path);
     }
 }
 
@@ -397,6 +462,7 @@ static void prune_checkpoints(const Trainer *tr, int64_t epoch)
 static int save_checkpoints(Trainer *tr, int improved, int epoch_done, Error *e)
 {
     if (tr->d->rank != 0) return 0;
+    if (inputs_changed(tr, "before writing a checkpoint", e)) return EXIT_USAGE;
     char path[CFG_PATH + 64];
     checkpoint_path(path, sizeof path, tr, "last.h5");
     if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
@@ -404,7 +470,7 @@ static int save_checkpoints(Trainer *tr, int improved, int epoch_done, Error *e)
         checkpoint_path(path, sizeof path, tr, "best.h5");
         if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
     }
-    int every = tr->cfg->checkpoint_every;
+    int every = tr->cfg.checkpoint_every;
     if (epoch_done && every > 0 && tr->st.epoch % every == 0) {
         char name[64];
         snprintf(name, sizeof name, "ckpt-epoch%04lld.h5", (long long)tr->st.epoch);
@@ -425,7 +491,12 @@ static int save_agreed(Trainer *tr, int improved, int epoch_done, Error *e)
     dist_bcast(tr->d, &err, sizeof err, 0);
     tr->save_err = err;
     if (!err.code) return 0;
-    if (tr->cfg->on_save_error == ON_SAVE_ERROR_STOP) {
+    if (err.code == EXIT_USAGE) { /* an input changed: never save or train on */
+        *e = err;
+        tr->save_err.code = 0;
+        return EXIT_USAGE;
+    }
+    if (tr->cfg.on_save_error == ON_SAVE_ERROR_STOP) {
         error_set(e, EXIT_FAIL, "%s; the previous checkpoints are intact", err.msg);
         return EXIT_FAIL;
     }
@@ -439,7 +510,7 @@ static int save_agreed(Trainer *tr, int improved, int epoch_done, Error *e)
  * the decision is broadcast so every rank leaves at the same step. */
 static void early_stopping(Trainer *tr, double value, int *improved, int *stop)
 {
-    const Config *c = tr->cfg;
+    const Config *c = &tr->cfg;
     int flags[2] = {0, 0};
     if (tr->d->rank == 0) {
         StopRule rule = {c->monitor == MONITOR_VAL_ACC, c->min_delta, c->patience};
@@ -504,7 +575,7 @@ static int check_replicas(Trainer *tr, int64_t epoch, Error *e)
  * complete). *seqs counts the sequences trained in this call. */
 static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *seqs)
 {
-    const Config *c = tr->cfg;
+    const Config *c = &tr->cfg;
     const size_t n = tr->train.n, B = (size_t)c->batch_size;
     const int64_t batches = (int64_t)((n + B - 1) / B), k0 = tr->st.batch_in_epoch;
     double t0 = metrics_now();
@@ -549,7 +620,7 @@ static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *s
 
 static int run_epochs(Trainer *tr, Error *e)
 {
-    const Config *c = tr->cfg;
+    const Config *c = &tr->cfg;
     const Dist *d = tr->d;
     TrainState *st = &tr->st;
     const int64_t batches = (int64_t)((tr->train.n + (size_t)c->batch_size - 1) /
@@ -558,6 +629,7 @@ static int run_epochs(Trainer *tr, Error *e)
     int64_t first_epoch = st->epoch;
     int stop = 0;
     while (!stop && st->epoch < c->epochs) {
+        if (inputs_unchanged_agreed(tr, e)) return EXIT_USAGE;
         int64_t epoch = st->epoch + 1, seqs = 0;
         double t0 = metrics_now();
         /* a resumed epoch continues from the (global) sums it had reached */
@@ -595,7 +667,7 @@ static int run_epochs(Trainer *tr, Error *e)
         else
             early_stopping(tr, value, &improved, &stop);
         tr->phase.what = "checkpoint saving";
-        if (save_agreed(tr, improved, !partial, e)) return EXIT_FAIL;
+        if (save_agreed(tr, improved, !partial, e)) return e->code;
         if (!partial && check_replicas(tr, epoch, e)) return EXIT_FAIL;
         if (!stop && !partial && st->epoch < c->epochs &&
             (tr->stop_signal = stop_signal_agreed(d)) != 0)
@@ -648,14 +720,60 @@ static void trainer_free(Trainer *tr)
     free(tr->order);
     free(tr->config_text);
     dist_pending_free(tr->pending);
-    if (tr->d->rank == 0) metrics_close(&tr->mt);
+    if (tr->d->rank == 0 && tr->mt.csv) metrics_close(&tr->mt);
+    if (tr->d->rank == 0) rundir_close(&tr->rd);
+}
+
+/* Rank 0: the run is finished; say so (nothing is touched). */
+static void report_finished(const Trainer *tr)
+{
+    const TrainState *st = &tr->plan.st;
+    printf("run-dir %s: this run is finished (epoch %lld, step %lld", tr->run_dir,
+           (long long)st->epoch, (long long)st->step);
+    if (st->best_epoch > 0)
+        printf(", best %s %.6g at epoch %lld", config_monitor_name(tr->cfg.monitor),
+               st->best_metric, (long long)st->best_epoch);
+    printf("): %s\n", tr->plan.why);
+}
+
+static void report_start(const Trainer *tr)
+{
+    const ModelSpec *s = &tr->m.spec;
+    const Dist *d = tr->d;
+    printf("rnn_dist: %s %s, hidden %d x %d layers, %zu parameters; %zu train rows%s; "
+           "%d rank%s; run-dir %s\n",
+           cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor", s->hidden,
+           s->layers, model_param_count(&tr->m.table), tr->train.n,
+           tr->has_val ? "" : " (no validation)", d->size, d->size > 1 ? "s" : "", tr->run_dir);
+    if (tr->cfg.dropout > 0 && tr->cfg.layers == 1)
+        printf("warning: dropout applies between layers; with layers = 1 it has no "
+               "effect (use out-dropout)\n");
+    fflush(stdout);
+}
+
+static void report_done(const Trainer *tr)
+{
+    const Config *c = &tr->cfg;
+    const Dist *d = tr->d;
+    if (d->size > 1 && tr->step_time > 0)
+        printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
+               100.0 * tr->comm_wait / tr->step_time, d->size);
+    const char *name = tr->has_val ? config_monitor_name(c->monitor)
+                       : c->monitor == MONITOR_VAL_ACC ? "train_acc" : "train_loss";
+    printf("done: %lld epochs, %lld steps; ", (long long)tr->st.epoch, (long long)tr->st.step);
+    if (tr->st.best_epoch > 0)
+        printf("best %s %.6g (epoch %lld)", name, tr->st.best_metric,
+               (long long)tr->st.best_epoch);
+    else
+        printf("no epoch completed yet, so no best %s", name);
+    printf("; checkpoints in %s\n", tr->run_dir);
 }
 
 int train_run(const Config *cfg, const Dist *d, Error *e)
 {
     Trainer tr;
     memset(&tr, 0, sizeof tr);
-    tr.cfg = cfg;
+    tr.cfg = *cfg;
     tr.dw = *d;
     tr.dw.comm_timeout = cfg->comm_timeout;
     tr.dw.phase = &tr.phase;
@@ -666,34 +784,23 @@ int train_run(const Config *cfg, const Dist *d, Error *e)
     tr.fault_stall = fault_active("stall", d->rank);
     signals_install();
     int rc = setup_run_dir(&tr, e);
+    if (!rc) rc = plan_resume(&tr, e);
+    if (!rc && tr.plan.finished) {
+        if (d->rank == 0) report_finished(&tr);
+        trainer_free(&tr);
+        return 0;
+    }
+    tr.dw.comm_timeout = tr.cfg.comm_timeout;
     if (!rc) rc = open_data(&tr, e);
+    if (!rc) rc = identify_inputs(&tr, e);
     if (!rc) rc = setup_model(&tr, e);
     if (!rc) rc = open_outputs(&tr, e);
-    if (!rc && d->rank == 0) {
-        const ModelSpec *s = &tr.m.spec;
-        printf("rnn_dist: %s %s, hidden %d x %d layers, %zu parameters; %zu train rows%s; "
-               "%d rank%s; run-dir %s\n",
-               cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor", s->hidden,
-               s->layers, tr.m.table.total, tr.train.n, tr.has_val ? "" : " (no validation)",
-               d->size, d->size > 1 ? "s" : "", tr.run_dir);
-        if (cfg->dropout > 0 && cfg->layers == 1)
-            printf("warning: dropout applies between layers; with layers = 1 it has no "
-                   "effect (use out-dropout)\n");
-        fflush(stdout);
-    }
+    if (!rc && d->rank == 0) report_start(&tr);
     if (!rc) {
         tr.order = xcalloc(tr.train.n, sizeof(size_t));
         rc = run_epochs(&tr, e);
     }
-    if (!rc && d->rank == 0 && d->size > 1 && tr.step_time > 0)
-        printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
-               100.0 * tr.comm_wait / tr.step_time, d->size);
-    if (!rc && d->rank == 0)
-        printf("done: %lld epochs, %lld steps; best %s %.6g (epoch %lld); checkpoints in %s\n",
-               (long long)tr.st.epoch, (long long)tr.st.step,
-               tr.has_val ? config_monitor_name(cfg->monitor)
-                          : (cfg->monitor == MONITOR_VAL_ACC ? "train_acc" : "train_loss"),
-               tr.st.best_metric, (long long)tr.st.best_epoch, tr.run_dir);
+    if (!rc && d->rank == 0) report_done(&tr);
     trainer_free(&tr);
     return rc;
 }

@@ -97,7 +97,7 @@ same "$W/lstm1" "$W/re" && ok "stopped after epoch 1 on 2 ranks, resumed on 3: =
   bad "resume 2 -> 3 ranks differs: $(cat "$W/cmp")"
 # mid-epoch: 40 steps (epoch 2, batch 6) on 4 ranks, then the rest on 2
 # shellcheck disable=SC2086
-mp 4 $LSTM --max-steps 40 --run-dir "$W/mid" && mp 2 $LSTM --resume auto --run-dir "$W/mid" ||
+mp 4 $LSTM --max-steps 40 --run-dir "$W/mid" && mp 2 $LSTM --resume auto --max-steps 0 --run-dir "$W/mid" ||
   bad "mid-epoch resume 4 -> 2 ranks: $(tail -1 "$W/log")"
 same "$W/lstm1" "$W/mid" && ok "stopped mid-epoch on 4 ranks, resumed on 2: = 1 rank" ||
   bad "mid-epoch resume 4 -> 2 differs: $(cat "$W/cmp")"
@@ -243,7 +243,7 @@ interrupt() {
   case $action in
     USR1) [ $rc -eq 4 ] && grep -q "stopped by SIGUSR1 at step" "$W/log.$name" ||
       bad "$name: exit $rc, expected 4 and the stop message" ;;
-    TERM) [ $rc -ne 0 ] && grep -q "stopped by SIGTERM at step" "$W/log.$name" ||
+    TERM) [ $rc -ne 0 ] && grep -q "stopped by SIGTERM (from mpirun: Ctrl-C, kill or scancel) at step" "$W/log.$name" ||
       bad "$name: exit $rc, expected non-zero and the stop message" ;;
     KILL) [ $rc -ne 0 ] || bad "$name: mpirun exited 0 after a rank was killed" ;;
   esac
