@@ -1,7 +1,8 @@
 # rnn_dist - data-parallel RNN/LSTM/GRU trainer (C11, Open MPI, HDF5, OpenBLAS).
 #
 #   make                the rnn_dist binary
-#   make run            install missing packages, build, make the default data, train under mpirun
+#   make run            install missing packages, build, make the default data (when missing),
+#                       train under mpirun
 #   make test           install missing packages, unit + integration + fuzz regression +
 #                       mutant sample + distributed tests, then make asan
 #   make asan           the test suite built with AddressSanitizer + UBSan
@@ -62,11 +63,15 @@ $(BUILD) $(BUILD)/tests:
 	@mkdir -p $@
 
 run: deps
-	@$(MAKE) --no-print-directory rnn_dist
-	@mkdir -p datasets
-	./rnn_dist datagen counting --out datasets/counting.h5
+	@$(MAKE) --no-print-directory rnn_dist datasets/counting.h5
 	mpirun --oversubscribe -np $(NP) ./rnn_dist train --config configs/counting.ini \
 	  --run-dir runs/counting-$$(date +%Y%m%d-%H%M%S)
+
+# the default data, made when missing (datagen never replaces an existing
+# file without --force; delete it to regenerate)
+datasets/counting.h5: | $(BUILD)/rnn_dist
+	@mkdir -p datasets
+	$(BUILD)/rnn_dist datagen counting --out $@
 
 # unit tests (cmocka), the binary end to end, the fuzz regression corpus and
 # a sample of mutated files, then under mpirun and clusters

@@ -3,6 +3,7 @@
 
 Usage: scripts/csv2h5.py IN.csv --out F.h5 --column NAME_OR_INDEX --window W
                          [--horizon H] [--val-fraction F] [--normalize] [--delimiter C]
+                         [--force]
 
 The series (the column's values, in file order) is split chronologically
 FIRST: train = the first (1 - F) of the values, val = the last F, so no window
@@ -15,7 +16,9 @@ value * std + mean).
 
 The first row is a header when the column's cell in it is not a number. Empty
 cells, non-numeric, NaN or infinite values in the column are refused with
-file:line. Train with e.g.
+file:line. F.h5 is written as F.h5.tmp.PID and renamed when complete; an
+existing F.h5 is refused unless --force is given, and IN.csv itself always
+(exit status 2). Train with e.g.
     rnn_dist train --data F.h5 --target last --cell lstm
 """
 
@@ -28,6 +31,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import outfile  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
 
 
@@ -108,7 +112,9 @@ def main():
         description="Turn one column of a CSV time series into an rnn_dist dataset "
                     "(/train and /val, many-to-one windows, chronological split).")
     parser.add_argument("csv", metavar="IN.csv", help="input CSV file")
-    parser.add_argument("--out", metavar="F.h5", required=True, help="HDF5 dataset to write")
+    parser.add_argument("--out", metavar="F.h5", required=True,
+                        help="HDF5 dataset to write (an existing file only with --force)")
+    outfile.add_force_option(parser)
     parser.add_argument("--column", metavar="NAME_OR_INDEX", required=True,
                         help="header name of the column, or its 0-based index")
     parser.add_argument("--window", metavar="W", type=int, required=True,
@@ -131,6 +137,7 @@ def main():
         parser.error(f"--horizon must be >= 1, got {args.horizon}")
     if not 0.0 < args.val_fraction < 1.0:
         parser.error(f"--val-fraction must be between 0 and 1 (exclusive), got {args.val_fraction}")
+    out = outfile.OutFile(args.out, [("IN.csv", args.csv)], force=args.force)
 
     name, series = read_column(args.csv, args.column, delimiter)
     n_val = int(round(len(series) * args.val_fraction))
@@ -145,7 +152,7 @@ def main():
     if args.normalize and not std > 0:
         raise rdt.UserError(f"{args.csv}: the train part of {name} is constant; cannot --normalize")
 
-    with rdt.open_h5(args.out, "w") as f:
+    with out.writing() as tmp, rdt.open_h5(tmp, "w") as f:
         rdt.write_attrs(f, source=os.path.basename(args.csv), column=name,
                         window=args.window, horizon=args.horizon)
         if args.normalize:

@@ -2,7 +2,7 @@
 """Convert a PyTorch model into an rnn_dist init file.
 
 Usage: scripts/from_pytorch.py MODEL.pt --out INIT.h5 [--nonlinearity tanh|relu]
-                               [--loss ce|mse] [--target step|last]
+                               [--loss ce|mse] [--target step|last] [--force]
 
 MODEL.pt holds a state_dict, a dict with key 'state_dict', or a whole pickled
 module, of a model built like rnn_dist's: optional `embedding` (nn.Embedding),
@@ -15,6 +15,10 @@ the shapes (cell from the gate count weight_ih_l0.shape[0] / hidden: 1 rnn,
 Shapes cannot tell the nonlinearity of a plain RNN, the loss or the target:
 they come from a pickled RnnDistModel or nn.RNN when available, else from the
 options (nonlinearity default tanh; loss and target are left out unless given).
+
+INIT.h5 is written as INIT.h5.tmp.PID and renamed when complete; an existing
+INIT.h5 is refused unless --force is given, and MODEL.pt itself always (exit
+status 2).
 """
 
 import argparse
@@ -22,6 +26,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import outfile  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
 
 
@@ -67,7 +72,9 @@ def main():
                     "/params/<name> float32 plus model attributes inferred from the shapes.")
     parser.add_argument("model", metavar="MODEL.pt",
                         help="torch.save'd state_dict, {'state_dict': ...} dict, or whole module")
-    parser.add_argument("--out", metavar="INIT.h5", required=True, help="HDF5 file to write")
+    parser.add_argument("--out", metavar="INIT.h5", required=True,
+                        help="HDF5 file to write (an existing file only with --force)")
+    outfile.add_force_option(parser)
     parser.add_argument("--nonlinearity", choices=rdt.NONLINEARITIES,
                         help="of a plain RNN (default: from a pickled module, else tanh)")
     parser.add_argument("--loss", choices=rdt.LOSSES,
@@ -75,6 +82,7 @@ def main():
     parser.add_argument("--target", choices=rdt.TARGETS,
                         help="record the target attribute (default: from a pickled RnnDistModel, else not written)")
     args = parser.parse_args()
+    out = outfile.OutFile(args.out, [("MODEL.pt", args.model)], force=args.force)
     rdt.require_torch()
 
     state, facts = load_model_file(args.model)
@@ -87,7 +95,7 @@ def main():
     config.loss = resolve("loss", args.loss, config.loss, None, args.model)
     config.target = resolve("target", args.target, config.target, None, args.model)
 
-    with rdt.open_h5(args.out, "w") as f:
+    with out.writing() as tmp, rdt.open_h5(tmp, "w") as f:
         rdt.write_model_attrs(f, config)
         rdt.write_params(f.create_group("params"), {n: state[n] for n in config.param_shapes()})
     size = sum(p.numel() for p in state.values())

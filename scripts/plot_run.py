@@ -2,6 +2,7 @@
 """Plot the learning curves of an rnn_dist run, and optionally its predictions.
 
 Usage: scripts/plot_run.py RUN_DIR [--out FILE.png] [--predictions P.h5 [--pred-out FILE.png]]
+                           [--force]
 
 Reads RUN_DIR/metrics.csv (header epoch,step,lr,train_loss,train_<m>,val_loss,
 val_<m>,grad_norm,seq_per_s,seconds; <m> is acc or rmse; empty cells where
@@ -12,6 +13,12 @@ With --predictions P.h5 (written by `rnn_dist predict` for a regression run)
 also draws ground truth against prediction for the whole series: x = sample
 index, the last output value of each row (at its last valid step for per-step
 outputs), into RUN_DIR/predictions.png (or --pred-out).
+
+Images are written as FILE.png.tmp.PID and renamed when complete. An
+existing image of the same sort that plot_run.py drew (marked by the PNG text
+rnn_dist_output) is replaced, so a rerun refreshes the plots; any other
+existing file needs --force, and an input (metrics.csv, P.h5) is never
+replaced (exit status 2).
 """
 
 import argparse
@@ -23,6 +30,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import outfile  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
 
 import matplotlib  # noqa: E402
@@ -139,13 +147,15 @@ def plot_predictions(pred, truth, title, out):
 
 
 def save(fig, out):
+    """Write fig as PNG to the outfile.OutFile out, marked with its kind."""
     try:
-        fig.savefig(out, dpi=100)
+        with out.writing() as tmp:
+            fig.savefig(tmp, dpi=100, format="png", metadata={outfile.ATTR: out.kind})
     except (OSError, ValueError) as e:
-        raise rdt.UserError(f"{out}: cannot write the image ({e})") from None
+        raise rdt.UserError(f"{out.path}: cannot write the image ({e})") from None
     finally:
         plt.close(fig)
-    print(f"wrote {out}")
+    print(f"wrote {out.path}")
 
 
 def main():
@@ -158,18 +168,30 @@ def main():
                         help="output of `rnn_dist predict` for a regression (mse) run: plot it too")
     parser.add_argument("--pred-out", metavar="FILE.png",
                         help="predictions image (default RUN_DIR/predictions.png)")
+    outfile.add_force_option(parser, "--out / --pred-out")
     args = parser.parse_args()
     if args.pred_out and not args.predictions:
         parser.error("--pred-out needs --predictions")
     if not os.path.isdir(args.run_dir):
         raise rdt.UserError(f"{args.run_dir}: no such directory")
     run_name = os.path.basename(os.path.normpath(args.run_dir))
-    metric, cols = read_metrics(os.path.join(args.run_dir, "metrics.csv"))
+    metrics = os.path.join(args.run_dir, "metrics.csv")
+    curves_path = args.out or os.path.join(args.run_dir, "curves.png")
+    inputs = [("RUN_DIR/metrics.csv", metrics), ("--predictions", args.predictions)]
+    curves = outfile.OutFile(curves_path, inputs, "curves", args.force)
+    pred_out = None
+    if args.predictions:
+        pred_path = args.pred_out or os.path.join(args.run_dir, "predictions.png")
+        if os.path.realpath(pred_path) == os.path.realpath(curves_path):
+            raise outfile.Refused(f"--pred-out {pred_path} is also the curves image (--out); "
+                                  f"choose another file")
+        pred_out = outfile.OutFile(pred_path, inputs, "predictions plot", args.force, "--pred-out")
+    metric, cols = read_metrics(metrics)
     series = read_predictions(args.predictions) if args.predictions else None
-    plot_curves(metric, cols, f"run {run_name}", args.out or os.path.join(args.run_dir, "curves.png"))
+    plot_curves(metric, cols, f"run {run_name}", curves)
     if series is not None:
         plot_predictions(*series, f"{os.path.basename(args.predictions)}: ground truth vs predicted",
-                         args.pred_out or os.path.join(args.run_dir, "predictions.png"))
+                         pred_out)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ TARGETS = ("step", "last")
 # command-line helpers
 
 class UserError(Exception):
-    """A bad input: reported as one line on stderr, exit status 1."""
+    """A bad input: reported as one line on stderr, exit status `status`."""
+    status = 1
 
 
 def run_cli(main):
@@ -74,7 +75,7 @@ def run_cli(main):
         status = main()
     except UserError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(e.status)
     except OSError as e:  # file system trouble not caught closer to the source
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
         print(f"{prog}: error: {where}{e.strerror or e}", file=sys.stderr)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Convert an rnn_dist checkpoint into a PyTorch state_dict.
 
-Usage: scripts/to_pytorch.py CKPT.h5 --out MODEL.pt [--check DATA.h5 [--group G]]
+Usage: scripts/to_pytorch.py CKPT.h5 --out MODEL.pt [--check DATA.h5 [--group G]] [--force]
 
 Reads /params/<name> and the model attributes of CKPT.h5 (a checkpoint such as
 run-dir/best.h5), saves the state_dict with torch.save, and prints the Python
@@ -9,6 +9,10 @@ code that builds the matching module (RnnDistModel from scripts/rnn_dist_torch.p
 and loads it. With --check, also runs the PyTorch model on a dataset (the /val,
 /test or root group of DATA.h5, or --group) and prints loss and accuracy, or
 RMSE and MAE, in the same `name value` lines as `rnn_dist eval`.
+
+MODEL.pt is written as MODEL.pt.tmp.PID and renamed when complete; an
+existing MODEL.pt is refused unless --force is given, and CKPT.h5 or DATA.h5
+themselves always (exit status 2).
 """
 
 import argparse
@@ -18,6 +22,7 @@ import sys
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, SCRIPTS)
+import outfile  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
 
 
@@ -49,7 +54,9 @@ def main():
         description="Save an rnn_dist checkpoint's parameters as a PyTorch state_dict and print "
                     "the code that builds the matching module.")
     parser.add_argument("checkpoint", metavar="CKPT.h5", help="rnn_dist checkpoint (/params/<name> + model attributes)")
-    parser.add_argument("--out", metavar="MODEL.pt", required=True, help="where to torch.save the state_dict")
+    parser.add_argument("--out", metavar="MODEL.pt", required=True,
+                        help="where to torch.save the state_dict (an existing file only with --force)")
+    outfile.add_force_option(parser)
     parser.add_argument("--check", metavar="DATA.h5",
                         help="also evaluate the PyTorch model on this dataset and print loss/metrics")
     parser.add_argument("--group", metavar="G",
@@ -57,6 +64,8 @@ def main():
     args = parser.parse_args()
     if args.group and not args.check:
         parser.error("--group needs --check")
+    out = outfile.OutFile(args.out, [("CKPT.h5", args.checkpoint), ("--check", args.check)],
+                          force=args.force)
     rdt.require_torch()
     torch = rdt.torch
 
@@ -69,7 +78,8 @@ def main():
     model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
     data = rdt.read_dataset(args.check, config, args.group) if args.check else None
     try:
-        torch.save(model.state_dict(), args.out)
+        with out.writing() as tmp:
+            torch.save(model.state_dict(), tmp)
     except (OSError, RuntimeError) as e:  # torch reports a missing directory as RuntimeError
         raise rdt.UserError(f"{args.out}: cannot write ({e})") from None
 

@@ -290,7 +290,8 @@ int checkpoint_verify(const char *path, Error *e)
 {
     hid_t f;
     if (h5io_open_read(&f, path, e)) {
-        if (access(path, F_OK) != 0) return EXIT_USAGE; /* missing: say so as it is */
+        /* missing, or a FIFO, a directory...: say so as it is */
+        if (access(path, F_OK) != 0 || h5io_check_regular(path, NULL)) return EXIT_USAGE;
         /* the reason without its "PATH: " prefix */
         char why[sizeof e->msg];
         size_t n = strlen(path);

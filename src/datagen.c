@@ -7,11 +7,9 @@
  */
 #include "datagen.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "h5io.h"
 #include "rng.h"
@@ -604,22 +602,10 @@ int datagen_run(const DatagenSpec *s, Error *e)
                          t->name, n, lo, hi, t->n_what,
                          t->gen == gen_sine ? "; the minimum grows with --seq-len" : "");
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", s->out, (long)getpid()) >= (int)sizeof tmp)
-        return error_set(e, EXIT_USAGE, "datagen: output path too long: %s", s->out);
-    FILE *probe = fopen(tmp, "wb");
-    if (!probe)
-        return error_set(e, EXIT_USAGE, "datagen: cannot write %s: %s", s->out, strerror(errno));
-    fclose(probe);
     hid_t file;
-    if (h5io_create(&file, tmp, e)) {
-        unlink(tmp);
-        return e->code;
-    }
+    if (h5io_create(&file, s->out, NULL))
+        return error_set(e, EXIT_USAGE, "datagen: cannot create %s", s->out);
     int rc = t->gen(file, s, n, T, e);
-    if (H5Fclose(file) < 0 && !rc) rc = error_set(e, EXIT_FAIL, "datagen: cannot close %s", tmp);
-    if (!rc && rename(tmp, s->out) != 0)
-        rc = error_set(e, EXIT_USAGE, "datagen: cannot write %s: %s", s->out, strerror(errno));
-    if (rc) unlink(tmp);
+    if (H5Fclose(file) < 0 && !rc) rc = error_set(e, EXIT_FAIL, "datagen: cannot close %s", s->out);
     return rc;
 }

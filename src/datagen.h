@@ -21,7 +21,7 @@
 /* What to generate. n and seq_len <= 0 take the task's defaults. */
 typedef struct DatagenSpec {
     const char *task;   /* counting | seqclass | stepclass | arith | sine | adding */
-    const char *out;    /* output path (written under a temporary name, then renamed) */
+    const char *out;    /* the file to create (main passes outfile.h's temporary name) */
     long n;             /* size, task-specific: sequences in the file (counting,
                          * seqclass, stepclass, arith), points of the series
                          * (sine), train sequences (adding; /val gets n/5) */
@@ -29,10 +29,12 @@ typedef struct DatagenSpec {
     uint64_t seed;
 } DatagenSpec;
 
-/* Write the task's dataset file s->out. Returns 0, or fills e: EXIT_USAGE for
- * an unknown task, sizes outside the task's range (the message names the
- * valid range) or an output path that cannot be written; EXIT_FAIL when HDF5
- * fails while writing. Only rank 0 should call it. */
+/* Write the task's dataset file s->out, created (truncated) as it is: the
+ * caller guards existing files (outfile.h). Returns 0, or fills e:
+ * EXIT_USAGE for an unknown task, sizes outside the task's range (the
+ * message names the valid range), both checked before anything is written,
+ * or a path that cannot be created; EXIT_FAIL when HDF5 fails while
+ * writing. Only rank 0 should call it. */
 int datagen_run(const DatagenSpec *s, Error *e);
 
 /* One line per task for --help: name, shapes, defaults, what it reproduces. */

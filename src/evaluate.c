@@ -140,6 +140,7 @@ int evaluate_predict(Model *m, Dataset *ds, int batch, const char *out_path, Err
         rc |= h5io_write_attr_str(f, "/", "loss", checkpoint_loss_name(s->loss));
         rc |= h5io_write_attr_str(f, "/", "target", checkpoint_target_name(s->target));
         rc |= h5io_write_attr_i64(f, "/", "out", (int64_t)O);
+        rc |= h5io_write_attr_str(f, "/", "rnn_dist_output", "predictions");
         if (H5Fclose(f) < 0) rc = 1;
         if (rc) rc = error_set(e, EXIT_FAIL, "%s: cannot write predictions", out_path);
     }

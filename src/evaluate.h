@@ -42,7 +42,8 @@ int evaluate_check_data(const ModelSpec *spec, const Dataset *ds, int need_targe
  * /outputs float32 [N, T, O] or [N, O] raw fc outputs (logits or values),
  * /predictions int32 argmax classes [N, T] / [N], or float32 values as
  * /outputs, /lengths int32 [N], /targets (when ds has them); padded steps hold
- * NaN (outputs, values) or -1 (classes). Attributes: loss, target, out. */
+ * NaN (outputs, values) or -1 (classes). Attributes: loss, target, out, and
+ * rnn_dist_output = "predictions" (outfile.h: a rerun may replace it). */
 int evaluate_predict(Model *m, Dataset *ds, int batch, const char *out_path, Error *e);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,8 +127,30 @@ static int probe_walk(const char *path)
     return PROBE_WALKED;
 }
 
+/* What st is when it is not a regular file, for messages. */
+static const char *special_kind(const struct stat *st)
+{
+    if (S_ISDIR(st->st_mode)) return "a directory";
+    if (S_ISFIFO(st->st_mode)) return "a FIFO";
+    if (S_ISSOCK(st->st_mode)) return "a socket";
+    if (S_ISCHR(st->st_mode)) return "a character device";
+    if (S_ISBLK(st->st_mode)) return "a block device";
+    return "an unknown kind of file";
+}
+
+int h5io_check_regular(const char *path, Error *e)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return error_set(e, EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return error_set(e, EXIT_USAGE, "%s: not a regular file (%s)", path, special_kind(&st));
+    return 0;
+}
+
 int h5io_probe(const char *path, Error *e)
 {
+    if (h5io_check_regular(path, e)) return EXIT_USAGE;
     const char *off = getenv("RNN_DIST_PROBE");
     if (off && strcmp(off, "0") == 0) return 0;
     const char *lim = getenv("RNN_DIST_PROBE_SECONDS");
@@ -176,9 +199,14 @@ int h5io_probe(const char *path, Error *e)
 
 int h5io_open_read(hid_t *file, const char *path, Error *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return error_set(e, EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
-    fclose(f);
+    /* stat before any open: opening a FIFO blocks until a writer comes */
+    if (h5io_check_regular(path, e)) return EXIT_USAGE;
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) return error_set(e, EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode); /* not swapped since the stat */
+    close(fd);
+    if (!regular) return error_set(e, EXIT_USAGE, "%s: not a regular file", path);
     if (h5io_probe(path, e)) return EXIT_USAGE;
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) return error_set(e, EXIT_USAGE, "%s: not an HDF5 file", path);

@@ -18,10 +18,18 @@
 /* Silence HDF5's automatic error printing. Call once at start-up. */
 void h5io_init(void);
 
-/* Open an existing file read-only. Refuses (EXIT_USAGE) a missing file, a
- * file that is not HDF5, or one HDF5 cannot open. Before HDF5 touches the
- * file in this process, h5io_probe checks it in a child process. */
+/* Open an existing file read-only. Refuses (EXIT_USAGE) a missing file, one
+ * that is not a regular file (h5io_check_regular), a file that is not HDF5,
+ * or one HDF5 cannot open. Before HDF5 touches the file in this process,
+ * h5io_probe checks it in a child process. */
 int h5io_open_read(hid_t *file, const char *path, Error *e);
+
+/* Is path a regular file (symbolic links followed)? Decided by stat alone,
+ * before anything opens it: opening a FIFO blocks until a writer comes, and
+ * a device may do anything. EXIT_USAGE otherwise, one line: "PATH: not a
+ * regular file (a FIFO)" (a directory, a socket, a character device, a block
+ * device), or "PATH: cannot open: REASON" when stat fails. */
+int h5io_check_regular(const char *path, Error *e);
 
 /* HDF5 itself has crashed and hung on malformed files (public CVEs), so a
  * file is first walked by a short-lived child process: its superblock, every
@@ -33,7 +41,8 @@ int h5io_open_read(hid_t *file, const char *path, Error *e);
  * $RNN_DIST_PROBE_SECONDS) or fails makes this return EXIT_USAGE with one
  * line saying so; the caller's process never parses such a file.
  * RNN_DIST_PROBE=0 in the environment turns the probe off (the fuzzing
- * harness, which wants HDF5's crashes in its own process). */
+ * harness, which wants HDF5's crashes in its own process). A path that is
+ * not a regular file is refused first (h5io_check_regular), probe or not. */
 #define H5IO_PROBE_SECONDS 30
 #define H5IO_PROBE_FULL_MB 256
 int h5io_probe(const char *path, Error *e);

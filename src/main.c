@@ -14,6 +14,7 @@
 #include "evaluate.h"
 #include "h5io.h"
 #include "inspect.h"
+#include "outfile.h"
 #include "selftest.h"
 #include "train.h"
 #include "vecmath.h"
@@ -27,9 +28,10 @@ static void usage(FILE *f)
             "usage:\n"
             "  rnn_dist [train] [--config FILE] [--key value ...]   train (default command)\n"
             "  rnn_dist eval     --checkpoint C --data D [--json]   loss and accuracy or RMSE/MAE\n"
-            "  rnn_dist predict  --checkpoint C --data D --out P.h5 predictions, rows in input "
+            "  rnn_dist predict  --checkpoint C --data D --out P.h5 [--force]\n"
+            "                                                       predictions, rows in input "
             "order\n"
-            "  rnn_dist datagen  TASK --out F.h5 [--n N] [--seq-len T] [--seed S]\n"
+            "  rnn_dist datagen  TASK --out F.h5 [--n N] [--seq-len T] [--seed S] [--force]\n"
             "  rnn_dist inspect  FILE.h5                            describe a dataset or "
             "checkpoint\n"
             "  rnn_dist selftest                                    check this installation "
@@ -47,9 +49,14 @@ static void usage(FILE *f)
     fprintf(f, "\neval / predict options:\n"
                "  --checkpoint C    an rnn_dist checkpoint (e.g. run-dir/best.h5)\n"
                "  --data D          F.h5 or F.h5:/group (default: root, else /test, /val, /train)\n"
-               "  --out P.h5        predict: output file\n"
+               "  --out P.h5        predict: output file, written under P.h5.tmp.PID and renamed\n"
+               "                    when complete; never one of the inputs; an existing file\n"
+               "                    other than earlier predictions is refused without --force\n"
+               "  --force           predict: replace an existing --out file (not an input)\n"
                "  --batch-size N    rows per forward pass [256]\n"
                "  --json            eval: one JSON object instead of 'name value' lines\n"
+               "\ndatagen options: --out F.h5 is written under F.h5.tmp.PID and renamed when\n"
+               "complete; an existing F.h5 is refused unless --force is given.\n"
                "\ndatagen tasks:\n");
     datagen_print_tasks(f);
 }
@@ -115,17 +122,13 @@ static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
     return train_run(&c, d, e);
 }
 
-/* Open the checkpoint's model and the dataset for eval / predict. */
-static int open_model_data(Model *m, Dataset *ds, const char *ckpt, const char *data,
-                           int need_targets, Error *e)
+/* Open the checkpoint's model and the dataset (group of file, as
+ * dataset_resolve found them) for eval / predict. */
+static int open_model_data(Model *m, Dataset *ds, const char *ckpt, const char *file,
+                           const char *group, int need_targets, Error *e)
 {
-    if (!ckpt || !data)
-        return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
     ModelSpec spec;
     if (checkpoint_read_spec(&spec, ckpt, e)) return EXIT_USAGE;
-    char file[1024], group[256];
-    if (dataset_resolve(file, sizeof file, group, sizeof group, data, ROLE_EVAL, e))
-        return EXIT_USAGE;
     if (dataset_open(ds, file, group, 0, 0, need_targets, e)) return EXIT_USAGE;
     model_create(m, &spec);
     if (checkpoint_load_params(m, ckpt, e) || evaluate_check_data(&spec, ds, need_targets, e)) {
@@ -136,26 +139,79 @@ static int open_model_data(Model *m, Dataset *ds, const char *ckpt, const char *
     return 0;
 }
 
+/* Check --out on rank 0 (the rank that writes it) before any work, and
+ * share the verdict: 0 on every rank, or the refusal (its text on rank 0).
+ * names[i]: the option of inputs[i], for the message. */
+static int out_begin(OutFile *o, const Dist *d, const char *cmd, const char *path,
+                     const char *const *inputs, const char *const *names, int n_inputs,
+                     const char *kind, int force, Error *e)
+{
+    int rc = 0;
+    if (d->rank == 0 && outfile_begin(o, path, inputs, n_inputs, kind, force, e)) {
+        char why[sizeof e->msg];
+        snprintf(why, sizeof why, "%s", e->msg);
+        if (o->input >= 0)
+            rc = error_set(e, EXIT_USAGE, "%s: --out %s is one of this command's inputs (%s); "
+                           "choose another file", cmd, path, names[o->input]);
+        else
+            rc = error_set(e, EXIT_USAGE, "%s: --out %s", cmd, why);
+    }
+    dist_bcast(d, &rc, sizeof rc, 0);
+    if (rc && d->rank != 0) error_set(e, rc, "%s: --out refused on rank 0", cmd);
+    return rc;
+}
+
+/* Rank 0 has written o->tmp (rc: how that went): rename it into place or
+ * remove it, and share the outcome with every rank. */
+static int out_end(OutFile *o, const Dist *d, const char *cmd, int rc, Error *e)
+{
+    if (d->rank == 0 && rc) outfile_abort(o);
+    else if (d->rank == 0) rc = outfile_commit(o, e);
+    dist_bcast(d, &rc, sizeof rc, 0);
+    if (rc && d->rank != 0) error_set(e, rc, "%s failed on rank 0", cmd);
+    return rc;
+}
+
 static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
 {
     KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0}, {"out", NULL, 0},
-               {"batch-size", NULL, 0}, {"json", NULL, 1}, {"threads", NULL, 0}};
+               {"batch-size", NULL, 0}, {"json", NULL, 1}, {"threads", NULL, 0},
+               {"force", NULL, 1}};
     const char *cmd = predict ? "predict" : "eval";
-    if (parse_kv(kv, 6, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
+    if (parse_kv(kv, 7, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
     long batch = 256, threads = 1;
     if (kv[3].value && parse_long(&batch, kv[3].value, 1, 1L << 24, "batch-size", e))
         return EXIT_USAGE;
     if (kv[5].value && parse_long(&threads, kv[5].value, 1, 1024, "threads", e)) return EXIT_USAGE;
     if (predict && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
     if (!predict && kv[2].value) return error_set(e, EXIT_USAGE, "eval: --out is for predict");
+    if (!predict && kv[6].value) return error_set(e, EXIT_USAGE, "eval: --force is for predict");
+    if (!kv[0].value || !kv[1].value)
+        return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
+    char file[1024], group[256];
+    if (dataset_resolve(file, sizeof file, group, sizeof group, kv[1].value, ROLE_EVAL, e))
+        return EXIT_USAGE;
+    OutFile o;
+    const char *inputs[] = {kv[0].value, file}, *names[] = {"--checkpoint", "--data"};
+    if (predict && out_begin(&o, d, cmd, kv[2].value, inputs, names, 2, "predictions",
+                             kv[6].value != NULL, e))
+        return EXIT_USAGE;
     vec_init_compute((int)threads);
     Model m;
     Dataset ds;
-    if (open_model_data(&m, &ds, kv[0].value, kv[1].value, !predict, e)) return EXIT_USAGE;
+    int bad = open_model_data(&m, &ds, kv[0].value, file, group, !predict, e);
+    /* every rank goes on, or none: the ranks meet again below */
+    if (dist_allreduce_max_int(d, bad)) {
+        if (bad) return EXIT_USAGE;
+        model_free(&m);
+        dataset_close(&ds);
+        return error_set(e, EXIT_USAGE, "%s: the inputs were refused on another rank", cmd);
+    }
     int rc = 0;
     if (predict) {
-        if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)batch, kv[2].value, e);
-        if (!rc && d->rank == 0) printf("wrote %zu rows of predictions to %s\n", ds.n, kv[2].value);
+        if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)batch, o.tmp, e);
+        rc = out_end(&o, d, cmd, rc, e);
+        if (!rc && d->rank == 0) printf("wrote %zu rows of predictions to %s\n", ds.n, o.path);
     } else {
         BatchBuf bb;
         memset(&bb, 0, sizeof bb);
@@ -182,9 +238,10 @@ static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
 
 static int cmd_datagen(const Dist *d, int argc, char **argv, Error *e)
 {
-    KV kv[] = {{"out", NULL, 0}, {"n", NULL, 0}, {"seq-len", NULL, 0}, {"seed", NULL, 0}};
+    KV kv[] = {{"out", NULL, 0}, {"n", NULL, 0}, {"seq-len", NULL, 0}, {"seed", NULL, 0},
+               {"force", NULL, 1}};
     const char *task = NULL;
-    if (parse_kv(kv, 4, argc, argv, &task, "datagen", e)) return EXIT_USAGE;
+    if (parse_kv(kv, 5, argc, argv, &task, "datagen", e)) return EXIT_USAGE;
     if (!task) return error_set(e, EXIT_USAGE, "datagen: name a TASK (see rnn_dist --help)");
     if (!kv[0].value) return error_set(e, EXIT_USAGE, "datagen: --out F.h5 is required");
     long n = 0, T = 0, seed = 1;
@@ -192,11 +249,13 @@ static int cmd_datagen(const Dist *d, int argc, char **argv, Error *e)
         (kv[2].value && parse_long(&T, kv[2].value, 1, 1000000, "seq-len", e)) ||
         (kv[3].value && parse_long(&seed, kv[3].value, 0, 0x7FFFFFFFFFFFFFFFL, "seed", e)))
         return EXIT_USAGE;
-    DatagenSpec g = {task, kv[0].value, n, (int)T, (uint64_t)seed};
+    OutFile o;
+    if (out_begin(&o, d, "datagen", kv[0].value, NULL, NULL, 0, NULL, kv[4].value != NULL, e))
+        return EXIT_USAGE;
+    DatagenSpec g = {task, o.tmp, n, (int)T, (uint64_t)seed};
     int rc = d->rank == 0 ? datagen_run(&g, e) : 0;
-    dist_bcast(d, &rc, sizeof rc, 0);
-    if (rc && d->rank != 0) error_set(e, rc, "datagen failed on rank 0");
-    if (!rc && d->rank == 0) printf("wrote %s (%s)\n", kv[0].value, task);
+    rc = out_end(&o, d, "datagen", rc, e);
+    if (!rc && d->rank == 0) printf("wrote %s (%s)\n", o.path, task);
     return rc;
 }
 
