@@ -38,7 +38,7 @@ export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
 .SECONDARY:
-.PHONY: all run test unit integration integration-asan dist asan bench fixtures install deps clean
+.PHONY: all run test unit integration mistakes integration-asan dist asan bench fixtures install deps clean
 all: rnn_dist
 
 deps:
@@ -76,7 +76,7 @@ datasets/counting.h5: | $(BUILD)/rnn_dist
 # unit tests (cmocka), the binary end to end, the fuzz regression corpus and
 # a sample of mutated files, then under mpirun and clusters
 test: deps
-	@$(MAKE) --no-print-directory unit integration fuzz-replay fuzz-mutants dist
+	@$(MAKE) --no-print-directory unit integration mistakes fuzz-replay fuzz-mutants dist
 	@$(MAKE) --no-print-directory asan
 
 unit: $(TESTBIN)
@@ -86,6 +86,11 @@ unit: $(TESTBIN)
 
 integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh
+
+# a user's habits: reruns into a run directory, resume with changed options,
+# an output over an input, Ctrl-C, a closed pipe, data that changes mid-run
+mistakes: $(BUILD)/rnn_dist
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_mistakes.sh
 
 # distributed semantics: rank-count invariance, resume across rank counts,
 # signals, kill -9, drifted replicas; the selftest alone and on 4 ranks;

@@ -94,8 +94,9 @@ static const OptDef OPTS[] = {
     {"keep", OT_INT, RESUME_FUTURE, OFF(keep), "2", NULL, 1, 1e9,
      "numbered checkpoints to keep (last.h5 and best.h5 are always kept)"},
     {"resume", OT_STR, RESUME_LAUNCH, OFF(resume), "", NULL, 0, 0,
-     "auto: continue from the newest intact checkpoint of run-dir, if any; or a checkpoint "
-     "file"},
+     "auto: continue the run in run-dir from its newest intact checkpoint (a new run if it "
+     "has none); or a checkpoint file. Options not given keep the run's values; changing "
+     "one that decided the numbers already computed is refused"},
     {"fresh", OT_FLAG, RESUME_LAUNCH, OFF(fresh), "0", NULL, 0, 1,
      "start afresh in a run-dir that holds an earlier run: its files move into "
      "run-dir/previous-N/ (nothing is deleted)"},

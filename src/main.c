@@ -40,8 +40,12 @@ static void usage(FILE *f)
             "Run alone (one rank) or under mpirun: mpirun -np 8 rnn_dist train --config c.ini\n"
             "Exit codes: 0 ok, 1 failure, 2 bad option or input (refused before training), "
             "3 training diverged,\n"
-            "            4 stopped by a signal (SIGTERM, SIGUSR1) after writing last.h5: continue "
-            "with --resume auto.\n\n"
+            "            4 stopped by a signal (Ctrl-C, SIGHUP, SIGTERM, SIGUSR1) after writing "
+            "last.h5: continue with --resume auto.\n"
+            "A run-dir belongs to one run: a second run into it is refused; resume it "
+            "(--resume auto: options\n"
+            "not given keep the run's values) or start afresh (--fresh moves its files to "
+            "run-dir/previous-N/).\n\n"
             "train options (also 'key = value' lines in --config FILE; the command line "
             "wins):\n",
             RNN_DIST_VERSION);
