@@ -27,9 +27,9 @@ for t in $tasks; do
       adding-gru) extra="--cell gru" ;;
       adding-rnn) extra="--cell rnn --clip-grad-norm 1 --epochs 30" ;;
     esac
-    rm -rf "runs/$v"
+    # an earlier reproduction moves into runs/$v/previous-N/ (nothing is deleted)
     # shellcheck disable=SC2086
-    ${MPIRUN:-} $bin train --config "configs/$t.ini" --run-dir "runs/$v" $extra >"runs/$v.log" 2>&1
+    ${MPIRUN:-} $bin train --config "configs/$t.ini" --run-dir "runs/$v" --fresh $extra >"runs/$v.log" 2>&1
     m=runs/$v/metrics.csv
     best=$(attr "runs/$v/last.h5" best_epoch)
     epochs=$(($(wc -l <"$m") - 1))

@@ -108,7 +108,8 @@ static const OptDef OPTS[] = {
      "memory the ranks on this host may use together: bytes, or a decimal number with a "
      "suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), e.g. 512M, 1.5G; 0: "
      "the memory this process may use, from the cgroup limit or /proc/meminfo, shared by the "
-     "ranks on this host"},
+     "ranks on this host. NOT ENFORCED YET: checked and recorded only, until the memory "
+     "estimate lands"},
     {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", "stop|skip", 0, 0,
      "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
      "last.h5 (exit 3); or skip that update and count it in metrics.csv"},

@@ -8,6 +8,7 @@
 # order; they share this script's helpers and counters.
 # Usage: RNN_DIST=build/rnn_dist tests/run_mistakes.sh   (exits non-zero on failure)
 #   RNN_DIST_QUICK=1  the shorter subset (under the sanitizers)
+#   ONLY=NAME         only tests/mistakes/NAME.sh
 set -u
 # shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
@@ -67,7 +68,7 @@ wait_line() {
 SLOW="--data $W/slow.h5 --cell lstm --hidden 128 --batch-size 32 --epochs 200 --seed 3"
 
 
-for f in "$HERE"/mistakes/*.sh; do
+for f in "$HERE"/mistakes/${ONLY:-*}.sh; do
   [ -e "$f" ] || continue
   # shellcheck disable=SC1090
   . "$f"

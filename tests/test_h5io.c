@@ -18,31 +18,10 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "h5io.h"
 
-typedef struct Dir {
-    char path[200];
-} Dir;
-
-static int setup(void **state)
-{
-    Dir *d = xcalloc(1, sizeof *d);
-    snprintf(d->path, sizeof d->path, "/tmp/test_h5io.XXXXXX");
-    if (!mkdtemp(d->path)) return -1;
-    h5io_init();
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Dir *d = *state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->path);
-    int rc = system(cmd);
-    free(d);
-    return rc;
-}
+typedef TuDir Dir;
 
 /* path is refused by every reader with "PATH: not a regular file (WHAT)". */
 static void assert_refused(const char *path, const char *what)
@@ -118,8 +97,8 @@ static void test_regular_and_missing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_not_regular, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_regular_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_regular, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_regular_and_missing, tu_dir_setup, tu_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

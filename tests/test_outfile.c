@@ -22,30 +22,9 @@
 #include "check.h"
 #include "h5io.h"
 #include "outfile.h"
+#include "testutil.h"
 
-typedef struct Dir {
-    char path[256];
-} Dir;
-
-static int setup(void **state)
-{
-    Dir *d = xcalloc(1, sizeof *d);
-    snprintf(d->path, sizeof d->path, "/tmp/test_outfile.XXXXXX");
-    if (!mkdtemp(d->path)) return -1;
-    h5io_init();
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Dir *d = *state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->path);
-    int rc = system(cmd);
-    free(d);
-    return rc;
-}
+typedef TuDir Dir;
 
 /* out = the test directory / name. */
 static const char *at(char *out, size_t len, void **state, const char *name)
@@ -343,14 +322,14 @@ static void test_bad_places(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_new_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_own_input_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_existing_refused_without_force, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_same_kind_replaced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_removes_tmp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_replaces_atomically, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_places, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_file, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_own_input_refused, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_refused_without_force, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_same_kind_replaced, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_removes_tmp, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_commit_replaces_atomically, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_commit_failure, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_places, tu_dir_setup, tu_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,4 +6,13 @@
  * variable, default "tests"). Returns a static buffer. */
 const char *tu_path(const char *rel);
 
+/* A scratch directory for one cmocka test: tu_dir_setup creates
+ * /tmp/rnn_dist_test.XXXXXX (and calls h5io_init) and points *state at a
+ * TuDir naming it; tu_dir_teardown removes it with its contents. */
+typedef struct TuDir {
+    char path[256];
+} TuDir;
+int tu_dir_setup(void **state);
+int tu_dir_teardown(void **state);
+
 #endif

@@ -6,15 +6,16 @@
 # expect exit 4, a message naming NAME, an intact last.h5, no temporary file
 stop_with() {
   sig=$1 name=$2 dir="$W/sig-$1${3:+-mpi}"
+  log="$dir.log" # a new name: a reused one may still hold the last run's lines
   if [ -n "${3:-}" ]; then
-    timeout 120 mpirun --oversubscribe -np 2 "$BIN" train $SLOW --run-dir "$dir" >"$W/sig.log" 2>&1 &
+    timeout 120 mpirun --oversubscribe -np 2 "$BIN" train $SLOW --run-dir "$dir" >"$log" 2>&1 &
   else
-    timeout 120 "$BIN" train $SLOW --run-dir "$dir" >"$W/sig.log" 2>&1 &
+    timeout 120 "$BIN" train $SLOW --run-dir "$dir" >"$log" 2>&1 &
   fi
   pid=$!
-  if ! wait_line "^epoch 1/" "$W/sig.log" $pid; then
-    bad "$sig: the run did not start: $(tail -3 "$W/sig.log")"
-    kill -KILL $pid 2>/dev/null
+  if ! wait_line "^epoch 1/" "$log" $pid; then
+    bad "$sig: the run did not start: $(tail -3 "$log")"
+    pkill -KILL -P $pid 2>/dev/null
     return
   fi
   pkill "-$sig" -P $pid # the run itself (mpirun or rnn_dist), not timeout
@@ -22,10 +23,10 @@ stop_with() {
   rc=$?
   want=4
   [ -n "${3:-}" ] && want=$( [ "$sig" = USR1 ] && echo 4 || echo 1 ) # mpirun's own code after a TERM/INT
-  if [ $rc -eq $want ] && grep -q "rnn_dist: stopped by $name at step [0-9]*" "$W/sig.log"; then
+  if [ $rc -eq $want ] && grep -q "rnn_dist: stopped by $name at step [0-9]*" "$log"; then
     ok "$sig${3:+ under mpirun}: exit $rc, '$name' named"
   else
-    bad "$sig${3:+ under mpirun}: exit $rc, log: $(grep -v '^epoch' "$W/sig.log" | head -5)"
+    bad "$sig${3:+ under mpirun}: exit $rc, log: $(grep -v '^epoch' "$log" | head -5)"
   fi
   "$BIN" inspect "$dir/last.h5" >/dev/null 2>&1 && ok || bad "$sig: last.h5 does not load"
   no_tmp "$sig" "$dir"
