@@ -105,7 +105,7 @@ static void test_stale_lock_taken_over(void **state)
     Error e;
     assert_int_equal(rundir_open(&r, dir, RUNDIR_NEW, warn, &e), 0);
     fclose(warn);
-    char want[128];
+    char want[512];
     snprintf(want, sizeof want, "taking over the lock of a run that is gone (pid %ld on host %s",
              (long)child, host);
     assert_non_null(strstr(buf, want));

@@ -23,7 +23,7 @@ if wait_line "^epoch 2/" "$W/chg.log" $pid; then
   no_tmp "data changed" "$D"
 else
   bad "changing-data run did not start: $(tail -3 "$W/chg.log")"
-  kill -KILL $pid 2>/dev/null
+  pkill -KILL -P $pid 2>/dev/null
 fi
 
 # ---- what the user reads ----------------------------------------------------
