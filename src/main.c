@@ -115,20 +115,27 @@ static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
     return train_run(&c, d, e);
 }
 
-/* Open the checkpoint's model and the dataset for eval / predict. */
-static int open_model_data(Model *m, Dataset *ds, const char *ckpt, const char *data,
-                           int need_targets, Error *e)
+/* Open the checkpoint's model and the dataset (streamed, each rank checking
+ * its share) for eval / predict. Collective. */
+static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckpt,
+                           const char *data, int predict, Error *e)
 {
     if (!ckpt || !data)
         return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
     ModelSpec spec;
     if (checkpoint_read_spec(&spec, ckpt, e)) return EXIT_USAGE;
     char file[1024], group[256];
-    if (dataset_resolve(file, sizeof file, group, sizeof group, data, ROLE_EVAL, e))
+    size_t n;
+    if (dataset_resolve(file, sizeof file, group, sizeof group, data, ROLE_EVAL, e) ||
+        dataset_count_rows(&n, file, group, e) ||
+        evaluate_open_shared(ds, d, file, group, 0, n, !predict, e))
         return EXIT_USAGE;
-    if (dataset_open(ds, file, group, 0, 0, need_targets, e)) return EXIT_USAGE;
+    if (evaluate_check_data(&spec, ds, !predict, e)) {
+        dataset_close(ds);
+        return EXIT_USAGE;
+    }
     model_create(m, &spec);
-    if (checkpoint_load_params(m, ckpt, e) || evaluate_check_data(&spec, ds, need_targets, e)) {
+    if (checkpoint_load_params(m, ckpt, e)) {
         model_free(m);
         dataset_close(ds);
         return EXIT_USAGE;
@@ -151,10 +158,13 @@ static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
     vec_init_compute((int)threads);
     Model m;
     Dataset ds;
-    if (open_model_data(&m, &ds, kv[0].value, kv[1].value, !predict, e)) return EXIT_USAGE;
+    if (open_model_data(&m, &ds, d, kv[0].value, kv[1].value, predict, e)) return EXIT_USAGE;
     int rc = 0;
     if (predict) {
+        /* rank 0 predicts and writes; every rank returns its outcome */
         if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)batch, kv[2].value, e);
+        dist_bcast(d, &rc, sizeof rc, 0);
+        if (rc && d->rank != 0) error_set(e, rc, "predict failed on rank 0");
         if (!rc && d->rank == 0) printf("wrote %zu rows of predictions to %s\n", ds.n, kv[2].value);
     } else {
         BatchBuf bb;
