@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum OptType { OT_STR, OT_INT, OT_I64, OT_U64, OT_DBL, OT_ENUM } OptType;
+#include "memest.h"
+
+typedef enum OptType { OT_STR, OT_INT, OT_I64, OT_U64, OT_DBL, OT_ENUM, OT_SIZE } OptType;
 
 typedef struct OptDef {
     const char *name;
@@ -90,6 +92,10 @@ static const OptDef OPTS[] = {
      "watchdog: a collective that waits longer than this many seconds (a stuck rank or "
      "network) ends the job naming the operation and step (0: wait forever); keep it above "
      "the longest checkpoint write"},
+    {"max-memory", OT_SIZE, OFF(max_memory), "0", NULL, 0, 0,
+     "refuse (exit 2) a run whose estimated memory per rank is over this: bytes, or with K, M, "
+     "G, T (powers of 1024: 512M, 1.5G); 0: what this process may use (its cgroup's limit or "
+     "MemAvailable, the smaller) shared by the ranks on this host"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof OPTS / sizeof OPTS[0] <= sizeof((Config *)0)->set, "Config.set too small");
@@ -158,6 +164,11 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
         *(uint64_t *)base = (uint64_t)v;
         break;
     }
+    case OT_SIZE:
+        if (memest_parse_size((uint64_t *)base, value))
+            return error_set(e, EXIT_USAGE, "%s: '%s' must be a size such as 512M, 1.5G or 0 "
+                             "(auto), got '%s'", where, o->name, value);
+        break;
     case OT_INT:
     case OT_I64: {
         long long v = strtoll(value, &end, 10);
@@ -323,7 +334,8 @@ static void print_value(FILE *f, const OptDef *o, const Config *c)
     case OT_STR: fputs(base, f); break;
     case OT_INT: fprintf(f, "%d", *(const int *)base); break;
     case OT_I64: fprintf(f, "%lld", (long long)*(const int64_t *)base); break;
-    case OT_U64: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)base); break;
+    case OT_U64:
+    case OT_SIZE: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)base); break;
     case OT_DBL: fprintf(f, "%.17g", *(const double *)base); break;
     case OT_ENUM: {
         int k = *(const int *)base;
@@ -354,7 +366,10 @@ void config_print_help(FILE *f)
     for (int i = 0; i < NOPTS; i++) {
         const OptDef *o = &OPTS[i];
         char left[64];
-        const char *arg = o->type == OT_STR ? "S" : o->type == OT_DBL ? "X" : "N";
+        const char *arg = o->type == OT_STR    ? "S"
+                          : o->type == OT_DBL  ? "X"
+                          : o->type == OT_SIZE ? "SIZE"
+                                               : "N";
         if (o->type == OT_ENUM)
             snprintf(left, sizeof left, "--%s %s", o->name, o->choices);
         else

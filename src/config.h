@@ -56,6 +56,7 @@ typedef struct Config {
     int on_nan;              /* OnNan */
     int on_save_error;       /* OnSaveError */
     double comm_timeout;     /* seconds; 0: no watchdog */
+    uint64_t max_memory;     /* bytes per rank; 0: auto (memest_limit) */
     unsigned char set[64];   /* set[i] != 0: option i was given (file or CLI) */
 } Config;
 

@@ -14,6 +14,7 @@
 #include "evaluate.h"
 #include "h5io.h"
 #include "inspect.h"
+#include "memest.h"
 #include "selftest.h"
 #include "train.h"
 #include "vecmath.h"
@@ -49,6 +50,9 @@ static void usage(FILE *f)
                "  --data D          F.h5 or F.h5:/group (default: root, else /test, /val, /train)\n"
                "  --out P.h5        predict: output file\n"
                "  --batch-size N    rows per forward pass [256]\n"
+               "  --max-memory SIZE refuse (exit 2) when the estimated memory per rank is over "
+               "this (512M, 1.5G;\n"
+               "                    0: auto, as train's --max-memory) [0]\n"
                "  --json            eval: one JSON object instead of 'name value' lines\n"
                "\ndatagen tasks:\n");
     datagen_print_tasks(f);
@@ -116,9 +120,11 @@ static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
 }
 
 /* Open the checkpoint's model and the dataset (streamed, each rank checking
- * its share) for eval / predict. Collective. */
+ * its share) for eval / predict, after checking the memory they need.
+ * Collective. */
 static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckpt,
-                           const char *data, int predict, Error *e)
+                           const char *data, int predict, int batch, uint64_t max_memory,
+                           Error *e)
 {
     if (!ckpt || !data)
         return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
@@ -130,7 +136,8 @@ static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckp
         dataset_count_rows(&n, file, group, e) ||
         evaluate_open_shared(ds, d, file, group, 0, n, !predict, e))
         return EXIT_USAGE;
-    if (evaluate_check_data(&spec, ds, !predict, e)) {
+    if (evaluate_check_data(&spec, ds, !predict, e) ||
+        memest_check_eval(&spec, d, ds, batch, predict, max_memory, e)) {
         dataset_close(ds);
         return EXIT_USAGE;
     }
@@ -145,20 +152,27 @@ static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckp
 
 static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
 {
-    KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0}, {"out", NULL, 0},
-               {"batch-size", NULL, 0}, {"json", NULL, 1}, {"threads", NULL, 0}};
+    KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0},    {"out", NULL, 0},
+               {"batch-size", NULL, 0}, {"json", NULL, 1},    {"threads", NULL, 0},
+               {"max-memory", NULL, 0}};
     const char *cmd = predict ? "predict" : "eval";
-    if (parse_kv(kv, 6, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
+    if (parse_kv(kv, 7, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
     long batch = 256, threads = 1;
+    uint64_t max_memory = 0;
     if (kv[3].value && parse_long(&batch, kv[3].value, 1, 1L << 24, "batch-size", e))
         return EXIT_USAGE;
     if (kv[5].value && parse_long(&threads, kv[5].value, 1, 1024, "threads", e)) return EXIT_USAGE;
+    if (kv[6].value && memest_parse_size(&max_memory, kv[6].value))
+        return error_set(e, EXIT_USAGE, "--max-memory must be a size such as 512M, 1.5G or 0 "
+                         "(auto), got '%s'", kv[6].value);
     if (predict && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
     if (!predict && kv[2].value) return error_set(e, EXIT_USAGE, "eval: --out is for predict");
     vec_init_compute((int)threads);
     Model m;
     Dataset ds;
-    if (open_model_data(&m, &ds, d, kv[0].value, kv[1].value, predict, e)) return EXIT_USAGE;
+    if (open_model_data(&m, &ds, d, kv[0].value, kv[1].value, predict, (int)batch, max_memory,
+                        e))
+        return EXIT_USAGE;
     int rc = 0;
     if (predict) {
         /* rank 0 predicts and writes; every rank returns its outcome */

@@ -15,6 +15,7 @@
 #include "dataset.h"
 #include "evaluate.h"
 #include "fault.h"
+#include "memest.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -187,6 +188,8 @@ static int setup_model(Trainer *tr, Error *e)
     ModelSpec spec;
     if (build_spec(&spec, c, &tr->train, e)) return EXIT_USAGE;
     if (tr->has_val && evaluate_check_data(&spec, &tr->val, 1, e)) return EXIT_USAGE;
+    if (memest_check_train(&spec, c, tr->d, &tr->train, tr->has_val ? &tr->val : NULL, e))
+        return EXIT_USAGE;
     model_create(&tr->m, &spec);
     model_grad_buckets(&tr->buckets, &tr->m);
     tr->pending = dist_pending_create(tr->buckets.count);
