@@ -17,7 +17,7 @@ static void one_group(const char *path, const char *group)
     dataset_count_rows(&n, path, group, &e);
     if (dataset_open(&ds, path, group, 0, 0, 1, &e) == 0) dataset_close(&ds);
     if (dataset_open(&ds, path, group, 0, 0, 0, &e) == 0) dataset_close(&ds);
-    if (dataset_open_streamed(&ds, path, group, 0, 0, 0, SIZE_MAX, &e) == 0) {
+    if (dataset_open_streamed(&ds, path, group, 0, 0, 1, 0, SIZE_MAX, &e) == 0) {
         size_t rows[4];
         int count = 0;
         for (size_t i = 0; i < 4 && i < ds.n; i++) rows[count++] = ds.n - 1 - i;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages rnn_dist needs to build, test and run
 # (iproute2, slurm-wlm and munge: the namespace test cluster and the local
-# SLURM cluster of make test).
+# SLURM cluster of make test; time: GNU time's peak resident sets in the
+# tests).
 # Does nothing (and needs no root) when every package is already present.
 # Usage: scripts/install-deps.sh [--with-torch] [--with-fuzz]
 #   --with-torch  also install python3-torch (only needed to regenerate
@@ -11,7 +12,7 @@
 set -eu
 pkgs="build-essential pkg-config make libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
 hdf5-tools libopenblas-dev libcmocka-dev python3-h5py python3-numpy python3-matplotlib
-iproute2 procps slurm-wlm munge"
+iproute2 procps time slurm-wlm munge"
 for opt in "$@"; do
   case "$opt" in
   --with-torch) pkgs="$pkgs python3-torch" ;;

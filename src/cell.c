@@ -2,6 +2,7 @@
 #include "cell.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <string.h>
 
 #include "check.h"
@@ -18,16 +19,17 @@ const char *cell_name(CellKind kind)
     return kind == CELL_LSTM ? "lstm" : kind == CELL_GRU ? "gru" : "rnn";
 }
 
-/* Floats of a pass's packing space, used by one product at a time:
- * forward W_ih^T (K = In, N = G*H), then W_hh^T (K = H, N = G*H); backward
- * W_hh (K = G*H, N = H), then gemm_tn's work for the weight gradients, then
- * W_ih (K = G*H, N = In). */
-static size_t pack_floats(const CellDims *d, int T, int B, int backward)
+/* A pass's packing space is used by one product at a time: forward W_ih^T
+ * (K = In, N = G*H), then W_hh^T (K = H, N = G*H); backward W_hh (K = G*H,
+ * N = H), then gemm_tn's work for the weight gradients, then W_ih (K = G*H,
+ * N = In). */
+size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
 {
     int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     size_t ih = backward ? gemm_packed_floats(GH, In) : gemm_packed_floats(In, GH);
     size_t hh = backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
-    size_t tn = backward ? gemm_tn_floats(T * B, In > H ? In : H) : 0;
+    size_t tb = (size_t)T * (size_t)B; /* gemm_tn packs at most a chunk of it */
+    size_t tn = backward ? gemm_tn_floats(tb < INT_MAX ? (int)tb : INT_MAX, In > H ? In : H) : 0;
     size_t most = ih > hh ? ih : hh;
     return most > tn ? most : tn;
 }
@@ -60,12 +62,12 @@ static size_t scratch_head(const CellDims *d, int T, int B)
 
 size_t cell_cache_floats(const CellDims *d, int T, int B)
 {
-    return cache_head(d, T, B) + pack_floats(d, T, B, 0);
+    return cache_head(d, T, B) + cell_pack_floats(d, T, B, 0);
 }
 
 size_t cell_scratch_floats(const CellDims *d, int T, int B)
 {
-    return scratch_head(d, T, B) + pack_floats(d, T, B, 1);
+    return scratch_head(d, T, B) + cell_pack_floats(d, T, B, 1);
 }
 
 /* The recurrent weights of one pass: packed once into buf when the packed
@@ -147,7 +149,7 @@ static void gemm_recur_back(float *dh, const float *dg, const Recur *w, int B, i
 /* The weight gradients and dx from the pre-activation gradients of all steps:
  *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1],  biases += column sums,
  *   dx = dgi w_ih. ones: scratch of T*B floats; buf: the pass's packing
- * space (pack_floats); isa: the pass's kernel. */
+ * space (cell_pack_floats); isa: the pass's kernel. */
 static void weight_grads(float *dx, LayerParams *g, float *buf, const float *dgi,
                          const float *dgh, float *ones, const float *x, const float *h,
                          const LayerParams *p, int T, int B, int GH, int H, int In,

@@ -47,6 +47,10 @@ const char *cell_name(CellKind kind);
 size_t cell_cache_floats(const CellDims *d, int T, int B);
 /* Floats of scratch cell_backward needs (with the packed weights). */
 size_t cell_scratch_floats(const CellDims *d, int T, int B);
+/* Floats of the packing space (gemm.h) inside the cache (backward = 0) or
+ * the scratch (backward = 1): the part of each that grows with the weights,
+ * not with T x B (memory estimates name it apart). */
+size_t cell_pack_floats(const CellDims *d, int T, int B, int backward);
 
 /* Forward through T steps.
  *   h     out [T, B, H]  hidden state after each step (the layer's output)

@@ -105,11 +105,10 @@ static const OptDef OPTS[] = {
     {"threads", OT_INT, RESUME_FUTURE, OFF(threads), "1", NULL, 1, 1024,
      "OpenBLAS threads per rank"},
     {"max-memory", OT_SIZE, RESUME_LAUNCH, OFF(max_memory), "0", NULL, 0, 0,
-     "memory the ranks on this host may use together: bytes, or a decimal number with a "
-     "suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), e.g. 512M, 1.5G; 0: "
-     "the memory this process may use, from the cgroup limit or /proc/meminfo, shared by the "
-     "ranks on this host. NOT ENFORCED YET: checked and recorded only, until the memory "
-     "estimate lands"},
+     "refuse (exit 2) a run whose estimated memory per rank is over this: bytes, or a "
+     "decimal number with a suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), "
+     "e.g. 512M, 1.5G; 0: what this process may use (its cgroup's limit or MemAvailable, the "
+     "smaller) shared by the ranks on this host"},
     {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", "stop|skip", 0, 0,
      "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
      "last.h5 (exit 3); or skip that update and count it in metrics.csv"},
@@ -202,11 +201,7 @@ static int is_decimal_real(const char *s)
     return *s == '\0';
 }
 
-/* A size: [0-9]+(.[0-9]+)? with an optional suffix K, M, G or T (any case,
- * then nothing, "B" or "iB"; powers of 1024); a fraction needs a suffix and
- * is rounded to whole bytes. Returns 0, -1 when s is not a size, 1 when it
- * exceeds 2^64 - 1 bytes. */
-static int parse_size(uint64_t *out, const char *s)
+int config_parse_size(uint64_t *out, const char *s)
 {
     static const char units[] = "KMGT";
     size_t whole = digits(s), frac = 0;
@@ -419,7 +414,7 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
     }
     case OT_SIZE: {
         uint64_t v = 0;
-        int rc = parse_size(&v, value);
+        int rc = config_parse_size(&v, value);
         if (rc < 0)
             return error_set(e, EXIT_USAGE, "%s: '%s' must be a size such as 512M, 1.5G or 0 "
                              "(bytes; suffixes K, M, G, T), got '%s'", where, o->name, value);

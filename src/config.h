@@ -69,7 +69,7 @@ typedef struct Config {
     int fresh;               /* 1: move an earlier run in run-dir to run-dir/previous-N/ */
     char init[CFG_PATH];     /* checkpoint whose /params start the run */
     int threads;
-    uint64_t max_memory;     /* bytes for the ranks of this host; 0: from cgroup/meminfo */
+    uint64_t max_memory;     /* bytes per rank; 0: auto (memest_limit) */
     int on_nan;              /* OnNan */
     int on_save_error;       /* OnSaveError */
     double comm_timeout;     /* seconds; 0: no watchdog */
@@ -108,6 +108,12 @@ int config_read_file(Config *c, const char *path, Error *e);
  * source in messages ("CKPT.h5: stored config"). Same rules as
  * config_read_file. */
 int config_read_text(Config *c, const char *text, const char *where, Error *e);
+
+/* Parse a size: decimal digits, an optional fraction, then an optional K,
+ * M, G or T (any case, then nothing, "B" or "iB"; powers of 1024); a
+ * fraction needs a suffix and is rounded to whole bytes. Returns 0, -1 when
+ * s is not a size, 1 when it exceeds 2^64 - 1 bytes. */
+int config_parse_size(uint64_t *out, const char *s);
 
 /* Check ranges and combinations that do not need the data. */
 int config_validate(const Config *c, Error *e);

@@ -13,6 +13,7 @@
 
 #include "h5io.h"
 #include "rng.h"
+#include "signals.h"
 
 /* Task ids: the high bits of the first counter word of every draw. */
 enum { TASK_COUNTING = 1, TASK_SEQCLASS, TASK_STEPCLASS, TASK_ARITH, TASK_SINE, TASK_ADDING };
@@ -607,5 +608,8 @@ int datagen_run(const DatagenSpec *s, Error *e)
         return error_set(e, EXIT_USAGE, "datagen: cannot create %s", s->out);
     int rc = t->gen(file, s, n, T, e);
     if (H5Fclose(file) < 0 && !rc) rc = error_set(e, EXIT_FAIL, "datagen: cannot close %s", s->out);
+    if (!rc && signals_pending())
+        rc = error_set(e, EXIT_SIGNAL, "datagen: stopped by %s: nothing written",
+                       signals_name(signals_pending()));
     return rc;
 }

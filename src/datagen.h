@@ -34,7 +34,8 @@ typedef struct DatagenSpec {
  * EXIT_USAGE for an unknown task, sizes outside the task's range (the
  * message names the valid range), both checked before anything is written,
  * or a path that cannot be created; EXIT_FAIL when HDF5 fails while
- * writing. Only rank 0 should call it. */
+ * writing; EXIT_SIGNAL when a stop signal (signals.h) arrived meanwhile
+ * (the caller removes the file). Only rank 0 should call it. */
 int datagen_run(const DatagenSpec *s, Error *e);
 
 /* One line per task for --help: name, shapes, defaults, what it reproduces. */

@@ -378,9 +378,9 @@ static int read_cached(Dataset *ds, const size_t *rows, size_t n, Error *e)
             ds->tokens = xcalloc(n * T, sizeof(int32_t));
         else
             ds->x = xalloc_floats(n * T * ds->F);
-        if (ds->kind == LOSS_CE)
+        if (ds->has_targets && ds->kind == LOSS_CE)
             ds->y_class = xcalloc(n * per, sizeof(int32_t));
-        else
+        else if (ds->has_targets)
             ds->y_value = xalloc_floats(n * per * ds->O);
     }
     memcpy(ds->cached, rows, n * sizeof(size_t));
@@ -390,7 +390,7 @@ static int read_cached(Dataset *ds, const size_t *rows, size_t n, Error *e)
                  ? h5io_read_i32_rows(ds->tokens, f, ds->inputs_path, ds->row0, rows, n,
                                       ds->file, e)
                  : h5io_read_f32_rows(ds->x, f, ds->inputs_path, ds->row0, rows, n, ds->file, e);
-    if (!rc)
+    if (!rc && ds->has_targets)
         rc = ds->kind == LOSS_CE ? h5io_read_i32_rows(ds->y_class, f, ds->targets_path, ds->row0,
                                                       rows, n, ds->file, e)
                                  : h5io_read_f32_rows(ds->y_value, f, ds->targets_path, ds->row0,
@@ -435,16 +435,17 @@ static size_t slot_of(const Dataset *ds, size_t row)
 }
 
 int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
-                          size_t n, size_t check_lo, size_t check_hi, Error *e)
+                          size_t n, int need_targets, size_t check_lo, size_t check_hi,
+                          Error *e)
 {
     hid_t f;
-    int rc = open_view(ds, &f, file, group, row0, n, 1, e);
+    int rc = open_view(ds, &f, file, group, row0, n, need_targets, e);
     if (rc) return rc;
     ds->streamed = 1;
     ds->file_id = (int64_t)f;
     if (check_hi > ds->n) check_hi = ds->n;
-    /* check this process's share a bounded chunk (~8 MiB) at a time */
-    size_t chunk = (8u << 20) / (dataset_row_bytes(ds) ? dataset_row_bytes(ds) : 1);
+    /* check this process's share a bounded chunk at a time */
+    size_t chunk = DATASET_WINDOW_BYTES / (dataset_row_bytes(ds) ? dataset_row_bytes(ds) : 1);
     if (chunk < 1) chunk = 1;
     size_t *rows = xcalloc(chunk, sizeof(size_t));
     for (size_t a = check_lo; !rc && a < check_hi; a += chunk) {
@@ -571,6 +572,27 @@ void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count
     }
     Batch b = {count, Tb, bb->x, bb->tokens, bb->lengths, bb->y_class, bb->y_value, bb->sample};
     bb->b = b;
+}
+
+void dataset_copy_targets(int32_t *classes, float *values, Dataset *ds, const size_t *rows,
+                          int count)
+{
+    CHECK(count > 0 && ds->has_targets);
+    const size_t per = ds->target == TARGET_STEP ? (size_t)ds->T : 1, O = (size_t)ds->O;
+    for (int i = 0; i < count; i++) {
+        CHECK(rows[i] < ds->n);
+        if (slot_of(ds, rows[i]) == SIZE_MAX) {
+            dataset_load(ds, rows, (size_t)count);
+            break;
+        }
+    }
+    for (size_t i = 0; i < (size_t)count; i++) {
+        size_t r = slot_of(ds, rows[i]);
+        if (ds->kind == LOSS_CE)
+            memcpy(classes + i * per, ds->y_class + r * per, sizeof(int32_t) * per);
+        else
+            memcpy(values + i * per * O, ds->y_value + r * per * O, sizeof(float) * per * O);
+    }
 }
 
 void batchbuf_free(BatchBuf *bb)

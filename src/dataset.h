@@ -82,13 +82,20 @@ int dataset_count_rows(size_t *n, const char *file, const char *group, Error *e)
 int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
                  int need_targets, Error *e);
 
-/* Open rows [row0, row0 + n) of file:group streamed, with targets (for
- * training): the schema is checked, the lengths are read, and the values of
- * the view rows [check_lo, check_hi) only are read and checked, a bounded
- * chunk at a time; ranks split the check and combine the verdicts. On a bad
- * value the message names file, member and index and ds->bad_row is set. */
+/* Bytes of rows a streamed reader holds at a time: the chunk of the check at
+ * open, and the read-ahead of training, evaluation and prediction (at least
+ * one batch whatever its size). */
+#define DATASET_WINDOW_BYTES ((size_t)8 << 20)
+
+/* Open rows [row0, row0 + n) of file:group streamed (need_targets as
+ * dataset_open): the schema is checked, the lengths are read, and the values
+ * of the view rows [check_lo, check_hi) only are read and checked, a bounded
+ * chunk (DATASET_WINDOW_BYTES) at a time; ranks split the check and combine
+ * the verdicts. On a bad value the message names file, member and index and
+ * ds->bad_row is set. */
 int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
-                          size_t n, size_t check_lo, size_t check_hi, Error *e);
+                          size_t n, int need_targets, size_t check_lo, size_t check_hi,
+                          Error *e);
 
 /* Streamed: make the cache hold the view rows rows[0..n) (any order, repeats
  * allowed), replacing what it held; read-ahead for the coming batches.
@@ -120,6 +127,14 @@ typedef struct BatchBuf {
  * time-major batch; T is trimmed to the longest length among them. A
  * streamed dataset reads the rows it does not hold (dataset_load). */
 void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count);
+
+/* The targets of rows[0..count) of ds (indices within the view) as stored,
+ * row after row, padding included; a streamed dataset reads the rows it
+ * does not hold (dataset_load). ds must have targets.
+ *   classes  out [count, T] (per step) or [count]: class targets, else unused
+ *   values   out [count, T, O] or [count, O]: value targets, else unused */
+void dataset_copy_targets(int32_t *classes, float *values, Dataset *ds, const size_t *rows,
+                          int count);
 void batchbuf_free(BatchBuf *bb);
 
 #endif

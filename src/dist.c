@@ -26,8 +26,17 @@ void dist_init(Dist *d, int *argc, char ***argv)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_OK(MPI_Comm_rank(MPI_COMM_WORLD, &d->rank));
     MPI_OK(MPI_Comm_size(MPI_COMM_WORLD, &d->size));
+    MPI_Comm host;
+    MPI_OK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host));
+    MPI_OK(MPI_Comm_size(host, &d->local_size));
+    MPI_Comm_free(&host);
     d->comm_timeout = 0.0;
     d->phase = NULL;
+}
+
+int dist_local_size(const Dist *d)
+{
+    return d->local_size;
 }
 
 void dist_finalize(void)

@@ -19,6 +19,7 @@ typedef struct DistPhase {
 typedef struct Dist {
     int rank;             /* this process, 0..size-1 */
     int size;             /* number of ranks */
+    int local_size;       /* ranks on this host (sharing its memory), 1..size */
     double comm_timeout;  /* watchdog: seconds a collective may wait before the job is
                            * ended (MPI_Abort) naming it; 0: wait forever */
     const DistPhase *phase; /* for the watchdog's message; may be NULL */
@@ -27,6 +28,9 @@ typedef struct Dist {
 /* Initialise MPI (threads: funneled) and fill d (no watchdog, no phase).
  * Call once, first thing. */
 void dist_init(Dist *d, int *argc, char ***argv);
+/* Ranks of this job on this host, this one included (they share its
+ * memory): MPI_COMM_TYPE_SHARED, computed once by dist_init. */
+int dist_local_size(const Dist *d);
 /* Finalize MPI. Call once on every rank before a normal exit. */
 void dist_finalize(void);
 /* End every rank of the job with exit code `code` (MPI_Abort). Safe to call

@@ -22,7 +22,9 @@ typedef struct EvalResult {
 EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s);
 
 /* Add to *sums the loss statistics of rows [r0, r1) of ds, evaluated in
- * batches of `batch` rows without dropout. bb is reusable batch storage. */
+ * batches of `batch` rows without dropout. bb is reusable batch storage. A
+ * streamed ds is read ahead a window at a time (DATASET_WINDOW_BYTES of
+ * rows, at least a batch): it never holds more. */
 void evaluate_rows(LossSums *sums, Model *m, Dataset *ds, size_t r0, size_t r1,
                    int batch, BatchBuf *bb);
 
@@ -32,6 +34,14 @@ void evaluate_allreduce(LossSums *s, const Dist *d);
 /* Loss statistics of all of ds: each rank evaluates a contiguous share of
  * the rows, the sums are reduced, every rank gets the total. */
 LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const Dist *d);
+
+/* Open rows [row0, row0 + n) of file:group streamed (need_targets as
+ * dataset_open), each rank checking the values of its contiguous share of
+ * the rows. Collective; every rank returns the same verdict: the message of
+ * the lowest bad row (or of the schema) found by any rank. On failure ds is
+ * closed. */
+int evaluate_open_shared(Dataset *ds, const Dist *d, const char *file, const char *group,
+                         size_t row0, size_t n, int need_targets, Error *e);
 
 /* Is ds usable with a model of this spec (inputs, outputs, target kind)?
  * EXIT_USAGE naming the mismatch otherwise. need_targets = 0 accepts a
@@ -43,7 +53,13 @@ int evaluate_check_data(const ModelSpec *spec, const Dataset *ds, int need_targe
  * /predictions int32 argmax classes [N, T] / [N], or float32 values as
  * /outputs, /lengths int32 [N], /targets (when ds has them); padded steps hold
  * NaN (outputs, values) or -1 (classes). Attributes: loss, target, out, and
- * rnn_dist_output = "predictions" (outfile.h: a rerun may replace it). */
+ * rnn_dist_output = "predictions" (outfile.h: a rerun may replace it).
+ * Streams: the datasets are created at their full shape first, then each
+ * batch of `batch` rows is computed and written as one hyperslab; a
+ * streamed ds is read a window at a time (as evaluate_rows), so neither the
+ * inputs nor the outputs are ever held whole. Runs on the calling rank.
+ * A stop signal (signals.h) ends it between batches with EXIT_SIGNAL (the
+ * caller then removes the partial file). */
 int evaluate_predict(Model *m, Dataset *ds, int batch, const char *out_path, Error *e);
 
 #endif

@@ -456,9 +456,11 @@ int h5io_read_i32_rows(int32_t *out, hid_t loc, const char *name, size_t row0,
     return read_rows(out, H5T_NATIVE_INT32, loc, name, row0, rows, nrows, file, e);
 }
 
-/* checked: chunked (chunks of at most ~1 MiB) with the Fletcher-32 filter. */
-static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,
-                    const void *data, int rank, const size_t *dims, int checked, Error *e)
+/* Create dataset `name` of filetype, unwritten (storage comes with the first
+ * write); checked: chunked (chunks of at most ~1 MiB) with the Fletcher-32
+ * filter. Returns its id, or -1 with e filled. */
+static hid_t create_ds(hid_t loc, const char *name, hid_t filetype, int rank, const size_t *dims,
+                       int checked, Error *e)
 {
     hsize_t hd[H5IO_MAX_RANK] = {0};
     CHECK(rank >= 0 && rank <= H5IO_MAX_RANK);
@@ -479,13 +481,80 @@ static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,
     }
     hid_t ds = H5Dcreate2(loc, name, filetype, sp, lcpl, dcpl, H5P_DEFAULT);
     H5Pclose(dcpl);
-    int rc = 0;
-    if (ds < 0 || H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-        rc = error_set(e, EXIT_FAIL, "cannot write dataset '%s'", name);
-    if (ds >= 0) H5Dclose(ds);
     H5Pclose(lcpl);
     H5Sclose(sp);
+    if (ds < 0) error_set(e, EXIT_FAIL, "cannot write dataset '%s'", name);
+    return ds < 0 ? -1 : ds;
+}
+
+static int write_ds(hid_t loc, const char *name, hid_t filetype, hid_t memtype,
+                    const void *data, int rank, const size_t *dims, int checked, Error *e)
+{
+    hid_t ds = create_ds(loc, name, filetype, rank, dims, checked, e);
+    if (ds < 0) return EXIT_FAIL;
+    int rc = 0;
+    if (H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = error_set(e, EXIT_FAIL, "cannot write dataset '%s'", name);
+    H5Dclose(ds);
     return rc;
+}
+
+/* Write rows [row0, row0 + nrows) of the existing dataset `name`. */
+static int write_slab(hid_t loc, const char *name, hid_t memtype, const void *data, size_t row0,
+                      size_t nrows, Error *e)
+{
+    if (nrows == 0) return 0;
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) return error_set(e, EXIT_FAIL, "cannot write dataset '%s': no such dataset", name);
+    hid_t fsp = H5Dget_space(ds);
+    int rank = H5Sget_simple_extent_ndims(fsp), rc = 0;
+    hsize_t dims[H5IO_MAX_RANK] = {0}, start[H5IO_MAX_RANK] = {0}, count[H5IO_MAX_RANK];
+    if (rank < 1 || rank > H5IO_MAX_RANK || H5Sget_simple_extent_dims(fsp, dims, NULL) < 0 ||
+        row0 + nrows > dims[0]) {
+        rc = error_set(e, EXIT_FAIL, "cannot write rows %zu..%zu of dataset '%s'", row0,
+                       row0 + nrows - 1, name);
+    } else {
+        for (int i = 0; i < rank; i++) count[i] = dims[i];
+        start[0] = row0;
+        count[0] = nrows;
+        hid_t msp = H5Screate_simple(rank, count, NULL);
+        if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dwrite(ds, memtype, msp, fsp, H5P_DEFAULT, data) < 0)
+            rc = error_set(e, EXIT_FAIL, "cannot write rows %zu..%zu of dataset '%s'", row0,
+                           row0 + nrows - 1, name);
+        H5Sclose(msp);
+    }
+    H5Sclose(fsp);
+    H5Dclose(ds);
+    return rc;
+}
+
+int h5io_create_f32(hid_t loc, const char *name, int rank, const size_t *dims, Error *e)
+{
+    hid_t ds = create_ds(loc, name, H5T_IEEE_F32LE, rank, dims, 0, e);
+    if (ds < 0) return EXIT_FAIL;
+    H5Dclose(ds);
+    return 0;
+}
+
+int h5io_create_i32(hid_t loc, const char *name, int rank, const size_t *dims, Error *e)
+{
+    hid_t ds = create_ds(loc, name, H5T_STD_I32LE, rank, dims, 0, e);
+    if (ds < 0) return EXIT_FAIL;
+    H5Dclose(ds);
+    return 0;
+}
+
+int h5io_write_f32_slab(hid_t loc, const char *name, const float *data, size_t row0,
+                        size_t nrows, Error *e)
+{
+    return write_slab(loc, name, H5T_NATIVE_FLOAT, data, row0, nrows, e);
+}
+
+int h5io_write_i32_slab(hid_t loc, const char *name, const int32_t *data, size_t row0,
+                        size_t nrows, Error *e)
+{
+    return write_slab(loc, name, H5T_NATIVE_INT32, data, row0, nrows, e);
 }
 
 int h5io_write_f32(hid_t loc, const char *name, const float *data, int rank,

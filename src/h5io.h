@@ -102,6 +102,19 @@ int h5io_write_i32(hid_t loc, const char *name, const int32_t *data, int rank,
 int h5io_write_f32_checked(hid_t loc, const char *name, const float *data, int rank,
                            const size_t *dims, Error *e);
 
+/* Create a float32 / int32 dataset of the given shape, unwritten (its
+ * storage comes with the first write), to be written a block of rows at a
+ * time with h5io_write_*_slab: an output larger than memory. */
+int h5io_create_f32(hid_t loc, const char *name, int rank, const size_t *dims, Error *e);
+int h5io_create_i32(hid_t loc, const char *name, int rank, const size_t *dims, Error *e);
+/* Write rows [row0, row0 + nrows) (the first dimension; the others whole) of
+ * the existing dataset `name` from data [nrows, dims[1], ...] (one hyperslab,
+ * one write). */
+int h5io_write_f32_slab(hid_t loc, const char *name, const float *data, size_t row0,
+                        size_t nrows, Error *e);
+int h5io_write_i32_slab(hid_t loc, const char *name, const int32_t *data, size_t row0,
+                        size_t nrows, Error *e);
+
 /* Attributes on an object (loc itself when obj is "."). Readers return
  * non-zero when the attribute is missing or of the wrong class. */
 int h5io_attr_exists(hid_t loc, const char *obj, const char *attr);

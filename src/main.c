@@ -14,8 +14,10 @@
 #include "evaluate.h"
 #include "h5io.h"
 #include "inspect.h"
+#include "memest.h"
 #include "outfile.h"
 #include "selftest.h"
+#include "signals.h"
 #include "train.h"
 #include "vecmath.h"
 
@@ -58,6 +60,9 @@ static void usage(FILE *f)
                "                    other than earlier predictions is refused without --force\n"
                "  --force           predict: replace an existing --out file (not an input)\n"
                "  --batch-size N    rows per forward pass [256]\n"
+               "  --max-memory SIZE refuse (exit 2) when the estimated memory per rank is over "
+               "this (512M, 1.5G;\n"
+               "                    0: auto, as train's --max-memory) [0]\n"
                "  --json            eval: one JSON object instead of 'name value' lines\n"
                "\ndatagen options: --out F.h5 is written under F.h5.tmp.PID and renamed when\n"
                "complete; an existing F.h5 is refused unless --force is given.\n"
@@ -127,15 +132,25 @@ static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
 }
 
 /* Open the checkpoint's model and the dataset (group of file, as
- * dataset_resolve found them) for eval / predict. */
-static int open_model_data(Model *m, Dataset *ds, const char *ckpt, const char *file,
-                           const char *group, int need_targets, Error *e)
+ * dataset_resolve found them; streamed, each rank checking its share) for
+ * eval / predict, after checking the memory they need. Collective. */
+static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckpt,
+                           const char *file, const char *group, int predict, int batch,
+                           uint64_t max_memory, Error *e)
 {
     ModelSpec spec;
     if (checkpoint_read_spec(&spec, ckpt, e)) return EXIT_USAGE;
-    if (dataset_open(ds, file, group, 0, 0, need_targets, e)) return EXIT_USAGE;
+    size_t n;
+    if (dataset_count_rows(&n, file, group, e) ||
+        evaluate_open_shared(ds, d, file, group, 0, n, !predict, e))
+        return EXIT_USAGE;
+    if (evaluate_check_data(&spec, ds, !predict, e) ||
+        memest_check_eval(&spec, d, ds, batch, predict, max_memory, e)) {
+        dataset_close(ds);
+        return EXIT_USAGE;
+    }
     model_create(m, &spec);
-    if (checkpoint_load_params(m, ckpt, e) || evaluate_check_data(&spec, ds, need_targets, e)) {
+    if (checkpoint_load_params(m, ckpt, e)) {
         model_free(m);
         dataset_close(ds);
         return EXIT_USAGE;
@@ -180,13 +195,17 @@ static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
 {
     KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0}, {"out", NULL, 0},
                {"batch-size", NULL, 0}, {"json", NULL, 1}, {"threads", NULL, 0},
-               {"force", NULL, 1}};
+               {"force", NULL, 1},      {"max-memory", NULL, 0}};
     const char *cmd = predict ? "predict" : "eval";
-    if (parse_kv(kv, 7, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
+    if (parse_kv(kv, 8, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
     long batch = 256, threads = 1;
+    uint64_t max_memory = 0;
     if (kv[3].value && parse_long(&batch, kv[3].value, 1, 1L << 24, "batch-size", e))
         return EXIT_USAGE;
     if (kv[5].value && parse_long(&threads, kv[5].value, 1, 1024, "threads", e)) return EXIT_USAGE;
+    if (kv[7].value && config_parse_size(&max_memory, kv[7].value))
+        return error_set(e, EXIT_USAGE, "--max-memory must be a size such as 512M, 1.5G or 0 "
+                         "(auto), got '%s'", kv[7].value);
     if (predict && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
     if (!predict && kv[2].value) return error_set(e, EXIT_USAGE, "eval: --out is for predict");
     if (!predict && kv[6].value) return error_set(e, EXIT_USAGE, "eval: --force is for predict");
@@ -201,9 +220,11 @@ static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
                              kv[6].value != NULL, e))
         return EXIT_USAGE;
     vec_init_compute((int)threads);
+    signals_install(); /* Ctrl-C: predict stops between batches, nothing half-written */
     Model m;
     Dataset ds;
-    int bad = open_model_data(&m, &ds, kv[0].value, file, group, !predict, e);
+    int bad = open_model_data(&m, &ds, d, kv[0].value, file, group, predict, (int)batch,
+                              max_memory, e);
     /* every rank goes on, or none: the ranks meet again below */
     if (dist_allreduce_max_int(d, bad)) {
         if (bad) return EXIT_USAGE;
@@ -253,6 +274,7 @@ static int cmd_datagen(const Dist *d, int argc, char **argv, Error *e)
         (kv[2].value && parse_long(&T, kv[2].value, 1, 1000000, "seq-len", e)) ||
         (kv[3].value && parse_long(&seed, kv[3].value, 0, 0x7FFFFFFFFFFFFFFFL, "seed", e)))
         return EXIT_USAGE;
+    signals_install(); /* a stop leaves no temporary file behind */
     OutFile o;
     if (out_begin(&o, d, "datagen", kv[0].value, NULL, NULL, 0, NULL, kv[4].value != NULL, e))
         return EXIT_USAGE;

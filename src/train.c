@@ -16,6 +16,7 @@
 #include "evaluate.h"
 #include "fault.h"
 #include "filestamp.h"
+#include "memest.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -176,29 +177,6 @@ static int builtin_data(Trainer *tr, char *path, size_t len, Error *e)
     return rc;
 }
 
-/* Open rows [row0, row0 + n) of file:group streamed, each rank checking the
- * values of its share of the rows; every rank returns the same verdict: the
- * message of the lowest bad row (or of the schema) found by any rank. */
-static int open_shared(Dataset *ds, const Dist *d, const char *file, const char *group,
-                       size_t row0, size_t n, Error *e)
-{
-    size_t lo = n * (size_t)d->rank / (size_t)d->size;
-    size_t hi = n * (size_t)(d->rank + 1) / (size_t)d->size;
-    int rc = dataset_open_streamed(ds, file, group, row0, n, lo, hi, e);
-    uint64_t key = !rc ? UINT64_MAX : ds->bad_row < 0 ? 0 : (uint64_t)ds->bad_row + 1;
-    uint64_t *all = xcalloc((size_t)d->size, sizeof(uint64_t));
-    dist_allgather_u64(d, all, key);
-    int owner = 0;
-    for (int r = 1; r < d->size; r++)
-        if (all[r] < all[owner]) owner = r;
-    uint64_t verdict = all[owner];
-    free(all);
-    if (verdict == UINT64_MAX) return 0;
-    if (!rc) dataset_close(ds);
-    dist_bcast(d, e, sizeof *e, owner);
-    return e->code ? e->code : EXIT_USAGE;
-}
-
 static int open_data(Trainer *tr, Error *e)
 {
     const Config *c = &tr->cfg;
@@ -216,11 +194,12 @@ static int open_data(Trainer *tr, Error *e)
     if (c->val_split > 0.0 && (nval == 0 || nval >= total))
         return error_set(e, EXIT_USAGE, "val-split %g of %zu rows leaves an empty %s", c->val_split,
                          total, nval == 0 ? "validation set" : "training set");
-    if (open_shared(&tr->train, tr->d, file, group, 0, total - nval, e)) return EXIT_USAGE;
+    if (evaluate_open_shared(&tr->train, tr->d, file, group, 0, total - nval, 1, e))
+        return EXIT_USAGE;
     if (nval) {
         tr->has_val = 1;
         snprintf(tr->val_file, sizeof tr->val_file, "%s", file);
-        return open_shared(&tr->val, tr->d, file, group, total - nval, nval, e);
+        return evaluate_open_shared(&tr->val, tr->d, file, group, total - nval, nval, 1, e);
     }
     char vfile[CFG_PATH], vgroup[256];
     if (c->val[0]) {
@@ -236,7 +215,7 @@ static int open_data(Trainer *tr, Error *e)
     if (dataset_count_rows(&nv, vfile, vgroup, e)) return EXIT_USAGE;
     tr->has_val = 1;
     snprintf(tr->val_file, sizeof tr->val_file, "%s", vfile);
-    return open_shared(&tr->val, tr->d, vfile, vgroup, 0, nv, e);
+    return evaluate_open_shared(&tr->val, tr->d, vfile, vgroup, 0, nv, 1, e);
 }
 
 /* The model the options and the training data call for. */
@@ -277,6 +256,8 @@ static int setup_model(Trainer *tr, Error *e)
     ModelSpec spec;
     if (build_spec(&spec, c, &tr->train, e)) return EXIT_USAGE;
     if (tr->has_val && evaluate_check_data(&spec, &tr->val, 1, e)) return EXIT_USAGE;
+    if (memest_check_train(&spec, c, tr->d, &tr->train, tr->has_val ? &tr->val : NULL, e))
+        return EXIT_USAGE;
     model_create(&tr->m, &spec);
     model_grad_buckets(&tr->buckets, &tr->m);
     tr->pending = dist_pending_create(tr->buckets.count);

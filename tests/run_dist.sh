@@ -6,8 +6,9 @@
 #   - early stopping decides the same epoch on every rank count;
 #   - a run stopped after an epoch (or mid-epoch) resumes on another number
 #     of ranks to the same result;
-#   - each rank holds only its rows of a large file; bad values found by any
-#     rank are reported once, the lowest row first;
+#   - eval and predict give the same numbers and file on 1, 2 and 3 ranks;
+#   - each rank holds only its rows of a large file, training and evaluating;
+#     bad values found by any rank are reported once, the lowest row first;
 #   - replicas that drift apart are detected (RNN_DIST_FAULT=drift@RANK);
 #   - a NaN loss on one rank (RNN_DIST_FAULT=nan@RANK): every rank skips the
 #     same updates (--on-nan skip), or stops before it with last.h5 (stop);
@@ -77,6 +78,60 @@ mp 1 $TOK --batch-size 3 --max-steps 30 --run-dir "$W/few1" &&
 same "$W/few1" "$W/few4" && ok "batch of 3 on 4 ranks (one idle rank per step) = 1 rank" ||
   bad "batch 3 on 4 ranks differs: $(cat "$W/cmp")"
 
+# ---- eval and predict on any rank count ----------------------------------------
+# each rank evaluates its share of the rows; rank 0 predicts and writes batch
+# by batch: the same numbers and the same predictions file on 1, 2 and 3 ranks
+# (dense per-sequence targets, and per-step token targets with padding)
+# same_h5 A B: every dataset and root attribute of A and B equal, bit for bit
+same_h5() {
+  $PY - "$1" "$2" >"$W/cmp" 2>&1 <<'PYEOF'
+import sys
+import h5py
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+for k in a:
+    x, y = a[k][()], b[k][()]
+    assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes(), k
+assert dict(a.attrs) == dict(b.attrs)
+print(", ".join("%s %s" % (k, a[k].shape) for k in sorted(a)))
+PYEOF
+}
+# close_evals A B: the same names and counts, values within 1e-7 relative (the
+# per-row terms are the same bits whatever the rank count; their sums in
+# double differ in order, as before eval streamed)
+close_evals() {
+  paste -d ' ' "$1" "$2" | awk '$1 != $3 { exit 1 }
+    { d = $2 - $4; if (d < 0) d = -d; m = $2 < 0 ? -$2 : $2; if (d > 1e-7 * m + 1e-12) exit 1 }'
+}
+# the counting rows with lengths 1..4: padded steps hold NaN and -1
+$PY - "$W/ct.h5" "$W/pad.h5" <<'PYEOF'
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "w") as g:
+    g["inputs"] = f["val/inputs"][()]
+    g["targets"] = f["val/targets"][()]
+    g["lengths"] = np.random.default_rng(3).integers(1, 5, len(g["inputs"])).astype(np.int32)
+    g.attrs["vocab_size"] = 10
+    g.attrs["num_classes"] = 10
+PYEOF
+for pair in "lstm1 sc.h5" "tok1 pad.h5"; do
+  ck=${pair% *} data=${pair#* }
+  for np in 1 2 3; do
+    timeout 60 mpirun --oversubscribe -np $np "$BIN" eval --checkpoint "$W/$ck/best.h5" \
+      --data "$W/$data" --batch-size 7 >"$W/eval$np" 2>"$W/log" || bad "eval on $np ranks: $(tail -1 "$W/log")"
+    timeout 60 mpirun --oversubscribe -np $np "$BIN" predict --checkpoint "$W/$ck/best.h5" \
+      --data "$W/$data" --batch-size 7 --out "$W/pred$np.h5" >/dev/null 2>"$W/log" ||
+      bad "predict on $np ranks: $(tail -1 "$W/log")"
+  done
+  close_evals "$W/eval1" "$W/eval2" && close_evals "$W/eval1" "$W/eval3" &&
+    ok "eval of $data on 1, 2, 3 ranks: $(tr '\n' ' ' <"$W/eval1")" ||
+    bad "eval of $data differs: $(cat "$W/eval1" "$W/eval2" "$W/eval3" | tr '\n' ' ')"
+  same_h5 "$W/pred1.h5" "$W/pred3.h5" && same_h5 "$W/pred1.h5" "$W/pred2.h5" &&
+    ok "predict $data on 3 and 2 ranks = 1 rank, bit for bit: $(cat "$W/cmp")" ||
+    bad "predict $data: ranks differ: $(cat "$W/cmp")"
+done
+
 # ---- early stopping: the same decision on every rank count -------------------
 ES="--data $W/sc.h5 --cell gru --hidden 16 --batch-size 25 --epochs 30 --patience 2
   --min-delta 0.01 --seed 4"
@@ -116,6 +171,20 @@ if [ "$(grep -c '^maxrss_kb ' "$W/rss")" -eq 2 ] && [ "$rss" -lt 100000 ]; then
   ok "190 MB dataset on 2 ranks: largest rank resident set $((rss / 1024)) MB"
 else
   bad "per-rank reads: a rank's resident set is ${rss:-?} kB (limit 100000): $(cat "$W/rss")"
+fi
+# eval streams its share a window at a time: as small as training, and the
+# same numbers on 1 and 2 ranks (many windows of 8 MiB)
+timeout 120 mpirun --oversubscribe -np 2 /usr/bin/time -a -o "$W/erss" -f "maxrss_kb %M" "$BIN" \
+  eval --checkpoint "$W/big/last.h5" --data "$W/big.h5:/train" >"$W/eval2" 2>"$W/log" ||
+  bad "eval of the big file on 2 ranks: $(tail -2 "$W/log")"
+timeout 120 "$BIN" eval --checkpoint "$W/big/last.h5" --data "$W/big.h5:/train" >"$W/eval1" \
+  2>"$W/log" || bad "eval of the big file on 1 rank: $(tail -2 "$W/log")"
+rss=$(sed -n 's/^maxrss_kb //p' "$W/erss" | sort -n | tail -1)
+if [ "$(grep -c '^maxrss_kb ' "$W/erss")" -eq 2 ] && [ "$rss" -lt 100000 ] &&
+  close_evals "$W/eval1" "$W/eval2"; then
+  ok "eval of 150 MB on 2 ranks: largest rank resident set $((rss / 1024)) MB, numbers = 1 rank"
+else
+  bad "eval of the big file: resident set ${rss:-?} kB (limit 100000), $(cat "$W/eval1" "$W/eval2" | tr '\n' ' ')"
 fi
 rm -f "$W/big.h5"
 fi

@@ -52,3 +52,29 @@ echo partial >"$K/last.h5.tmp.99999"
 echo partial >"$K/metrics.csv.tmp"
 run "resume K" 0 "$BIN" train $FAST --run-dir "$K" --resume auto --epochs 3 && ok
 no_tmp "stale temporary files removed on the next start" "$K"
+
+# ---- Ctrl-C during predict: nothing half-written, an earlier file intact ----
+if [ "$QUICK" != 1 ]; then
+  PR="$W/pred-run"
+  "$BIN" datagen counting --n 300000 --out "$W/big-pred.h5" --seed 6 >/dev/null 2>&1 || bad "datagen big-pred"
+  run "a model to predict with" 0 "$BIN" train $SLOW --max-steps 1 --run-dir "$PR" && ok
+  echo "an earlier file" >"$W/pred-old.h5"
+  timeout 120 "$BIN" predict --checkpoint "$PR/last.h5" --data "$W/big-pred.h5" --out "$W/pred-old.h5" \
+    --force --batch-size 64 >"$W/pred-int.log" 2>&1 &
+  pid=$!
+  n=0
+  while ! ls "$W"/pred-old.h5.tmp.* >/dev/null 2>&1 && [ $n -lt 600 ] && kill -0 $pid 2>/dev/null; do
+    sleep 0.05
+    n=$((n + 1))
+  done
+  pkill -INT -P $pid
+  wait $pid
+  rc=$?
+  if [ $rc -eq 4 ] && grep -q "^rnn_dist: stopped by SIGINT (Ctrl-C) after [0-9]* of [0-9]* rows: no predictions written" "$W/pred-int.log"; then
+    ok "Ctrl-C during predict: exit 4, named"
+  else
+    bad "Ctrl-C during predict: exit $rc: $(cat "$W/pred-int.log")"
+  fi
+  [ "$(cat "$W/pred-old.h5")" = "an earlier file" ] && ok || bad "Ctrl-C during predict: the earlier file changed"
+  ls "$W"/pred-old.h5.tmp.* >/dev/null 2>&1 && bad "Ctrl-C during predict: temporary file left" || ok
+fi
