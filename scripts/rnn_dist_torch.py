@@ -12,7 +12,7 @@ Not a command: the scripts next to it import it. From your own code:
                                      loss="ce", target="last"))
     model.load_state_dict(torch.load("model.pt"))
 
-The model is exactly rnn_dist's (see DESIGN.md, "Model"):
+The model is exactly rnn_dist's (src/model.h; README.md, "PyTorch interop"):
     [embedding = nn.Embedding(V, E)]      token input only
     rnn = nn.RNN/nn.LSTM/nn.GRU(In, H, num_layers=L, batch_first=True,
                                 dropout=p, nonlinearity=...)
@@ -335,7 +335,7 @@ def load_checkpoint(path):
 
 
 # ---------------------------------------------------------------------------
-# datasets (schema of DESIGN.md)
+# datasets (the schema of datasets/README.md)
 
 @dataclasses.dataclass
 class Dataset:

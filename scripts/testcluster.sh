@@ -1,6 +1,6 @@
 #!/bin/sh
 # A 2-host MPI test cluster on this machine, from network namespaces
-# (/work/shared/CLUSTER.md section 1): hosts node1 (10.77.0.11) and node2
+# (README.md, "Clusters"): hosts node1 (10.77.0.11) and node2
 # (10.77.0.12) on the bridge br-mpi (10.77.0.1/24), each with its own
 # hostname; mpirun reaches them with scripts/testcluster-agent.sh instead of ssh.
 #

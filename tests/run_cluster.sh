@@ -1,6 +1,6 @@
 #!/bin/sh
-# rnn_dist on a 2-host cluster of network namespaces (scripts/testcluster.sh,
-# /work/shared/CLUSTER.md): bytes between hosts cross a bridge over TCP.
+# rnn_dist on a 2-host cluster of network namespaces (scripts/testcluster.sh;
+# README.md, "Clusters"): bytes between hosts cross a bridge over TCP.
 #   - the test cluster comes up (twice is fine), each host answers, and
 #     4 ranks land 2 per host, each in its host's network namespace;
 #   - the same LSTM run (dropout, uneven batches) on 1 local rank and on

@@ -2,7 +2,7 @@
 # A real one-node SLURM cluster on this machine, for trying rnn_dist.sbatch and
 # for tests/run_slurm.sh: munged, slurmctld and slurmd, every file (config,
 # state, spool, sockets, PID files, logs) in one private directory, nothing in
-# /etc or /run. The recipe is /work/shared/CLUSTER.md section 3.
+# /etc or /run (README.md, "SLURM").
 #
 # Usage: scripts/slurm/local-cluster.sh up|down|status [DIR]
 #   up      write DIR/slurm.conf and a munge key (if none), start munged (as the
