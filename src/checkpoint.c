@@ -103,14 +103,21 @@ static int write_state(hid_t f, const TrainState *st)
     return rc;
 }
 
+/* The run id of an open checkpoint; 0 when it has none (written before
+ * run ids). */
+static uint64_t read_run_id(hid_t f)
+{
+    char hex[40];
+    return h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0 ? strtoull(hex, NULL, 16)
+                                                                        : 0;
+}
+
 /* The run id and input identities (absent from checkpoints written before
  * them: run_id 0, rows -1). */
 static void read_identity(TrainState *st, hid_t f)
 {
     char hex[40];
-    st->run_id = h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0
-                     ? strtoull(hex, NULL, 16)
-                     : 0;
+    st->run_id = read_run_id(f);
     DataIdentity *ids[2] = {&st->data, &st->val};
     static const char *const pre[2] = {"data", "val"};
     for (int i = 0; i < 2; i++) {
@@ -286,10 +293,11 @@ static int verify_open(hid_t f, const char *path, Error *e)
     return 0;
 }
 
-int checkpoint_verify(const char *path, Error *e)
+/* Open a checkpoint and check its integrity (checkpoint_verify), leaving it
+ * open on success: one open (and one probe) for a check and a read. */
+static int open_verified(hid_t *f, const char *path, Error *e)
 {
-    hid_t f;
-    if (h5io_open_read(&f, path, e)) {
+    if (h5io_open_read(f, path, e)) {
         /* missing, or a FIFO, a directory...: say so as it is */
         if (access(path, F_OK) != 0 || h5io_check_regular(path, NULL)) return EXIT_USAGE;
         /* the reason without its "PATH: " prefix */
@@ -299,9 +307,17 @@ int checkpoint_verify(const char *path, Error *e)
         snprintf(why, sizeof why, "%s", prefixed ? e->msg + n + 2 : e->msg);
         return error_set(e, EXIT_USAGE, "%s: damaged checkpoint: %s", path, why);
     }
-    int rc = verify_open(f, path, e);
-    H5Fclose(f);
+    int rc = verify_open(*f, path, e);
+    if (rc) H5Fclose(*f);
     return rc;
+}
+
+int checkpoint_verify(const char *path, Error *e)
+{
+    hid_t f;
+    if (open_verified(&f, path, e)) return EXIT_USAGE;
+    H5Fclose(f);
+    return 0;
 }
 
 uint64_t checkpoint_run_id(const char *path)
@@ -309,10 +325,7 @@ uint64_t checkpoint_run_id(const char *path)
     hid_t f;
     Error e = {0, ""};
     if (h5io_open_read(&f, path, &e)) return 0;
-    char hex[40];
-    uint64_t id = h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0
-                      ? strtoull(hex, NULL, 16)
-                      : 0;
+    uint64_t id = read_run_id(f);
     H5Fclose(f);
     return id;
 }
@@ -327,7 +340,7 @@ typedef struct Candidate {
 
 /* Append path to c[*n] when it exists and is intact; a damaged one is
  * reported on warn. Returns 1 if the file exists. */
-static int consider(Candidate *c, int *n, int cap, int *damaged, const char *path, FILE *warn)
+static int consider(Candidate **c, int *n, int *cap, int *damaged, const char *path, FILE *warn)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) return 0;
@@ -335,11 +348,9 @@ static int consider(Candidate *c, int *n, int cap, int *damaged, const char *pat
     hid_t f;
     int64_t step = -1;
     uint64_t id = 0;
-    if (checkpoint_verify(path, &e) == 0 && h5io_open_read(&f, path, &e) == 0) {
+    if (open_verified(&f, path, &e) == 0) {
         if (h5io_read_attr_i64(&step, f, "/", "step")) step = -1;
-        char hex[40];
-        if (h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0)
-            id = strtoull(hex, NULL, 16);
+        id = read_run_id(f);
         H5Fclose(f);
     }
     if (step < 0) {
@@ -347,8 +358,13 @@ static int consider(Candidate *c, int *n, int cap, int *damaged, const char *pat
             fprintf(warn, "rnn_dist: warning: %s; skipping it\n",
                     e.msg[0] ? e.msg : "no training state");
         (*damaged)++;
-    } else if (*n < cap) {
-        Candidate *k = &c[(*n)++];
+    } else {
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 8;
+            *c = realloc(*c, (size_t)*cap * sizeof **c);
+            CHECK(*c != NULL);
+        }
+        Candidate *k = &(*c)[(*n)++];
         snprintf(k->path, sizeof k->path, "%s", path);
         k->step = step;
         k->run_id = id;
@@ -359,13 +375,12 @@ static int consider(Candidate *c, int *n, int cap, int *damaged, const char *pat
 
 int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e)
 {
-    enum { CAP = 256 };
-    Candidate *c = xcalloc(CAP, sizeof *c);
+    Candidate *c = NULL;
     char path[4200];
-    int n = 0, found = 0, damaged = 0;
+    int n = 0, cap = 0, found = 0, damaged = 0;
     out[0] = '\0';
     snprintf(path, sizeof path, "%s/last.h5", run_dir);
-    found += consider(c, &n, CAP, &damaged, path, warn);
+    found += consider(&c, &n, &cap, &damaged, path, warn);
     DIR *dh = opendir(run_dir);
     for (struct dirent *de; dh && (de = readdir(dh)) != NULL;) {
         unsigned ep;
@@ -373,11 +388,11 @@ int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *war
         if (sscanf(de->d_name, "ckpt-epoch%u%7s", &ep, tail) != 2 || strcmp(tail, ".h5") != 0)
             continue;
         snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
-        found += consider(c, &n, CAP, &damaged, path, warn);
+        found += consider(&c, &n, &cap, &damaged, path, warn);
     }
     if (dh) closedir(dh);
     snprintf(path, sizeof path, "%s/best.h5", run_dir);
-    found += consider(c, &n, CAP, &damaged, path, warn);
+    found += consider(&c, &n, &cap, &damaged, path, warn);
     /* the newest run: the run id of the most recently written checkpoint */
     int newest = -1, pick = -1;
     for (int i = 0; i < n; i++)
@@ -547,9 +562,8 @@ static int read_state(TrainState *st, hid_t f, const char *path, Error *e)
 int checkpoint_read_state(TrainState *st, char **config_text, const char *path, Error *e)
 {
     *config_text = NULL;
-    if (checkpoint_verify(path, e)) return EXIT_USAGE;
     hid_t f;
-    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
+    if (open_verified(&f, path, e)) return EXIT_USAGE;
     int rc = read_state(st, f, path, e);
     enum { TEXT = 1 << 16 };
     char *text = xcalloc(TEXT, 1);
@@ -565,9 +579,8 @@ int checkpoint_read_state(TrainState *st, char **config_text, const char *path, 
 
 int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error *e)
 {
-    if (checkpoint_verify(path, e)) return EXIT_USAGE;
     hid_t f;
-    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
+    if (open_verified(&f, path, e)) return EXIT_USAGE;
     ModelSpec s;
     int rc = read_spec_open(&s, f, path, e);
     if (!rc) rc = spec_mismatch(&m->spec, &s, path, e);

@@ -137,7 +137,6 @@ static void prune_checkpoints(const Trainer *tr, int64_t epoch)
 static int save_checkpoints(Trainer *tr, int improved, int epoch_done, Error *e)
 {
     if (tr->d->rank != 0) return 0;
-    if (trainer_inputs_changed(tr, "before writing a checkpoint", e)) return EXIT_USAGE;
     char path[CFG_PATH + 64];
     checkpoint_path(path, sizeof path, tr, "last.h5");
     if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
@@ -166,11 +165,6 @@ static int save_agreed(Trainer *tr, int improved, int epoch_done, Error *e)
     dist_bcast(tr->d, &err, sizeof err, 0);
     tr->save_err = err;
     if (!err.code) return 0;
-    if (err.code == EXIT_USAGE) { /* an input changed: never save or train on */
-        *e = err;
-        tr->save_err.code = 0;
-        return EXIT_USAGE;
-    }
     if (tr->cfg.on_save_error == ON_SAVE_ERROR_STOP) {
         error_set(e, EXIT_FAIL, "%s; the previous checkpoints are intact", err.msg);
         return EXIT_FAIL;
@@ -304,7 +298,7 @@ static int run_epochs(Trainer *tr, Error *e)
     int64_t first_epoch = st->epoch;
     int stop = 0;
     while (!stop && st->epoch < c->epochs) {
-        if (trainer_inputs_unchanged_agreed(tr, e)) return EXIT_USAGE;
+        if (trainer_inputs_unchanged_agreed(tr, "before the next epoch", e)) return EXIT_USAGE;
         int64_t epoch = st->epoch + 1, seqs = 0;
         double t0 = metrics_now();
         /* a resumed epoch continues from the (global) sums it had reached */
@@ -342,7 +336,9 @@ static int run_epochs(Trainer *tr, Error *e)
         else
             early_stopping(tr, value, &improved, &stop);
         tr->phase.what = "checkpoint saving";
-        if (save_agreed(tr, improved, !partial, e)) return e->code;
+        if (trainer_inputs_unchanged_agreed(tr, "before writing a checkpoint", e))
+            return EXIT_USAGE;
+        if (save_agreed(tr, improved, !partial, e)) return EXIT_FAIL;
         if (!partial && check_replicas(tr, epoch, e)) return EXIT_FAIL;
         if (!stop && !partial && st->epoch < c->epochs &&
             (tr->stop_signal = stop_signal_agreed(d)) != 0)

@@ -96,7 +96,8 @@ static int identify_inputs(Trainer *tr, Error *e)
     return rc;
 }
 
-int trainer_inputs_changed(const Trainer *tr, const char *when, Error *e)
+/* Rank 0: has an input changed since it was opened? Fills e. */
+static int inputs_changed(const Trainer *tr, const char *when, Error *e)
 {
     const char *files[2] = {tr->data_file, tr->val_file};
     const FileStamp *stamps[2] = {&tr->data_stamp, &tr->val_stamp};
@@ -109,9 +110,9 @@ int trainer_inputs_changed(const Trainer *tr, const char *when, Error *e)
     return 0;
 }
 
-int trainer_inputs_unchanged_agreed(Trainer *tr, Error *e)
+int trainer_inputs_unchanged_agreed(Trainer *tr, const char *when, Error *e)
 {
-    int rc = tr->d->rank == 0 ? trainer_inputs_changed(tr, "before the next epoch", e) : 0;
+    int rc = tr->d->rank == 0 ? inputs_changed(tr, when, e) : 0;
     dist_bcast(tr->d, &rc, sizeof rc, 0);
     if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
     return rc;

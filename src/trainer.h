@@ -65,13 +65,11 @@ typedef struct Trainer {
  * Release with trainer_free in every case. */
 int trainer_start(Trainer *tr, const Config *cfg, const Dist *d, Error *e);
 
-/* Rank 0: has an input file changed since it was opened (size, mtime,
- * inode)? 0, or EXIT_USAGE with e naming it and saying the run stops
- * `when` ("before the next epoch", ...). */
-int trainer_inputs_changed(const Trainer *tr, const char *when, Error *e);
-
-/* trainer_inputs_changed on rank 0, its verdict (and e) on every rank. */
-int trainer_inputs_unchanged_agreed(Trainer *tr, Error *e);
+/* Has an input file changed since it was opened (size, mtime, inode)?
+ * Rank 0 looks, every rank gets its verdict: 0, or EXIT_USAGE with e naming
+ * the file and saying the run stops `when` ("before the next epoch", ...).
+ * Collective: at every epoch start and before every checkpoint. */
+int trainer_inputs_unchanged_agreed(Trainer *tr, const char *when, Error *e);
 
 /* Rank 0: the closing lines of a completed run (all-reduce wait, best). */
 void trainer_report_done(const Trainer *tr);
