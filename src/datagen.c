@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dgpart.h"
 #include "h5io.h"
 #include "rng.h"
 #include "signals.h"
@@ -40,135 +41,14 @@ static uint32_t dg_stream(int task, int stream)
     return (uint32_t)task << 8 | (uint32_t)stream;
 }
 
-/* One group (/train, /val, /test) being built. Arrays are owned. */
-typedef struct Part {
-    const char *name;  /* "train", "val" or "test" */
-    size_t n;          /* rows */
-    int T, F;          /* steps; features (0: token ids, inputs int32 [n, T]) */
-    int O;             /* values per target; 0: class ids (int32) */
-    int per_step;      /* targets [n, T(, O)], else [n(, O)] */
-    float *x;          /* dense inputs [n, T, F] */
-    int32_t *tok;      /* token inputs [n, T] */
-    int32_t *yc;       /* class targets [n, T] or [n] */
-    float *yv;         /* value targets [n, T, O] or [n, O] */
-    double best;       /* best possible score on this group: accuracy, or RMSE */
-    double extra;      /* task-specific second figure (oracle / baseline), or NAN */
-    char desc[480];
-} Part;
-
-static void part_init(Part *p, const char *name, size_t n, int T, int F, int O, int per_step)
-{
-    memset(p, 0, sizeof *p);
-    p->name = name;
-    p->n = n;
-    p->T = T;
-    p->F = F;
-    p->O = O;
-    p->per_step = per_step;
-    p->extra = NAN;
-    size_t steps = per_step ? (size_t)T : 1;
-    if (F)
-        p->x = xalloc_floats(n * (size_t)T * (size_t)F);
-    else
-        p->tok = xcalloc(n * (size_t)T, sizeof *p->tok);
-    if (O)
-        p->yv = xalloc_floats(n * steps * (size_t)O);
-    else
-        p->yc = xcalloc(n * steps, sizeof *p->yc);
-}
-
-static void part_free(Part *p)
-{
-    free(p->x);
-    free(p->tok);
-    free(p->yc);
-    free(p->yv);
-    memset(p, 0, sizeof *p);
-}
-
-static int attr_fail(Error *e, const char *obj, const char *attr)
-{
-    return error_set(e, EXIT_FAIL, "datagen: cannot write attribute %s of %s", attr, obj);
-}
-
-/* The ceiling attributes of a group or the root: best_acc for classes,
- * noise_floor_rmse and noise_floor_mse for values. */
-static int write_best(hid_t loc, const char *obj, int classes, double best, Error *e)
-{
-    if (classes)
-        return h5io_write_attr_f64(loc, obj, "best_acc", best) ? attr_fail(e, obj, "best_acc") : 0;
-    if (h5io_write_attr_f64(loc, obj, "noise_floor_rmse", best))
-        return attr_fail(e, obj, "noise_floor_rmse");
-    if (h5io_write_attr_f64(loc, obj, "noise_floor_mse", best * best))
-        return attr_fail(e, obj, "noise_floor_mse");
-    return 0;
-}
-
-/* Write p as group /p->name: inputs, targets and the attributes. extra_name
- * (may be NULL) names p->extra. */
-static int part_write(hid_t file, const Part *p, int classes, int vocab, const char *extra_name,
-                      Error *e)
-{
-    hid_t g = h5io_group(file, p->name);
-    if (g < 0) return error_set(e, EXIT_FAIL, "datagen: cannot create group /%s", p->name);
-    size_t in_dims[3] = {p->n, (size_t)p->T, (size_t)p->F};
-    size_t y_dims[3] = {p->n, 0, 0};
-    int y_rank = 1;
-    if (p->per_step) y_dims[y_rank++] = (size_t)p->T;
-    if (p->O) y_dims[y_rank++] = (size_t)p->O;
-    int rc = p->F ? h5io_write_f32(g, "inputs", p->x, 3, in_dims, e)
-                  : h5io_write_i32(g, "inputs", p->tok, 2, in_dims, e);
-    if (!rc)
-        rc = p->O ? h5io_write_f32(g, "targets", p->yv, y_rank, y_dims, e)
-                  : h5io_write_i32(g, "targets", p->yc, y_rank, y_dims, e);
-    if (!rc && h5io_write_attr_str(g, ".", "description", p->desc))
-        rc = attr_fail(e, p->name, "description");
-    if (!rc && classes && h5io_write_attr_i64(g, ".", "num_classes", classes))
-        rc = attr_fail(e, p->name, "num_classes");
-    if (!rc && vocab && h5io_write_attr_i64(g, ".", "vocab_size", vocab))
-        rc = attr_fail(e, p->name, "vocab_size");
-    if (!rc) rc = write_best(g, ".", classes, p->best, e);
-    if (!rc && extra_name && h5io_write_attr_f64(g, ".", extra_name, p->extra))
-        rc = attr_fail(e, p->name, extra_name);
-    H5Gclose(g);
-    return rc;
-}
-
-/* Write the root attributes and every part; the root's ceiling (and extra)
- * is that of /val (parts[1]). */
-static int write_file(hid_t file, const DatagenSpec *s, const char *task, const char *desc,
-                      const Part *parts, int nparts, int classes, int vocab,
-                      const char *extra_name, Error *e)
-{
-    if (h5io_write_attr_str(file, ".", "task", task)) return attr_fail(e, "/", "task");
-    if (h5io_write_attr_i64(file, ".", "seed", (int64_t)s->seed)) return attr_fail(e, "/", "seed");
-    if (h5io_write_attr_str(file, ".", "description", desc))
-        return attr_fail(e, "/", "description");
-    if (classes && h5io_write_attr_i64(file, ".", "num_classes", classes))
-        return attr_fail(e, "/", "num_classes");
-    if (vocab && h5io_write_attr_i64(file, ".", "vocab_size", vocab))
-        return attr_fail(e, "/", "vocab_size");
-    if (write_best(file, ".", classes, parts[1].best, e)) return e->code;
-    if (extra_name && h5io_write_attr_f64(file, ".", extra_name, parts[1].extra))
-        return attr_fail(e, "/", extra_name);
-    for (int k = 0; k < nparts; k++)
-        if (part_write(file, &parts[k], classes, vocab, extra_name, e)) return e->code;
-    return 0;
-}
-
-static void parts_free(Part *parts, int nparts)
-{
-    for (int k = 0; k < nparts; k++) part_free(&parts[k]);
-}
-
 /* ---- counting: tutorial 000 ------------------------------------------- */
 
 static int gen_counting(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
     size_t ntr = (size_t)n * 4 / 5;
-    Part p[2];
-    part_init(&p[0], "train", ntr, T, 0, 0, 1);
-    part_init(&p[1], "val", (size_t)n - ntr, T, 0, 0, 1);
+    DgPart p[2];
+    dgpart_init(&p[0], "train", ntr, T, 0, 0, 1);
+    dgpart_init(&p[1], "val", (size_t)n - ntr, T, 0, 0, 1);
     uint32_t row = 0;
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < p[k].n; i++, row++) {
@@ -192,8 +72,8 @@ static int gen_counting(hid_t file, const DatagenSpec *s, long n, int T, Error *
              "token = (prev+1) mod 10; inputs int32 [N,%d] token ids (vocab 10), targets int32 "
              "[N,%d] the next token per step (10 classes); /train %zu, /val %zu; best acc 1.0",
              T, T, p[0].n, p[1].n);
-    int rc = write_file(file, s, "counting", desc, p, 2, 10, 10, NULL, e);
-    parts_free(p, 2);
+    int rc = dgpart_write(file, s->seed, "counting", desc, p, 2, 10, 10, NULL, e);
+    dgpart_free(p, 2);
     return rc;
 }
 
@@ -202,9 +82,9 @@ static int gen_counting(hid_t file, const DatagenSpec *s, long n, int T, Error *
 static int gen_seqclass(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
     size_t ntr = (size_t)n * 2 / 3;
-    Part p[2];
-    part_init(&p[0], "train", ntr, T, SEQ_F, 0, 0);
-    part_init(&p[1], "val", (size_t)n - ntr, T, SEQ_F, 0, 0);
+    DgPart p[2];
+    dgpart_init(&p[0], "train", ntr, T, SEQ_F, 0, 0);
+    dgpart_init(&p[1], "val", (size_t)n - ntr, T, SEQ_F, 0, 0);
     uint32_t row = 0;
     for (int k = 0; k < 2; k++) {
         size_t correct = 0;
@@ -243,8 +123,8 @@ static int gen_seqclass(hid_t file, const DatagenSpec *s, long n, int T, Error *
              "+-%.1f per step with the class), %.0f%% of labels flipped, targets int32 [N], 2 "
              "classes; /train %zu, /val %zu; best val acc %.4f",
              T, SEQ_F, T, SEQ_MARGIN, 100 * SEQ_FLIP, p[0].n, p[1].n, p[1].best);
-    int rc = write_file(file, s, "seqclass", desc, p, 2, 2, 0, NULL, e);
-    parts_free(p, 2);
+    int rc = dgpart_write(file, s->seed, "seqclass", desc, p, 2, 2, 0, NULL, e);
+    dgpart_free(p, 2);
     return rc;
 }
 
@@ -253,9 +133,9 @@ static int gen_seqclass(hid_t file, const DatagenSpec *s, long n, int T, Error *
 static int gen_stepclass(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
     size_t ntr = (size_t)n * 4 / 5;
-    Part p[2];
-    part_init(&p[0], "train", ntr, T, STEP_F, 0, 1);
-    part_init(&p[1], "val", (size_t)n - ntr, T, STEP_F, 0, 1);
+    DgPart p[2];
+    dgpart_init(&p[0], "train", ntr, T, STEP_F, 0, 1);
+    dgpart_init(&p[1], "val", (size_t)n - ntr, T, STEP_F, 0, 1);
     uint32_t row = 0;
     for (int k = 0; k < 2; k++) {
         size_t correct = 0;
@@ -297,8 +177,8 @@ static int gen_stepclass(hid_t file, const DatagenSpec *s, long n, int T, Error 
              "2: v > %.1f, else 1), %.0f%% of labels changed to another class; /train %zu, /val "
              "%zu; best val acc %.4f",
              T, STEP_F, T, STEP_CUT, STEP_CUT, 100 * STEP_FLIP, p[0].n, p[1].n, p[1].best);
-    int rc = write_file(file, s, "stepclass", desc, p, 2, 3, 0, NULL, e);
-    parts_free(p, 2);
+    int rc = dgpart_write(file, s->seed, "stepclass", desc, p, 2, 3, 0, NULL, e);
+    dgpart_free(p, 2);
     return rc;
 }
 
@@ -331,10 +211,10 @@ static int gen_arith(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
         "[k, k+0.4) and [k+0.6, k+1), k = 0..9",
         "the held-out gaps [k+0.4, k+0.6) of even k",
         "the held-out gaps [k+0.4, k+0.6) of odd k"};
-    Part p[3];
-    part_init(&p[0], "train", ntr, T, 1, 1, 1);
-    part_init(&p[1], "val", nval, T, 1, 1, 1);
-    part_init(&p[2], "test", (size_t)n - ntr - nval, T, 1, 1, 1);
+    DgPart p[3];
+    dgpart_init(&p[0], "train", ntr, T, 1, 1, 1);
+    dgpart_init(&p[1], "val", nval, T, 1, 1, 1);
+    dgpart_init(&p[2], "test", (size_t)n - ntr - nval, T, 1, 1, 1);
     uint32_t row = 0;
     for (int k = 0; k < 3; k++) {
         for (size_t i = 0; i < p[k].n; i++, row++) {
@@ -359,8 +239,8 @@ static int gen_arith(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
              "[k,k+0.4) and [k+0.6,k+1), k=0..9; /val %zu and /test %zu start in the held-out gaps "
              "[k+0.4,k+0.6) (even / odd k); best MSE 0",
              T, T - 1, T, p[0].n, p[1].n, p[2].n);
-    int rc = write_file(file, s, "arith", desc, p, 3, 0, 0, NULL, e);
-    parts_free(p, 3);
+    int rc = dgpart_write(file, s->seed, "arith", desc, p, 3, 0, 0, NULL, e);
+    dgpart_free(p, 3);
     return rc;
 }
 
@@ -421,7 +301,7 @@ static double sine_bayes(const SineGrid *g, const float *w)
 /* Windows of T consecutive points of series[first .. first+len) -> the next
  * point; p->best = RMSE of the Bayes predictor, p->extra = RMSE of the oracle
  * that knows t (predicts sin(FREQ t) + 1). */
-static void sine_windows(Part *p, const float *series, size_t first, const SineGrid *g)
+static void sine_windows(DgPart *p, const float *series, size_t first, const SineGrid *g)
 {
     int T = p->T;
     double se_bayes = 0, se_oracle = 0;
@@ -449,9 +329,9 @@ static int gen_sine(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
                                                   (uint32_t)i, 0));
     SineGrid *g = xcalloc(1, sizeof *g);
     sine_grid_init(g, T);
-    Part p[2];
-    part_init(&p[0], "train", ntr_pts - (size_t)T, T, 1, 1, 0);
-    part_init(&p[1], "val", npts - ntr_pts - (size_t)T, T, 1, 1, 0);
+    DgPart p[2];
+    dgpart_init(&p[0], "train", ntr_pts - (size_t)T, T, 1, 1, 0);
+    dgpart_init(&p[1], "val", npts - ntr_pts - (size_t)T, T, 1, 1, 0);
     sine_windows(&p[0], series, 0, g);
     sine_windows(&p[1], series, ntr_pts, g);
     for (int k = 0; k < 2; k++)
@@ -470,8 +350,8 @@ static int gen_sine(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
              "window %d, uniform phase), %.4f for an oracle knowing t (sqrt(1/3) = 0.5774 "
              "expected)",
              SINE_FREQ, npts - 1, ntr_pts, npts - ntr_pts, T, T, p[1].best, T, p[1].extra);
-    int rc = write_file(file, s, "sine", desc, p, 2, 0, 0, "oracle_rmse", e);
-    parts_free(p, 2);
+    int rc = dgpart_write(file, s->seed, "sine", desc, p, 2, 0, 0, "oracle_rmse", e);
+    dgpart_free(p, 2);
     free(g);
     free(series);
     return rc;
@@ -481,9 +361,9 @@ static int gen_sine(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 
 static int gen_adding(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
-    Part p[2];
-    part_init(&p[0], "train", (size_t)n, T, 2, 1, 0);
-    part_init(&p[1], "val", (size_t)n / 5, T, 2, 1, 0);
+    DgPart p[2];
+    dgpart_init(&p[0], "train", (size_t)n, T, 2, 1, 0);
+    dgpart_init(&p[1], "val", (size_t)n / 5, T, 2, 1, 0);
     int half = T / 2;
     uint32_t row = 0;
     for (int k = 0; k < 2; k++) {
@@ -517,8 +397,8 @@ static int gen_adding(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
              "the 2 marked values; /train %zu, /val %zu; best MSE 0, predicting 1 gives %.4f (1/6 "
              "expected): a model must beat that to have learned anything",
              T, p[0].n, p[1].n, p[1].extra);
-    int rc = write_file(file, s, "adding", desc, p, 2, 0, 0, "baseline_mse", e);
-    parts_free(p, 2);
+    int rc = dgpart_write(file, s->seed, "adding", desc, p, 2, 0, 0, "baseline_mse", e);
+    dgpart_free(p, 2);
     return rc;
 }
 

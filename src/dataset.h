@@ -112,8 +112,8 @@ void dataset_close(Dataset *ds);
  * denominator of the mean loss. */
 double dataset_target_count(const Dataset *ds, const size_t *rows, size_t n);
 
-/* Buffers for one time-major batch; grows to the largest batch and is then
- * reused. b views the arrays. */
+/* Batches (dataset_batch.c). Buffers for one time-major batch; grows to the
+ * largest batch and is then reused. b views the arrays. */
 typedef struct BatchBuf {
     Batch b;
     float *x;

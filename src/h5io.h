@@ -3,6 +3,7 @@
  * HDF5's own error stack printing is switched off (h5io_init); every failure
  * comes back as a return code plus one line in an Error naming the file and
  * the object. Handles are plain hid_t; the caller closes what it opens.
+ * h5io_check_regular and h5io_probe are in h5io_probe.c, the rest in h5io.c.
  */
 #ifndef RNN_H5IO_H
 #define RNN_H5IO_H
