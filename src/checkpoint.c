@@ -1,11 +1,9 @@
 /* checkpoint.c - save and load checkpoints (see checkpoint.h). */
 #include "checkpoint.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,89 +326,6 @@ uint64_t checkpoint_run_id(const char *path)
     uint64_t id = read_run_id(f);
     H5Fclose(f);
     return id;
-}
-
-/* An intact checkpoint of a run directory, for checkpoint_find_resume. */
-typedef struct Candidate {
-    char path[4200];
-    int64_t step;
-    uint64_t run_id;
-    int64_t mtime_ns;
-} Candidate;
-
-/* Append path to c[*n] when it exists and is intact; a damaged one is
- * reported on warn. Returns 1 if the file exists. */
-static int consider(Candidate **c, int *n, int *cap, int *damaged, const char *path, FILE *warn)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0) return 0;
-    Error e = {0, ""};
-    hid_t f;
-    int64_t step = -1;
-    uint64_t id = 0;
-    if (open_verified(&f, path, &e) == 0) {
-        if (h5io_read_attr_i64(&step, f, "/", "step")) step = -1;
-        id = read_run_id(f);
-        H5Fclose(f);
-    }
-    if (step < 0) {
-        if (warn)
-            fprintf(warn, "rnn_dist: warning: %s; skipping it\n",
-                    e.msg[0] ? e.msg : "no training state");
-        (*damaged)++;
-    } else {
-        if (*n == *cap) {
-            *cap = *cap ? 2 * *cap : 8;
-            *c = realloc(*c, (size_t)*cap * sizeof **c);
-            CHECK(*c != NULL);
-        }
-        Candidate *k = &(*c)[(*n)++];
-        snprintf(k->path, sizeof k->path, "%s", path);
-        k->step = step;
-        k->run_id = id;
-        k->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-    }
-    return 1;
-}
-
-int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e)
-{
-    Candidate *c = NULL;
-    char path[4200];
-    int n = 0, cap = 0, found = 0, damaged = 0;
-    out[0] = '\0';
-    snprintf(path, sizeof path, "%s/last.h5", run_dir);
-    found += consider(&c, &n, &cap, &damaged, path, warn);
-    DIR *dh = opendir(run_dir);
-    for (struct dirent *de; dh && (de = readdir(dh)) != NULL;) {
-        unsigned ep;
-        char tail[8] = "";
-        if (sscanf(de->d_name, "ckpt-epoch%u%7s", &ep, tail) != 2 || strcmp(tail, ".h5") != 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", run_dir, de->d_name);
-        found += consider(&c, &n, &cap, &damaged, path, warn);
-    }
-    if (dh) closedir(dh);
-    snprintf(path, sizeof path, "%s/best.h5", run_dir);
-    found += consider(&c, &n, &cap, &damaged, path, warn);
-    /* the newest run: the run id of the most recently written checkpoint */
-    int newest = -1, pick = -1;
-    for (int i = 0; i < n; i++)
-        if (newest < 0 || c[i].mtime_ns > c[newest].mtime_ns) newest = i;
-    for (int i = 0; i < n; i++)
-        if (c[i].run_id == c[newest].run_id && (pick < 0 || c[i].step > c[pick].step)) pick = i;
-    int others = 0;
-    for (int i = 0; i < n; i++) others += c[i].run_id != c[newest].run_id;
-    if (pick >= 0) snprintf(out, len, "%s", c[pick].path);
-    if (others && warn)
-        fprintf(warn, "rnn_dist: warning: %s holds %d checkpoint(s) of another run; --resume auto "
-                "ignores them\n", run_dir, others);
-    free(c);
-    if (found && !out[0])
-        return error_set(e, EXIT_USAGE, "--resume auto: none of the %d checkpoint(s) in %s is "
-                         "intact (see the warnings above); move them away to start anew", found,
-                         run_dir);
-    return 0;
 }
 
 /* Is group/<name> of parameter p a float tensor of p's shape? */

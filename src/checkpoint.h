@@ -69,7 +69,7 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
  * format version it has) in e. */
 int checkpoint_verify(const char *path, Error *e);
 
-/* The checkpoint `--resume auto` continues from: among run_dir's last.h5,
+/* (checkpoint_find.c) The checkpoint `--resume auto` continues from: among run_dir's last.h5,
  * ckpt-epochNNNN.h5 and best.h5, those that pass checkpoint_verify and
  * belong to the newest run (the run_id of the most recently written one),
  * the one with the most optimizer steps (last.h5 first on a tie). Each
