@@ -1,15 +1,14 @@
 /* config.c - the option table and its readers (see config.h). */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "cfgfile.h"
+#include "cfgtext.h"
 
 typedef enum OptType {
     OT_STR,
@@ -37,8 +36,6 @@ typedef struct OptDef {
 #define BIG 1e18
 /* The longest value text: a CFG_PATH string of \xHH escapes in quotes. */
 #define VALUE_MAX (4 * CFG_PATH + 8)
-/* The largest config file read. */
-#define FILE_MAX (1 << 20)
 
 static const OptDef OPTS[] = {
     {"data", OT_STR, RESUME_DATA, OFF(data), "", NULL, 0, 0,
@@ -162,142 +159,7 @@ static int enum_index(const char *choices, const char *value)
     return -1;
 }
 
-/* ---- strict decimal numbers ------------------------------------------- */
-
-/* Length of the run of decimal digits at s. */
-static size_t digits(const char *s)
-{
-    size_t n = 0;
-    while (s[n] >= '0' && s[n] <= '9') n++;
-    return n;
-}
-
-/* Is s a decimal integer: [0-9]+, with a leading '-' when `sign`? */
-static int is_decimal_int(const char *s, int sign)
-{
-    if (sign && *s == '-') s++;
-    size_t n = digits(s);
-    return n > 0 && s[n] == '\0';
-}
-
-/* Is s a decimal real: -?([0-9]+(.[0-9]*)?|.[0-9]+)([eE][-+]?[0-9]+)? */
-static int is_decimal_real(const char *s)
-{
-    if (*s == '-') s++;
-    size_t whole = digits(s), frac = 0;
-    s += whole;
-    if (*s == '.') {
-        frac = digits(s + 1);
-        s += 1 + frac;
-    }
-    if (whole == 0 && frac == 0) return 0;
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        if (*s == '+' || *s == '-') s++;
-        size_t ex = digits(s);
-        if (ex == 0) return 0;
-        s += ex;
-    }
-    return *s == '\0';
-}
-
-int config_parse_size(uint64_t *out, const char *s)
-{
-    static const char units[] = "KMGT";
-    size_t whole = digits(s), frac = 0;
-    const char *p = s + whole;
-    if (whole == 0) return -1;
-    if (*p == '.') {
-        frac = digits(p + 1);
-        if (frac == 0) return -1;
-        p += 1 + frac;
-    }
-    int shift = 0;
-    if (*p) {
-        const char *u = strchr(units, toupper((unsigned char)*p));
-        if (!u) return -1;
-        shift = 10 * (int)(u - units + 1);
-        p++;
-        if (*p && strcmp(p, "B") != 0 && strcmp(p, "iB") != 0) return -1;
-    }
-    if (frac > 0 && shift == 0) return -1;
-    errno = 0;
-    if (frac == 0) {
-        unsigned long long v = strtoull(s, NULL, 10);
-        if (errno == ERANGE || v > (UINT64_MAX >> shift)) return 1;
-        *out = (uint64_t)v << shift;
-        return 0;
-    }
-    double v = ldexp(strtod(s, NULL), shift) + 0.5;
-    if (v >= 0x1p64) return 1;
-    *out = (uint64_t)v;
-    return 0;
-}
-
 /* ---- values as text ----------------------------------------------------- */
-
-/* The shortest %g form of v that strtod reads back as v, in plain notation
- * when its exponent is -4..16 (600, not 6e+02). */
-static void format_double(char *out, size_t len, double v)
-{
-    char buf[40], plain[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    const char *ex = strchr(buf, 'e');
-    int x = ex ? atoi(ex + 1) : 0;
-    if (ex && x >= -4 && x <= 16) {
-        snprintf(plain, sizeof plain, "%.*g", x + 1, v);
-        if (strtod(plain, NULL) == v) memcpy(buf, plain, sizeof buf);
-    }
-    snprintf(out, len, "%s", buf);
-}
-
-/* Bytes as an exact multiple of the largest unit that divides them. */
-static void format_size(char *out, size_t len, uint64_t v)
-{
-    static const char units[] = "KMGT";
-    int k = 0;
-    while (k < 4 && v != 0 && (v & ((UINT64_C(1) << (10 * (k + 1))) - 1)) == 0) k++;
-    if (k == 0)
-        snprintf(out, len, "%llu", (unsigned long long)v);
-    else
-        snprintf(out, len, "%llu%c", (unsigned long long)(v >> (10 * k)), units[k - 1]);
-}
-
-/* Would the string s read back differently if written unquoted? */
-static int needs_quotes(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0) return 0;
-    if (s[0] == ' ' || s[0] == '\t' || s[0] == '"' || s[n - 1] == ' ' || s[n - 1] == '\t')
-        return 1;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || *p == '#' || *p == ';') return 1;
-    return 0;
-}
-
-/* s double-quoted with C escapes; out holds at least 4 * strlen(s) + 3. */
-static void format_quoted(char *out, const char *s)
-{
-    char *w = out;
-    *w++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        const char *esc = *p == '"' ? "\\\"" : *p == '\\' ? "\\\\" : *p == '\n' ? "\\n"
-                        : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
-        if (esc) {
-            memcpy(w, esc, 2);
-            w += 2;
-        } else if (*p < 0x20 || *p == 0x7f) {
-            w += sprintf(w, "\\x%02x", *p);
-        } else {
-            *w++ = (char)*p;
-        }
-    }
-    *w++ = '"';
-    *w = '\0';
-}
 
 /* The value of option o in c as config_write writes it (out: VALUE_MAX). */
 static void format_value(char *out, const OptDef *o, const Config *c)
@@ -305,8 +167,8 @@ static void format_value(char *out, const OptDef *o, const Config *c)
     const char *base = (const char *)c + o->offset;
     switch (o->type) {
     case OT_STR:
-        if (needs_quotes(base))
-            format_quoted(out, base);
+        if (cfgtext_needs_quotes(base))
+            cfgtext_format_quoted(out, base);
         else
             snprintf(out, VALUE_MAX, "%s", base);
         break;
@@ -316,8 +178,8 @@ static void format_value(char *out, const OptDef *o, const Config *c)
     case OT_U64:
         snprintf(out, VALUE_MAX, "%llu", (unsigned long long)*(const uint64_t *)base);
         break;
-    case OT_SIZE: format_size(out, VALUE_MAX, *(const uint64_t *)base); break;
-    case OT_DBL: format_double(out, VALUE_MAX, *(const double *)base); break;
+    case OT_SIZE: cfgtext_format_size(out, VALUE_MAX, *(const uint64_t *)base); break;
+    case OT_DBL: cfgtext_format_double(out, VALUE_MAX, *(const double *)base); break;
     case OT_ENUM: {
         const char *p = o->choices;
         for (int k = *(const int *)base; k > 0 && p; k--) {
@@ -376,7 +238,7 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
         *(int *)base = value[0] == '1';
         break;
     case OT_U64: {
-        if (!is_decimal_int(value, 0))
+        if (!cfgtext_is_decimal_int(value, 0))
             return error_set(e, EXIT_USAGE, "%s: '%s' must be a non-negative integer, got '%s'",
                              where, o->name, value);
         unsigned long long v = strtoull(value, NULL, 10);
@@ -388,7 +250,7 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
     }
     case OT_INT:
     case OT_I64: {
-        if (!is_decimal_int(value, 1))
+        if (!cfgtext_is_decimal_int(value, 1))
             return error_set(e, EXIT_USAGE, "%s: '%s' must be an integer, got '%s'", where,
                              o->name, value);
         long long v = strtoll(value, NULL, 10);
@@ -402,7 +264,7 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
         break;
     }
     case OT_DBL: {
-        if (!is_decimal_real(value))
+        if (!cfgtext_is_decimal_real(value))
             return error_set(e, EXIT_USAGE, "%s: '%s' must be a decimal number, got '%s'", where,
                              o->name, value);
         double v = strtod(value, NULL); /* underflow: the nearest double, maybe 0 */
@@ -414,7 +276,7 @@ static int set_opt(Config *c, int i, const char *value, const char *where, Error
     }
     case OT_SIZE: {
         uint64_t v = 0;
-        int rc = config_parse_size(&v, value);
+        int rc = cfgtext_parse_size(&v, value);
         if (rc < 0)
             return error_set(e, EXIT_USAGE, "%s: '%s' must be a size such as 512M, 1.5G or 0 "
                              "(bytes; suffixes K, M, G, T), got '%s'", where, o->name, value);
@@ -443,66 +305,6 @@ int config_is_set(const Config *c, const char *name)
 
 /* ---- config text ---------------------------------------------------------- */
 
-static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
-
-static char *skip_blanks(char *s)
-{
-    while (is_blank(*s)) s++;
-    return s;
-}
-
-static void trim_end(char *s)
-{
-    char *end = s + strlen(s);
-    while (end > s && (is_blank(end[-1]) || end[-1] == '\r')) *--end = '\0';
-}
-
-static int hex_digit(char ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0'
-         : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
-/* Unquote the value s (s[0] == '"') in place: C escapes, then only blanks
- * or a comment after the closing quote. */
-static int unquote(char *s, const char *where, const char *name, Error *e)
-{
-    char *w = s;
-    const char *p = s + 1;
-    for (; *p && *p != '"'; p++) {
-        if (*p != '\\') {
-            *w++ = *p;
-            continue;
-        }
-        p++;
-        int hi = *p == 'x' ? hex_digit(p[1]) : -1, lo = hi >= 0 ? hex_digit(p[2]) : -1;
-        if (*p == '"' || *p == '\\') {
-            *w++ = *p;
-        } else if (*p == 'n' || *p == 't' || *p == 'r') {
-            *w++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : '\r';
-        } else if (lo >= 0 && hi * 16 + lo != 0) {
-            *w++ = (char)(hi * 16 + lo);
-            p += 2;
-        } else if (*p == '\0') {
-            break;
-        } else {
-            return error_set(e, EXIT_USAGE, "%s: unknown escape '\\%c' in the value of '%s' "
-                             "(known: \\\" \\\\ \\n \\t \\r \\xHH)", where, *p, name);
-        }
-    }
-    if (*p != '"')
-        return error_set(e, EXIT_USAGE, "%s: the value of '%s' has no closing quote", where,
-                         name);
-    *w = '\0';
-    p++;
-    while (is_blank(*p)) p++;
-    if (*p && *p != '#' && *p != ';')
-        return error_set(e, EXIT_USAGE, "%s: text after the closing quote of '%s': '%s'", where,
-                         name, p);
-    return 0;
-}
-
 /* One line of config text (modified in place). line_of[i]: the line that set
  * option i in this text, 0 if none. */
 static int read_line(Config *c, char *line, int lineno, int *line_of, const char *source,
@@ -510,13 +312,13 @@ static int read_line(Config *c, char *line, int lineno, int *line_of, const char
 {
     char where[CFG_PATH + 64];
     snprintf(where, sizeof where, "%s:%d", source, lineno);
-    char *s = skip_blanks(line);
-    trim_end(s);
+    char *s = cfgtext_skip_blanks(line);
+    cfgtext_trim_end(s);
     if (!*s || *s == '#' || *s == ';' || *s == '[') return 0;
     char *eq = strchr(s, '=');
     if (!eq) return error_set(e, EXIT_USAGE, "%s: expected 'key = value', got '%s'", where, s);
     *eq = '\0';
-    trim_end(s);
+    cfgtext_trim_end(s);
     for (char *p = s; *p; p++)
         if (*p == '_') *p = '-';
     int i = find_opt(s);
@@ -528,16 +330,16 @@ static int read_line(Config *c, char *line, int lineno, int *line_of, const char
     if (line_of[i])
         return error_set(e, EXIT_USAGE, "%s: '%s' is already set at line %d", where, o->name,
                          line_of[i]);
-    char *value = skip_blanks(eq + 1);
+    char *value = cfgtext_skip_blanks(eq + 1);
     if (*value == '"') {
-        if (unquote(value, where, o->name, e)) return EXIT_USAGE;
+        if (cfgtext_unquote(value, where, o->name, e)) return EXIT_USAGE;
     } else {
         for (char *p = value; *p; p++)
-            if (is_blank(*p) && (p[1] == '#' || p[1] == ';')) {
+            if (cfgtext_is_blank(*p) && (p[1] == '#' || p[1] == ';')) {
                 *p = '\0';
                 break;
             }
-        trim_end(value);
+        cfgtext_trim_end(value);
     }
     if (set_opt(c, i, value, where, e)) return EXIT_USAGE;
     c->set[i] = 1;
@@ -569,74 +371,10 @@ int config_read_text(Config *c, const char *text, const char *where, Error *e)
     return rc;
 }
 
-/* Refuse anything but a regular file, naming what it is. */
-static int refuse_irregular(const char *path, mode_t mode, Error *e)
-{
-    if (S_ISREG(mode)) return 0;
-    const char *what = S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
-                     : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
-                     : S_ISSOCK(mode) ? "a socket" : "not a regular file";
-    return error_set(e, EXIT_USAGE, "%s: cannot read config file: it is %s (a config file must "
-                     "be a regular file)", path, what);
-}
-
-/* The whole regular file at path, NUL-terminated, in *text (malloc'd). */
-static int slurp(char **text, const char *path, Error *e)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return error_set(e, EXIT_USAGE, "%s: cannot open config file: %s", path, strerror(errno));
-    if (refuse_irregular(path, st.st_mode, e)) return EXIT_USAGE;
-    /* O_NONBLOCK: should path have become a FIFO since, open cannot block */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return error_set(e, EXIT_USAGE, "%s: cannot open config file: %s", path, strerror(errno));
-    int rc = fstat(fd, &st) != 0 ? error_set(e, EXIT_USAGE, "%s: cannot read config file: %s",
-                                             path, strerror(errno))
-                                 : refuse_irregular(path, st.st_mode, e);
-    if (rc) {
-        close(fd);
-        return rc;
-    }
-    char *buf = xcalloc(FILE_MAX + 2, 1);
-    size_t n = 0;
-    while (n <= FILE_MAX) {
-        ssize_t got = read(fd, buf + n, FILE_MAX + 1 - n);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            if (got < 0) {
-                int err = errno;
-                close(fd);
-                free(buf);
-                return error_set(e, EXIT_USAGE, "%s: cannot read config file: %s", path,
-                                 strerror(err));
-            }
-            break;
-        }
-        n += (size_t)got;
-    }
-    close(fd);
-    const char *nul = memchr(buf, '\0', n);
-    if (n > FILE_MAX) {
-        rc = error_set(e, EXIT_USAGE, "%s: too large for a config file (more than %d bytes)",
-                       path, FILE_MAX);
-    } else if (nul) {
-        int line = 1;
-        for (const char *p = buf; p < nul; p++) line += *p == '\n';
-        rc = error_set(e, EXIT_USAGE, "%s:%d: a NUL byte: not a text file", path, line);
-    }
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    *text = buf;
-    return 0;
-}
-
 int config_read_file(Config *c, const char *path, Error *e)
 {
     char *text = NULL;
-    if (slurp(&text, path, e)) return EXIT_USAGE;
+    if (cfgfile_read(&text, path, e)) return EXIT_USAGE;
     int rc = read_lines(c, text, path, e);
     free(text);
     if (!rc) snprintf(c->config, sizeof c->config, "%s", path);

@@ -109,12 +109,6 @@ int config_read_file(Config *c, const char *path, Error *e);
  * config_read_file. */
 int config_read_text(Config *c, const char *text, const char *where, Error *e);
 
-/* Parse a size: decimal digits, an optional fraction, then an optional K,
- * M, G or T (any case, then nothing, "B" or "iB"; powers of 1024); a
- * fraction needs a suffix and is rounded to whole bytes. Returns 0, -1 when
- * s is not a size, 1 when it exceeds 2^64 - 1 bytes. */
-int config_parse_size(uint64_t *out, const char *s);
-
 /* Check ranges and combinations that do not need the data. */
 int config_validate(const Config *c, Error *e);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfgtext.h"
 #include "check.h"
 #include "checkpoint.h"
 #include "config.h"
@@ -203,7 +204,7 @@ static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
     if (kv[3].value && parse_long(&batch, kv[3].value, 1, 1L << 24, "batch-size", e))
         return EXIT_USAGE;
     if (kv[5].value && parse_long(&threads, kv[5].value, 1, 1024, "threads", e)) return EXIT_USAGE;
-    if (kv[7].value && config_parse_size(&max_memory, kv[7].value))
+    if (kv[7].value && cfgtext_parse_size(&max_memory, kv[7].value))
         return error_set(e, EXIT_USAGE, "--max-memory must be a size such as 512M, 1.5G or 0 "
                          "(auto), got '%s'", kv[7].value);
     if (predict && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");

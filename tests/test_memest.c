@@ -19,6 +19,7 @@
 size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
+#include "cfgtext.h"
 #include "check.h"
 #include "gradcheck.h"
 #include "memest.h"
@@ -210,25 +211,25 @@ static void test_parse_size(void **state)
 {
     (void)state;
     uint64_t v = 1;
-    assert_int_equal(config_parse_size(&v, "8G"), 0);
+    assert_int_equal(cfgtext_parse_size(&v, "8G"), 0);
     assert_true(v == (uint64_t)8 << 30);
-    assert_int_equal(config_parse_size(&v, "512M"), 0);
+    assert_int_equal(cfgtext_parse_size(&v, "512M"), 0);
     assert_true(v == (uint64_t)512 << 20);
-    assert_int_equal(config_parse_size(&v, "1.5G"), 0);
+    assert_int_equal(cfgtext_parse_size(&v, "1.5G"), 0);
     assert_true(v == (uint64_t)3 << 29);
-    assert_int_equal(config_parse_size(&v, "0"), 0);
+    assert_int_equal(cfgtext_parse_size(&v, "0"), 0);
     assert_true(v == 0);
-    assert_int_equal(config_parse_size(&v, "4096"), 0);
+    assert_int_equal(cfgtext_parse_size(&v, "4096"), 0);
     assert_true(v == 4096);
-    assert_int_equal(config_parse_size(&v, "2t"), 0);
+    assert_int_equal(cfgtext_parse_size(&v, "2t"), 0);
     assert_true(v == (uint64_t)2 << 40);
-    assert_int_equal(config_parse_size(&v, "64k"), 0);
+    assert_int_equal(cfgtext_parse_size(&v, "64k"), 0);
     assert_true(v == 65536);
     const char *bad[] = {"8Q", "-1G", "0x10", "", "G", "1.", "8GBB", " 8G", "8G ", "1e9",
                          "nan", "16777216T", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         v = 77;
-        if (config_parse_size(&v, bad[i]) == 0) fail_msg("'%s' was accepted", bad[i]);
+        if (cfgtext_parse_size(&v, bad[i]) == 0) fail_msg("'%s' was accepted", bad[i]);
         assert_true(v == 77);
     }
 }
