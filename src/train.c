@@ -335,23 +335,28 @@ static int run_epochs(Trainer *tr, Error *e)
             stop = 1;
         else
             early_stopping(tr, value, &improved, &stop);
+        if (!stop && !partial && st->epoch < c->epochs &&
+            (tr->stop_signal = stop_signal_agreed(d)) != 0)
+            stop = 1;
+        /* the epoch's row before its checkpoint: a run killed in between
+         * resumes from the previous checkpoint and drops the row again */
+        if (d->rank == 0) {
+            double now = metrics_now();
+            int64_t done_epochs = st->epoch - first_epoch;
+            double per_epoch = done_epochs > 0 ? (now - started) / (double)done_epochs : 0;
+            EpochRow row = {epoch, st->step, c->lr, tres.loss, metric_of(&tr->m.spec, &tres),
+                            tr->has_val, vres.loss, metric_of(&tr->m.spec, &vres),
+                            es.steps ? es.norm_sum / (double)es.steps : NAN,
+                            train_time > 0 ? (double)seqs / train_time : 0, now - t0,
+                            es.skipped};
+            metrics_epoch(&tr->mt, &row, stop ? 0 : per_epoch * (double)(c->epochs - st->epoch));
+        }
         tr->phase.what = "checkpoint saving";
         if (trainer_inputs_unchanged_agreed(tr, "before writing a checkpoint", e))
             return EXIT_USAGE;
         if (save_agreed(tr, improved, !partial, e)) return EXIT_FAIL;
         if (!partial && check_replicas(tr, epoch, e)) return EXIT_FAIL;
-        if (!stop && !partial && st->epoch < c->epochs &&
-            (tr->stop_signal = stop_signal_agreed(d)) != 0)
-            stop = 1;
         if (d->rank != 0) continue;
-        double now = metrics_now();
-        int64_t done_epochs = st->epoch - first_epoch;
-        double per_epoch = done_epochs > 0 ? (now - started) / (double)done_epochs : 0;
-        EpochRow row = {epoch, st->step, c->lr, tres.loss, metric_of(&tr->m.spec, &tres),
-                        tr->has_val, vres.loss, metric_of(&tr->m.spec, &vres),
-                        es.steps ? es.norm_sum / (double)es.steps : NAN,
-                        train_time > 0 ? (double)seqs / train_time : 0, now - t0, es.skipped};
-        metrics_epoch(&tr->mt, &row, stop ? 0 : per_epoch * (double)(c->epochs - st->epoch));
         if (stop && !partial && c->patience > 0 && st->bad_epochs >= c->patience)
             printf("early stopping: no improvement of %s for %d epochs (best %.6g at epoch "
                    "%lld)\n",
