@@ -4,7 +4,7 @@
 # (RNN_DIST_QUICK=1: the shorter subset run under the sanitizers), PY, HERE
 # (tests/), TOP (the checkout), W (a scratch directory: the script removes it
 # in its own EXIT trap), the environment mpirun needs here, and the pass/fail
-# counters with ok, bad and summary.
+# counters with ok, bad and summary; wait_line.
 BIN=${RNN_DIST:-build/rnn_dist}
 QUICK=${RNN_DIST_QUICK:-0}
 PY=/usr/bin/python3
@@ -23,6 +23,15 @@ pass=0
 fail=0
 ok() { pass=$((pass + 1)); [ $# -eq 0 ] || echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# wait_line PATTERN FILE PID: wait (up to 60 s) for PATTERN in FILE while PID lives
+wait_line() {
+  n=0
+  while ! grep -q "$1" "$2" 2>/dev/null && [ $n -lt 1200 ] && kill -0 "$3" 2>/dev/null; do
+    sleep 0.05
+    n=$((n + 1))
+  done
+  grep -q "$1" "$2" 2>/dev/null
+}
 # summary NAME: print the counts; false when any check failed
 summary() {
   echo "$1: $pass passed, $fail failed"

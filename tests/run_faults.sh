@@ -46,19 +46,10 @@ start() {
     >"$W/$name.log" 2>&1 &
   pid=$!
 }
-# until PATTERN FILE: wait up to 30 s for a line matching PATTERN
-until_line() {
-  n=0
-  while ! grep -q "$1" "$2" 2>/dev/null && [ $n -lt 600 ] && kill -0 "$pid" 2>/dev/null; do
-    sleep 0.05
-    n=$((n + 1))
-  done
-  grep -q "$1" "$2" 2>/dev/null
-}
 
 # ---- the disk fills up mid-run: stop --------------------------------------------
 start stop
-until_line "^epoch 2/" "$W/stop.log" || bad "disk full, stop: training did not start: $(tail -2 "$W/stop.log")"
+wait_line "^epoch 2/" "$W/stop.log" "$pid" || bad "disk full, stop: training did not start: $(tail -2 "$W/stop.log")"
 t0=$(ms)
 fill
 wait $pid
@@ -76,9 +67,10 @@ rm -rf "$DISK/stop"
 
 # ---- the disk fills up mid-run: continue, then space comes back ------------------
 start cont --on-save-error continue
-until_line "^epoch 2/" "$W/cont.log" || bad "disk full, continue: training did not start"
+wait_line "^epoch 2/" "$W/cont.log" "$pid" || bad "disk full, continue: training did not start"
 fill
-if until_line "warning: .*cannot write checkpoint: No space left on device; training goes on" "$W/cont.log"; then
+if wait_line "warning: .*cannot write checkpoint: No space left on device; training goes on" \
+  "$W/cont.log" "$pid"; then
   rm -f "$DISK/filler"
   wait $pid
   rc=$?

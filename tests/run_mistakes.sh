@@ -54,15 +54,6 @@ chmod a-w "$W/ct.h5" "$W/sine.h5"
 FAST="--data $W/ct.h5 --batch-size 32 --epochs 2 --seed 3"
 # sums DIR: a line per file of DIR (not subdirectories): name and checksum
 sums() { (cd "$1" && for f in *; do [ -f "$f" ] && echo "$f $(cksum <"$f")"; done); }
-# wait_line PATTERN FILE PID: wait (up to 60 s) for PATTERN in FILE while PID lives
-wait_line() {
-  n=0
-  while ! grep -q "$1" "$2" 2>/dev/null && [ $n -lt 1200 ] && kill -0 "$3" 2>/dev/null; do
-    sleep 0.05
-    n=$((n + 1))
-  done
-  grep -q "$1" "$2" 2>/dev/null
-}
 # slow data for runs to interrupt: ~0.4 s per epoch with an LSTM of 128
 "$BIN" datagen counting --n 20000 --out "$W/slow.h5" --seed 4 >/dev/null 2>&1 || bad "datagen slow"
 SLOW="--data $W/slow.h5 --cell lstm --hidden 128 --batch-size 32 --epochs 200 --seed 3"

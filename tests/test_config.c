@@ -359,11 +359,7 @@ static void test_flags(void **state)
              "%s:2: fresh is a property of one launch: give --fresh on the command line", path);
     assert_string_equal(e.msg, want);
     assert_int_equal(parse(&c, &e, "--fresh --init x.h5"), 0);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    config_write(f, &c);
-    fclose(f);
+    char *text = tu_config_text(&c);
     assert_null(strstr(text, "fresh"));
     assert_null(strstr(text, "resume"));
     assert_non_null(strstr(text, "\ninit = x.h5\n"));
@@ -445,17 +441,6 @@ static void test_sizes(void **state)
     }
 }
 
-/* Write c with config_write into a string (free it). */
-static char *written(const Config *c)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    config_write(f, c);
-    fclose(f);
-    return text;
-}
-
 /* b read back from a's config_write equals a, field by field. */
 static void assert_same_config(const Config *a, const Config *b)
 {
@@ -514,7 +499,7 @@ static void test_awkward_round_trip(void **state)
         a.seed = UINT64_MAX;
         a.max_steps = 9000000000000000000LL;
         a.max_memory = (3ull << 30) + 1;
-        char *text = written(&a);
+        char *text = tu_config_text(&a);
         /* through a file ... */
         char path[32];
         write_temp(path, text);
@@ -526,7 +511,7 @@ static void test_awkward_round_trip(void **state)
         config_defaults(&d);
         if (config_read_text(&d, text, "stored", &e)) fail_msg("%s\n%s", e.msg, text);
         assert_same_config(&a, &d);
-        char *again = written(&d);
+        char *again = tu_config_text(&d);
         assert_string_equal(text, again);
         free(again);
         free(text);
@@ -787,7 +772,7 @@ static void test_read_text_round_trip(void **state)
                                    "--max-memory 1.5G --run-dir r#1 --val-split 0.1 "
                                    "--on-nan skip --target step --comm-timeout 0.25"),
                      0);
-    char *text = written(&a);
+    char *text = tu_config_text(&a);
     assert_non_null(strstr(text, "\ndropout = 0.3\n"));
     assert_non_null(strstr(text, "\nmax-memory = 1536M\n"));
     assert_non_null(strstr(text, "\nrun-dir = \"r#1\"\n"));

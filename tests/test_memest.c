@@ -25,6 +25,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "memest.h"
 #include "model.h"
 #include "optim.h"
+#include "testutil.h"
 
 /* Bytes of heap in use: glibc's count, or AddressSanitizer's allocator's
  * under make asan (glibc's then counts nothing). */
@@ -245,11 +246,7 @@ static void test_config_option(void **state)
     assert_true(c.max_memory == 0);
     assert_int_equal(config_parse_args(&c, 2, ok_args, &e), 0);
     assert_true(c.max_memory == (uint64_t)3 << 29);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    config_write(f, &c);
-    fclose(f);
+    char *text = tu_config_text(&c);
     assert_non_null(strstr(text, "\nmax-memory = 1536M\n"));
     free(text);
     config_defaults(&c);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "config.h"
 #include "h5io.h"
 
 const char *tu_path(const char *rel)
@@ -33,4 +34,14 @@ int tu_dir_teardown(void **state)
     int rc = system(cmd);
     free(d);
     return rc;
+}
+
+char *tu_config_text(const Config *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    config_write(f, c);
+    fclose(f);
+    return text;
 }
