@@ -49,6 +49,8 @@ typedef struct Dataset {
     int64_t file_id;
     size_t *cached;         /* [n_cached] */
     size_t n_cached, cap_cached;
+    int64_t reloads;        /* batches that were not held and had to be read on
+                             * the spot: read-ahead (epochplan.h) missed them */
     /* row data, batch-first, owned: resident [n, ...] by view row; streamed
      * [n_cached, ...] in the order of cached */
     float *x;               /* dense [., T, F] */
@@ -125,12 +127,13 @@ typedef struct BatchBuf {
 
 /* Gather rows[0..count) of ds (indices within the view) into bb as a
  * time-major batch; T is trimmed to the longest length among them. A
- * streamed dataset reads the rows it does not hold (dataset_load). */
+ * streamed dataset reads the rows it does not hold (dataset_load) and
+ * counts it in ds->reloads. */
 void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count);
 
 /* The targets of rows[0..count) of ds (indices within the view) as stored,
  * row after row, padding included; a streamed dataset reads the rows it
- * does not hold (dataset_load). ds must have targets.
+ * does not hold (dataset_load, counted in ds->reloads). ds must have targets.
  *   classes  out [count, T] (per step) or [count]: class targets, else unused
  *   values   out [count, T, O] or [count, O]: value targets, else unused */
 void dataset_copy_targets(int32_t *classes, float *values, Dataset *ds, const size_t *rows,

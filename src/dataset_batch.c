@@ -20,6 +20,20 @@ static size_t slot_of(const Dataset *ds, size_t row)
     return lo < ds->n_cached && ds->cached[lo] == row ? lo : SIZE_MAX;
 }
 
+/* Make ds hold rows[0..count): a streamed dataset reads them when any is
+ * missing, counted as a reload (read-ahead should have loaded them). */
+static void hold_rows(Dataset *ds, const size_t *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        CHECK(rows[i] < ds->n);
+        if (slot_of(ds, rows[i]) == SIZE_MAX) {
+            ds->reloads++;
+            dataset_load(ds, rows, count);
+            return;
+        }
+    }
+}
+
 void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count)
 {
     CHECK(count > 0);
@@ -39,13 +53,7 @@ void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count
         else if (ds->has_targets)
             bb->y_value = xalloc_floats(B * T * O);
     }
-    for (size_t i = 0; i < B; i++) {
-        CHECK(rows[i] < ds->n);
-        if (slot_of(ds, rows[i]) == SIZE_MAX) {
-            dataset_load(ds, rows, B);
-            break;
-        }
-    }
+    hold_rows(ds, rows, B);
     int Tb = 1;
     for (size_t i = 0; i < B; i++) {
         bb->lengths[i] = ds->lengths[rows[i]];
@@ -84,13 +92,7 @@ void dataset_copy_targets(int32_t *classes, float *values, Dataset *ds, const si
 {
     CHECK(count > 0 && ds->has_targets);
     const size_t per = ds->target == TARGET_STEP ? (size_t)ds->T : 1, O = (size_t)ds->O;
-    for (int i = 0; i < count; i++) {
-        CHECK(rows[i] < ds->n);
-        if (slot_of(ds, rows[i]) == SIZE_MAX) {
-            dataset_load(ds, rows, (size_t)count);
-            break;
-        }
-    }
+    hold_rows(ds, rows, (size_t)count);
     for (size_t i = 0; i < (size_t)count; i++) {
         size_t r = slot_of(ds, rows[i]);
         if (ds->kind == LOSS_CE)

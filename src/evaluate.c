@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "epochplan.h"
 #include "h5io.h"
 #include "signals.h"
 
@@ -23,43 +24,17 @@ EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s)
     return r;
 }
 
-/* The rows a read window holds: DATASET_WINDOW_BYTES of rows in whole
- * batches, at least one batch. */
-static size_t window_rows(const Dataset *ds, int batch)
+/* Add to *sums the loss statistics of every step of a pass of p over ds,
+ * without dropout. */
+static void evaluate_pass(LossSums *sums, Model *m, Dataset *ds, EpochPlan *p, BatchBuf *bb)
 {
-    size_t rb = dataset_row_bytes(ds) ? dataset_row_bytes(ds) : 1;
-    size_t batches = DATASET_WINDOW_BYTES / (rb * (size_t)batch);
-    return (batches ? batches : 1) * (size_t)batch;
-}
-
-/* Read ahead: make ds hold view rows [a, min(a + window, r1)) (one read per
- * member); returns the end of what it holds. */
-static size_t load_window(Dataset *ds, size_t a, size_t r1, size_t window)
-{
-    size_t end = r1 - a < window ? r1 : a + window;
-    if (!ds->streamed) return r1;
-    size_t *rows = xcalloc(end - a, sizeof(size_t));
-    for (size_t i = a; i < end; i++) rows[i - a] = i;
-    dataset_load(ds, rows, end - a);
-    free(rows);
-    return end;
-}
-
-void evaluate_rows(LossSums *sums, Model *m, Dataset *ds, size_t r0, size_t r1,
-                   int batch, BatchBuf *bb)
-{
-    size_t *rows = xcalloc((size_t)batch, sizeof(size_t)), held = r0;
-    const size_t window = window_rows(ds, batch);
-    for (size_t a = r0; a < r1; a += (size_t)batch) {
-        int count = (int)(r1 - a < (size_t)batch ? r1 - a : (size_t)batch);
-        if (a >= held) held = load_window(ds, a, r1, window);
-        for (int i = 0; i < count; i++) rows[i] = a + (size_t)i;
-        dataset_fill_batch(bb, ds, rows, count);
+    for (int64_t k = 0; k < p->steps; k++) {
+        PlanBatch b = epochplan_batch(p, ds, k);
+        dataset_fill_batch(bb, ds, b.mine, (int)b.count);
         model_forward(m, &bb->b, 0, 0, 0);
         LossSums s = model_loss(m, &bb->b, 0.0f);
         model_sums_add(sums, &s);
     }
-    free(rows);
 }
 
 void evaluate_allreduce(LossSums *s, const Dist *d)
@@ -72,10 +47,11 @@ void evaluate_allreduce(LossSums *s, const Dist *d)
 
 LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const Dist *d)
 {
-    size_t r0 = ds->n * (size_t)d->rank / (size_t)d->size;
-    size_t r1 = ds->n * (size_t)(d->rank + 1) / (size_t)d->size;
+    EpochPlan p;
+    epochplan_init(&p, PLAN_SPLIT_ROWS, ds->n, batch, d->rank, d->size, dataset_row_bytes(ds));
     LossSums s = {0, 0, 0, 0};
-    evaluate_rows(&s, m, ds, r0, r1, batch, bb);
+    evaluate_pass(&s, m, ds, &p, bb);
+    epochplan_free(&p);
     evaluate_allreduce(&s, d);
     return s;
 }
@@ -83,8 +59,8 @@ LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const D
 int evaluate_open_shared(Dataset *ds, const Dist *d, const char *file, const char *group,
                          size_t row0, size_t n, int need_targets, Error *e)
 {
-    size_t lo = n * (size_t)d->rank / (size_t)d->size;
-    size_t hi = n * (size_t)(d->rank + 1) / (size_t)d->size;
+    size_t lo, hi;
+    epochplan_share(&lo, &hi, n, d->rank, d->size);
     int rc = dataset_open_streamed(ds, file, group, row0, n, need_targets, lo, hi, e);
     uint64_t key = !rc ? UINT64_MAX : ds->bad_row < 0 ? 0 : (uint64_t)ds->bad_row + 1;
     uint64_t *all = xcalloc((size_t)d->size, sizeof(uint64_t));
@@ -215,18 +191,16 @@ int evaluate_predict(Model *m, Dataset *ds, int batch, const char *out_path, Err
         pr.y_val = xalloc_floats(cap * O);
     BatchBuf bb;
     memset(&bb, 0, sizeof bb);
-    size_t *rows = xcalloc((size_t)batch, sizeof(size_t)), held = 0;
-    const size_t window = window_rows(ds, batch);
+    EpochPlan p; /* this rank computes every row */
+    epochplan_init(&p, PLAN_SPLIT_ROWS, N, batch, 0, 1, dataset_row_bytes(ds));
     size_t a = 0;
     int stop = 0;
-    for (; !rc && a < N; a += (size_t)batch) {
+    for (int64_t k = 0; !rc && k < p.steps; k++, a += (size_t)batch) {
         if ((stop = signals_pending()) != 0) break;
-        int B = (int)(N - a < (size_t)batch ? N - a : (size_t)batch);
-        if (a >= held) held = load_window(ds, a, N, window);
-        for (int i = 0; i < B; i++) rows[i] = a + (size_t)i;
-        rc = predict_batch(&pr, f, m, ds, &bb, rows, a, B, &werr);
+        PlanBatch b = epochplan_batch(&p, ds, k);
+        rc = predict_batch(&pr, f, m, ds, &bb, b.mine, a, (int)b.count, &werr);
     }
-    free(rows);
+    epochplan_free(&p);
     batchbuf_free(&bb);
     free(pr.out);
     free(pr.cls);

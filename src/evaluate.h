@@ -21,18 +21,14 @@ typedef struct EvalResult {
 
 EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s);
 
-/* Add to *sums the loss statistics of rows [r0, r1) of ds, evaluated in
- * batches of `batch` rows without dropout. bb is reusable batch storage. A
- * streamed ds is read ahead a window at a time (DATASET_WINDOW_BYTES of
- * rows, at least a batch): it never holds more. */
-void evaluate_rows(LossSums *sums, Model *m, Dataset *ds, size_t r0, size_t r1,
-                   int batch, BatchBuf *bb);
-
 /* Sum *s over every rank, in place (the same totals on every rank). */
 void evaluate_allreduce(LossSums *s, const Dist *d);
 
-/* Loss statistics of all of ds: each rank evaluates a contiguous share of
- * the rows, the sums are reduced, every rank gets the total. */
+/* Loss statistics of all of ds, evaluated in batches of `batch` rows
+ * without dropout: each rank evaluates a contiguous share of the rows
+ * (epochplan.h, PLAN_SPLIT_ROWS; a streamed ds is read ahead a window at a
+ * time, never more), the sums are reduced, every rank gets the total. bb is
+ * reusable batch storage. Collective. */
 LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const Dist *d);
 
 /* Open rows [row0, row0 + n) of file:group streamed (need_targets as
@@ -56,7 +52,7 @@ int evaluate_check_data(const ModelSpec *spec, const Dataset *ds, int need_targe
  * rnn_dist_output = "predictions" (outfile.h: a rerun may replace it).
  * Streams: the datasets are created at their full shape first, then each
  * batch of `batch` rows is computed and written as one hyperslab; a
- * streamed ds is read a window at a time (as evaluate_rows), so neither the
+ * streamed ds is read a window at a time (epochplan.h), so neither the
  * inputs nor the outputs are ever held whole. Runs on the calling rank.
  * A stop signal (signals.h) ends it between batches with EXIT_SIGNAL (the
  * caller then removes the partial file). */

@@ -9,26 +9,11 @@
 
 #include "evaluate.h"
 #include "fault.h"
-#include "rng.h"
 #include "signals.h"
 #include "stopping.h"
 #include "trainer.h"
 
 /* ---- the loop ------------------------------------------------------------- */
-
-/* order[0..n) for an epoch: a permutation drawn from (seed, epoch). */
-static void epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, int shuffle)
-{
-    for (size_t i = 0; i < n; i++) order[i] = i;
-    if (!shuffle) return;
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)rng_below(i + 1, seed, RNG_SHUFFLE, (uint32_t)epoch, (uint32_t)i,
-                                     (uint32_t)(i >> 32));
-        size_t t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
-}
 
 /* GradReady: start the sum over ranks of gradient bucket i. */
 static void start_bucket(void *ctx, int i)
@@ -43,51 +28,20 @@ static void poke_buckets(void *ctx)
     dist_pending_poke(((Trainer *)ctx)->pending);
 }
 
-/* This rank's part [*lo, *hi) of a global batch of `count` rows. */
-static void rank_share(size_t *lo, size_t *hi, size_t count, const Dist *d)
+/* One optimizer step on global batch b (this rank computes b->mine).
+ * Returns the global gradient norm before clipping; sets *sums to this
+ * rank's loss sums. */
+static double train_step(Trainer *tr, const PlanBatch *b, LossSums *sums)
 {
-    *lo = count * (size_t)d->rank / (size_t)d->size;
-    *hi = count * (size_t)(d->rank + 1) / (size_t)d->size;
-}
-
-/* Read ahead: load this rank's rows of batches k, k+1, ... (up to ~8 MiB of
- * rows, at least one batch, not past the epoch); returns the first batch
- * not loaded. */
-static int64_t read_ahead(Trainer *tr, int64_t k, int64_t batches)
-{
-    const size_t n = tr->train.n, B = (size_t)tr->cfg.batch_size;
-    size_t per = (B + (size_t)tr->d->size - 1) / (size_t)tr->d->size;
-    size_t bytes = dataset_row_bytes(&tr->train) * (per ? per : 1);
-    int64_t w = (int64_t)((8u << 20) / (bytes ? bytes : 1));
-    if (w < 1) w = 1;
-    int64_t end = k + w < batches ? k + w : batches;
-    size_t *rows = xcalloc((size_t)(end - k) * per + 1, sizeof(size_t)), m = 0;
-    for (int64_t j = k; j < end; j++) {
-        size_t a = (size_t)j * B, count = n - a < B ? n - a : B, lo, hi;
-        rank_share(&lo, &hi, count, tr->d);
-        for (size_t i = lo; i < hi; i++) rows[m++] = tr->order[a + i];
-    }
-    dataset_load(&tr->train, rows, m);
-    free(rows);
-    return end;
-}
-
-/* One optimizer step on global batch rows[0..count). Returns the global
- * gradient norm before clipping; sets *sums to this rank's loss sums. */
-static double train_step(Trainer *tr, const size_t *rows, size_t count, LossSums *sums)
-{
-    const Dist *d = tr->d;
     Model *m = &tr->m;
-    size_t lo, hi;
-    rank_share(&lo, &hi, count, d);
-    double total = dataset_target_count(&tr->train, rows, count);
+    double total = dataset_target_count(&tr->train, b->all, b->count_all);
     double t0 = metrics_now();
     tr->phase.what = "training";
     tr->phase.step = (long long)tr->st.step;
     if (tr->fault_stall && tr->st.step == 5) sleep(3600);
     model_zero_grads(m);
-    if (hi > lo) {
-        dataset_fill_batch(&tr->bb, &tr->train, rows + lo, (int)(hi - lo));
+    if (b->count > 0) {
+        dataset_fill_batch(&tr->bb, &tr->train, b->mine, (int)b->count);
         model_forward(m, &tr->bb.b, 1, tr->st.seed, (uint64_t)tr->st.step);
         *sums = model_loss(m, &tr->bb.b, (float)(1.0 / total));
         if (tr->fault_nan && (tr->st.step == 3 || tr->st.step == 7)) sums->loss = NAN;
@@ -238,133 +192,193 @@ static int check_replicas(Trainer *tr, int64_t epoch, Error *e)
                      (long long)epoch, bad > 1 ? "s" : "", ranks);
 }
 
-/* Run the batches of `epoch` from st->batch_in_epoch on, until the epoch ends,
- * max-steps is reached, a stop signal arrives or (--on-nan stop) a step is
- * non-finite; returns the next batch index (== batches when the epoch is
- * complete). *seqs counts the sequences trained in this call. */
-static int64_t run_batches(Trainer *tr, int64_t epoch, EpochSums *es, int64_t *seqs)
+/* ---- the phases of an epoch ------------------------------------------------ */
+
+/* One epoch as it runs: its number, clock, sequences trained and sums. */
+typedef struct EpochRun {
+    int64_t epoch;      /* 1-based */
+    double t0;          /* metrics_now() at its start */
+    double train_time;  /* seconds of its training steps */
+    int64_t seqs;       /* sequences trained in this launch */
+    int64_t next;       /* its next batch: == rows.steps when complete */
+    EpochSums sums;
+} EpochRun;
+
+/* Start epoch st->epoch + 1; a resumed epoch continues from the (global)
+ * sums it had reached (rank 0 holds the loss sums, the others add theirs). */
+static EpochRun epoch_start(const Trainer *tr)
 {
-    const Config *c = &tr->cfg;
-    const size_t n = tr->train.n, B = (size_t)c->batch_size;
-    const int64_t batches = (int64_t)((n + B - 1) / B), k0 = tr->st.batch_in_epoch;
-    double t0 = metrics_now();
-    epoch_order(tr->order, n, tr->st.seed, epoch, c->shuffle);
-    int64_t k = k0, loaded = k0;
-    for (; k < batches; k++) {
-        if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
-        if (k > k0 && (tr->stop_signal = stop_signal_agreed(tr->d)) != 0) break;
-        size_t a = (size_t)k * B, count = n - a < B ? n - a : B;
-        if (k >= loaded) loaded = read_ahead(tr, k, batches);
-        LossSums s = {0, 0, 0, 0};
-        double norm = train_step(tr, tr->order + a, count, &s);
-        if (!isfinite(norm) && c->on_nan == ON_NAN_STOP) {
-            /* the update was not applied: keep the state before this batch */
-            tr->st.step--;
-            tr->nan_stop = 1;
-            break;
-        }
-        if (!isfinite(norm)) {
-            es->skipped++;
-            *seqs += (int64_t)count;
-            if (tr->d->rank == 0 && tr->nan_warned++ < 3)
-                fprintf(stderr, "rnn_dist: warning: non-finite loss or gradient at step %lld "
-                        "(epoch %lld, batch %lld): update skipped (--on-nan skip)%s\n",
-                        (long long)tr->st.step - 1, (long long)epoch, (long long)k + 1,
-                        tr->nan_warned == 3 ? "; more are counted in metrics.csv only" : "");
-            continue;
-        }
-        model_sums_add(&es->loss, &s);
-        es->norm_sum += norm;
-        es->steps++;
-        *seqs += (int64_t)count;
-        if (tr->d->rank == 0) {
-            double per = (metrics_now() - t0) / (double)(k + 1 - k0);
-            metrics_progress(&tr->mt, epoch, k + 1, batches,
-                             es->loss.count > 0 ? es->loss.loss / es->loss.count : NAN,
-                             per * (double)(batches - k - 1));
-        }
+    const TrainState *st = &tr->st;
+    EpochRun er = {st->epoch + 1, metrics_now(), 0, 0, st->batch_in_epoch,
+                   {{0, 0, 0, 0}, st->part_norm_sum, st->part_steps, st->part_skipped}};
+    if (tr->d->rank == 0) {
+        LossSums part = {st->part_loss, st->part_count, st->part_correct, st->part_abs_err};
+        er.sums.loss = part;
     }
-    return k;
+    return er;
 }
 
-static int run_epochs(Trainer *tr, Error *e)
+/* A step whose norm is not finite: stop before it (--on-nan stop; returns
+ * 1) or count it as skipped, warning about the first three. */
+static int nonfinite_step(Trainer *tr, EpochRun *er, int64_t k)
+{
+    if (tr->cfg.on_nan == ON_NAN_STOP) {
+        /* the update was not applied: keep the state before this batch */
+        tr->st.step--;
+        tr->nan_stop = 1;
+        return 1;
+    }
+    er->sums.skipped++;
+    if (tr->d->rank == 0 && tr->nan_warned++ < 3)
+        fprintf(stderr, "rnn_dist: warning: non-finite loss or gradient at step %lld "
+                "(epoch %lld, batch %lld): update skipped (--on-nan skip)%s\n",
+                (long long)tr->st.step - 1, (long long)er->epoch, (long long)k + 1,
+                tr->nan_warned == 3 ? "; more are counted in metrics.csv only" : "");
+    return 0;
+}
+
+/* Phase 1: train the batches of the epoch from er->next on, until the epoch
+ * ends, max-steps is reached, a stop signal arrives or (--on-nan stop) a
+ * step is non-finite; er->next is then the next batch. */
+static void train_epoch(Trainer *tr, EpochRun *er)
 {
     const Config *c = &tr->cfg;
-    const Dist *d = tr->d;
-    TrainState *st = &tr->st;
-    const int64_t batches = (int64_t)((tr->train.n + (size_t)c->batch_size - 1) /
-                                      (size_t)c->batch_size);
-    double started = metrics_now();
-    int64_t first_epoch = st->epoch;
-    int stop = 0;
-    while (!stop && st->epoch < c->epochs) {
-        if (trainer_inputs_unchanged_agreed(tr, "before the next epoch", e)) return EXIT_USAGE;
-        int64_t epoch = st->epoch + 1, seqs = 0;
-        double t0 = metrics_now();
-        /* a resumed epoch continues from the (global) sums it had reached */
-        EpochSums es = {{0, 0, 0, 0}, st->part_norm_sum, st->part_steps, st->part_skipped};
-        if (d->rank == 0) {
-            LossSums part = {st->part_loss, st->part_count, st->part_correct, st->part_abs_err};
-            es.loss = part;
+    EpochPlan *p = &tr->rows;
+    const int64_t k0 = er->next;
+    epochplan_begin(p, tr->st.seed, er->epoch, c->shuffle);
+    int64_t k = k0;
+    for (; k < p->steps; k++) {
+        if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
+        if (k > k0 && (tr->stop_signal = stop_signal_agreed(tr->d)) != 0) break;
+        PlanBatch b = epochplan_batch(p, &tr->train, k);
+        LossSums s = {0, 0, 0, 0};
+        double norm = train_step(tr, &b, &s);
+        if (!isfinite(norm) && nonfinite_step(tr, er, k)) break;
+        er->seqs += (int64_t)b.count_all;
+        if (!isfinite(norm)) continue;
+        model_sums_add(&er->sums.loss, &s);
+        er->sums.norm_sum += norm;
+        er->sums.steps++;
+        if (tr->d->rank == 0) {
+            double per = (metrics_now() - er->t0) / (double)(k + 1 - k0);
+            const LossSums *l = &er->sums.loss;
+            metrics_progress(&tr->mt, er->epoch, k + 1, p->steps,
+                             l->count > 0 ? l->loss / l->count : NAN,
+                             per * (double)(p->steps - k - 1));
         }
-        int64_t k = run_batches(tr, epoch, &es, &seqs);
-        double train_time = metrics_now() - t0;
-        LossSums tsum = es.loss;
-        evaluate_allreduce(&tsum, d);
-        int partial = k < batches;
-        st->batch_in_epoch = partial ? k : 0;
-        st->epoch = partial ? st->epoch : epoch;
-        st->part_loss = partial ? tsum.loss : 0;
-        st->part_count = partial ? tsum.count : 0;
-        st->part_correct = partial ? tsum.correct : 0;
-        st->part_abs_err = partial ? tsum.abs_err : 0;
-        st->part_norm_sum = partial ? es.norm_sum : 0;
-        st->part_steps = partial ? es.steps : 0;
-        st->part_skipped = partial ? es.skipped : 0;
-        EvalResult tres = evaluate_result(&tr->m.spec, &tsum);
-        EvalResult vres = {NAN, NAN, NAN, NAN, 0};
-        tr->phase.what = "validation";
-        if (tr->has_val) {
-            LossSums vs = evaluate_shared(&tr->m, &tr->val, c->batch_size, &tr->bb, d);
-            vres = evaluate_result(&tr->m.spec, &vs);
-        }
-        const EvalResult *mon = tr->has_val ? &vres : &tres;
-        double value = c->monitor == MONITOR_VAL_ACC ? mon->acc : mon->loss;
-        int improved = 0;
-        if (partial)
-            stop = 1;
-        else
-            early_stopping(tr, value, &improved, &stop);
-        if (!stop && !partial && st->epoch < c->epochs &&
-            (tr->stop_signal = stop_signal_agreed(d)) != 0)
-            stop = 1;
-        /* the epoch's row before its checkpoint: a run killed in between
-         * resumes from the previous checkpoint and drops the row again */
-        if (d->rank == 0) {
-            double now = metrics_now();
-            int64_t done_epochs = st->epoch - first_epoch;
-            double per_epoch = done_epochs > 0 ? (now - started) / (double)done_epochs : 0;
-            EpochRow row = {epoch, st->step, c->lr, tres.loss, metric_of(&tr->m.spec, &tres),
-                            tr->has_val, vres.loss, metric_of(&tr->m.spec, &vres),
-                            es.steps ? es.norm_sum / (double)es.steps : NAN,
-                            train_time > 0 ? (double)seqs / train_time : 0, now - t0,
-                            es.skipped};
-            metrics_epoch(&tr->mt, &row, stop ? 0 : per_epoch * (double)(c->epochs - st->epoch));
-        }
-        tr->phase.what = "checkpoint saving";
-        if (trainer_inputs_unchanged_agreed(tr, "before writing a checkpoint", e))
-            return EXIT_USAGE;
-        if (save_agreed(tr, improved, !partial, e)) return EXIT_FAIL;
-        if (!partial && check_replicas(tr, epoch, e)) return EXIT_FAIL;
-        if (d->rank != 0) continue;
-        if (stop && !partial && c->patience > 0 && st->bad_epochs >= c->patience)
-            printf("early stopping: no improvement of %s for %d epochs (best %.6g at epoch "
-                   "%lld)\n",
-                   config_monitor_name(c->monitor), c->patience, st->best_metric,
-                   (long long)st->best_epoch);
-        if (partial && !tr->stop_signal && !tr->nan_stop)
-            printf("max-steps %lld reached\n", (long long)c->max_steps);
     }
+    er->next = k;
+    er->train_time = metrics_now() - er->t0;
+}
+
+/* Phase 2: close the epoch: its training sums over all ranks, and the state
+ * to save (a partial epoch keeps its sums, to be continued on resume). */
+static LossSums epoch_close(Trainer *tr, const EpochRun *er)
+{
+    TrainState *st = &tr->st;
+    LossSums tsum = er->sums.loss;
+    evaluate_allreduce(&tsum, tr->d);
+    int partial = er->next < tr->rows.steps;
+    st->batch_in_epoch = partial ? er->next : 0;
+    st->epoch = partial ? st->epoch : er->epoch;
+    st->part_loss = partial ? tsum.loss : 0;
+    st->part_count = partial ? tsum.count : 0;
+    st->part_correct = partial ? tsum.correct : 0;
+    st->part_abs_err = partial ? tsum.abs_err : 0;
+    st->part_norm_sum = partial ? er->sums.norm_sum : 0;
+    st->part_steps = partial ? er->sums.steps : 0;
+    st->part_skipped = partial ? er->sums.skipped : 0;
+    return tsum;
+}
+
+/* Phase 3: validate (NaNs without validation data). Collective. */
+static EvalResult epoch_validate(Trainer *tr)
+{
+    EvalResult vres = {NAN, NAN, NAN, NAN, 0};
+    tr->phase.what = "validation";
+    if (tr->has_val) {
+        LossSums vs = evaluate_shared(&tr->m, &tr->val, tr->cfg.batch_size, &tr->bb, tr->d);
+        vres = evaluate_result(&tr->m.spec, &vs);
+    }
+    return vres;
+}
+
+/* Phase 4: decide, the same on every rank: did the monitored value improve
+ * (*improved), and does training stop after this epoch (returns 1): a
+ * partial epoch, early stopping, or a stop signal at an epoch's end. */
+static int epoch_decide(Trainer *tr, const EvalResult *mon, int partial, int *improved)
+{
+    const Config *c = &tr->cfg;
+    *improved = 0;
+    if (partial) return 1;
+    int stop = 0;
+    double value = c->monitor == MONITOR_VAL_ACC ? mon->acc : mon->loss;
+    early_stopping(tr, value, improved, &stop);
+    if (!stop && tr->st.epoch < c->epochs &&
+        (tr->stop_signal = stop_signal_agreed(tr->d)) != 0)
+        stop = 1;
+    return stop;
+}
+
+/* When the run started, for the ETA: its clock and the epochs done then. */
+typedef struct RunClock {
+    double started;
+    int64_t first_epoch;
+} RunClock;
+
+/* Phase 5 (rank 0): the epoch's row of metrics.csv and its screen line,
+ * before its checkpoint: a run killed in between resumes from the previous
+ * checkpoint and drops the row again. */
+static void epoch_report(Trainer *tr, const EpochRun *er, const EvalResult *tres,
+                         const EvalResult *vres, int stop, const RunClock *clock)
+{
+    const Config *c = &tr->cfg;
+    const TrainState *st = &tr->st;
+    const EpochSums *es = &er->sums;
+    if (tr->d->rank != 0) return;
+    double now = metrics_now();
+    int64_t done_epochs = st->epoch - clock->first_epoch;
+    double per_epoch = done_epochs > 0 ? (now - clock->started) / (double)done_epochs : 0;
+    EpochRow row = {er->epoch, st->step, c->lr, tres->loss, metric_of(&tr->m.spec, tres),
+                    tr->has_val, vres->loss, metric_of(&tr->m.spec, vres),
+                    es->steps ? es->norm_sum / (double)es->steps : NAN,
+                    er->train_time > 0 ? (double)er->seqs / er->train_time : 0, now - er->t0,
+                    es->skipped};
+    metrics_epoch(&tr->mt, &row, stop ? 0 : per_epoch * (double)(c->epochs - st->epoch));
+}
+
+/* Phase 6: the checkpoints, after checking the inputs did not change;
+ * complete epochs then check that the replicas still agree. Collective. */
+static int epoch_save(Trainer *tr, const EpochRun *er, int improved, int partial, Error *e)
+{
+    tr->phase.what = "checkpoint saving";
+    if (trainer_inputs_unchanged_agreed(tr, "before writing a checkpoint", e)) return EXIT_USAGE;
+    if (save_agreed(tr, improved, !partial, e)) return EXIT_FAIL;
+    if (!partial && check_replicas(tr, er->epoch, e)) return EXIT_FAIL;
+    return 0;
+}
+
+/* Phase 7 (rank 0): why training stops here, when it is early stopping or
+ * max-steps (a signal or a non-finite step is reported by run_end). */
+static void epoch_announce(const Trainer *tr, int stop, int partial)
+{
+    const Config *c = &tr->cfg;
+    const TrainState *st = &tr->st;
+    if (tr->d->rank != 0 || !stop) return;
+    if (!partial && c->patience > 0 && st->bad_epochs >= c->patience)
+        printf("early stopping: no improvement of %s for %d epochs (best %.6g at epoch "
+               "%lld)\n",
+               config_monitor_name(c->monitor), c->patience, st->best_metric,
+               (long long)st->best_epoch);
+    if (partial && !tr->stop_signal && !tr->nan_stop)
+        printf("max-steps %lld reached\n", (long long)c->max_steps);
+}
+
+/* How the loop ended: 0 when training is done or stopped early/by
+ * max-steps, else the exit code (on every rank) with e saying how to go on. */
+static int run_end(const Trainer *tr, Error *e)
+{
+    const TrainState *st = &tr->st;
     if (tr->save_err.code)
         return error_set(e, EXIT_FAIL, "training finished but its last checkpoint was not "
                          "written: %s", tr->save_err.msg);
@@ -386,12 +400,34 @@ static int run_epochs(Trainer *tr, Error *e)
     return 0;
 }
 
+/* The epochs, each through its phases, until the last epoch, a stop or an
+ * error. Collective. */
+static int run_epochs(Trainer *tr, Error *e)
+{
+    const RunClock clock = {metrics_now(), tr->st.epoch};
+    int stop = 0;
+    while (!stop && tr->st.epoch < tr->cfg.epochs) {
+        if (trainer_inputs_unchanged_agreed(tr, "before the next epoch", e)) return EXIT_USAGE;
+        EpochRun er = epoch_start(tr);
+        train_epoch(tr, &er);
+        const int partial = er.next < tr->rows.steps;
+        LossSums tsum = epoch_close(tr, &er);
+        EvalResult tres = evaluate_result(&tr->m.spec, &tsum), vres = epoch_validate(tr);
+        int improved;
+        stop = epoch_decide(tr, tr->has_val ? &vres : &tres, partial, &improved);
+        epoch_report(tr, &er, &tres, &vres, stop, &clock);
+        int rc = epoch_save(tr, &er, improved, partial, e);
+        if (rc) return rc;
+        epoch_announce(tr, stop, partial);
+    }
+    return run_end(tr, e);
+}
+
 int train_run(const Config *cfg, const Dist *d, Error *e)
 {
     Trainer tr;
     int rc = trainer_start(&tr, cfg, d, e);
     if (!rc && !tr.plan.finished) {
-        tr.order = xcalloc(tr.train.n, sizeof(size_t));
         rc = run_epochs(&tr, e);
         if (!rc && tr.d->rank == 0) trainer_report_done(&tr);
     }

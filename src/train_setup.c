@@ -282,7 +282,7 @@ void trainer_free(Trainer *tr)
     model_free(&tr->m);
     optim_free(&tr->o);
     batchbuf_free(&tr->bb);
-    free(tr->order);
+    epochplan_free(&tr->rows);
     free(tr->config_text);
     dist_pending_free(tr->pending);
     if (tr->d->rank == 0 && tr->mt.csv) metrics_close(&tr->mt);
@@ -358,6 +358,9 @@ int trainer_start(Trainer *tr, const Config *cfg, const Dist *d, Error *e)
     if (!rc) rc = open_data(tr, e);
     if (!rc) rc = identify_inputs(tr, e);
     if (!rc) rc = setup_model(tr, e);
+    if (!rc)
+        epochplan_init(&tr->rows, PLAN_SPLIT_BATCH, tr->train.n, tr->cfg.batch_size, d->rank,
+                       d->size, dataset_row_bytes(&tr->train));
     if (!rc) rc = open_outputs(tr, e);
     if (!rc && d->rank == 0) report_start(tr);
     return rc;

@@ -3,8 +3,8 @@
  *   train_setup.c  taking the run directory, planning a resume, opening and
  *                  identifying the inputs, building the model and optimizer,
  *                  opening config.ini / resumes.log / metrics.csv, reports;
- *   train.c        the loop: batches, steps, validation, early stopping,
- *                  checkpoints.
+ *   train.c        the loop: an epoch's phases (train its steps, close it,
+ *                  validate, decide, report, save, check the replicas).
  * Internal: no other module includes it.
  */
 #ifndef RNN_TRAINER_H
@@ -17,6 +17,7 @@
 #include "config.h"
 #include "dataset.h"
 #include "dist.h"
+#include "epochplan.h"
 #include "filestamp.h"
 #include "metrics.h"
 #include "model.h"
@@ -43,7 +44,7 @@ typedef struct Trainer {
     Optim o;
     TrainState st;
     BatchBuf bb;
-    size_t *order;            /* [train.n] this epoch's global order */
+    EpochPlan rows;           /* the rows of each step of an epoch, and their read-ahead */
     Metrics mt;               /* rank 0 only */
     GradBuckets buckets;      /* gradient ranges reduced as the backward pass ends each */
     DistPending *pending;     /* their outstanding all-reduces */

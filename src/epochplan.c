@@ -1,0 +1,113 @@
+/* epochplan.c - rows of each step and their read-ahead (see epochplan.h). */
+#include "epochplan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rng.h"
+
+void epochplan_share(size_t *lo, size_t *hi, size_t count, int rank, int ranks)
+{
+    *lo = count * (size_t)rank / (size_t)ranks;
+    *hi = count * (size_t)(rank + 1) / (size_t)ranks;
+}
+
+void epochplan_init(EpochPlan *p, PlanSplit split, size_t n, int batch, int rank, int ranks,
+                    size_t row_bytes)
+{
+    CHECK(batch > 0 && ranks > 0 && rank >= 0 && rank < ranks);
+    memset(p, 0, sizeof *p);
+    p->split = split;
+    p->n = n;
+    p->batch = (size_t)batch;
+    p->rank = rank;
+    p->ranks = ranks;
+    /* rows this rank reads for one step, at the most */
+    size_t per = p->batch;
+    if (split == PLAN_SPLIT_BATCH) {
+        p->lo = 0;
+        p->hi = n;
+        p->steps = (int64_t)((n + p->batch - 1) / p->batch);
+        p->order = xcalloc(n, sizeof(size_t));
+        per = (p->batch + (size_t)ranks - 1) / (size_t)ranks;
+    } else {
+        epochplan_share(&p->lo, &p->hi, n, rank, ranks);
+        p->steps = (int64_t)((p->hi - p->lo + p->batch - 1) / p->batch);
+        p->step_rows = xcalloc(p->batch, sizeof(size_t));
+    }
+    size_t bytes = (row_bytes ? row_bytes : 1) * (per ? per : 1);
+    p->window = (int64_t)(DATASET_WINDOW_BYTES / bytes);
+    if (p->window < 1) p->window = 1;
+    epochplan_begin(p, 0, 0, 0);
+}
+
+void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle)
+{
+    p->held_from = p->held_to = 0;
+    if (p->split != PLAN_SPLIT_BATCH) return;
+    const size_t n = p->n;
+    size_t *order = p->order;
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    if (!shuffle || n < 2) return;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)rng_below(i + 1, seed, RNG_SHUFFLE, (uint32_t)epoch, (uint32_t)i,
+                                     (uint32_t)(i >> 32));
+        size_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+/* The rows of step k, computed without reading anything. */
+static PlanBatch rows_of(EpochPlan *p, int64_t k)
+{
+    PlanBatch b;
+    size_t a = (size_t)k * p->batch;
+    if (p->split == PLAN_SPLIT_BATCH) {
+        size_t count = p->n - a < p->batch ? p->n - a : p->batch, lo, hi;
+        epochplan_share(&lo, &hi, count, p->rank, p->ranks);
+        b.all = p->order + a;
+        b.count_all = count;
+        b.mine = p->order + a + lo;
+        b.count = hi - lo;
+        return b;
+    }
+    size_t first = p->lo + a, count = p->hi - first < p->batch ? p->hi - first : p->batch;
+    for (size_t i = 0; i < count; i++) p->step_rows[i] = first + i;
+    b.all = b.mine = p->step_rows;
+    b.count_all = b.count = count;
+    return b;
+}
+
+/* Load this rank's rows of steps [k, min(k + window, steps)) into ds. */
+static void read_ahead(EpochPlan *p, Dataset *ds, int64_t k)
+{
+    int64_t end = p->steps - k < p->window ? p->steps : k + p->window;
+    p->held_from = k;
+    p->held_to = end;
+    if (!ds->streamed) return;
+    size_t cap = (size_t)(end - k) * p->batch, m = 0;
+    size_t *want = xcalloc(cap ? cap : 1, sizeof(size_t));
+    for (int64_t j = k; j < end; j++) {
+        PlanBatch b = rows_of(p, j);
+        memcpy(want + m, b.mine, b.count * sizeof(size_t));
+        m += b.count;
+    }
+    dataset_load(ds, want, m);
+    free(want);
+}
+
+PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k)
+{
+    CHECK(k >= 0 && k < p->steps);
+    if (k < p->held_from || k >= p->held_to) read_ahead(p, ds, k);
+    return rows_of(p, k);
+}
+
+void epochplan_free(EpochPlan *p)
+{
+    free(p->order);
+    free(p->step_rows);
+    memset(p, 0, sizeof *p);
+}

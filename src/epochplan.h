@@ -1,0 +1,80 @@
+/* epochplan.h - which rows this rank computes at each step of a pass over a
+ * dataset, and which rows it reads ahead: the one place that maps "epoch,
+ * step k" to rows, for training, validation, eval and predict alike.
+ *
+ * Two ways to share a pass of n rows between R ranks:
+ *   PLAN_SPLIT_BATCH (training): step k is the global batch of rows
+ *     order[k*B, k*B + count), count = min(B, n - k*B), where order is the
+ *     epoch's permutation (epochplan_begin); rank r computes its part
+ *     [count*r/R, count*(r+1)/R) of it, so every rank takes the same steps
+ *     and the ranks together compute each global batch once.
+ *   PLAN_SPLIT_ROWS (validation, eval, predict): rank r holds the view rows
+ *     [n*r/R, n*(r+1)/R) in order and computes them B at a time; ranks take
+ *     different numbers of steps (nothing is reduced per step).
+ * The same formula share(count, r, R) = [count*r/R, count*(r+1)/R) is the
+ * one that dataset checks split by (epochplan_share).
+ *
+ * Read-ahead: a streamed dataset (dataset.h) holds only the rows it was
+ * asked for. epochplan_batch loads, when step k is not held, this rank's
+ * rows of steps k, k+1, ... up to DATASET_WINDOW_BYTES (at least one step,
+ * never past the pass) in one read; the rows it hands out are then always
+ * held, so dataset_fill_batch never has to read (Dataset.reloads stays 0:
+ * the unit test test_epochplan checks it for every split).
+ *
+ * No MPI here: rank and ranks are plain numbers (the caller has a Dist).
+ */
+#ifndef RNN_EPOCHPLAN_H
+#define RNN_EPOCHPLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+
+typedef enum PlanSplit { PLAN_SPLIT_BATCH, PLAN_SPLIT_ROWS } PlanSplit;
+
+typedef struct EpochPlan {
+    PlanSplit split;
+    size_t n;           /* rows of the pass (the dataset's view rows) */
+    size_t batch;       /* B: rows of a global batch (SPLIT_BATCH) or of a step (SPLIT_ROWS) */
+    int rank, ranks;
+    size_t lo, hi;      /* SPLIT_ROWS: this rank's rows [lo, hi) */
+    int64_t steps;      /* steps of a pass on this rank */
+    size_t *order;      /* SPLIT_BATCH: [n] this pass's order of the rows, owned */
+    size_t *step_rows;  /* SPLIT_ROWS: [batch] the rows of the current step, owned */
+    int64_t window;     /* steps read ahead at a time (>= 1) */
+    int64_t held_from, held_to; /* the steps [held_from, held_to) are read ahead */
+} EpochPlan;
+
+/* The rows of one step. */
+typedef struct PlanBatch {
+    const size_t *all;  /* [count_all] the global batch (SPLIT_BATCH), or = mine */
+    size_t count_all;
+    const size_t *mine; /* [count] the rows this rank computes (view rows); may be 0 rows */
+    size_t count;
+} PlanBatch;
+
+/* This rank's part [*lo, *hi) of `count` things shared by `ranks` ranks. */
+void epochplan_share(size_t *lo, size_t *hi, size_t count, int rank, int ranks);
+
+/* A plan for passes over n rows, `batch` rows a step, as rank `rank` of
+ * `ranks`; row_bytes (dataset_row_bytes) sizes the read-ahead window. The
+ * order starts as the identity. Release with epochplan_free. */
+void epochplan_init(EpochPlan *p, PlanSplit split, size_t n, int batch, int rank, int ranks,
+                    size_t row_bytes);
+
+/* Start a pass: the order of epoch `epoch` (SPLIT_BATCH: a permutation
+ * drawn from (seed, epoch) when shuffle, else the identity; SPLIT_ROWS
+ * keeps the rows in order); nothing is read ahead yet. */
+void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle);
+
+/* The rows of step k (0 <= k < p->steps) of the current pass, after making
+ * ds hold them: when step k was not read ahead, this rank's rows of the
+ * steps [k, k + window) are loaded (dataset_load). Steps are taken in
+ * increasing order within a pass (a resumed pass may start at any k). The
+ * rows stay valid until the next call. */
+PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k);
+
+void epochplan_free(EpochPlan *p);
+
+#endif

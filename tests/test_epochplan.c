@@ -1,0 +1,180 @@
+/* test_epochplan.c - the epoch plan: the rank split covers every row once,
+ * the global batches of training cover the epoch's permutation, and the
+ * read-ahead predicts exactly the rows each step uses (a streamed dataset
+ * never has to reload a batch: Dataset.reloads stays 0), for both splits,
+ * several rank counts and batch sizes, and a pass resumed mid-way. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dataset.h"
+#include "epochplan.h"
+#include "h5io.h"
+#include "testutil.h"
+
+/* Rows big enough that a read-ahead window (DATASET_WINDOW_BYTES) holds
+ * only part of a pass: 32 KiB a row, 256 rows a window. */
+#define NROWS 700
+#define NT 32
+#define NF 256
+
+static void share_covers_each_once(void **state)
+{
+    (void)state;
+    const size_t counts[] = {0, 1, 5, 7, 64, 1001};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+        for (int ranks = 1; ranks <= 9; ranks++) {
+            size_t next = 0;
+            for (int r = 0; r < ranks; r++) {
+                size_t lo, hi;
+                epochplan_share(&lo, &hi, counts[c], r, ranks);
+                assert_int_equal(lo, next);
+                assert_true(hi >= lo && hi - lo <= counts[c] / (size_t)ranks + 1);
+                next = hi;
+            }
+            assert_int_equal(next, counts[c]);
+        }
+}
+
+/* Training: each global batch is split over the ranks with nothing lost or
+ * repeated, and the batches of an epoch are a permutation of the rows that
+ * depends on (seed, epoch). */
+static void batches_cover_the_epoch(void **state)
+{
+    (void)state;
+    const size_t n = 103;
+    int *seen = calloc(n, sizeof(int));
+    size_t first[2] = {0, 0};
+    for (int epoch = 1; epoch <= 2; epoch++) {
+        memset(seen, 0, n * sizeof(int));
+        for (int ranks = 1; ranks <= 4; ranks++)
+            for (int r = 0; r < ranks; r++) {
+                EpochPlan p;
+                epochplan_init(&p, PLAN_SPLIT_BATCH, n, 10, r, ranks, 4);
+                assert_int_equal(p.steps, 11);
+                epochplan_begin(&p, 42, epoch, 1);
+                if (ranks == 1) first[epoch - 1] = p.order[0];
+                Dataset resident;
+                memset(&resident, 0, sizeof resident);
+                for (int64_t k = 0; k < p.steps; k++) {
+                    PlanBatch b = epochplan_batch(&p, &resident, k);
+                    assert_int_equal(b.count_all, k < 10 ? 10 : 3);
+                    assert_ptr_equal(b.all, p.order + k * 10);
+                    assert_true(b.mine >= b.all && b.mine + b.count <= b.all + b.count_all);
+                    for (size_t i = 0; i < b.count; i++) seen[b.mine[i]] += 1;
+                }
+                epochplan_free(&p);
+            }
+        /* every row once per rank count (1 + 2 + 3 + 4 ranks: 4 passes) */
+        for (size_t i = 0; i < n; i++) assert_int_equal(seen[i], 4);
+    }
+    free(seen);
+    /* another epoch, another order (one chance in 103 to start alike) */
+    assert_int_not_equal(first[0], first[1]);
+}
+
+static void write_file(const char *path)
+{
+    hid_t f;
+    Error e = {0, ""};
+    assert_int_equal(h5io_create(&f, path, &e), 0);
+    float *x = malloc(sizeof(float) * NROWS * NT * NF), *y = malloc(sizeof(float) * NROWS);
+    for (size_t i = 0; i < (size_t)NROWS * NT * NF; i++) x[i] = (float)(i % 1000) / 1000.0f;
+    for (size_t i = 0; i < NROWS; i++) y[i] = (float)i;
+    size_t dx[3] = {NROWS, NT, NF}, dy[2] = {NROWS, 1};
+    assert_int_equal(h5io_write_f32(f, "inputs", x, 3, dx, &e), 0);
+    assert_int_equal(h5io_write_f32(f, "targets", y, 2, dy, &e), 0);
+    H5Fclose(f);
+    free(x);
+    free(y);
+}
+
+/* Every step of one pass: the batch holds the rows the plan named (each
+ * row's target is its index), and nothing had to be reloaded. */
+static void run_pass(Dataset *ds, EpochPlan *p, int64_t from)
+{
+    BatchBuf bb;
+    memset(&bb, 0, sizeof bb);
+    for (int64_t k = from; k < p->steps; k++) {
+        PlanBatch b = epochplan_batch(p, ds, k);
+        if (b.count == 0) continue;
+        dataset_fill_batch(&bb, ds, b.mine, (int)b.count);
+        for (size_t i = 0; i < b.count; i++)
+            assert_true(bb.b.y_value[i] == (float)(ds->row0 + b.mine[i]));
+    }
+    batchbuf_free(&bb);
+    assert_int_equal(ds->reloads, 0);
+}
+
+static void read_ahead_never_misses(void **state)
+{
+    TuDir *dir = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/big.h5", dir->path);
+    write_file(path);
+    const int batches[] = {1, 7, 64, 300};
+    const size_t row0 = 50, n = NROWS - 50;
+    for (int split = 0; split < 2; split++)
+        for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++)
+            for (int ranks = 1; ranks <= 3; ranks++)
+                for (int r = 0; r < ranks; r++) {
+                    Dataset ds;
+                    Error e = {0, ""};
+                    assert_int_equal(dataset_open_streamed(&ds, path, "/", row0, n, 1, 0, 0, &e),
+                                     0);
+                    EpochPlan p;
+                    epochplan_init(&p, split ? PLAN_SPLIT_ROWS : PLAN_SPLIT_BATCH, n,
+                                   batches[bi], r, ranks, dataset_row_bytes(&ds));
+                    if (ranks == 1 && batches[bi] < 64) assert_true(p.window < p.steps);
+                    epochplan_begin(&p, 7, 1, !split);
+                    run_pass(&ds, &p, 0);
+                    /* a resumed pass starts mid-way, in another epoch */
+                    epochplan_begin(&p, 7, 2, !split);
+                    run_pass(&ds, &p, p.steps / 2);
+                    epochplan_free(&p);
+                    dataset_close(&ds);
+                }
+}
+
+/* The counter the test above relies on does count: rows that were not read
+ * ahead are a reload. */
+static void a_miss_is_counted(void **state)
+{
+    TuDir *dir = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/big.h5", dir->path);
+    write_file(path);
+    Dataset ds;
+    Error e = {0, ""};
+    assert_int_equal(dataset_open_streamed(&ds, path, "/", 0, NROWS, 1, 0, 0, &e), 0);
+    EpochPlan p;
+    epochplan_init(&p, PLAN_SPLIT_ROWS, NROWS, 10, 0, 1, dataset_row_bytes(&ds));
+    PlanBatch b = epochplan_batch(&p, &ds, 0);
+    BatchBuf bb;
+    memset(&bb, 0, sizeof bb);
+    dataset_fill_batch(&bb, &ds, b.mine, (int)b.count);
+    assert_int_equal(ds.reloads, 0);
+    size_t far[2] = {NROWS - 2, NROWS - 1};
+    dataset_fill_batch(&bb, &ds, far, 2);
+    assert_int_equal(ds.reloads, 1);
+    batchbuf_free(&bb);
+    epochplan_free(&p);
+    dataset_close(&ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(share_covers_each_once),
+        cmocka_unit_test(batches_cover_the_epoch),
+        cmocka_unit_test_setup_teardown(read_ahead_never_misses, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(a_miss_is_counted, tu_dir_setup, tu_dir_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
