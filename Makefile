@@ -129,7 +129,7 @@ fixtures:
 install: rnn_dist
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/rnn_dist
 	install -m 755 $(BUILD)/rnn_dist $(DESTDIR)$(PREFIX)/bin/rnn_dist
-	cp -r configs scripts $(DESTDIR)$(PREFIX)/share/rnn_dist/
+	cp -r configs scripts docs $(DESTDIR)$(PREFIX)/share/rnn_dist/
 	install -D -m 644 datasets/README.md $(DESTDIR)$(PREFIX)/share/rnn_dist/datasets/README.md
 
 clean:

@@ -5,8 +5,8 @@ Usage: scripts/plot_run.py RUN_DIR [--out FILE.png] [--predictions P.h5 [--pred-
                            [--force]
 
 Reads RUN_DIR/metrics.csv (header epoch,step,lr,train_loss,train_<m>,val_loss,
-val_<m>,grad_norm,seq_per_s,seconds; <m> is acc or rmse; empty cells where
-there was no validation) and draws train and val loss, and train and val
+val_<m>,grad_norm,seq_per_s,seconds,skipped; <m> is acc or rmse; empty cells
+where there was no validation; docs/FORMAT.md describes every column) and draws train and val loss, and train and val
 accuracy or RMSE, against the epoch, into RUN_DIR/curves.png (or --out).
 
 With --predictions P.h5 (written by `rnn_dist predict` for a regression run)

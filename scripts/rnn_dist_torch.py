@@ -27,8 +27,10 @@ over every valid target element, as nn.MSELoss does.
 HDF5 layout shared with the C code (checkpoints, init files, fixtures):
 /params/<state_dict name> float32 datasets, and root attributes cell,
 nonlinearity, input, vocab_size, embed, features, hidden, layers, out, loss,
-target, dropout, out_dropout (integers int64, strings variable-length UTF-8,
-floats float64).
+target, dropout, out_dropout (integers int64, floats float64, strings UTF-8:
+this module writes them variable-length, rnn_dist fixed-length; both read
+either). The reference for every file (datasets, checkpoints with their
+training state, predictions): docs/FORMAT.md.
 
 The HDF5 and command-line helpers work without PyTorch (csv2h5.py and
 plot_run.py need only numpy and h5py); the model needs torch.
@@ -335,7 +337,7 @@ def load_checkpoint(path):
 
 
 # ---------------------------------------------------------------------------
-# datasets (the schema of datasets/README.md)
+# datasets (the schema of docs/FORMAT.md, "Datasets")
 
 @dataclasses.dataclass
 class Dataset:
