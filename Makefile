@@ -73,9 +73,10 @@ datasets/counting.h5: | $(BUILD)/rnn_dist
 	@mkdir -p datasets
 	$(BUILD)/rnn_dist datagen counting --out $@
 
-# unit tests (cmocka), the binary end to end, the fuzz regression corpus and
+# the structure rules of src/ (tests/check_structure.sh), unit tests (cmocka), the binary end to end, the fuzz regression corpus and
 # a sample of mutated files, then under mpirun and clusters
 test: deps
+	@tests/check_structure.sh
 	@$(MAKE) --no-print-directory unit integration mistakes fuzz-replay fuzz-mutants dist
 	@$(MAKE) --no-print-directory asan
 

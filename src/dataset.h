@@ -107,6 +107,8 @@ void dataset_load(Dataset *ds, const size_t *rows, size_t n);
 /* Bytes of row data (inputs and targets) per row, for sizing read-ahead. */
 size_t dataset_row_bytes(const Dataset *ds);
 
+/* Release a dataset's memory and close its file (streamed); a failed or
+ * zeroed Dataset may be closed too. */
 void dataset_close(Dataset *ds);
 
 /* Count of valid targets in rows[0..n) of the view (rows NULL: every row):

@@ -75,6 +75,7 @@ void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle);
  * rows stay valid until the next call. */
 PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k);
 
+/* Release what epochplan_init allocated (a zeroed plan too). */
 void epochplan_free(EpochPlan *p);
 
 #endif

@@ -19,6 +19,8 @@ typedef struct EvalResult {
     double n;      /* valid targets counted (elements for values) */
 } EvalResult;
 
+/* Mean loss and metrics (accuracy, or RMSE and MAE) of summed statistics;
+ * NaNs when nothing was counted. */
 EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s);
 
 /* Sum *s over every rank, in place (the same totals on every rank). */
