@@ -34,40 +34,18 @@ size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
     return most > tn ? most : tn;
 }
 
-/* Floats of the cache before its packed weights. */
-static size_t cache_head(const CellDims *d, int T, int B)
-{
-    size_t tb = (size_t)T * B, H = (size_t)d->hidden;
-    switch (d->kind) {
-    /* gates | c | tanh(c) | zeros [B, H] | bias [4H] */
-    case CELL_LSTM: return tb * 4 * H + 2 * tb * H + (size_t)B * H + 4 * H;
-    /* gates | hn | hp [B, 3H] | zeros [B, 3H] */
-    case CELL_GRU: return tb * 3 * H + tb * H + 2 * (size_t)B * 3 * H;
-    default: return 0; /* h alone suffices */
-    }
-}
+/* Consecutive views of one buffer, laid out in order; with base NULL the
+ * views stay NULL and only `used` counts (for the sizing functions). */
+typedef struct Carver {
+    float *base;
+    size_t used; /* floats laid out so far */
+} Carver;
 
-/* Floats of the scratch before its packed weights. */
-static size_t scratch_head(const CellDims *d, int T, int B)
+static float *carve(Carver *c, size_t n)
 {
-    size_t tb = (size_t)T * B, H = (size_t)d->hidden;
-    switch (d->kind) {
-    /* dgates | dc [B, H] | ones [T*B] */
-    case CELL_LSTM: return tb * 4 * H + (size_t)B * H + tb;
-    /* dgates_ih | dgates_hh | sink [B, H] | ones [T*B] */
-    case CELL_GRU: return 2 * tb * 3 * H + (size_t)B * H + tb;
-    default: return tb; /* dpre lives in dh; ones [T*B] */
-    }
-}
-
-size_t cell_cache_floats(const CellDims *d, int T, int B)
-{
-    return cache_head(d, T, B) + cell_pack_floats(d, T, B, 0);
-}
-
-size_t cell_scratch_floats(const CellDims *d, int T, int B)
-{
-    return scratch_head(d, T, B) + cell_pack_floats(d, T, B, 1);
+    float *v = c->base ? c->base + c->used : NULL;
+    c->used += n;
+    return v;
 }
 
 /* The recurrent weights of one pass: packed once into buf when the packed
@@ -184,16 +162,50 @@ static void weight_grads(float *dx, LayerParams *g, float *buf, const float *dgi
 
 /* ---- Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) ---------- */
 
+/* The RNN's cache: h alone suffices, so it holds the packing space only. */
+typedef struct RnnCache {
+    float *pack;   /* [cell_pack_floats(d, T, B, 0)] forward packing space */
+    size_t floats; /* the whole cache: cell_cache_floats */
+} RnnCache;
+
+/* The RNN's scratch (the pre-activation gradients live in dh). */
+typedef struct RnnScratch {
+    float *ones;   /* [T*B] for the bias gradients' column sums */
+    float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
+    size_t floats; /* the whole scratch: cell_scratch_floats */
+} RnnScratch;
+
+/* Views of an RNN cache at base (NULL: sizes only). */
+static RnnCache rnn_cache(float *base, const CellDims *d, int T, int B)
+{
+    Carver c = {base, 0};
+    RnnCache v;
+    v.pack = carve(&c, cell_pack_floats(d, T, B, 0));
+    v.floats = c.used;
+    return v;
+}
+
+/* Views of an RNN scratch at base (NULL: sizes only). */
+static RnnScratch rnn_scratch(float *base, const CellDims *d, int T, int B)
+{
+    Carver c = {base, 0};
+    RnnScratch v;
+    v.ones = carve(&c, (size_t)T * B);
+    v.pack = carve(&c, cell_pack_floats(d, T, B, 1));
+    v.floats = c.used;
+    return v;
+}
+
 static void rnn_forward(float *h, float *cache, const float *x, const LayerParams *p,
                         const CellDims *d, int T, int B)
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
-    float *buf = cache + cache_head(d, T, B);
+    RnnCache v = rnn_cache(cache, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
     fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
-    gemm_input(h, buf, x, p->w_ih, T * B, H, d->in, 1, isa);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 0, isa);
+    gemm_input(h, v.pack, x, p->w_ih, T * B, H, d->in, 1, isa);
+    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
         if (t > 0) gemm_recur(ht, ht - BH, &w, B, H, H, 1);
@@ -219,15 +231,15 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
-    float *buf = scratch + scratch_head(d, T, B);
+    RnnScratch v = rnn_scratch(scratch, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 1, isa);
+    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
         if (t > 0) gemm_recur_back(dt - BH, dt, &w, B, H, H);
     }
-    weight_grads(dx, g, buf, dh, dh, scratch, x, h, p, T, B, H, H, d->in, isa);
+    weight_grads(dx, g, v.pack, dh, dh, v.ones, x, h, p, T, B, H, H, d->in, isa);
 }
 
 /* ---- LSTM: gates i, f, g, o; c_t = f c_{t-1} + i g; h_t = o tanh(c_t) ------ */
@@ -282,50 +294,94 @@ VEC_CLONES static void lstm_step_backward(float *restrict dg, float *restrict dc
     }
 }
 
+/* The LSTM's cache, kept from forward for backward. */
+typedef struct LstmCache {
+    float *gates;  /* [T, B, 4H] gates i, f, g, o after activation */
+    float *c;      /* [T, B, H] cell state */
+    float *tc;     /* [T, B, H] tanh(c) */
+    float *zeros;  /* [B, H] c_{-1} */
+    float *bias;   /* [4H] b_ih + b_hh */
+    float *pack;   /* [cell_pack_floats(d, T, B, 0)] forward packing space */
+    size_t floats; /* the whole cache: cell_cache_floats */
+} LstmCache;
+
+/* The LSTM's backward scratch. */
+typedef struct LstmScratch {
+    float *dgates; /* [T, B, 4H] pre-activation gradients */
+    float *dc;     /* [B, H] cell gradient carried from t+1 to t */
+    float *ones;   /* [T*B] for the bias gradients' column sums */
+    float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
+    size_t floats; /* the whole scratch: cell_scratch_floats */
+} LstmScratch;
+
+/* Views of an LSTM cache at base (NULL: sizes only). */
+static LstmCache lstm_cache(float *base, const CellDims *d, int T, int B)
+{
+    const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
+    Carver c = {base, 0};
+    LstmCache v;
+    v.gates = carve(&c, TB * 4 * H);
+    v.c = carve(&c, TB * H);
+    v.tc = carve(&c, TB * H);
+    v.zeros = carve(&c, (size_t)B * H);
+    v.bias = carve(&c, 4 * H);
+    v.pack = carve(&c, cell_pack_floats(d, T, B, 0));
+    v.floats = c.used;
+    return v;
+}
+
+/* Views of an LSTM scratch at base (NULL: sizes only). */
+static LstmScratch lstm_scratch(float *base, const CellDims *d, int T, int B)
+{
+    const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
+    Carver c = {base, 0};
+    LstmScratch v;
+    v.dgates = carve(&c, TB * 4 * H);
+    v.dc = carve(&c, (size_t)B * H);
+    v.ones = carve(&c, TB);
+    v.pack = carve(&c, cell_pack_floats(d, T, B, 1));
+    v.floats = c.used;
+    return v;
+}
+
 static void lstm_forward(float *h, float *cache, const float *x, const LayerParams *p,
                          const CellDims *d, int T, int B)
 {
     const int H = d->hidden, GH = 4 * H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
-    float *gates = cache;           /* [T, B, 4H] after activation */
-    float *c = gates + TB * GH;     /* [T, B, H] */
-    float *tc = c + TB * H;         /* [T, B, H] tanh(c) */
-    float *zeros = tc + TB * H;       /* [B, H]: c_{-1} */
-    float *bias = zeros + BH;         /* [4H] b_ih + b_hh */
-    float *buf = cache + cache_head(d, T, B);
+    LstmCache v = lstm_cache(cache, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    memset(zeros, 0, sizeof(float) * BH);
-    fill_rows(bias, p->b_ih, p->b_hh, 1, GH);
-    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 0, isa);
+    memset(v.zeros, 0, sizeof(float) * BH);
+    fill_rows(v.bias, p->b_ih, p->b_hh, 1, GH);
+    gemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 0, isa);
     for (int t = 0; t < T; t++) {
-        float *gt = gates + (size_t)t * B * GH, *ht = h + t * BH;
+        float *gt = v.gates + (size_t)t * B * GH, *ht = h + t * BH;
         if (t > 0) gemm_recur(gt, ht - BH, &w, B, GH, H, 1);
-        lstm_step_forward(gt, c + t * BH, tc + t * BH, ht, bias,
-                          t > 0 ? c + (t - 1) * BH : zeros, B, H);
+        lstm_step_forward(gt, v.c + t * BH, v.tc + t * BH, ht, v.bias,
+                          t > 0 ? v.c + (t - 1) * BH : v.zeros, B, H);
     }
 }
 
+/* backward only reads the cache: its views are cast from const */
 static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
                           const float *x, const float *h, const float *cache,
                           const LayerParams *p, const CellDims *d, int T, int B)
 {
     const int H = d->hidden, GH = 4 * H;
-    const size_t TB = (size_t)T * B, BH = (size_t)B * H;
-    const float *gates = cache, *c = gates + TB * GH, *tc = c + TB * H, *zeros = tc + TB * H;
-    float *dg = scratch;            /* [T, B, 4H] pre-activation gradients */
-    float *dc = dg + TB * GH;       /* [B, H] carried cell gradient */
-    float *buf = scratch + scratch_head(d, T, B);
+    const size_t BH = (size_t)B * H;
+    const LstmCache v = lstm_cache((float *)cache, d, T, B);
+    LstmScratch s = lstm_scratch(scratch, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 1, isa);
-    memset(dc, 0, sizeof(float) * BH);
+    Recur w = recur_prepare(s.pack, p->w_hh, d, T, 1, isa);
+    memset(s.dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
-        float *dgt = dg + (size_t)t * B * GH;
-        lstm_step_backward(dgt, dc, gates + (size_t)t * B * GH, tc + t * BH,
-                           t > 0 ? c + (t - 1) * BH : zeros, dh + t * BH, B, H);
+        float *dgt = s.dgates + (size_t)t * B * GH;
+        lstm_step_backward(dgt, s.dc, v.gates + (size_t)t * B * GH, v.tc + t * BH,
+                           t > 0 ? v.c + (t - 1) * BH : v.zeros, dh + t * BH, B, H);
         if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
     }
-    weight_grads(dx, g, buf, dg, dg, dc + BH, x, h, p, T, B, GH, H, d->in, isa);
+    weight_grads(dx, g, s.pack, s.dgates, s.dgates, s.ones, x, h, p, T, B, GH, H, d->in, isa);
 }
 
 /* ---- GRU: r, z = sigmoid(..), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
@@ -384,50 +440,112 @@ VEC_CLONES static void gru_step_backward(float *restrict dgi, float *restrict dg
     }
 }
 
+/* The GRU's cache, kept from forward for backward. */
+typedef struct GruCache {
+    float *gates;  /* [T, B, 3H] input projection, then r, z, n */
+    float *hn;     /* [T, B, H] W_hn h_{t-1} + b_hn */
+    float *hp;     /* [B, 3H] this step's recurrent projection (forward only) */
+    float *zeros;  /* [B, 3H] h_{-1} and its projection */
+    float *pack;   /* [cell_pack_floats(d, T, B, 0)] forward packing space */
+    size_t floats; /* the whole cache: cell_cache_floats */
+} GruCache;
+
+/* The GRU's backward scratch. */
+typedef struct GruScratch {
+    float *dgi;    /* [T, B, 3H] gradients of the input projection */
+    float *dgh;    /* [T, B, 3H] gradients of the recurrent projection */
+    float *sink;   /* [B, H] where the t = 0 step sends d h_{-1} */
+    float *ones;   /* [T*B] for the bias gradients' column sums */
+    float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
+    size_t floats; /* the whole scratch: cell_scratch_floats */
+} GruScratch;
+
+/* Views of a GRU cache at base (NULL: sizes only). */
+static GruCache gru_cache(float *base, const CellDims *d, int T, int B)
+{
+    const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
+    Carver c = {base, 0};
+    GruCache v;
+    v.gates = carve(&c, TB * 3 * H);
+    v.hn = carve(&c, TB * H);
+    v.hp = carve(&c, (size_t)B * 3 * H);
+    v.zeros = carve(&c, (size_t)B * 3 * H);
+    v.pack = carve(&c, cell_pack_floats(d, T, B, 0));
+    v.floats = c.used;
+    return v;
+}
+
+/* Views of a GRU scratch at base (NULL: sizes only). */
+static GruScratch gru_scratch(float *base, const CellDims *d, int T, int B)
+{
+    const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
+    Carver c = {base, 0};
+    GruScratch v;
+    v.dgi = carve(&c, TB * 3 * H);
+    v.dgh = carve(&c, TB * 3 * H);
+    v.sink = carve(&c, (size_t)B * H);
+    v.ones = carve(&c, TB);
+    v.pack = carve(&c, cell_pack_floats(d, T, B, 1));
+    v.floats = c.used;
+    return v;
+}
+
 static void gru_forward(float *h, float *cache, const float *x, const LayerParams *p,
                         const CellDims *d, int T, int B)
 {
     const int H = d->hidden, GH = 3 * H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
-    float *gates = cache;             /* [T, B, 3H]: input projection, then r, z, n */
-    float *hn = gates + TB * GH;      /* [T, B, H]: W_hn h_{t-1} + b_hn */
-    float *hp = hn + TB * H;          /* [B, 3H]: this step's recurrent projection */
-    float *zeros = hp + (size_t)B * GH; /* [B, 3H]: h_{-1} and its projection */
-    float *buf = cache + cache_head(d, T, B);
+    GruCache v = gru_cache(cache, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    memset(zeros, 0, sizeof(float) * B * GH);
-    gemm_input(gates, buf, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 0, isa);
+    memset(v.zeros, 0, sizeof(float) * B * GH);
+    gemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(hp, ht - BH, &w, B, GH, H, 0);
-        gru_step_forward(gates + (size_t)t * B * GH, hn + t * BH, ht, t > 0 ? hp : zeros,
-                         p->b_ih, p->b_hh, t > 0 ? ht - BH : zeros, B, H);
+        if (t > 0) gemm_recur(v.hp, ht - BH, &w, B, GH, H, 0);
+        gru_step_forward(v.gates + (size_t)t * B * GH, v.hn + t * BH, ht,
+                         t > 0 ? v.hp : v.zeros, p->b_ih, p->b_hh, t > 0 ? ht - BH : v.zeros,
+                         B, H);
     }
 }
 
+/* backward only reads the cache: its views are cast from const */
 static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
                          const float *x, const float *h, const float *cache,
                          const LayerParams *p, const CellDims *d, int T, int B)
 {
     const int H = d->hidden, GH = 3 * H;
-    const size_t TB = (size_t)T * B, BH = (size_t)B * H;
-    const float *gates = cache, *hn = gates + TB * GH;
-    const float *zeros = hn + TB * H + (size_t)B * GH; /* as in gru_forward */
-    float *dgi = scratch;         /* [T, B, 3H] gradients of the input projection */
-    float *dgh = dgi + TB * GH;   /* [T, B, 3H] gradients of the recurrent projection */
-    float *sink = dgh + TB * GH;  /* [B, H] where the t = 0 step sends d h_{-1} */
-    float *buf = scratch + scratch_head(d, T, B);
+    const size_t BH = (size_t)B * H;
+    const GruCache v = gru_cache((float *)cache, d, T, B);
+    GruScratch s = gru_scratch(scratch, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    Recur w = recur_prepare(buf, p->w_hh, d, T, 1, isa);
+    Recur w = recur_prepare(s.pack, p->w_hh, d, T, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
-        float *dgh_t = dgh + (size_t)t * B * GH;
-        gru_step_backward(dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : sink,
-                          gates + (size_t)t * B * GH, hn + t * BH, t > 0 ? h + (t - 1) * BH : zeros,
-                          dh + t * BH, B, H);
+        float *dgh_t = s.dgh + (size_t)t * B * GH;
+        gru_step_backward(s.dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : s.sink,
+                          v.gates + (size_t)t * B * GH, v.hn + t * BH,
+                          t > 0 ? h + (t - 1) * BH : v.zeros, dh + t * BH, B, H);
         if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
     }
-    weight_grads(dx, g, buf, dgi, dgh, sink + BH, x, h, p, T, B, GH, H, d->in, isa);
+    weight_grads(dx, g, s.pack, s.dgi, s.dgh, s.ones, x, h, p, T, B, GH, H, d->in, isa);
+}
+
+size_t cell_cache_floats(const CellDims *d, int T, int B)
+{
+    switch (d->kind) {
+    case CELL_LSTM: return lstm_cache(NULL, d, T, B).floats;
+    case CELL_GRU: return gru_cache(NULL, d, T, B).floats;
+    default: return rnn_cache(NULL, d, T, B).floats;
+    }
+}
+
+size_t cell_scratch_floats(const CellDims *d, int T, int B)
+{
+    switch (d->kind) {
+    case CELL_LSTM: return lstm_scratch(NULL, d, T, B).floats;
+    case CELL_GRU: return gru_scratch(NULL, d, T, B).floats;
+    default: return rnn_scratch(NULL, d, T, B).floats;
+    }
 }
 
 void cell_forward(float *h, float *cache, const float *x, const LayerParams *p,

@@ -43,7 +43,9 @@ int cell_gates(CellKind kind);
 const char *cell_name(CellKind kind);
 
 /* Floats of the activation cache cell_forward keeps for cell_backward
- * (with room for the packed recurrent weights). */
+ * (with room for the packed recurrent weights). Each cell kind lays out its
+ * cache and its scratch in one function of cell.c (named views), which
+ * these sizes, the forward and the backward pass all use. */
 size_t cell_cache_floats(const CellDims *d, int T, int B);
 /* Floats of scratch cell_backward needs (with the packed weights). */
 size_t cell_scratch_floats(const CellDims *d, int T, int B);

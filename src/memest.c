@@ -96,13 +96,11 @@ static size_t param_floats(const ParamTable *t, int lo, int hi)
     return end - t->p[lo].offset;
 }
 
-void memest_compute(Memest *est, const MemestRun *r)
+/* Parameters and gradients (model_create: always both), with the
+ * optimizer's moments in training: embedding, recurrent weights, head. */
+static void add_params(Memest *est, const MemestRun *r)
 {
     const ModelSpec *s = &r->spec;
-    memset(est, 0, sizeof *est);
-    add_part(est, MEMEST_RUNTIME, MEMEST_RUNTIME_BYTES, "MPI, HDF5 and OpenBLAS themselves");
-
-    /* parameters and gradients (model_create: always both), optimizer moments */
     ParamTable t;
     model_param_table(&t, s);
     const uint64_t copies = 2 + (r->train ? (uint64_t)r->moments : 0);
@@ -119,8 +117,14 @@ void memest_compute(Memest *est, const MemestRun *r)
              s->layers > 1 ? "s" : "", s->hidden, with);
     add_part(est, MEMEST_HEAD, 4 * copies * param_floats(&t, fc, t.count), "fc [%d x %d]%s",
              s->out, s->hidden, with);
+}
 
-    /* the workspace of the largest passes */
+/* The workspace of the largest passes (training or predicting, and
+ * validation): activations and caches, packing space, backward scratch,
+ * logits and their gradient. */
+static void add_workspace(Memest *est, const MemestRun *r)
+{
+    const ModelSpec *s = &r->spec;
     Work w;
     memset(&w, 0, sizeof w);
     work_pass(&w, s, r->T, r->batch, r->train, !r->predict);
@@ -144,24 +148,41 @@ void memest_compute(Memest *est, const MemestRun *r)
     add_part(est, MEMEST_LOGITS, 4 * (uint64_t)w.logits, "logits [%zu x %d]", w.rows, s->out);
     add_part(est, MEMEST_LOGITS, 4 * (uint64_t)w.dlogits, "logit gradients [%zu x %d]", w.rows,
              s->out);
-    if (r->predict) {
-        /* evaluate_predict stages a batch's outputs and targets row-major
-         * for the file (class targets: predictions and targets as int32) */
-        size_t per = s->target == TARGET_STEP ? (size_t)r->T : 1;
-        size_t n = (size_t)r->batch * per, vals = n * (size_t)s->out;
-        add_part(est, MEMEST_LOGITS, s->loss == LOSS_CE ? 4 * (uint64_t)(vals + 2 * n)
-                                                        : 8 * (uint64_t)vals,
-                 "output rows [%d x %zu x %d] staged for the file", r->batch, per, s->out);
-    }
+}
 
-    /* the batch (BatchBuf: grown to the largest batch) and the data caches */
+/* evaluate_predict stages a batch's outputs and targets row-major for the
+ * file (class targets: predictions and targets as int32). */
+static void add_predict_rows(Memest *est, const MemestRun *r)
+{
+    const ModelSpec *s = &r->spec;
+    size_t per = s->target == TARGET_STEP ? (size_t)r->T : 1;
+    size_t n = (size_t)r->batch * per, vals = n * (size_t)s->out;
+    add_part(est, MEMEST_LOGITS, s->loss == LOSS_CE ? 4 * (uint64_t)(vals + 2 * n)
+                                                    : 8 * (uint64_t)vals,
+             "output rows [%d x %zu x %d] staged for the file", r->batch, per, s->out);
+}
+
+/* The batch (BatchBuf: grown to the largest batch) and the data caches. */
+static void add_data(Memest *est, const MemestRun *r)
+{
+    const ModelSpec *s = &r->spec;
     size_t Bmax = (size_t)(r->batch > r->val_batch ? r->batch : r->val_batch);
     size_t TB = (size_t)r->T * (size_t)r->batch, vTB = (size_t)r->val_T * (size_t)r->val_batch;
     size_t TBmax = TB > vTB ? TB : vTB;
-    size_t in = tok ? 4 : 4 * (size_t)s->features;
+    size_t in = s->input == INPUT_TOKENS ? 4 : 4 * (size_t)s->features;
     size_t tg = s->loss == LOSS_CE ? 4 : 4 * (size_t)s->out;
     add_part(est, MEMEST_DATA, Bmax * 8 + TBmax * (in + tg) + r->data,
              "data: read window, batch and row lengths");
+}
+
+void memest_compute(Memest *est, const MemestRun *r)
+{
+    memset(est, 0, sizeof *est);
+    add_part(est, MEMEST_RUNTIME, MEMEST_RUNTIME_BYTES, "MPI, HDF5 and OpenBLAS themselves");
+    add_params(est, r);
+    add_workspace(est, r);
+    if (r->predict) add_predict_rows(est, r);
+    add_data(est, r);
 }
 
 const MemestPart *memest_largest(const Memest *est)

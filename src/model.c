@@ -208,25 +208,29 @@ static void mul_inplace(float *x, const float *m, size_t n)
     for (size_t i = 0; i < n; i++) x[i] *= m[i];
 }
 
-void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t step)
+/* Layer 0's input [T, B, In]: the batch's features, or its tokens'
+ * embeddings gathered into w->x0. */
+static const float *forward_input(Model *m, const Batch *b)
+{
+    const ModelSpec *s = &m->spec;
+    if (s->input != INPUT_TOKENS) return b->x;
+    const int E = s->embed;
+    const size_t TB = (size_t)b->T * b->B;
+    float *x0 = grow(&m->work->x0, TB * E);
+    for (size_t r = 0; r < TB; r++)
+        memcpy(x0 + r * E, m->p.embedding + (size_t)b->tokens[r] * E, sizeof(float) * E);
+    return x0;
+}
+
+/* The recurrent layers over input in, each layer's output [T, B, H] in
+ * w->h[k]; between layers in training, dropout into w->xin[k + 1]. */
+static void forward_layers(Model *m, const Batch *b, const float *in, int train, uint64_t seed,
+                           uint64_t step)
 {
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
-    const int T = b->T, B = b->B, H = s->hidden, O = s->out;
+    const int T = b->T, B = b->B, H = s->hidden;
     const size_t TB = (size_t)T * B;
-    CHECK(T > 0 && B > 0);
-    w->T = T;
-    w->B = B;
-    const float *in;
-    if (s->input == INPUT_TOKENS) {
-        const int E = s->embed;
-        float *x0 = grow(&w->x0, TB * E);
-        for (size_t r = 0; r < TB; r++)
-            memcpy(x0 + r * E, m->p.embedding + (size_t)b->tokens[r] * E, sizeof(float) * E);
-        in = x0;
-    } else {
-        in = b->x;
-    }
     for (int k = 0; k < s->layers; k++) {
         CellDims d = layer_dims(s, k);
         float *h = grow(&w->h[k], TB * H);
@@ -244,8 +248,17 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
             in = h;
         }
     }
+}
+
+/* The head's input [rows, H] from the top layer: every step, or each
+ * sequence's last step into w->z; in training, output dropout into w->z. */
+static const float *forward_head_input(Model *m, const Batch *b, int rows, int train,
+                                       uint64_t seed, uint64_t step)
+{
+    const ModelSpec *s = &m->spec;
+    ModelWork *w = m->work;
+    const int T = b->T, B = b->B, H = s->hidden;
     const float *top = w->h[s->layers - 1].p;
-    int rows = s->target == TARGET_STEP ? (int)TB : B;
     const float *z = top;
     if (s->target == TARGET_LAST) {
         float *zb = grow(&w->z, (size_t)B * H);
@@ -263,6 +276,20 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
         for (size_t i = 0; i < (size_t)rows * H; i++) zd[i] = z[i] * zm[i];
         z = zd;
     }
+    return z;
+}
+
+void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t step)
+{
+    const ModelSpec *s = &m->spec;
+    ModelWork *w = m->work;
+    const int H = s->hidden, O = s->out;
+    CHECK(b->T > 0 && b->B > 0);
+    w->T = b->T;
+    w->B = b->B;
+    forward_layers(m, b, forward_input(m, b), train, seed, step);
+    int rows = s->target == TARGET_STEP ? (int)((size_t)b->T * b->B) : b->B;
+    const float *z = forward_head_input(m, b, rows, train, seed, step);
     w->zin = z;
     float *logits = grow(&w->logits, (size_t)rows * O);
     for (int r = 0; r < rows; r++) memcpy(logits + (size_t)r * O, m->p.fc_b, sizeof(float) * O);
