@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agree.h"
 #include "checkpoint.h"
 #include "epochplan.h"
 #include "h5io.h"
@@ -62,17 +63,11 @@ int evaluate_open_shared(Dataset *ds, const Dist *d, const char *file, const cha
     size_t lo, hi;
     epochplan_share(&lo, &hi, n, d->rank, d->size);
     int rc = dataset_open_streamed(ds, file, group, row0, n, need_targets, lo, hi, e);
-    uint64_t key = !rc ? UINT64_MAX : ds->bad_row < 0 ? 0 : (uint64_t)ds->bad_row + 1;
-    uint64_t *all = xcalloc((size_t)d->size, sizeof(uint64_t));
-    dist_allgather_u64(d, all, key);
-    int owner = 0;
-    for (int r = 1; r < d->size; r++)
-        if (all[r] < all[owner]) owner = r;
-    uint64_t verdict = all[owner];
-    free(all);
-    if (verdict == UINT64_MAX) return 0;
-    if (!rc) dataset_close(ds);
-    dist_bcast(d, e, sizeof *e, owner);
+    /* the schema (key 0) before the lowest bad row */
+    uint64_t key = ds->bad_row < 0 ? 0 : (uint64_t)ds->bad_row + 1;
+    int mine = rc;
+    if (!agree_first(d, rc, key, e)) return 0;
+    if (!mine) dataset_close(ds);
     return e->code ? e->code : EXIT_USAGE;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agree.h"
 #include "cell.h"
 
 #define MAXTO(a, b) ((a) = (a) > (b) ? (a) : (b))
@@ -486,16 +487,8 @@ static int judge_agreed(const Memest *est, const ModelSpec *s, uint64_t max_memo
                   "%s",
                   what, need, allowed, why, big->name, part, advice(big, s, train));
     }
-    uint64_t *all = xcalloc((size_t)d->size, sizeof(uint64_t));
-    dist_allgather_u64(d, all, mine.code != 0);
-    int owner = -1;
-    for (int r = 0; r < d->size && owner < 0; r++)
-        if (all[r]) owner = r;
-    free(all);
-    if (owner < 0) return 0;
-    *e = mine;
-    dist_bcast(d, e, sizeof *e, owner);
-    return EXIT_USAGE;
+    if (mine.code) *e = mine;
+    return agree_first(d, mine.code, 0, e);
 }
 
 /* ceil(n / k) */
