@@ -28,7 +28,10 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -MMD -MP -Wall -Wextra \
                 -Wno-unused-result -Isrc $(PKGCFG) $(shell mpicc -showme:compile 2>/dev/null)
 FUZZ_LIBS    := $(PKGLIBS) $(shell mpicc -showme:link 2>/dev/null) -lm
-FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
+# every module but main and dist, as an archive: a fuzzer links only the
+# members its readers need, and one that needed dist (MPI) would break the
+# link. No fuzzer starts MPI; they link HDF5 (hdf5-openmpi loads libmpi).
+FUZZ_SRC     := $(filter-out src/main.c src/dist.c,$(wildcard src/*.c))
 FUZZ_OBJ     := $(patsubst src/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRC))
 # libFuzzer options of make fuzz (fuzz/run_fuzzer.sh restarts libFuzzer after
 # each finding, so one process runs at a time and every report is kept whole)
@@ -68,7 +71,10 @@ $(FUZZ_DIR)/obj/vecmath.o: src/vecmath.c | $(FUZZ_DIR)/obj
 $(FUZZ_DIR)/obj/fuzz_%.o: fuzz/fuzz_%.c fuzz/fuzz_common.h | $(FUZZ_DIR)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz_%.o $(FUZZ_OBJ)
+$(FUZZ_DIR)/obj/librnn.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz_%.o $(FUZZ_DIR)/obj/librnn.a
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 
 $(FUZZ_DIR)/obj:
@@ -99,7 +105,11 @@ fuzz-mutants: $(BUILD)/rnn_dist
 $(BUILD)/fuzz/%.o: fuzz/%.c fuzz/fuzz_common.h | $(BUILD)/fuzz
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
-$(BUILD)/fuzz_replay_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(LIBOBJ)
+# the modules but dist (and main), an archive as $(FUZZ_DIR)/obj/librnn.a
+$(BUILD)/fuzz/librnn.a: $(filter-out $(BUILD)/dist.o,$(LIBOBJ)) | $(BUILD)/fuzz
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz_replay_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(BUILD)/fuzz/librnn.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/fuzz:

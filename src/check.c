@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dist.h"
+/* The abort hook (check.h): the one process-wide setting, set once at start. */
+static CheckAbort check_abort_hook;
 
 int error_set(Error *e, int code, const char *fmt, ...)
 {
@@ -25,7 +26,16 @@ void check_fail(const char *file, int line, const char *what, const char *detail
     fprintf(stderr, "rnn_dist: internal error at %s:%d: %s%s%s\n", file, line, what,
             detail ? ": " : "", detail ? detail : "");
     fflush(stderr);
-    dist_abort(EXIT_FAIL);
+    if (check_abort_hook) check_abort_hook(EXIT_FAIL);
+    fflush(stdout);
+    exit(EXIT_FAIL);
+}
+
+CheckAbort check_set_abort(CheckAbort hook)
+{
+    CheckAbort old = check_abort_hook;
+    check_abort_hook = hook;
+    return old;
 }
 
 void *xcalloc(size_t n, size_t size)

@@ -6,7 +6,11 @@
  *    on every rank.
  *  - internal errors (out of memory, broken invariant, failed system call):
  *    CHECK() prints the failed condition with file:line and ends the whole
- *    job through dist_abort() (MPI_Abort), never exit() on one rank.
+ *    job through the abort hook: dist_init installs dist_abort (MPI_Abort),
+ *    so under MPI a failed check never exit()s one rank alone. Without a hook
+ *    (unit tests, fuzzers, tools that never start MPI) the process exits with
+ *    EXIT_FAIL. This file knows nothing of MPI: the numeric core builds and
+ *    runs without it.
  */
 #ifndef RNN_CHECK_H
 #define RNN_CHECK_H
@@ -33,7 +37,21 @@ typedef struct Error {
 int error_set(Error *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Report a failed internal check and end the job (never returns). */
+/* How a failed check ends the job: called with EXIT_FAIL; must not return. */
+typedef void (*CheckAbort)(int code);
+
+/* Install hook as the way check_fail ends the job (NULL: none, then
+ * check_fail exits with EXIT_FAIL); returns the hook installed before.
+ * The hook is the one process-wide setting of rnn_dist, a static pointer
+ * outside the no-mutable-globals rule the way atexit's list is: set once,
+ * by dist_init, before anything runs and before any thread starts (a unit
+ * test may install its own and put the old one back). Not thread-safe. */
+CheckAbort check_set_abort(CheckAbort hook);
+
+/* Report a failed internal check on stderr ("rnn_dist: internal error at
+ * file:line: what[: detail]") and end the job: through the abort hook when
+ * one is installed, else (or should the hook return) exit(EXIT_FAIL).
+ * Never returns. */
 void check_fail(const char *file, int line, const char *what, const char *detail)
     __attribute__((noreturn));
 

@@ -41,14 +41,30 @@ static uint32_t dg_stream(int task, int stream)
     return (uint32_t)task << 8 | (uint32_t)stream;
 }
 
+/* Make p[0] /train of ntrain rows and p[1] /val of nval rows, both as
+ * dgpart_init makes them with T, F, O and per_step. */
+static void dg_train_val(DgPart p[2], size_t ntrain, size_t nval, int T, int F, int O,
+                         int per_step)
+{
+    dgpart_init(&p[0], "train", ntrain, T, F, O, per_step);
+    dgpart_init(&p[1], "val", nval, T, F, O, per_step);
+}
+
+/* x[0..T*F) = N(0,1) draws of row `row`, value t*F+f from the counter
+ * (task's stream 0, row, t*F+f). */
+static void dg_normal_row(float *x, const DatagenSpec *s, int task, uint32_t row, int T, int F)
+{
+    for (int v = 0; v < T * F; v++)
+        x[v] = (float)rng_normal(s->seed, RNG_DATAGEN, dg_stream(task, 0), row, (uint32_t)v);
+}
+
 /* ---- counting: tutorial 000 ------------------------------------------- */
 
 static int gen_counting(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
     size_t ntr = (size_t)n * 4 / 5;
     DgPart p[2];
-    dgpart_init(&p[0], "train", ntr, T, 0, 0, 1);
-    dgpart_init(&p[1], "val", (size_t)n - ntr, T, 0, 0, 1);
+    dg_train_val(p, ntr, (size_t)n - ntr, T, 0, 0, 1);
     uint32_t row = 0;
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < p[k].n; i++, row++) {
@@ -77,45 +93,65 @@ static int gen_counting(hid_t file, const DatagenSpec *s, long n, int T, Error *
     return rc;
 }
 
+/* ---- seqclass and stepclass: N(0,1) features and a labelling rule ------ */
+
+/* A classification rule: shifts the N(0,1) features x [T, F] of row `row`
+ * away from its class boundaries and writes the row's labels into y (y[0],
+ * or y[0..T) for a per-step task), some of them changed by noise. Returns
+ * how many labels are the rule's own (not changed). */
+typedef size_t (*DgLabelRule)(float *x, int32_t *y, const DatagenSpec *s, uint32_t row, int T);
+
+/* Fill the rows of p[0..2) (made by dg_train_val, class targets): each row's
+ * features from dg_normal_row with task's stream 0, rows numbered across both
+ * parts, then labelled by rule; p[k].best = the share of labels rule kept. */
+static void dg_classify(DgPart p[2], const DatagenSpec *s, int task, DgLabelRule rule)
+{
+    uint32_t row = 0;
+    for (int k = 0; k < 2; k++) {
+        int T = p[k].T, F = p[k].F;
+        size_t ny = p[k].per_step ? (size_t)T : 1;
+        size_t correct = 0;
+        for (size_t i = 0; i < p[k].n; i++, row++) {
+            float *x = p[k].x + i * (size_t)T * (size_t)F;
+            dg_normal_row(x, s, task, row, T, F);
+            correct += rule(x, p[k].yc + i * ny, s, row, T);
+        }
+        p[k].best = (double)correct / ((double)p[k].n * (double)ny);
+    }
+}
+
 /* ---- seqclass: tutorial 001 ------------------------------------------- */
+
+/* class = [sum_t x_t[0] - x_t[1] > 0], features 0 and 1 shifted by
+ * SEQ_MARGIN per step with the class, SEQ_FLIP of the labels flipped. */
+static size_t seqclass_label(float *x, int32_t *y, const DatagenSpec *s, uint32_t row, int T)
+{
+    double sum = 0;
+    for (int t = 0; t < T; t++) sum += (double)x[t * SEQ_F] - (double)x[t * SEQ_F + 1];
+    int c = sum > 0;
+    double shift = c ? SEQ_MARGIN : -SEQ_MARGIN;
+    for (int t = 0; t < T; t++) {
+        x[t * SEQ_F] = (float)((double)x[t * SEQ_F] + shift);
+        x[t * SEQ_F + 1] = (float)((double)x[t * SEQ_F + 1] - shift);
+    }
+    int flip =
+        rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_SEQCLASS, 1), row, 0) < SEQ_FLIP;
+    y[0] = flip ? 1 - c : c;
+    return !flip;
+}
 
 static int gen_seqclass(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
     size_t ntr = (size_t)n * 2 / 3;
     DgPart p[2];
-    dgpart_init(&p[0], "train", ntr, T, SEQ_F, 0, 0);
-    dgpart_init(&p[1], "val", (size_t)n - ntr, T, SEQ_F, 0, 0);
-    uint32_t row = 0;
-    for (int k = 0; k < 2; k++) {
-        size_t correct = 0;
-        for (size_t i = 0; i < p[k].n; i++, row++) {
-            float *x = p[k].x + i * (size_t)T * SEQ_F;
-            double sum = 0;
-            for (int t = 0; t < T; t++) {
-                for (int f = 0; f < SEQ_F; f++)
-                    x[t * SEQ_F + f] = (float)rng_normal(s->seed, RNG_DATAGEN,
-                                                         dg_stream(TASK_SEQCLASS, 0), row,
-                                                         (uint32_t)(t * SEQ_F + f));
-                sum += (double)x[t * SEQ_F] - (double)x[t * SEQ_F + 1];
-            }
-            int y = sum > 0;
-            double shift = y ? SEQ_MARGIN : -SEQ_MARGIN;
-            for (int t = 0; t < T; t++) {
-                x[t * SEQ_F] = (float)((double)x[t * SEQ_F] + shift);
-                x[t * SEQ_F + 1] = (float)((double)x[t * SEQ_F + 1] - shift);
-            }
-            int flip = rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_SEQCLASS, 1), row, 0) <
-                       SEQ_FLIP;
-            p[k].yc[i] = flip ? 1 - y : y;
-            correct += !flip;
-        }
-        p[k].best = (double)correct / (double)p[k].n;
+    dg_train_val(p, ntr, (size_t)n - ntr, T, SEQ_F, 0, 0);
+    dg_classify(p, s, TASK_SEQCLASS, seqclass_label);
+    for (int k = 0; k < 2; k++)
         snprintf(p[k].desc, sizeof p[k].desc,
                  "seqclass /%s: %zu sequences, inputs float32 [%zu,%d,%d] -> one of 2 classes per "
                  "sequence, targets int32 [%zu]; class = [sum_t x_t[0] - x_t[1] > 0], %.0f%% of "
                  "labels flipped; best acc %.4f (the rule itself on these labels)",
                  p[k].name, p[k].n, p[k].n, T, SEQ_F, p[k].n, 100 * SEQ_FLIP, p[k].best);
-    }
     char desc[480];
     snprintf(desc, sizeof desc,
              "seqclass (tutorial 001, nn.RNN layer): inputs float32 [N,%d,%d] N(0,1) features, "
@@ -130,46 +166,42 @@ static int gen_seqclass(hid_t file, const DatagenSpec *s, long n, int T, Error *
 
 /* ---- stepclass: tutorial 002 ------------------------------------------ */
 
+/* At every step v = x_t[0] + x_{t-1}[1], class 0/1/2 for v < -STEP_CUT /
+ * between / > STEP_CUT, x_t[0] moved to open a gap of STEP_GAP on each side
+ * of both boundaries, STEP_FLIP of the labels changed to another class. */
+static size_t stepclass_label(float *x, int32_t *y, const DatagenSpec *s, uint32_t row, int T)
+{
+    size_t correct = 0;
+    for (int t = 0; t < T; t++) {
+        double v = (double)x[t * STEP_F] + (t ? (double)x[(t - 1) * STEP_F + 1] : 0.0);
+        int c = v < -STEP_CUT ? 0 : v > STEP_CUT ? 2 : 1;
+        double adj = c == 0 ? -STEP_GAP : c == 2 ? STEP_GAP : -v * STEP_GAP / STEP_CUT;
+        x[t * STEP_F] = (float)((double)x[t * STEP_F] + adj);
+        int flip = rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_STEPCLASS, 1), row,
+                                   (uint32_t)t) < STEP_FLIP;
+        if (flip)
+            c = (c + 1 + (int)rng_below(2, s->seed, RNG_DATAGEN, dg_stream(TASK_STEPCLASS, 2),
+                                        row, (uint32_t)t)) %
+                3;
+        y[t] = c;
+        correct += !flip;
+    }
+    return correct;
+}
+
 static int gen_stepclass(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
     size_t ntr = (size_t)n * 4 / 5;
     DgPart p[2];
-    dgpart_init(&p[0], "train", ntr, T, STEP_F, 0, 1);
-    dgpart_init(&p[1], "val", (size_t)n - ntr, T, STEP_F, 0, 1);
-    uint32_t row = 0;
-    for (int k = 0; k < 2; k++) {
-        size_t correct = 0;
-        for (size_t i = 0; i < p[k].n; i++, row++) {
-            float *x = p[k].x + i * (size_t)T * STEP_F;
-            int32_t *y = p[k].yc + i * (size_t)T;
-            for (int t = 0; t < T; t++) {
-                for (int f = 0; f < STEP_F; f++)
-                    x[t * STEP_F + f] = (float)rng_normal(s->seed, RNG_DATAGEN,
-                                                          dg_stream(TASK_STEPCLASS, 0), row,
-                                                          (uint32_t)(t * STEP_F + f));
-                double v = (double)x[t * STEP_F] + (t ? (double)x[(t - 1) * STEP_F + 1] : 0.0);
-                int c = v < -STEP_CUT ? 0 : v > STEP_CUT ? 2 : 1;
-                /* open a gap of STEP_GAP on each side of both boundaries */
-                double adj = c == 0 ? -STEP_GAP : c == 2 ? STEP_GAP : -v * STEP_GAP / STEP_CUT;
-                x[t * STEP_F] = (float)((double)x[t * STEP_F] + adj);
-                int flip = rng_uniform_f64(s->seed, RNG_DATAGEN, dg_stream(TASK_STEPCLASS, 1),
-                                           row, (uint32_t)t) < STEP_FLIP;
-                if (flip)
-                    c = (c + 1 + (int)rng_below(2, s->seed, RNG_DATAGEN,
-                                                dg_stream(TASK_STEPCLASS, 2), row, (uint32_t)t)) %
-                        3;
-                y[t] = c;
-                correct += !flip;
-            }
-        }
-        p[k].best = (double)correct / ((double)p[k].n * T);
+    dg_train_val(p, ntr, (size_t)n - ntr, T, STEP_F, 0, 1);
+    dg_classify(p, s, TASK_STEPCLASS, stepclass_label);
+    for (int k = 0; k < 2; k++)
         snprintf(p[k].desc, sizeof p[k].desc,
                  "stepclass /%s: %zu sequences, inputs float32 [%zu,%d,%d] -> one of 3 classes at "
                  "every step, targets int32 [%zu,%d]; v = x_t[0] + x_{t-1}[1], class 0/1/2 for "
                  "v < -%.1f / between / > %.1f, %.0f%% of labels changed; best acc %.4f",
                  p[k].name, p[k].n, p[k].n, T, STEP_F, p[k].n, T, STEP_CUT, STEP_CUT,
                  100 * STEP_FLIP, p[k].best);
-    }
     char desc[480];
     snprintf(desc, sizeof desc,
              "stepclass (tutorial 002, model pipeline): inputs float32 [N,%d,%d] N(0,1), targets "
@@ -330,8 +362,7 @@ static int gen_sine(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
     SineGrid *g = xcalloc(1, sizeof *g);
     sine_grid_init(g, T);
     DgPart p[2];
-    dgpart_init(&p[0], "train", ntr_pts - (size_t)T, T, 1, 1, 0);
-    dgpart_init(&p[1], "val", npts - ntr_pts - (size_t)T, T, 1, 1, 0);
+    dg_train_val(p, ntr_pts - (size_t)T, npts - ntr_pts - (size_t)T, T, 1, 1, 0);
     sine_windows(&p[0], series, 0, g);
     sine_windows(&p[1], series, ntr_pts, g);
     for (int k = 0; k < 2; k++)
@@ -362,8 +393,7 @@ static int gen_sine(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 static int gen_adding(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
 {
     DgPart p[2];
-    dgpart_init(&p[0], "train", (size_t)n, T, 2, 1, 0);
-    dgpart_init(&p[1], "val", (size_t)n / 5, T, 2, 1, 0);
+    dg_train_val(p, (size_t)n, (size_t)n / 5, T, 2, 1, 0);
     int half = T / 2;
     uint32_t row = 0;
     for (int k = 0; k < 2; k++) {

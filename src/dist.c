@@ -21,6 +21,7 @@ static int mpi_up(void)
 
 void dist_init(Dist *d, int *argc, char ***argv)
 {
+    check_set_abort(dist_abort); /* a failed CHECK now ends every rank */
     int provided = 0;
     MPI_OK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

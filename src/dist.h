@@ -25,8 +25,9 @@ typedef struct Dist {
     const DistPhase *phase; /* for the watchdog's message; may be NULL */
 } Dist;
 
-/* Initialise MPI (threads: funneled) and fill d (no watchdog, no phase).
- * Call once, first thing. */
+/* Initialise MPI (threads: funneled) and fill d (no watchdog, no phase);
+ * first installs dist_abort as check.h's abort hook, so a failed CHECK
+ * ends every rank of the job. Call once, first thing. */
 void dist_init(Dist *d, int *argc, char ***argv);
 /* Ranks of this job on this host, this one included (they share its
  * memory): MPI_COMM_TYPE_SHARED, computed once by dist_init. */
