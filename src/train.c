@@ -314,13 +314,7 @@ static int run_epochs(Trainer *tr, Error *e)
         int partial = k < batches;
         st->batch_in_epoch = partial ? k : 0;
         st->epoch = partial ? st->epoch : epoch;
-        st->part_loss = partial ? tsum.loss : 0;
-        st->part_count = partial ? tsum.count : 0;
-        st->part_correct = partial ? tsum.correct : 0;
-        st->part_abs_err = partial ? tsum.abs_err : 0;
-        st->part_norm_sum = partial ? es.norm_sum : 0;
-        st->part_steps = partial ? es.steps : 0;
-        st->part_skipped = partial ? es.skipped : 0;
+        trainstate_keep_partial(st, partial, &tsum, es.norm_sum, es.steps, seqs, es.skipped);
         EvalResult tres = evaluate_result(&tr->m.spec, &tsum);
         EvalResult vres = {NAN, NAN, NAN, NAN, 0};
         tr->phase.what = "validation";
