@@ -115,7 +115,8 @@ static const OptDef OPTS[] = {
     {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", &ON_NAN_NAMES, 0, 0,
      "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
      "last.h5 (exit 3); or skip that update and count it in metrics.csv"},
-    {"on-save-error", OT_ENUM, RESUME_FUTURE, OFF(on_save_error), "stop", &ON_SAVE_ERROR_NAMES, 0, 0,
+    {"on-save-error", OT_ENUM, RESUME_FUTURE, OFF(on_save_error), "stop", &ON_SAVE_ERROR_NAMES,
+     0, 0,
      "a checkpoint that cannot be written (disk full...): stop (exit 1; the previous "
      "checkpoints stay intact) or warn, train on and retry at the next save"},
     {"comm-timeout", OT_DBL, RESUME_FUTURE, OFF(comm_timeout), "600", NULL, 0, 1e9,
