@@ -39,7 +39,7 @@ TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check rng vecmath gemm cell model optim gradcheck stopping config cfgtext cfgfile
+CORE      := check types rng vecmath gemm cell model optim gradcheck stopping config cfgtext cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc
 CORE_CFLAGS := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP \
@@ -53,7 +53,7 @@ CORETESTBIN := $(addprefix $(BUILD)/tests/,test_check test_gemm test_vecmath tes
 # compiled with mpicc and linked with HDF5 (which loads libmpi; MPI is never
 # started); the code under test is the gcc-built core, and dist.o is absent.
 GOLDENOBJ := $(BUILD)/tests/testutil.o $(COREOBJ) \
-             $(patsubst %,$(BUILD)/%.o,h5io h5io_probe fault checkpoint)
+             $(patsubst %,$(BUILD)/%.o,h5io h5io_probe fault checkpoint checkpoint_attrs trainstate)
 
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1

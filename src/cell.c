@@ -16,7 +16,7 @@ int cell_gates(CellKind kind)
 
 const char *cell_name(CellKind kind)
 {
-    return kind == CELL_LSTM ? "lstm" : kind == CELL_GRU ? "gru" : "rnn";
+    return types_enum_name(&CELL_KIND_NAMES, kind);
 }
 
 /* A pass's packing space is used by one product at a time: forward W_ih^T

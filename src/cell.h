@@ -17,8 +17,7 @@
 
 #include <stddef.h>
 
-typedef enum CellKind { CELL_RNN = 0, CELL_LSTM = 1, CELL_GRU = 2 } CellKind;
-typedef enum Nonlin { NONLIN_TANH = 0, NONLIN_RELU = 1 } Nonlin;
+#include "types.h"
 
 /* The shape of one layer. */
 typedef struct CellDims {
@@ -39,7 +38,8 @@ typedef struct LayerParams {
 
 /* Number of gates G of a cell kind: 1, 4 or 3. */
 int cell_gates(CellKind kind);
-/* Name of a cell kind as in the command line: "rnn", "lstm", "gru". */
+/* Name of a cell kind as in the command line: "rnn", "lstm", "gru"
+ * (CELL_KIND_NAMES). */
 const char *cell_name(CellKind kind);
 
 /* Floats of the activation cache cell_forward keeps for cell_backward

@@ -10,22 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint_attrs.h"
 #include "h5io.h"
-
-const char *checkpoint_input_name(InputKind k)
-{
-    return k == INPUT_TOKENS ? "tokens" : "dense";
-}
-
-const char *checkpoint_loss_name(LossKind k)
-{
-    return k == LOSS_MSE ? "mse" : "ce";
-}
-
-const char *checkpoint_target_name(TargetMode t)
-{
-    return t == TARGET_LAST ? "last" : "step";
-}
 
 /* Write each parameter-shaped slice of buf under group/<name>. */
 static int write_tensors(hid_t f, const char *group, const ParamTable *t, const float *buf,
@@ -40,99 +26,6 @@ static int write_tensors(hid_t f, const char *group, const ParamTable *t, const 
             return EXIT_FAIL;
     }
     return 0;
-}
-
-static int write_spec(hid_t f, const ModelSpec *s)
-{
-    int rc = 0;
-    rc |= h5io_write_attr_i64(f, "/", "format_version", CHECKPOINT_FORMAT);
-    rc |= h5io_write_attr_str(f, "/", "cell", cell_name(s->cell));
-    rc |= h5io_write_attr_str(f, "/", "nonlinearity", s->act == NONLIN_RELU ? "relu" : "tanh");
-    rc |= h5io_write_attr_str(f, "/", "input", checkpoint_input_name(s->input));
-    rc |= h5io_write_attr_i64(f, "/", "vocab_size", s->vocab);
-    rc |= h5io_write_attr_i64(f, "/", "embed", s->embed);
-    rc |= h5io_write_attr_i64(f, "/", "features", s->features);
-    rc |= h5io_write_attr_i64(f, "/", "hidden", s->hidden);
-    rc |= h5io_write_attr_i64(f, "/", "layers", s->layers);
-    rc |= h5io_write_attr_i64(f, "/", "out", s->out);
-    rc |= h5io_write_attr_str(f, "/", "loss", checkpoint_loss_name(s->loss));
-    rc |= h5io_write_attr_str(f, "/", "target", checkpoint_target_name(s->target));
-    rc |= h5io_write_attr_f64(f, "/", "dropout", s->dropout);
-    rc |= h5io_write_attr_f64(f, "/", "out_dropout", s->out_dropout);
-    return rc;
-}
-
-static int write_state(hid_t f, const TrainState *st)
-{
-    int rc = 0;
-    rc |= h5io_write_attr_i64(f, "/", "epoch", st->epoch);
-    rc |= h5io_write_attr_i64(f, "/", "batch_in_epoch", st->batch_in_epoch);
-    rc |= h5io_write_attr_i64(f, "/", "step", st->step);
-    rc |= h5io_write_attr_f64(f, "/", "best_metric", st->best_metric);
-    rc |= h5io_write_attr_i64(f, "/", "best_epoch", st->best_epoch);
-    rc |= h5io_write_attr_i64(f, "/", "bad_epochs", st->bad_epochs);
-    rc |= h5io_write_attr_i64(f, "/", "seed", (int64_t)st->seed);
-    rc |= h5io_write_attr_i64(f, "/", "world_size", st->world_size);
-    rc |= h5io_write_attr_f64(f, "/", "part_loss", st->part_loss);
-    rc |= h5io_write_attr_f64(f, "/", "part_count", st->part_count);
-    rc |= h5io_write_attr_f64(f, "/", "part_correct", st->part_correct);
-    rc |= h5io_write_attr_f64(f, "/", "part_abs_err", st->part_abs_err);
-    rc |= h5io_write_attr_f64(f, "/", "part_norm_sum", st->part_norm_sum);
-    rc |= h5io_write_attr_i64(f, "/", "part_steps", st->part_steps);
-    rc |= h5io_write_attr_i64(f, "/", "part_seqs", st->part_seqs);
-    rc |= h5io_write_attr_i64(f, "/", "part_skipped", st->part_skipped);
-    char hex[24];
-    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)st->run_id);
-    rc |= h5io_write_attr_str(f, "/", "run_id", hex);
-    const DataIdentity *ids[2] = {&st->data, &st->val};
-    static const char *const pre[2] = {"data", "val"};
-    for (int i = 0; i < 2; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "%s_file", pre[i]);
-        rc |= h5io_write_attr_str(f, "/", name, ids[i]->file);
-        snprintf(name, sizeof name, "%s_rows", pre[i]);
-        rc |= h5io_write_attr_i64(f, "/", name, ids[i]->rows);
-        snprintf(name, sizeof name, "%s_bytes", pre[i]);
-        rc |= h5io_write_attr_i64(f, "/", name, (int64_t)ids[i]->bytes);
-        snprintf(name, sizeof name, "%s_fingerprint", pre[i]);
-        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)ids[i]->hash);
-        rc |= h5io_write_attr_str(f, "/", name, hex);
-    }
-    return rc;
-}
-
-/* The run id of an open checkpoint; 0 when it has none (written before
- * run ids). */
-static uint64_t read_run_id(hid_t f)
-{
-    char hex[40];
-    return h5io_read_attr_str(hex, sizeof hex, f, "/", "run_id") == 0 ? strtoull(hex, NULL, 16)
-                                                                        : 0;
-}
-
-/* The run id and input identities (absent from checkpoints written before
- * them: run_id 0, rows -1). */
-static void read_identity(TrainState *st, hid_t f)
-{
-    char hex[40];
-    st->run_id = read_run_id(f);
-    DataIdentity *ids[2] = {&st->data, &st->val};
-    static const char *const pre[2] = {"data", "val"};
-    for (int i = 0; i < 2; i++) {
-        char name[32];
-        int64_t bytes = 0;
-        ids[i]->rows = -1;
-        snprintf(name, sizeof name, "%s_rows", pre[i]);
-        if (h5io_read_attr_i64(&ids[i]->rows, f, "/", name)) ids[i]->rows = -1;
-        snprintf(name, sizeof name, "%s_file", pre[i]);
-        h5io_read_attr_str(ids[i]->file, sizeof ids[i]->file, f, "/", name);
-        snprintf(name, sizeof name, "%s_bytes", pre[i]);
-        h5io_read_attr_i64(&bytes, f, "/", name);
-        ids[i]->bytes = (uint64_t)bytes;
-        snprintf(name, sizeof name, "%s_fingerprint", pre[i]);
-        if (h5io_read_attr_str(hex, sizeof hex, f, "/", name) == 0)
-            ids[i]->hash = strtoull(hex, NULL, 16);
-    }
 }
 
 /* fsync a file or directory by path. */
@@ -171,7 +64,8 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
                                o->m, e);
         if (!rc && o->v) rc = write_tensors(f, "/optim/exp_avg_sq", &m->table, o->v, e);
     }
-    if (!rc) rc = write_spec(f, &m->spec) | write_state(f, st);
+    if (!rc) rc = checkpoint_attrs_write_spec(f, &m->spec);
+    if (!rc) rc = checkpoint_attrs_write_state(f, st);
     if (!rc && config_text) rc = h5io_write_attr_str(f, "/", "config", config_text);
     /* the completeness marker, last: a file without it was never finished */
     if (!rc) rc = h5io_write_attr_i64(f, "/", "complete", 1);
@@ -191,83 +85,11 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
     return 0;
 }
 
-static int read_str_attr(char *buf, size_t len, hid_t f, const char *name, const char *path,
-                         Error *e)
-{
-    if (h5io_read_attr_str(buf, len, f, "/", name))
-        return error_set(e, EXIT_USAGE, "%s: checkpoint attribute '%s' is missing", path, name);
-    return 0;
-}
-
-static int read_int_attr(int *v, hid_t f, const char *name, int lo, int hi, const char *path,
-                         Error *e)
-{
-    int64_t x;
-    if (h5io_read_attr_i64(&x, f, "/", name))
-        return error_set(e, EXIT_USAGE, "%s: checkpoint attribute '%s' is missing", path, name);
-    if (x < lo || x > hi)
-        return error_set(e, EXIT_USAGE, "%s: checkpoint attribute %s = %lld is outside %d..%d",
-                         path, name, (long long)x, lo, hi);
-    *v = (int)x;
-    return 0;
-}
-
-/* Map a string attribute to an index in names[]. */
-static int read_enum_attr(int *v, hid_t f, const char *name, const char *const *names, int n,
-                          const char *path, Error *e)
-{
-    char s[64];
-    if (read_str_attr(s, sizeof s, f, name, path, e)) return EXIT_USAGE;
-    for (int i = 0; i < n; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *v = i;
-            return 0;
-        }
-    return error_set(e, EXIT_USAGE, "%s: checkpoint attribute %s = '%s' is unknown", path, name,
-                     s);
-}
-
-static int read_spec_open(ModelSpec *s, hid_t f, const char *path, Error *e)
-{
-    static const char *const cells[] = {"rnn", "lstm", "gru"};
-    static const char *const acts[] = {"tanh", "relu"};
-    static const char *const inputs[] = {"dense", "tokens"};
-    static const char *const losses[] = {"ce", "mse"};
-    static const char *const targets[] = {"step", "last"};
-    int cell, act, input, loss, target;
-    memset(s, 0, sizeof *s);
-    double d = 0, od = 0;
-    if (read_enum_attr(&cell, f, "cell", cells, 3, path, e) ||
-        read_enum_attr(&act, f, "nonlinearity", acts, 2, path, e) ||
-        read_enum_attr(&input, f, "input", inputs, 2, path, e) ||
-        read_enum_attr(&loss, f, "loss", losses, 2, path, e) ||
-        read_enum_attr(&target, f, "target", targets, 2, path, e) ||
-        read_int_attr(&s->vocab, f, "vocab_size", 0, 100000000, path, e) ||
-        read_int_attr(&s->embed, f, "embed", 0, 65536, path, e) ||
-        read_int_attr(&s->features, f, "features", 0, 1000000, path, e) ||
-        read_int_attr(&s->hidden, f, "hidden", 1, 65536, path, e) ||
-        read_int_attr(&s->layers, f, "layers", 1, MODEL_MAX_LAYERS, path, e) ||
-        read_int_attr(&s->out, f, "out", 1, 10000000, path, e))
-        return EXIT_USAGE;
-    s->cell = (CellKind)cell;
-    s->act = (Nonlin)act;
-    s->input = (InputKind)input;
-    s->loss = (LossKind)loss;
-    s->target = (TargetMode)target;
-    if (h5io_read_attr_f64(&d, f, "/", "dropout") == 0) s->dropout = (float)d;
-    if (h5io_read_attr_f64(&od, f, "/", "out_dropout") == 0) s->out_dropout = (float)od;
-    if (s->input == INPUT_TOKENS && (s->vocab < 1 || s->embed < 1))
-        return error_set(e, EXIT_USAGE, "%s: token model needs vocab_size and embed >= 1", path);
-    if (s->input == INPUT_DENSE && s->features < 1)
-        return error_set(e, EXIT_USAGE, "%s: dense model needs features >= 1", path);
-    return 0;
-}
-
 int checkpoint_read_spec(ModelSpec *spec, const char *path, Error *e)
 {
     hid_t f;
     if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
-    int rc = read_spec_open(spec, f, path, e);
+    int rc = checkpoint_attrs_read_spec(spec, f, path, e);
     H5Fclose(f);
     return rc;
 }
@@ -323,7 +145,7 @@ uint64_t checkpoint_run_id(const char *path)
     hid_t f;
     Error e = {0, ""};
     if (h5io_open_read(&f, path, &e)) return 0;
-    uint64_t id = read_run_id(f);
+    uint64_t id = checkpoint_attrs_run_id(f);
     H5Fclose(f);
     return id;
 }
@@ -392,94 +214,12 @@ int checkpoint_load_params(Model *m, const char *path, Error *e)
     return rc;
 }
 
-/* Refuse a checkpoint whose model (spec b) is not this run's (spec a), naming
- * the first field that differs with both values. */
-static int spec_mismatch(const ModelSpec *a, const ModelSpec *b, const char *path, Error *e)
-{
-    const char *field = NULL, *sa = NULL, *sb = NULL;
-    long long ia = 0, ib = 0;
-    if (a->cell != b->cell) {
-        field = "cell";
-        sa = cell_name(a->cell);
-        sb = cell_name(b->cell);
-    } else if (a->cell == CELL_RNN && a->act != b->act) {
-        field = "nonlinearity";
-        sa = a->act == NONLIN_RELU ? "relu" : "tanh";
-        sb = b->act == NONLIN_RELU ? "relu" : "tanh";
-    } else if (a->input != b->input) {
-        field = "input";
-        sa = checkpoint_input_name(a->input);
-        sb = checkpoint_input_name(b->input);
-    } else if (a->loss != b->loss) {
-        field = "loss";
-        sa = checkpoint_loss_name(a->loss);
-        sb = checkpoint_loss_name(b->loss);
-    } else if (a->target != b->target) {
-        field = "target";
-        sa = checkpoint_target_name(a->target);
-        sb = checkpoint_target_name(b->target);
-    } else {
-        const struct {
-            const char *name;
-            int a, b, applies;
-        } num[] = {
-            {"vocab_size", a->vocab, b->vocab, a->input == INPUT_TOKENS},
-            {"embed", a->embed, b->embed, a->input == INPUT_TOKENS},
-            {"features", a->features, b->features, a->input == INPUT_DENSE},
-            {"hidden", a->hidden, b->hidden, 1},
-            {"layers", a->layers, b->layers, 1},
-            {"out", a->out, b->out, 1},
-        };
-        for (size_t i = 0; i < sizeof num / sizeof num[0] && !field; i++)
-            if (num[i].applies && num[i].a != num[i].b) {
-                field = num[i].name;
-                ia = num[i].a;
-                ib = num[i].b;
-            }
-    }
-    if (!field) return 0;
-    if (sa)
-        return error_set(e, EXIT_USAGE, "%s: checkpoint is of another model: %s is '%s' there, "
-                         "'%s' in this run", path, field, sb, sa);
-    return error_set(e, EXIT_USAGE, "%s: checkpoint is of another model: %s is %lld there, %lld "
-                     "in this run", path, field, ib, ia);
-}
-
-static int read_state(TrainState *st, hid_t f, const char *path, Error *e)
-{
-    int64_t seed = 0;
-    memset(st, 0, sizeof *st);
-    if (h5io_read_attr_i64(&st->epoch, f, "/", "epoch") ||
-        h5io_read_attr_i64(&st->batch_in_epoch, f, "/", "batch_in_epoch") ||
-        h5io_read_attr_i64(&st->step, f, "/", "step") ||
-        h5io_read_attr_f64(&st->best_metric, f, "/", "best_metric") ||
-        h5io_read_attr_i64(&st->best_epoch, f, "/", "best_epoch") ||
-        h5io_read_attr_i64(&st->bad_epochs, f, "/", "bad_epochs") ||
-        h5io_read_attr_i64(&seed, f, "/", "seed") ||
-        h5io_read_attr_i64(&st->world_size, f, "/", "world_size") ||
-        h5io_read_attr_f64(&st->part_loss, f, "/", "part_loss") ||
-        h5io_read_attr_f64(&st->part_count, f, "/", "part_count") ||
-        h5io_read_attr_f64(&st->part_correct, f, "/", "part_correct") ||
-        h5io_read_attr_f64(&st->part_abs_err, f, "/", "part_abs_err") ||
-        h5io_read_attr_f64(&st->part_norm_sum, f, "/", "part_norm_sum") ||
-        h5io_read_attr_i64(&st->part_steps, f, "/", "part_steps") ||
-        h5io_read_attr_i64(&st->part_seqs, f, "/", "part_seqs") ||
-        h5io_read_attr_i64(&st->part_skipped, f, "/", "part_skipped"))
-        return error_set(e, EXIT_USAGE, "%s: training state attributes are missing "
-                         "(not a checkpoint of rnn_dist train?)", path);
-    if (st->epoch < 0 || st->step < 0 || st->batch_in_epoch < 0)
-        return error_set(e, EXIT_USAGE, "%s: negative epoch/step in checkpoint", path);
-    st->seed = (uint64_t)seed;
-    read_identity(st, f);
-    return 0;
-}
-
 int checkpoint_read_state(TrainState *st, char **config_text, const char *path, Error *e)
 {
     *config_text = NULL;
     hid_t f;
     if (open_verified(&f, path, e)) return EXIT_USAGE;
-    int rc = read_state(st, f, path, e);
+    int rc = checkpoint_attrs_read_state(st, f, path, e);
     enum { TEXT = 1 << 16 };
     char *text = xcalloc(TEXT, 1);
     if (!rc && h5io_read_attr_str(text, TEXT, f, "/", "config")) text[0] = '\0';
@@ -497,10 +237,10 @@ int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error 
     hid_t f;
     if (open_verified(&f, path, e)) return EXIT_USAGE;
     ModelSpec s;
-    int rc = read_spec_open(&s, f, path, e);
-    if (!rc) rc = spec_mismatch(&m->spec, &s, path, e);
+    int rc = checkpoint_attrs_read_spec(&s, f, path, e);
+    if (!rc) rc = checkpoint_attrs_spec_mismatch(&m->spec, &s, path, e);
     if (!rc) rc = read_tensors(m->params, f, "/params", &m->table, path, e);
-    if (!rc && st) rc = read_state(st, f, path, e);
+    if (!rc && st) rc = checkpoint_attrs_read_state(st, f, path, e);
     if (!rc && o) {
         char name[32] = "";
         h5io_read_attr_str(name, sizeof name, f, "/optim", "optimizer");

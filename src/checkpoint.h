@@ -8,10 +8,12 @@
  *   /optim attrs: optimizer, step
  *   root attrs: format_version, model (cell, nonlinearity, input, vocab_size,
  *     embed, features, hidden, layers, out, loss, target, dropout,
- *     out_dropout), training state (TrainState fields; run_id as 16 hex
- *     digits, data_file/data_rows/data_bytes/data_fingerprint and the same
- *     for val_), config (the effective options as text), complete = 1
- *     (written last).
+ *     out_dropout: the table in checkpoint_attrs.c; enums by their names in
+ *     types.h), training state (the TrainState fields of trainstate.c's
+ *     table: epoch ... part_skipped, run_id as 16 hex digits,
+ *     data_file/data_rows/data_bytes/data_fingerprint and the same for
+ *     val_), config (the effective options as text), complete = 1 (written
+ *     last).
  * Files are written to a temporary name, flushed, fsynced and renamed, and
  * the directory fsynced, so a crash never leaves a partial file under the
  * real name.
@@ -29,34 +31,9 @@
 #include "check.h"
 #include "model.h"
 #include "optim.h"
+#include "trainstate.h"
 
 #define CHECKPOINT_FORMAT 2
-
-/* The identity of an input a run trains on, checked on resume: the same
- * rows of the same file, wherever it now lives. */
-typedef struct DataIdentity {
-    char file[512];         /* the path as given, "" when there is none */
-    int64_t rows;           /* rows of its group; -1: unknown (an older checkpoint) */
-    uint64_t bytes, hash;   /* filestamp_fingerprint */
-} DataIdentity;
-
-/* Where training stands; saved with every checkpoint. */
-typedef struct TrainState {
-    int64_t epoch;          /* completed epochs */
-    int64_t batch_in_epoch; /* batches done in the current epoch (0 at a boundary) */
-    int64_t step;           /* optimizer steps taken */
-    double best_metric;     /* best monitored value so far; NAN if none yet */
-    int64_t best_epoch;     /* epoch (1-based) of best_metric, 0 if none */
-    int64_t bad_epochs;     /* epochs since the last improvement */
-    uint64_t seed;
-    int64_t world_size;     /* ranks of the run that saved */
-    /* sums of the current epoch so far, when stopped mid-epoch (max-steps) */
-    double part_loss, part_count, part_correct, part_abs_err, part_norm_sum;
-    int64_t part_steps, part_seqs;
-    int64_t part_skipped;   /* updates skipped (--on-nan skip) so far in the epoch */
-    uint64_t run_id;        /* random at a run's start, kept across resumes; 0: unknown */
-    DataIdentity data, val; /* the training and validation inputs */
-} TrainState;
 
 /* Write model parameters, optimizer state (o may be NULL), st and the
  * config text atomically to path. */
@@ -106,10 +83,5 @@ int checkpoint_check_params(const ModelSpec *spec, const char *path, Error *e);
 /* Load only /params/<name> (for --init: also files written by h5py from a
  * PyTorch state_dict). Every parameter of m must be present with its shape. */
 int checkpoint_load_params(Model *m, const char *path, Error *e);
-
-/* Names used in checkpoint attributes. */
-const char *checkpoint_input_name(InputKind k);
-const char *checkpoint_loss_name(LossKind k);
-const char *checkpoint_target_name(TargetMode t);
 
 #endif

@@ -27,7 +27,7 @@ typedef struct OptDef {
     ResumeRule rule;      /* what a change on resume means */
     size_t offset;
     const char *def;      /* default, as text */
-    const char *choices;  /* OT_ENUM: "a|b|c", value = index */
+    const EnumNames *choices; /* OT_ENUM: the value names, value = index */
     double lo, hi;        /* numeric range, inclusive */
     const char *help;
 } OptDef;
@@ -37,6 +37,12 @@ typedef struct OptDef {
 /* The longest value text: a CFG_PATH string of \xHH escapes in quotes. */
 #define VALUE_MAX (4 * CFG_PATH + 8)
 
+const EnumNames OPTIM_KIND_NAMES = ENUM_NAMES("adam", "adamw", "sgd");
+const EnumNames MONITOR_NAMES = ENUM_NAMES("val_loss", "val_acc");
+const EnumNames ON_NAN_NAMES = ENUM_NAMES("stop", "skip");
+const EnumNames ON_SAVE_ERROR_NAMES = ENUM_NAMES("stop", "continue");
+const EnumNames TARGET_CHOICE_NAMES = ENUM_NAMES("auto", "step", "last");
+
 static const OptDef OPTS[] = {
     {"data", OT_STR, RESUME_DATA, OFF(data), "", NULL, 0, 0,
      "training data: F.h5 or F.h5:/group (default: the root if it has 'inputs', else "
@@ -45,8 +51,8 @@ static const OptDef OPTS[] = {
      "validation data (default: the /val group of the data file if there is one)"},
     {"val-split", OT_DBL, RESUME_FIXED, OFF(val_split), "0", NULL, 0, 0.99,
      "hold out this fraction of the LAST rows of data for validation instead"},
-    {"cell", OT_ENUM, RESUME_FIXED, OFF(cell), "rnn", "rnn|lstm|gru", 0, 0, "recurrent cell"},
-    {"nonlinearity", OT_ENUM, RESUME_FIXED, OFF(nonlinearity), "tanh", "tanh|relu", 0, 0,
+    {"cell", OT_ENUM, RESUME_FIXED, OFF(cell), "rnn", &CELL_KIND_NAMES, 0, 0, "recurrent cell"},
+    {"nonlinearity", OT_ENUM, RESUME_FIXED, OFF(nonlinearity), "tanh", &NONLIN_NAMES, 0, 0,
      "activation of the rnn cell"},
     {"hidden", OT_INT, RESUME_FIXED, OFF(hidden), "16", NULL, 1, 65536, "hidden size H"},
     {"layers", OT_INT, RESUME_FIXED, OFF(layers), "1", NULL, 1, 16, "stacked recurrent layers"},
@@ -56,14 +62,14 @@ static const OptDef OPTS[] = {
      "dropout on the input of the fc head"},
     {"embed", OT_INT, RESUME_FIXED, OFF(embed), "8", NULL, 1, 65536,
      "embedding size for token input (ignored for dense input)"},
-    {"target", OT_ENUM, RESUME_FIXED, OFF(target), "auto", "auto|step|last", 0, 0,
+    {"target", OT_ENUM, RESUME_FIXED, OFF(target), "auto", &TARGET_CHOICE_NAMES, 0, 0,
      "predict at every valid step or at the last valid step; auto: from the targets' shape"},
     {"epochs", OT_INT, RESUME_FUTURE, OFF(epochs), "10", NULL, 1, 1e9,
      "passes over the training data"},
     {"batch-size", OT_INT, RESUME_MIDEPOCH, OFF(batch_size), "32", NULL, 1, 1e9,
      "GLOBAL batch size, summed over all ranks"},
     {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate"},
-    {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", "adam|adamw|sgd", 0, 0,
+    {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", &OPTIM_KIND_NAMES, 0, 0,
      "as torch.optim (Adam betas 0.9/0.999, eps 1e-8)"},
     {"momentum", OT_DBL, RESUME_FUTURE, OFF(momentum), "0", NULL, 0, 0.9999, "sgd momentum"},
     {"weight-decay", OT_DBL, RESUME_FUTURE, OFF(weight_decay), "-1", NULL, -1, 1e6,
@@ -75,7 +81,7 @@ static const OptDef OPTS[] = {
      "stop after this many epochs without improvement of the monitored metric (0: off)"},
     {"min-delta", OT_DBL, RESUME_FUTURE, OFF(min_delta), "0", NULL, 0, BIG,
      "smallest change that counts as an improvement"},
-    {"monitor", OT_ENUM, RESUME_FIXED, OFF(monitor), "val_loss", "val_loss|val_acc", 0, 0,
+    {"monitor", OT_ENUM, RESUME_FIXED, OFF(monitor), "val_loss", &MONITOR_NAMES, 0, 0,
      "metric for early stopping and best.h5 (without validation data: the training loss or "
      "accuracy)"},
     {"seed", OT_U64, RESUME_FIXED, OFF(seed), "1", NULL, 0, 0,
@@ -106,10 +112,11 @@ static const OptDef OPTS[] = {
      "decimal number with a suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), "
      "e.g. 512M, 1.5G; 0: what this process may use (its cgroup's limit or MemAvailable, the "
      "smaller) shared by the ranks on this host"},
-    {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", "stop|skip", 0, 0,
+    {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", &ON_NAN_NAMES, 0, 0,
      "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
      "last.h5 (exit 3); or skip that update and count it in metrics.csv"},
-    {"on-save-error", OT_ENUM, RESUME_FUTURE, OFF(on_save_error), "stop", "stop|continue", 0, 0,
+    {"on-save-error", OT_ENUM, RESUME_FUTURE, OFF(on_save_error), "stop", &ON_SAVE_ERROR_NAMES,
+     0, 0,
      "a checkpoint that cannot be written (disk full...): stop (exit 1; the previous "
      "checkpoints stay intact) or warn, train on and retry at the next save"},
     {"comm-timeout", OT_DBL, RESUME_FUTURE, OFF(comm_timeout), "600", NULL, 0, 1e9,
@@ -122,12 +129,12 @@ _Static_assert(sizeof OPTS / sizeof OPTS[0] <= sizeof((Config *)0)->set, "Config
 
 const char *config_optimizer_name(int optimizer)
 {
-    return optimizer == OPTIM_ADAMW ? "adamw" : optimizer == OPTIM_SGD ? "sgd" : "adam";
+    return types_enum_name(&OPTIM_KIND_NAMES, optimizer);
 }
 
 const char *config_monitor_name(int monitor)
 {
-    return monitor == MONITOR_VAL_ACC ? "val_acc" : "val_loss";
+    return types_enum_name(&MONITOR_NAMES, monitor);
 }
 
 static int find_opt(const char *name)
@@ -144,19 +151,13 @@ static int is_written(const OptDef *o)
     return o->type != OT_FLAG && o->offset != OFF(resume);
 }
 
-/* Index of `value` in "a|b|c", or -1. */
-static int enum_index(const char *choices, const char *value)
+/* The names of t joined by '|' ("rnn|lstm|gru"), for help and messages. */
+static void join_names(char *out, size_t len, const EnumNames *t)
 {
-    int idx = 0;
-    size_t n = strlen(value);
-    for (const char *p = choices; *p; idx++) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, value, n) == 0) return idx;
-        if (!bar) break;
-        p = bar + 1;
-    }
-    return -1;
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < t->count && used < len; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? "|" : "", t->names[i]);
 }
 
 /* ---- values as text ----------------------------------------------------- */
@@ -180,17 +181,9 @@ static void format_value(char *out, const OptDef *o, const Config *c)
         break;
     case OT_SIZE: cfgtext_format_size(out, VALUE_MAX, *(const uint64_t *)base); break;
     case OT_DBL: cfgtext_format_double(out, VALUE_MAX, *(const double *)base); break;
-    case OT_ENUM: {
-        const char *p = o->choices;
-        for (int k = *(const int *)base; k > 0 && p; k--) {
-            p = strchr(p, '|');
-            if (p) p++;
-        }
-        const char *bar = p ? strchr(p, '|') : NULL;
-        snprintf(out, VALUE_MAX, "%.*s", p ? (int)(bar ? (size_t)(bar - p) : strlen(p)) : 0,
-                 p ? p : "");
+    case OT_ENUM:
+        snprintf(out, VALUE_MAX, "%s", types_enum_name(o->choices, *(const int *)base));
         break;
-    }
     }
 }
 
@@ -211,82 +204,115 @@ static void copy_cut(char *dst, size_t len, const char *src)
 
 /* ---- setting options ---------------------------------------------------- */
 
+/* Setting an option of each type from text: base points at o's field in
+ * Config, `where` names the source for messages. 0, or EXIT_USAGE. */
+
+static int set_str(char *base, const OptDef *o, const char *value, const char *where, Error *e)
+{
+    if (strlen(value) >= CFG_PATH)
+        return error_set(e, EXIT_USAGE, "%s: value of '%s' is too long", where, o->name);
+    strcpy(base, value);
+    return 0;
+}
+
+static int set_enum(int *base, const OptDef *o, const char *value, const char *where, Error *e)
+{
+    int k = types_enum_index(o->choices, value);
+    if (k < 0) {
+        char names[256];
+        join_names(names, sizeof names, o->choices);
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be one of %s, got '%s'", where, o->name,
+                         names, value);
+    }
+    *base = k;
+    return 0;
+}
+
+static int set_flag(int *base, const OptDef *o, const char *value, const char *where, Error *e)
+{
+    if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+        return error_set(e, EXIT_USAGE, "%s: '%s' is a flag: give --%s alone (or =1, =0), "
+                         "got '%s'", where, o->name, o->name, value);
+    *base = value[0] == '1';
+    return 0;
+}
+
+static int set_u64(uint64_t *base, const OptDef *o, const char *value, const char *where,
+                   Error *e)
+{
+    if (!cfgtext_is_decimal_int(value, 0))
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be a non-negative integer, got '%s'",
+                         where, o->name, value);
+    errno = 0;
+    unsigned long long v = strtoull(value, NULL, 10);
+    if (errno == ERANGE)
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be at most %llu, got '%s'", where,
+                         o->name, (unsigned long long)UINT64_MAX, value);
+    *base = (uint64_t)v;
+    return 0;
+}
+
+/* OT_INT (an int field) and OT_I64 (an int64_t field), within o's range. */
+static int set_int(char *base, const OptDef *o, const char *value, const char *where, Error *e)
+{
+    if (!cfgtext_is_decimal_int(value, 1))
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be an integer, got '%s'", where, o->name,
+                         value);
+    errno = 0;
+    long long v = strtoll(value, NULL, 10);
+    if (errno == ERANGE || (double)v < o->lo || (double)v > o->hi)
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be in %.0f..%.0f, got %s", where, o->name,
+                         o->lo, o->hi, value);
+    if (o->type == OT_INT)
+        *(int *)base = (int)v;
+    else
+        *(int64_t *)base = (int64_t)v;
+    return 0;
+}
+
+static int set_dbl(double *base, const OptDef *o, const char *value, const char *where, Error *e)
+{
+    if (!cfgtext_is_decimal_real(value))
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be a decimal number, got '%s'", where,
+                         o->name, value);
+    double v = strtod(value, NULL); /* underflow: the nearest double, maybe 0 */
+    if (isinf(v) || v < o->lo || v > o->hi)
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be in [%g, %g], got %s", where, o->name,
+                         o->lo, o->hi, value);
+    *base = v;
+    return 0;
+}
+
+static int set_size(uint64_t *base, const OptDef *o, const char *value, const char *where,
+                    Error *e)
+{
+    uint64_t v = 0;
+    int rc = cfgtext_parse_size(&v, value);
+    if (rc < 0)
+        return error_set(e, EXIT_USAGE, "%s: '%s' must be a size such as 512M, 1.5G or 0 "
+                         "(bytes; suffixes K, M, G, T), got '%s'", where, o->name, value);
+    if (rc > 0)
+        return error_set(e, EXIT_USAGE,
+                         "%s: '%s' is too large (the limit is 2^64 - 1 bytes), got '%s'", where,
+                         o->name, value);
+    *base = v;
+    return 0;
+}
+
 /* Set option i from text; `where` names the source for messages. */
 static int set_opt(Config *c, int i, const char *value, const char *where, Error *e)
 {
     const OptDef *o = &OPTS[i];
     char *base = (char *)c + o->offset;
-    errno = 0;
     switch (o->type) {
-    case OT_STR:
-        if (strlen(value) >= CFG_PATH)
-            return error_set(e, EXIT_USAGE, "%s: value of '%s' is too long", where, o->name);
-        strcpy(base, value);
-        break;
-    case OT_ENUM: {
-        int k = enum_index(o->choices, value);
-        if (k < 0)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be one of %s, got '%s'", where,
-                             o->name, o->choices, value);
-        *(int *)base = k;
-        break;
-    }
-    case OT_FLAG:
-        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
-            return error_set(e, EXIT_USAGE, "%s: '%s' is a flag: give --%s alone (or =1, =0), "
-                             "got '%s'", where, o->name, o->name, value);
-        *(int *)base = value[0] == '1';
-        break;
-    case OT_U64: {
-        if (!cfgtext_is_decimal_int(value, 0))
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be a non-negative integer, got '%s'",
-                             where, o->name, value);
-        unsigned long long v = strtoull(value, NULL, 10);
-        if (errno == ERANGE)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be at most %llu, got '%s'", where,
-                             o->name, (unsigned long long)UINT64_MAX, value);
-        *(uint64_t *)base = (uint64_t)v;
-        break;
-    }
+    case OT_STR: return set_str(base, o, value, where, e);
+    case OT_ENUM: return set_enum((int *)base, o, value, where, e);
+    case OT_FLAG: return set_flag((int *)base, o, value, where, e);
+    case OT_U64: return set_u64((uint64_t *)base, o, value, where, e);
     case OT_INT:
-    case OT_I64: {
-        if (!cfgtext_is_decimal_int(value, 1))
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be an integer, got '%s'", where,
-                             o->name, value);
-        long long v = strtoll(value, NULL, 10);
-        if (errno == ERANGE || (double)v < o->lo || (double)v > o->hi)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be in %.0f..%.0f, got %s", where,
-                             o->name, o->lo, o->hi, value);
-        if (o->type == OT_INT)
-            *(int *)base = (int)v;
-        else
-            *(int64_t *)base = (int64_t)v;
-        break;
-    }
-    case OT_DBL: {
-        if (!cfgtext_is_decimal_real(value))
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be a decimal number, got '%s'", where,
-                             o->name, value);
-        double v = strtod(value, NULL); /* underflow: the nearest double, maybe 0 */
-        if (isinf(v) || v < o->lo || v > o->hi)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be in [%g, %g], got %s", where,
-                             o->name, o->lo, o->hi, value);
-        *(double *)base = v;
-        break;
-    }
-    case OT_SIZE: {
-        uint64_t v = 0;
-        int rc = cfgtext_parse_size(&v, value);
-        if (rc < 0)
-            return error_set(e, EXIT_USAGE, "%s: '%s' must be a size such as 512M, 1.5G or 0 "
-                             "(bytes; suffixes K, M, G, T), got '%s'", where, o->name, value);
-        if (rc > 0)
-            return error_set(e, EXIT_USAGE,
-                             "%s: '%s' is too large (the limit is 2^64 - 1 bytes), got '%s'",
-                             where, o->name, value);
-        *(uint64_t *)base = v;
-        break;
-    }
+    case OT_I64: return set_int(base, o, value, where, e);
+    case OT_DBL: return set_dbl((double *)base, o, value, where, e);
+    case OT_SIZE: return set_size((uint64_t *)base, o, value, where, e);
     }
     return 0;
 }
@@ -537,9 +563,11 @@ void config_print_help(FILE *f)
                         : o->type == OT_SIZE   ? " SIZE"
                         : o->type == OT_FLAG   ? ""
                                                : " N";
-        if (o->type == OT_ENUM)
-            snprintf(left, sizeof left, "--%s %s", o->name, o->choices);
-        else
+        if (o->type == OT_ENUM) {
+            char names[48];
+            join_names(names, sizeof names, o->choices);
+            snprintf(left, sizeof left, "--%s %s", o->name, names);
+        } else
             snprintf(left, sizeof left, "--%s%s", o->name, arg);
         fprintf(f, "  %-34s %s", left, o->help);
         if (o->def[0] && o->type != OT_FLAG) fprintf(f, " [%s]", o->def);

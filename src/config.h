@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "check.h"
+#include "types.h"
 
 #define CFG_PATH 1024
 
@@ -36,6 +37,14 @@ typedef enum ResumeRule {
 
 typedef enum TargetChoice { TARGET_CHOICE_AUTO = 0, TARGET_CHOICE_STEP = 1,
                             TARGET_CHOICE_LAST = 2 } TargetChoice;
+
+/* The names of the option enums' values, as on the command line (the model's
+ * kinds: types.h). */
+extern const EnumNames OPTIM_KIND_NAMES;    /* adam adamw sgd */
+extern const EnumNames MONITOR_NAMES;       /* val_loss val_acc */
+extern const EnumNames ON_NAN_NAMES;        /* stop skip */
+extern const EnumNames ON_SAVE_ERROR_NAMES; /* stop continue */
+extern const EnumNames TARGET_CHOICE_NAMES; /* auto step last */
 
 /* The train options (names as on the command line, '-' -> '_'). */
 typedef struct Config {
@@ -144,7 +153,8 @@ void config_inherit(Config *c, const Config *stored);
 /* Print the train options with defaults and help (for --help). */
 void config_print_help(FILE *f);
 
-/* Names of the enum values, as on the command line. */
+/* Names of the enum values, as on the command line (OPTIM_KIND_NAMES,
+ * MONITOR_NAMES). */
 const char *config_optimizer_name(int optimizer);
 const char *config_monitor_name(int monitor);
 

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "model.h"
+#include "types.h"
 
 #define DATASET_PATH 1024
 

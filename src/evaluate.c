@@ -76,7 +76,8 @@ int evaluate_check_data(const ModelSpec *s, const Dataset *ds, int need_targets,
     const char *f = ds->file, *g = ds->group;
     if (s->input != ds->input)
         return error_set(e, EXIT_USAGE, "%s:%s has %s inputs but the model takes %s", f, g,
-                         checkpoint_input_name(ds->input), checkpoint_input_name(s->input));
+                         types_enum_name(&INPUT_KIND_NAMES, ds->input),
+                         types_enum_name(&INPUT_KIND_NAMES, s->input));
     if (s->input == INPUT_DENSE && s->features != ds->F)
         return error_set(e, EXIT_USAGE, "%s:%s has %d features per step but the model takes %d",
                          f, g, ds->F, s->features);
@@ -202,8 +203,8 @@ int evaluate_predict(Model *m, Dataset *ds, int batch, const char *out_path, Err
     free(pr.y_cls);
     free(pr.y_val);
     if (!rc && !stop) {
-        rc |= h5io_write_attr_str(f, "/", "loss", checkpoint_loss_name(s->loss));
-        rc |= h5io_write_attr_str(f, "/", "target", checkpoint_target_name(s->target));
+        rc |= h5io_write_attr_str(f, "/", "loss", types_enum_name(&LOSS_KIND_NAMES, s->loss));
+        rc |= h5io_write_attr_str(f, "/", "target", types_enum_name(&TARGET_MODE_NAMES, s->target));
         rc |= h5io_write_attr_i64(f, "/", "out", (int64_t)O);
         rc |= h5io_write_attr_str(f, "/", "rnn_dist_output", "predictions");
     }

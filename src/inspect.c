@@ -39,9 +39,10 @@ static int inspect_checkpoint(FILE *out, const char *path, Error *e)
         return rc;
     }
     fprintf(out, "%s: rnn_dist checkpoint\n", path);
-    fprintf(out, "  model    %s%s, hidden %d, layers %d, %s input", cell_name(s.cell),
-            s.cell == CELL_RNN ? (s.act == NONLIN_RELU ? " (relu)" : " (tanh)") : "", s.hidden,
-            s.layers, s.input == INPUT_TOKENS ? "token" : "dense");
+    fprintf(out, "  model    %s", cell_name(s.cell));
+    if (s.cell == CELL_RNN) fprintf(out, " (%s)", types_enum_name(&NONLIN_NAMES, s.act));
+    fprintf(out, ", hidden %d, layers %d, %s input", s.hidden, s.layers,
+            s.input == INPUT_TOKENS ? "token" : "dense");
     if (s.input == INPUT_TOKENS)
         fprintf(out, " (vocab %d, embed %d)", s.vocab, s.embed);
     else

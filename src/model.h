@@ -13,7 +13,7 @@
  *   fc.bias            [O]
  * Gradients use the same layout in a second buffer; ModelViews name the parts.
  *
- * Batches are time-major (see Batch). Activations kept for the backward pass
+ * Batches are time-major (see Batch, types.h). Activations kept for the backward pass
  * live in a workspace that grows to the largest batch shape seen and is then
  * reused: no allocation per step.
  */
@@ -24,14 +24,11 @@
 #include <stdint.h>
 
 #include "cell.h"
+#include "types.h"
 
 #define MODEL_MAX_LAYERS 16
 #define MODEL_MAX_PARAMS (3 + 4 * MODEL_MAX_LAYERS)
 #define MODEL_NAME_LEN 32
-
-typedef enum InputKind { INPUT_DENSE = 0, INPUT_TOKENS = 1 } InputKind;
-typedef enum TargetMode { TARGET_STEP = 0, TARGET_LAST = 1 } TargetMode;
-typedef enum LossKind { LOSS_CE = 0, LOSS_MSE = 1 } LossKind;
 
 /* Everything that fixes the shapes and behaviour of a model. */
 typedef struct ModelSpec {
@@ -70,19 +67,6 @@ typedef struct ModelViews {
     float *fc_w;                           /* [O, H] */
     float *fc_b;                           /* [O] */
 } ModelViews;
-
-/* A batch of B sequences, time-major, as the model consumes it. The caller
- * owns the arrays (see dataset_fill_batch). T may be shorter than the
- * dataset's steps: it is the longest valid length in the batch. */
-typedef struct Batch {
-    int B, T;
-    const float *x;         /* dense [T, B, F] or NULL */
-    const int32_t *tokens;  /* tokens [T, B] or NULL */
-    const int32_t *lengths; /* [B], 1..T */
-    const int32_t *y_class; /* LOSS_CE: [T, B] (step) or [B] (last) */
-    const float *y_value;   /* LOSS_MSE: [T, B, O] (step) or [B, O] (last) */
-    const uint32_t *sample; /* [B] dataset row of each sequence (dropout key) */
-} Batch;
 
 /* Sums over the valid targets of a batch (add them up across batches/ranks). */
 typedef struct LossSums {

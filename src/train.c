@@ -281,13 +281,8 @@ static LossSums epoch_close(Trainer *tr, const EpochRun *er)
     int partial = er->next < tr->rows.steps;
     st->batch_in_epoch = partial ? er->next : 0;
     st->epoch = partial ? st->epoch : er->epoch;
-    st->part_loss = partial ? tsum.loss : 0;
-    st->part_count = partial ? tsum.count : 0;
-    st->part_correct = partial ? tsum.correct : 0;
-    st->part_abs_err = partial ? tsum.abs_err : 0;
-    st->part_norm_sum = partial ? er->sums.norm_sum : 0;
-    st->part_steps = partial ? er->sums.steps : 0;
-    st->part_skipped = partial ? er->sums.skipped : 0;
+    trainstate_keep_partial(st, partial, &tsum, er->sums.norm_sum, er->sums.steps, er->seqs,
+                            er->sums.skipped);
     return tsum;
 }
 

@@ -195,7 +195,7 @@ static int build_spec(ModelSpec *s, const Config *c, const Dataset *ds, Error *e
         if (want != ds->target)
             return error_set(e, EXIT_USAGE,
                              "target %s needs %s targets, but %s:%s has per-%s targets",
-                             want == TARGET_STEP ? "step" : "last",
+                             types_enum_name(&TARGET_MODE_NAMES, want),
                              want == TARGET_STEP ? "per-step [N, T(, O)]" : "per-sequence [N(, O)]",
                              ds->file, ds->group, ds->target == TARGET_STEP ? "step" : "sequence");
     }
