@@ -80,12 +80,12 @@ LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const D
     return s;
 }
 
-int evaluate_open_shared(Dataset *ds, const Dist *d, const char *file, const char *group,
+int evaluate_open_shared(Dataset *ds, const Dist *d, const H5Input *in, const char *group,
                          size_t row0, size_t n, int need_targets, Error *e)
 {
     size_t lo = n * (size_t)d->rank / (size_t)d->size;
     size_t hi = n * (size_t)(d->rank + 1) / (size_t)d->size;
-    int rc = dataset_open_streamed(ds, file, group, row0, n, need_targets, lo, hi, e);
+    int rc = dataset_open_streamed_in(ds, in, group, row0, n, need_targets, lo, hi, e);
     uint64_t key = !rc ? UINT64_MAX : ds->bad_row < 0 ? 0 : (uint64_t)ds->bad_row + 1;
     uint64_t *all = xcalloc((size_t)d->size, sizeof(uint64_t));
     dist_allgather_u64(d, all, key);
