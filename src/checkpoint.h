@@ -87,9 +87,11 @@ int checkpoint_open_verified(H5Input *in, const char *path, Error *e);
  * the one with the most optimizer steps (last.h5 first on a tie). Each
  * damaged file is reported on warn as one "rnn_dist: warning: ..." line and
  * skipped.
- * Returns 0 with out[0..len) = its path, or "" when run_dir holds no
- * checkpoint; EXIT_USAGE when there are checkpoints but none is intact. */
-int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e);
+ * Returns 0 with *chosen the one picked, open and checked as by
+ * checkpoint_open_verified (the caller closes it: h5io_input_close), or
+ * closed with chosen->path "" when run_dir holds no checkpoint; EXIT_USAGE
+ * (chosen closed) when there are checkpoints but none is intact. */
+int checkpoint_find_resume(H5Input *chosen, const char *run_dir, FILE *warn, Error *e);
 
 /* The run id stored in a checkpoint (0 for one written before run ids, or
  * when it cannot be read). */

@@ -50,13 +50,14 @@ static int plan_resume(Trainer *tr, H5Input *ckpt, Error *e)
 {
     int rc = 0;
     if (tr->d->rank == 0 && tr->cfg.resume[0]) {
-        if (strcmp(tr->cfg.resume, "auto") == 0)
-            rc = checkpoint_find_resume(tr->resume_from, sizeof tr->resume_from, tr->run_dir,
-                                        stderr, e);
-        else
+        if (strcmp(tr->cfg.resume, "auto") == 0) {
+            rc = checkpoint_find_resume(ckpt, tr->run_dir, stderr, e);
+            snprintf(tr->resume_from, sizeof tr->resume_from, "%.*s",
+                     (int)sizeof tr->resume_from - 1, ckpt->path);
+        } else {
             snprintf(tr->resume_from, sizeof tr->resume_from, "%s", tr->cfg.resume);
-        if (!rc && tr->resume_from[0])
             rc = checkpoint_open_verified(ckpt, tr->resume_from, e);
+        }
         if (!rc && tr->resume_from[0]) rc = resume_plan(&tr->plan, &tr->cfg, ckpt, stdout, e);
         fflush(stdout);
     }
