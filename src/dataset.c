@@ -27,15 +27,6 @@ int dataset_has_group_in(const H5Input *in, const char *name)
     return h5io_exists(in->file, path);
 }
 
-int dataset_has_group(const char *file, const char *name)
-{
-    H5Input in;
-    if (h5io_input_open(&in, file, NULL)) return 0;
-    int ok = dataset_has_group_in(&in, name);
-    h5io_input_close(&in);
-    return ok;
-}
-
 /* The length of the file part of spec: "F:/group" when F exists and the
  * whole spec does not. */
 static size_t spec_file_len(const char *spec)

@@ -76,9 +76,7 @@ int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
 int dataset_resolve_in(H5Input *in, char *group, size_t group_len, const char *spec,
                        DatasetRole role, Error *e);
 
-/* Does `file` (an open input: dataset_has_group_in) have a group `name`
- * holding 'inputs'? */
-int dataset_has_group(const char *file, const char *name);
+/* Does the open input `in` have a group `name` holding 'inputs'? */
 int dataset_has_group_in(const H5Input *in, const char *name);
 
 /* Rows in a group (the first dimension of its inputs), after checking the
