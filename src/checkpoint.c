@@ -85,12 +85,17 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
     return 0;
 }
 
+int checkpoint_read_spec_in(ModelSpec *spec, const H5Input *in, Error *e)
+{
+    return checkpoint_attrs_read_spec(spec, in->file, in->path, e);
+}
+
 int checkpoint_read_spec(ModelSpec *spec, const char *path, Error *e)
 {
-    hid_t f;
-    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
-    int rc = checkpoint_attrs_read_spec(spec, f, path, e);
-    H5Fclose(f);
+    H5Input in;
+    if (h5io_input_open(&in, path, e)) return EXIT_USAGE;
+    int rc = checkpoint_read_spec_in(spec, &in, e);
+    h5io_input_close(&in);
     return rc;
 }
 
@@ -113,11 +118,14 @@ static int verify_open(hid_t f, const char *path, Error *e)
     return 0;
 }
 
-/* Open a checkpoint and check its integrity (checkpoint_verify), leaving it
- * open on success: one open (and one probe) for a check and a read. */
-static int open_verified(hid_t *f, const char *path, Error *e)
+int checkpoint_verify_in(const H5Input *in, Error *e)
 {
-    if (h5io_open_read(f, path, e)) {
+    return verify_open(in->file, in->path, e);
+}
+
+int checkpoint_open_verified(H5Input *in, const char *path, Error *e)
+{
+    if (h5io_input_open(in, path, e)) {
         /* missing, or a FIFO, a directory...: say so as it is */
         if (access(path, F_OK) != 0 || h5io_check_regular(path, NULL)) return EXIT_USAGE;
         /* the reason without its "PATH: " prefix */
@@ -127,16 +135,16 @@ static int open_verified(hid_t *f, const char *path, Error *e)
         snprintf(why, sizeof why, "%s", prefixed ? e->msg + n + 2 : e->msg);
         return error_set(e, EXIT_USAGE, "%s: damaged checkpoint: %s", path, why);
     }
-    int rc = verify_open(*f, path, e);
-    if (rc) H5Fclose(*f);
+    int rc = checkpoint_verify_in(in, e);
+    if (rc) h5io_input_close(in);
     return rc;
 }
 
 int checkpoint_verify(const char *path, Error *e)
 {
-    hid_t f;
-    if (open_verified(&f, path, e)) return EXIT_USAGE;
-    H5Fclose(f);
+    H5Input in;
+    if (checkpoint_open_verified(&in, path, e)) return EXIT_USAGE;
+    h5io_input_close(&in);
     return 0;
 }
 
@@ -169,19 +177,25 @@ static int check_tensor(hid_t f, const char *name, const ParamInfo *p, const cha
                      "float [%d]", path, name, s.rank, s.dims[0], p->rows);
 }
 
-int checkpoint_check_params(const ModelSpec *spec, const char *path, Error *e)
+int checkpoint_check_params_in(const ModelSpec *spec, const H5Input *in, Error *e)
 {
     ParamTable t;
     model_param_table(&t, spec);
-    hid_t f;
-    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
     char name[128];
     int rc = 0;
     for (int i = 0; i < t.count && !rc; i++) {
         snprintf(name, sizeof name, "/params/%s", t.p[i].name);
-        rc = check_tensor(f, name, &t.p[i], path, e);
+        rc = check_tensor(in->file, name, &t.p[i], in->path, e);
     }
-    H5Fclose(f);
+    return rc;
+}
+
+int checkpoint_check_params(const ModelSpec *spec, const char *path, Error *e)
+{
+    H5Input in;
+    if (h5io_input_open(&in, path, e)) return EXIT_USAGE;
+    int rc = checkpoint_check_params_in(spec, &in, e);
+    h5io_input_close(&in);
     return rc;
 }
 
@@ -205,25 +219,28 @@ static int read_tensors(float *buf, hid_t f, const char *group, const ParamTable
     return 0;
 }
 
+int checkpoint_load_params_in(Model *m, const H5Input *in, Error *e)
+{
+    return read_tensors(m->params, in->file, "/params", &m->table, in->path, e);
+}
+
 int checkpoint_load_params(Model *m, const char *path, Error *e)
 {
-    hid_t f;
-    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
-    int rc = read_tensors(m->params, f, "/params", &m->table, path, e);
-    H5Fclose(f);
+    H5Input in;
+    if (h5io_input_open(&in, path, e)) return EXIT_USAGE;
+    int rc = checkpoint_load_params_in(m, &in, e);
+    h5io_input_close(&in);
     return rc;
 }
 
-int checkpoint_read_state(TrainState *st, char **config_text, const char *path, Error *e)
+int checkpoint_read_state_in(TrainState *st, char **config_text, const H5Input *in, Error *e)
 {
     *config_text = NULL;
-    hid_t f;
-    if (open_verified(&f, path, e)) return EXIT_USAGE;
-    int rc = checkpoint_attrs_read_state(st, f, path, e);
+    hid_t f = in->file;
+    int rc = checkpoint_attrs_read_state(st, f, in->path, e);
     enum { TEXT = 1 << 16 };
     char *text = xcalloc(TEXT, 1);
     if (!rc && h5io_read_attr_str(text, TEXT, f, "/", "config")) text[0] = '\0';
-    H5Fclose(f);
     if (rc) {
         free(text);
         return rc;
@@ -232,10 +249,20 @@ int checkpoint_read_state(TrainState *st, char **config_text, const char *path, 
     return 0;
 }
 
-int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error *e)
+int checkpoint_read_state(TrainState *st, char **config_text, const char *path, Error *e)
 {
-    hid_t f;
-    if (open_verified(&f, path, e)) return EXIT_USAGE;
+    *config_text = NULL;
+    H5Input in;
+    if (checkpoint_open_verified(&in, path, e)) return EXIT_USAGE;
+    int rc = checkpoint_read_state_in(st, config_text, &in, e);
+    h5io_input_close(&in);
+    return rc;
+}
+
+int checkpoint_load_in(Model *m, Optim *o, TrainState *st, const H5Input *in, Error *e)
+{
+    hid_t f = in->file;
+    const char *path = in->path;
     ModelSpec s;
     int rc = checkpoint_attrs_read_spec(&s, f, path, e);
     if (!rc) rc = checkpoint_attrs_spec_mismatch(&m->spec, &s, path, e);
@@ -254,6 +281,14 @@ int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error 
                               &m->table, path, e);
         if (!rc && o->v) rc = read_tensors(o->v, f, "/optim/exp_avg_sq", &m->table, path, e);
     }
-    H5Fclose(f);
+    return rc;
+}
+
+int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error *e)
+{
+    H5Input in;
+    if (checkpoint_open_verified(&in, path, e)) return EXIT_USAGE;
+    int rc = checkpoint_load_in(m, o, st, &in, e);
+    h5io_input_close(&in);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include <stdio.h>
 
 #include "check.h"
+#include "h5io.h"
 #include "model.h"
 #include "optim.h"
 #include "trainstate.h"
@@ -46,15 +47,28 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
  * format version it has) in e. */
 int checkpoint_verify(const char *path, Error *e);
 
+/* The same check of an open input (one whose reads are still to come, so
+ * one probe and one open serve the check and the reads). */
+int checkpoint_verify_in(const H5Input *in, Error *e);
+
+/* Open path into *in (h5io_input_open) and check it (checkpoint_verify),
+ * leaving it open on success for the *_in readers below; the caller closes
+ * it (h5io_input_close). On failure *in is closed and e says, as
+ * checkpoint_verify does, "PATH: damaged checkpoint: WHAT" for a file that
+ * exists but cannot be opened. */
+int checkpoint_open_verified(H5Input *in, const char *path, Error *e);
+
 /* (checkpoint_find.c) The checkpoint `--resume auto` continues from: among run_dir's last.h5,
  * ckpt-epochNNNN.h5 and best.h5, those that pass checkpoint_verify and
  * belong to the newest run (the run_id of the most recently written one),
  * the one with the most optimizer steps (last.h5 first on a tie). Each
  * damaged file is reported on warn as one "rnn_dist: warning: ..." line and
  * skipped.
- * Returns 0 with out[0..len) = its path, or "" when run_dir holds no
- * checkpoint; EXIT_USAGE when there are checkpoints but none is intact. */
-int checkpoint_find_resume(char *out, size_t len, const char *run_dir, FILE *warn, Error *e);
+ * Returns 0 with *chosen the one picked, open and checked as by
+ * checkpoint_open_verified (the caller closes it: h5io_input_close), or
+ * closed with chosen->path "" when run_dir holds no checkpoint; EXIT_USAGE
+ * (chosen closed) when there are checkpoints but none is intact. */
+int checkpoint_find_resume(H5Input *chosen, const char *run_dir, FILE *warn, Error *e);
 
 /* The run id stored in a checkpoint (0 for one written before run ids, or
  * when it cannot be read). */
@@ -64,24 +78,31 @@ uint64_t checkpoint_run_id(const char *path);
  * caller frees; "" when absent) without loading the model: what resume
  * compares before it builds anything. Refuses a damaged file. */
 int checkpoint_read_state(TrainState *st, char **config_text, const char *path, Error *e);
+/* The same of an input opened by checkpoint_open_verified (not checked again). */
+int checkpoint_read_state_in(TrainState *st, char **config_text, const H5Input *in, Error *e);
 
 /* Read the model spec stored in a checkpoint. */
 int checkpoint_read_spec(ModelSpec *spec, const char *path, Error *e);
+int checkpoint_read_spec_in(ModelSpec *spec, const H5Input *in, Error *e);
 
 /* Load parameters, optimizer state and training state from path into a
  * model (and optimizer) created for the same spec. Refuses a damaged file
  * (checkpoint_verify) and a checkpoint of another model, naming the first
  * mismatching field and both values. o and st may be NULL. */
 int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error *e);
+/* The same of an input opened by checkpoint_open_verified (not checked again). */
+int checkpoint_load_in(Model *m, Optim *o, TrainState *st, const H5Input *in, Error *e);
 
 /* Does /params hold every parameter of spec as a float tensor of its shape?
  * Checked before a model is allocated (inspect): the attributes alone may
  * declare a model far too large for memory. 0, or EXIT_USAGE naming the
  * first missing or misshapen tensor. */
 int checkpoint_check_params(const ModelSpec *spec, const char *path, Error *e);
+int checkpoint_check_params_in(const ModelSpec *spec, const H5Input *in, Error *e);
 
 /* Load only /params/<name> (for --init: also files written by h5py from a
  * PyTorch state_dict). Every parameter of m must be present with its shape. */
 int checkpoint_load_params(Model *m, const char *path, Error *e);
+int checkpoint_load_params_in(Model *m, const H5Input *in, Error *e);
 
 #endif

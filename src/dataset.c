@@ -20,21 +20,17 @@ static void member(char *out, size_t len, const char *group, const char *name)
         snprintf(out, len, "%s/%s", group, name);
 }
 
-int dataset_has_group(const char *file, const char *name)
+int dataset_has_group_in(const H5Input *in, const char *name)
 {
-    hid_t f;
-    if (h5io_open_read(&f, file, NULL)) return 0;
     char path[300];
     member(path, sizeof path, name, "inputs");
-    int ok = h5io_exists(f, path);
-    H5Fclose(f);
-    return ok;
+    return h5io_exists(in->file, path);
 }
 
-int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
-                    const char *spec, DatasetRole role, Error *e)
+/* The length of the file part of spec: "F:/group" when F exists and the
+ * whole spec does not. */
+static size_t spec_file_len(const char *spec)
 {
-    /* "F:/group" when F exists and the whole spec does not */
     const char *colon = strrchr(spec, ':');
     size_t flen = strlen(spec);
     if (colon && access(spec, F_OK) != 0) {
@@ -46,13 +42,13 @@ int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
             if (access(head, F_OK) == 0) flen = hl;
         }
     }
-    if (flen == 0) return error_set(e, EXIT_USAGE, "empty dataset path");
-    if (flen >= file_len) return error_set(e, EXIT_USAGE, "%s: path too long", spec);
-    memcpy(file, spec, flen);
-    file[flen] = '\0';
-    hid_t f;
-    if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
-    H5Fclose(f);
+    return flen;
+}
+
+/* The group of spec (the file part is flen long) in the open file in. */
+static int resolve_group(char *group, size_t group_len, const H5Input *in, const char *spec,
+                         size_t flen, DatasetRole role, Error *e)
+{
     if (spec[flen] == ':') {
         const char *g = spec + flen + 1;
         if (strlen(g) + 2 >= group_len) return error_set(e, EXIT_USAGE, "%s: group too long", spec);
@@ -66,15 +62,43 @@ int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
     static const char *const eval[] = {"/", "/test", "/val", "/train", NULL};
     const char *const *prefs = role == ROLE_TRAIN ? train : role == ROLE_VAL ? val : eval;
     for (int i = 0; prefs[i]; i++) {
-        if (dataset_has_group(file, prefs[i])) {
+        if (dataset_has_group_in(in, prefs[i])) {
             snprintf(group, group_len, "%s", prefs[i]);
             return 0;
         }
     }
     return error_set(e, EXIT_USAGE,
-                     "%s: no dataset found: neither the root nor %s holds 'inputs'", file,
+                     "%s: no dataset found: neither the root nor %s holds 'inputs'", in->path,
                      role == ROLE_TRAIN ? "/train" : role == ROLE_VAL ? "/val or /test"
                                                                        : "/test, /val or /train");
+}
+
+int dataset_resolve_in(H5Input *in, char *group, size_t group_len, const char *spec,
+                       DatasetRole role, Error *e)
+{
+    in->file = -1;
+    size_t flen = spec_file_len(spec);
+    if (flen == 0) return error_set(e, EXIT_USAGE, "empty dataset path");
+    if (flen >= DATASET_PATH) return error_set(e, EXIT_USAGE, "%s: path too long", spec);
+    char file[DATASET_PATH];
+    memcpy(file, spec, flen);
+    file[flen] = '\0';
+    if (h5io_input_open(in, file, e)) return EXIT_USAGE;
+    int rc = resolve_group(group, group_len, in, spec, flen, role, e);
+    if (rc) h5io_input_close(in);
+    return rc;
+}
+
+int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
+                    const char *spec, DatasetRole role, Error *e)
+{
+    size_t flen = spec_file_len(spec);
+    if (flen && flen >= file_len) return error_set(e, EXIT_USAGE, "%s: path too long", spec);
+    H5Input in;
+    if (dataset_resolve_in(&in, group, group_len, spec, role, e)) return EXIT_USAGE;
+    snprintf(file, file_len, "%s", in.path);
+    h5io_input_close(&in);
+    return 0;
 }
 
 /* An integer attribute from the group, else from the root. */
@@ -84,18 +108,23 @@ static int group_attr_int(int64_t *v, hid_t f, const char *group, const char *at
     return h5io_read_attr_i64(v, f, "/", attr);
 }
 
-int dataset_count_rows(size_t *n, const char *file, const char *group, Error *e)
+int dataset_count_rows_in(size_t *n, const H5Input *in, const char *group, Error *e)
 {
-    hid_t f;
-    if (h5io_open_read(&f, file, e)) return EXIT_USAGE;
     char path[300];
     member(path, sizeof path, group, "inputs");
     H5Shape s;
-    int rc = h5io_shape(&s, f, path, file, e);
-    H5Fclose(f);
-    if (rc) return rc;
+    if (h5io_shape(&s, in->file, path, in->path, e)) return EXIT_USAGE;
     *n = s.rank > 0 ? s.dims[0] : 0;
     return 0;
+}
+
+int dataset_count_rows(size_t *n, const char *file, const char *group, Error *e)
+{
+    H5Input in;
+    if (h5io_input_open(&in, file, e)) return EXIT_USAGE;
+    int rc = dataset_count_rows_in(n, &in, group, e);
+    h5io_input_close(&in);
+    return rc;
 }
 
 static const char *class_name(H5T_class_t c)
@@ -142,48 +171,53 @@ static int require_written(hid_t f, const char *name, const char *file, Error *e
     return 0;
 }
 
-/* Shapes and attributes; fills ds's metadata. */
-static int check_schema(Dataset *ds, hid_t f, Error *e)
+/* The inputs member: its kind, rows, steps and features into ds; si its shape. */
+static int check_inputs(Dataset *ds, H5Shape *si, hid_t f, Error *e)
 {
-    const char *file = ds->file, *g = ds->group;
-    const char *in = ds->inputs_path, *tg = ds->targets_path, *ln = ds->lengths_path;
-    if (strcmp(g, "/") != 0 && !h5io_exists(f, g))
-        return error_set(e, EXIT_USAGE, "%s: group '%s' is missing", file, g);
-    H5Shape si, st;
-    if (h5io_shape(&si, f, in, file, e)) return EXIT_USAGE;
-    if (si.cls == H5T_FLOAT && si.rank == 3) {
+    const char *file = ds->file, *in = ds->inputs_path;
+    if (h5io_shape(si, f, in, file, e)) return EXIT_USAGE;
+    if (si->cls == H5T_FLOAT && si->rank == 3) {
         ds->input = INPUT_DENSE;
-        ds->F = (int)si.dims[2];
-    } else if (si.cls == H5T_INTEGER && si.rank == 2) {
+        ds->F = (int)si->dims[2];
+    } else if (si->cls == H5T_INTEGER && si->rank == 2) {
         ds->input = INPUT_TOKENS;
         ds->F = 1;
     } else {
         return error_set(e, EXIT_USAGE,
                          "%s: %s must be float [N, T, F] or integer token ids [N, T], found %s "
                          "of rank %d",
-                         file, in, class_name(si.cls), si.rank);
+                         file, in, class_name(si->cls), si->rank);
     }
-    size_t N = si.dims[0];
+    size_t N = si->dims[0];
     if (N == 0) return error_set(e, EXIT_USAGE, "%s: %s is empty (0 rows)", file, in);
     /* rows are numbered in 32 bits (dropout keys, Batch.sample) */
     if (N > UINT32_MAX)
         return error_set(e, EXIT_USAGE, "%s: %s has %zu rows (at most %lu)", file, in, N,
                          (unsigned long)UINT32_MAX);
-    if (si.dims[1] == 0 || si.dims[1] > 1000000)
+    if (si->dims[1] == 0 || si->dims[1] > 1000000)
         return error_set(e, EXIT_USAGE, "%s: %s has %zu steps (need 1..1000000)", file, in,
-                         si.dims[1]);
-    if (ds->input == INPUT_DENSE && (si.dims[2] == 0 || si.dims[2] > 1000000))
+                         si->dims[1]);
+    if (ds->input == INPUT_DENSE && (si->dims[2] == 0 || si->dims[2] > 1000000))
         return error_set(e, EXIT_USAGE, "%s: %s has %zu features (need 1..1000000)", file, in,
-                         si.dims[2]);
-    ds->T = (int)si.dims[1];
+                         si->dims[2]);
+    ds->T = (int)si->dims[1];
     ds->total_rows = N;
     /* a whole group must be addressable in memory: N x T x F x 8 bytes */
-    if ((double)N * (double)si.dims[1] * (double)ds->F * 8.0 > 0x1p62)
+    if ((double)N * (double)si->dims[1] * (double)ds->F * 8.0 > 0x1p62)
         return error_set(e, EXIT_USAGE, "%s: %s has %zu x %zu x %d values (too large)", file, in,
-                         N, si.dims[1], ds->F);
-    if (require_written(f, in, file, e)) return EXIT_USAGE;
-    if (!ds->has_targets && !h5io_exists(f, tg)) goto lengths;
+                         N, si->dims[1], ds->F);
+    return require_written(f, in, file, e);
+}
+
+/* The targets member (when required, or present): kind, mode and O into
+ * ds; si is the inputs' shape. */
+static int check_targets(Dataset *ds, const H5Shape *si, hid_t f, Error *e)
+{
+    const char *file = ds->file, *in = ds->inputs_path, *tg = ds->targets_path;
+    if (!ds->has_targets && !h5io_exists(f, tg)) return 0;
     ds->has_targets = 1;
+    size_t N = si->dims[0];
+    H5Shape st;
     if (h5io_shape(&st, f, tg, file, e)) return EXIT_USAGE;
     if (st.cls == H5T_INTEGER && (st.rank == 1 || st.rank == 2)) {
         ds->kind = LOSS_CE;
@@ -195,7 +229,7 @@ static int check_schema(Dataset *ds, hid_t f, Error *e)
         if (ds->O < 1 || st.dims[st.rank - 1] > 1000000)
             return error_set(e, EXIT_USAGE, "%s: %s has %zu values per target", file, tg,
                              st.dims[st.rank - 1]);
-        if ((double)N * (double)(st.rank == 3 ? si.dims[1] : 1) * (double)ds->O * 8.0 > 0x1p62)
+        if ((double)N * (double)(st.rank == 3 ? si->dims[1] : 1) * (double)ds->O * 8.0 > 0x1p62)
             return error_set(e, EXIT_USAGE, "%s: %s has too many values", file, tg);
     } else {
         return error_set(e, EXIT_USAGE,
@@ -206,23 +240,39 @@ static int check_schema(Dataset *ds, hid_t f, Error *e)
     if (st.dims[0] != N)
         return error_set(e, EXIT_USAGE, "%s: %s has %zu rows but %s has %zu", file, tg,
                          st.dims[0], in, N);
-    if (ds->target == TARGET_STEP && st.dims[1] != si.dims[1])
+    if (ds->target == TARGET_STEP && st.dims[1] != si->dims[1])
         return error_set(e, EXIT_USAGE, "%s: %s has %zu steps but %s has %zu", file, tg,
-                         st.dims[1], in, si.dims[1]);
-    if (require_written(f, tg, file, e)) return EXIT_USAGE;
-lengths:
+                         st.dims[1], in, si->dims[1]);
+    return require_written(f, tg, file, e);
+}
+
+/* The optional lengths member: integer [N], written. */
+static int check_lengths_member(Dataset *ds, size_t N, hid_t f, Error *e)
+{
+    const char *file = ds->file, *in = ds->inputs_path, *ln = ds->lengths_path;
     ds->has_lengths = h5io_exists(f, ln);
-    if (ds->has_lengths) {
-        H5Shape sl;
-        if (h5io_shape(&sl, f, ln, file, e)) return EXIT_USAGE;
-        if (sl.cls != H5T_INTEGER || sl.rank != 1)
-            return error_set(e, EXIT_USAGE, "%s: %s must be integer [N], found %s of rank %d",
-                             file, ln, class_name(sl.cls), sl.rank);
-        if (sl.dims[0] != N)
-            return error_set(e, EXIT_USAGE, "%s: %s has %zu rows but %s has %zu", file, ln,
-                             sl.dims[0], in, N);
-        if (require_written(f, ln, file, e)) return EXIT_USAGE;
-    }
+    if (!ds->has_lengths) return 0;
+    H5Shape sl;
+    if (h5io_shape(&sl, f, ln, file, e)) return EXIT_USAGE;
+    if (sl.cls != H5T_INTEGER || sl.rank != 1)
+        return error_set(e, EXIT_USAGE, "%s: %s must be integer [N], found %s of rank %d",
+                         file, ln, class_name(sl.cls), sl.rank);
+    if (sl.dims[0] != N)
+        return error_set(e, EXIT_USAGE, "%s: %s has %zu rows but %s has %zu", file, ln,
+                         sl.dims[0], in, N);
+    return require_written(f, ln, file, e);
+}
+
+/* Shapes and attributes; fills ds's metadata. */
+static int check_schema(Dataset *ds, hid_t f, Error *e)
+{
+    const char *g = ds->group;
+    if (strcmp(g, "/") != 0 && !h5io_exists(f, g))
+        return error_set(e, EXIT_USAGE, "%s: group '%s' is missing", ds->file, g);
+    H5Shape si;
+    if (check_inputs(ds, &si, f, e) || check_targets(ds, &si, f, e) ||
+        check_lengths_member(ds, si.dims[0], f, e))
+        return EXIT_USAGE;
     if (ds->input == INPUT_TOKENS &&
         require_count(&ds->vocab, f, ds, "vocab_size", 1, 100000000, "token inputs", e))
         return EXIT_USAGE;
@@ -326,9 +376,8 @@ static int read_lengths(Dataset *ds, hid_t f, Error *e)
     return 0;
 }
 
-/* Common start of both opens: names, schema, the view's bounds, lengths. */
-static int open_view(Dataset *ds, hid_t *f, const char *file, const char *group, size_t row0,
-                     size_t n, int need_targets, Error *e)
+/* A Dataset that holds nothing yet: its names, no rows. */
+static void view_init(Dataset *ds, const char *file, const char *group, int need_targets)
 {
     memset(ds, 0, sizeof *ds);
     ds->bad_row = -1;
@@ -338,18 +387,24 @@ static int open_view(Dataset *ds, hid_t *f, const char *file, const char *group,
     member(ds->inputs_path, sizeof ds->inputs_path, ds->group, "inputs");
     member(ds->targets_path, sizeof ds->targets_path, ds->group, "targets");
     member(ds->lengths_path, sizeof ds->lengths_path, ds->group, "lengths");
-    if (h5io_open_read(f, file, e)) return EXIT_USAGE;
-    int rc = check_schema(ds, *f, e);
+}
+
+/* Common start of both opens: names, schema, the view's bounds, lengths.
+ * On failure the caller closes ds. */
+static int open_view(Dataset *ds, const H5Input *in, const char *group, size_t row0, size_t n,
+                     int need_targets, Error *e)
+{
+    view_init(ds, in->path, group, need_targets);
+    int rc = check_schema(ds, in->file, e);
     if (!rc && (row0 >= ds->total_rows || (n && row0 + n > ds->total_rows)))
-        rc = error_set(e, EXIT_USAGE, "%s: %s has %zu rows, cannot take rows %zu..%zu", file,
+        rc = error_set(e, EXIT_USAGE, "%s: %s has %zu rows, cannot take rows %zu..%zu", in->path,
                        ds->group, ds->total_rows, row0, row0 + (n ? n : 1) - 1);
     if (!rc) {
         ds->row0 = row0;
         ds->n = n ? n : ds->total_rows - row0;
-        rc = read_lengths(ds, *f, e);
+        rc = read_lengths(ds, in->file, e);
     }
     if (!rc) rc = check_lengths(ds, e);
-    if (rc) H5Fclose(*f);
     return rc;
 }
 
@@ -419,15 +474,18 @@ void dataset_load(Dataset *ds, const size_t *rows, size_t n)
     free(sorted);
 }
 
-int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
-                          size_t n, int need_targets, size_t check_lo, size_t check_hi,
-                          Error *e)
+int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, size_t row0,
+                             size_t n, int need_targets, size_t check_lo, size_t check_hi,
+                             Error *e)
 {
-    hid_t f;
-    int rc = open_view(ds, &f, file, group, row0, n, need_targets, e);
-    if (rc) return rc;
+    int rc = open_view(ds, in, group, row0, n, need_targets, e);
+    if (rc) {
+        dataset_close(ds);
+        return rc;
+    }
+    H5Iinc_ref(in->file); /* ds's own reference, dropped by dataset_close */
     ds->streamed = 1;
-    ds->file_id = (int64_t)f;
+    ds->file_id = (int64_t)in->file;
     if (check_hi > ds->n) check_hi = ds->n;
     /* check this process's share a bounded chunk at a time */
     size_t chunk = DATASET_WINDOW_BYTES / (dataset_row_bytes(ds) ? dataset_row_bytes(ds) : 1);
@@ -445,21 +503,24 @@ int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size
     return rc;
 }
 
-int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
-                 int need_targets, Error *e)
+int dataset_open_in(Dataset *ds, const H5Input *in, const char *group, size_t row0, size_t n,
+                    int need_targets, Error *e)
 {
-    hid_t f;
-    int rc = open_view(ds, &f, file, group, row0, n, need_targets, e);
-    if (rc) return rc;
+    int rc = open_view(ds, in, group, row0, n, need_targets, e);
+    if (rc) {
+        dataset_close(ds);
+        return rc;
+    }
     const size_t T = (size_t)ds->T, N = ds->n;
-    const char *in = ds->inputs_path, *tg = ds->targets_path;
+    const char *in_path = ds->inputs_path, *tg = ds->targets_path, *file = in->path;
+    hid_t f = in->file;
     row0 = ds->row0;
     if (ds->input == INPUT_TOKENS) {
         ds->tokens = xcalloc(N * T, sizeof(int32_t));
-        rc = h5io_read_i32(ds->tokens, f, in, row0, N, file, e);
+        rc = h5io_read_i32(ds->tokens, f, in_path, row0, N, file, e);
     } else {
         ds->x = xalloc_floats(N * T * ds->F);
-        rc = h5io_read_f32(ds->x, f, in, row0, N, file, e);
+        rc = h5io_read_f32(ds->x, f, in_path, row0, N, file, e);
     }
     size_t per_row = ds->target == TARGET_STEP ? T : 1;
     if (!rc && ds->has_targets && ds->kind == LOSS_CE) {
@@ -469,9 +530,36 @@ int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, 
         ds->y_value = xalloc_floats(N * per_row * ds->O);
         rc = h5io_read_f32(ds->y_value, f, tg, row0, N, file, e);
     }
-    H5Fclose(f);
     if (!rc) rc = check_values(ds, 0, N, e);
     if (rc) dataset_close(ds);
+    return rc;
+}
+
+int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
+                          size_t n, int need_targets, size_t check_lo, size_t check_hi,
+                          Error *e)
+{
+    H5Input in;
+    if (h5io_input_open(&in, file, e)) {
+        view_init(ds, file, group, need_targets);
+        return EXIT_USAGE;
+    }
+    int rc = dataset_open_streamed_in(ds, &in, group, row0, n, need_targets, check_lo, check_hi,
+                                      e);
+    h5io_input_close(&in);
+    return rc;
+}
+
+int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
+                 int need_targets, Error *e)
+{
+    H5Input in;
+    if (h5io_input_open(&in, file, e)) {
+        view_init(ds, file, group, need_targets);
+        return EXIT_USAGE;
+    }
+    int rc = dataset_open_in(ds, &in, group, row0, n, need_targets, e);
+    h5io_input_close(&in);
     return rc;
 }
 

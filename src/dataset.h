@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "h5io.h"
 #include "types.h"
 
 #define DATASET_PATH 1024
@@ -70,12 +71,21 @@ typedef enum DatasetRole { ROLE_TRAIN, ROLE_VAL, ROLE_EVAL } DatasetRole;
 int dataset_resolve(char *file, size_t file_len, char *group, size_t group_len,
                     const char *spec, DatasetRole role, Error *e);
 
-/* Does `file` have a group `name` holding 'inputs'? */
-int dataset_has_group(const char *file, const char *name);
+/* dataset_resolve, leaving the file open in *in (the caller closes it,
+ * h5io_input_close) for the *_in functions below: the file is probed and
+ * opened once. The file part may be up to DATASET_PATH - 1 long. On failure
+ * *in is closed. */
+int dataset_resolve_in(H5Input *in, char *group, size_t group_len, const char *spec,
+                       DatasetRole role, Error *e);
+
+/* Does the open input `in` have a group `name` holding 'inputs'? */
+int dataset_has_group_in(const H5Input *in, const char *name);
 
 /* Rows in a group (the first dimension of its inputs), after checking the
- * file opens; for sizing splits before dataset_open. */
+ * file opens; for sizing splits before dataset_open. dataset_count_rows_in:
+ * of an open input. */
 int dataset_count_rows(size_t *n, const char *file, const char *group, Error *e);
+int dataset_count_rows_in(size_t *n, const H5Input *in, const char *group, Error *e);
 
 /* Open rows [row0, row0 + n) of file:group (n = 0: to the end), check them
  * against the schema, and load them. need_targets = 0 accepts a group without
@@ -83,6 +93,10 @@ int dataset_count_rows(size_t *n, const char *file, const char *group, Error *e)
  * first bad index, code EXIT_USAGE. */
 int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, size_t n,
                  int need_targets, Error *e);
+/* The same of an open input (in->path names it in ds->file and messages);
+ * in stays the caller's. */
+int dataset_open_in(Dataset *ds, const H5Input *in, const char *group, size_t row0, size_t n,
+                    int need_targets, Error *e);
 
 /* Bytes of rows a streamed reader holds at a time: the chunk of the check at
  * open, and the read-ahead of training, evaluation and prediction (at least
@@ -98,6 +112,11 @@ int dataset_open(Dataset *ds, const char *file, const char *group, size_t row0, 
 int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
                           size_t n, int need_targets, size_t check_lo, size_t check_hi,
                           Error *e);
+/* The same of an open input; ds takes its own reference to the open file
+ * (dropped by dataset_close), so the caller may close in at any time. */
+int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, size_t row0,
+                             size_t n, int need_targets, size_t check_lo, size_t check_hi,
+                             Error *e);
 
 /* Streamed: make the cache hold the view rows rows[0..n) (any order, repeats
  * allowed), replacing what it held; read-ahead for the coming batches.

@@ -57,12 +57,12 @@ LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const D
     return s;
 }
 
-int evaluate_open_shared(Dataset *ds, const Dist *d, const char *file, const char *group,
+int evaluate_open_shared(Dataset *ds, const Dist *d, const H5Input *in, const char *group,
                          size_t row0, size_t n, int need_targets, Error *e)
 {
     size_t lo, hi;
     epochplan_share(&lo, &hi, n, d->rank, d->size);
-    int rc = dataset_open_streamed(ds, file, group, row0, n, need_targets, lo, hi, e);
+    int rc = dataset_open_streamed_in(ds, in, group, row0, n, need_targets, lo, hi, e);
     /* the schema (key 0) before the lowest bad row */
     uint64_t key = ds->bad_row < 0 ? 0 : (uint64_t)ds->bad_row + 1;
     int mine = rc;

@@ -33,12 +33,12 @@ void evaluate_allreduce(LossSums *s, const Dist *d);
  * reusable batch storage. Collective. */
 LossSums evaluate_shared(Model *m, Dataset *ds, int batch, BatchBuf *bb, const Dist *d);
 
-/* Open rows [row0, row0 + n) of file:group streamed (need_targets as
+/* Open rows [row0, row0 + n) of group of the open input `in` streamed (need_targets as
  * dataset_open), each rank checking the values of its contiguous share of
  * the rows. Collective; every rank returns the same verdict: the message of
  * the lowest bad row (or of the schema) found by any rank. On failure ds is
  * closed. */
-int evaluate_open_shared(Dataset *ds, const Dist *d, const char *file, const char *group,
+int evaluate_open_shared(Dataset *ds, const Dist *d, const H5Input *in, const char *group,
                          size_t row0, size_t n, int need_targets, Error *e);
 
 /* Is ds usable with a model of this spec (inputs, outputs, target kind)?

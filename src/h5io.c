@@ -33,6 +33,23 @@ int h5io_open_read(hid_t *file, const char *path, Error *e)
     return 0;
 }
 
+int h5io_input_open(H5Input *in, const char *path, Error *e)
+{
+    in->file = -1;
+    if (snprintf(in->path, sizeof in->path, "%s", path) >= (int)sizeof in->path)
+        return error_set(e, EXIT_USAGE, "%.200s...: path too long", path);
+    hid_t f;
+    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
+    in->file = f;
+    return 0;
+}
+
+void h5io_input_close(H5Input *in)
+{
+    if (in->file >= 0) H5Fclose(in->file);
+    in->file = -1;
+}
+
 int h5io_create(hid_t *file, const char *path, Error *e)
 {
     *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);

@@ -25,6 +25,26 @@ void h5io_init(void);
  * h5io_probe checks it in a child process. */
 int h5io_open_read(hid_t *file, const char *path, Error *e);
 
+/* An input file opened once in this process: checked, probed and opened
+ * read-only (h5io_input_open, as h5io_open_read), then handed to every
+ * reader of it (the *_in functions of dataset.h and checkpoint.h) instead of
+ * its path, so a file is probed once and opened once however many readers
+ * it has. path: the name as given, for messages. Closed once, by its opener
+ * (h5io_input_close); a reader that keeps the file open past its call (a
+ * streamed Dataset) holds its own reference. */
+#define H5IO_PATH 4200
+typedef struct H5Input {
+    hid_t file;            /* -1 when closed */
+    char path[H5IO_PATH];
+} H5Input;
+
+/* Open path into *in as h5io_open_read does (same refusals and messages;
+ * also "PATH: path too long"). On failure in->file is -1. */
+int h5io_input_open(H5Input *in, const char *path, Error *e);
+
+/* Close an input (nothing when it is closed); in->file becomes -1. */
+void h5io_input_close(H5Input *in);
+
 /* Is path a regular file (symbolic links followed)? Decided by stat alone,
  * before anything opens it: opening a FIFO blocks until a writer comes, and
  * a device may do anything. EXIT_USAGE otherwise, one line: "PATH: not a

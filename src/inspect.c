@@ -10,30 +10,28 @@
 #include "model.h"
 
 /* Does the file carry format_version, as every checkpoint of train does? */
-static int written_by_train(const char *path)
+static int written_by_train(const H5Input *in)
 {
-    hid_t f;
-    if (h5io_open_read(&f, path, NULL)) return 0;
-    int yes = h5io_attr_exists(f, "/", "format_version");
-    H5Fclose(f);
-    return yes;
+    return h5io_attr_exists(in->file, "/", "format_version");
 }
 
-static int inspect_checkpoint(FILE *out, const char *path, Error *e)
+/* Describe the checkpoint (or parameter file) open in `in`. */
+static int inspect_checkpoint(FILE *out, const H5Input *in, Error *e)
 {
+    const char *path = in->path;
     ModelSpec s;
-    if (checkpoint_read_spec(&s, path, e)) return EXIT_USAGE;
+    if (checkpoint_read_spec_in(&s, in, e)) return EXIT_USAGE;
     /* a damaged checkpoint of rnn_dist train is reported as such first */
-    if (written_by_train(path) && checkpoint_verify(path, e)) return EXIT_USAGE;
-    if (checkpoint_check_params(&s, path, e)) return EXIT_USAGE;
+    int by_train = written_by_train(in);
+    if (by_train && checkpoint_verify_in(in, e)) return EXIT_USAGE;
+    if (checkpoint_check_params_in(&s, in, e)) return EXIT_USAGE;
     Model m;
     model_create(&m, &s);
     TrainState st;
-    int rc = checkpoint_load(&m, NULL, &st, path, e);
-    int has_state = rc == 0;
-    /* a params-only (init) file has no format_version; a damaged checkpoint
-     * of rnn_dist train is reported as such */
-    if (rc && !written_by_train(path)) rc = checkpoint_load_params(&m, path, e);
+    /* a params-only (init) file has no format_version and no state */
+    int rc = by_train ? checkpoint_load_in(&m, NULL, &st, in, e)
+                      : checkpoint_load_params_in(&m, in, e);
+    int has_state = by_train && rc == 0;
     if (rc) {
         model_free(&m);
         return rc;
@@ -97,21 +95,17 @@ static void describe(FILE *out, const Dataset *ds)
     if (ds->description[0]) fprintf(out, "          %s\n", ds->description);
 }
 
-int inspect_file(FILE *out, const char *path, Error *e)
+/* Describe every dataset group of the file open in `in`. */
+static int inspect_dataset(FILE *out, const H5Input *in, Error *e)
 {
-    hid_t f;
-    if (h5io_open_read(&f, path, e)) return EXIT_USAGE;
-    int is_ckpt = h5io_exists(f, "/params");
-    H5Fclose(f);
-    if (is_ckpt) return inspect_checkpoint(out, path, e);
     static const char *const groups[] = {"/", "/train", "/val", "/test"};
     int found = 0;
     for (int i = 0; i < 4; i++) {
-        if (!dataset_has_group(path, groups[i])) continue;
-        if (!found) fprintf(out, "%s: dataset\n", path);
+        if (!dataset_has_group_in(in, groups[i])) continue;
+        if (!found) fprintf(out, "%s: dataset\n", in->path);
         found++;
         Dataset ds;
-        if (dataset_open(&ds, path, groups[i], 0, 0, 1, e)) return EXIT_USAGE;
+        if (dataset_open_in(&ds, in, groups[i], 0, 0, 1, e)) return EXIT_USAGE;
         describe(out, &ds);
         dataset_close(&ds);
     }
@@ -119,6 +113,16 @@ int inspect_file(FILE *out, const char *path, Error *e)
         return error_set(e, EXIT_USAGE,
                          "%s: no dataset found: neither a checkpoint (/params) nor a dataset "
                          "(inputs at the root, /train, /val or /test)",
-                         path);
+                         in->path);
     return 0;
+}
+
+int inspect_file(FILE *out, const char *path, Error *e)
+{
+    H5Input in;
+    if (h5io_input_open(&in, path, e)) return EXIT_USAGE;
+    int rc = h5io_exists(in.file, "/params") ? inspect_checkpoint(out, &in, e)
+                                             : inspect_dataset(out, &in, e);
+    h5io_input_close(&in);
+    return rc;
 }

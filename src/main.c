@@ -132,31 +132,35 @@ static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
     return train_run(&c, d, e);
 }
 
-/* Open the checkpoint's model and the dataset (group of file, as
- * dataset_resolve found them; streamed, each rank checking its share) for
- * eval / predict, after checking the memory they need. Collective. */
+/* Open the checkpoint's model and the dataset (group of the open input
+ * `in`, as dataset_resolve_in found them; streamed, each rank checking its
+ * share) for eval / predict, after checking the memory they need; the
+ * checkpoint is probed and opened once. Collective. */
 static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckpt,
-                           const char *file, const char *group, int predict, int batch,
+                           const H5Input *in, const char *group, int predict, int batch,
                            uint64_t max_memory, Error *e)
 {
+    H5Input ck;
     ModelSpec spec;
-    if (checkpoint_read_spec(&spec, ckpt, e)) return EXIT_USAGE;
+    if (h5io_input_open(&ck, ckpt, e)) return EXIT_USAGE;
     size_t n;
-    if (dataset_count_rows(&n, file, group, e) ||
-        evaluate_open_shared(ds, d, file, group, 0, n, !predict, e))
-        return EXIT_USAGE;
-    if (evaluate_check_data(&spec, ds, !predict, e) ||
-        memest_check_eval(&spec, d, ds, batch, predict, max_memory, e)) {
+    int rc = checkpoint_read_spec_in(&spec, &ck, e) || dataset_count_rows_in(&n, in, group, e) ||
+             evaluate_open_shared(ds, d, in, group, 0, n, !predict, e);
+    if (!rc && (evaluate_check_data(&spec, ds, !predict, e) ||
+                memest_check_eval(&spec, d, ds, batch, predict, max_memory, e))) {
         dataset_close(ds);
-        return EXIT_USAGE;
+        rc = 1;
     }
-    model_create(m, &spec);
-    if (checkpoint_load_params(m, ckpt, e)) {
-        model_free(m);
-        dataset_close(ds);
-        return EXIT_USAGE;
+    if (!rc) {
+        model_create(m, &spec);
+        rc = checkpoint_load_params_in(m, &ck, e);
+        if (rc) {
+            model_free(m);
+            dataset_close(ds);
+        }
     }
-    return 0;
+    h5io_input_close(&ck);
+    return rc ? EXIT_USAGE : 0;
 }
 
 /* Check --out on rank 0 (the rank that writes it) before any work, and
@@ -192,19 +196,29 @@ static int out_end(OutFile *o, const Dist *d, const char *cmd, int rc, Error *e)
     return rc;
 }
 
-static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
+/* The options of eval / predict. */
+typedef struct EvalArgs {
+    const char *ckpt, *data, *out;
+    long batch, threads;
+    uint64_t max_memory;
+    int json, force;
+} EvalArgs;
+
+/* Parse and check the options of eval (predict = 0) or predict into *a. */
+static int eval_args(EvalArgs *a, int argc, char **argv, int predict, Error *e)
 {
     KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0}, {"out", NULL, 0},
                {"batch-size", NULL, 0}, {"json", NULL, 1}, {"threads", NULL, 0},
                {"force", NULL, 1},      {"max-memory", NULL, 0}};
-    const char *cmd = predict ? "predict" : "eval";
-    if (parse_kv(kv, 8, argc, argv, NULL, cmd, e)) return EXIT_USAGE;
-    long batch = 256, threads = 1;
-    uint64_t max_memory = 0;
-    if (kv[3].value && parse_long(&batch, kv[3].value, 1, 1L << 24, "batch-size", e))
+    if (parse_kv(kv, 8, argc, argv, NULL, predict ? "predict" : "eval", e)) return EXIT_USAGE;
+    memset(a, 0, sizeof *a);
+    a->batch = 256;
+    a->threads = 1;
+    if (kv[3].value && parse_long(&a->batch, kv[3].value, 1, 1L << 24, "batch-size", e))
         return EXIT_USAGE;
-    if (kv[5].value && parse_long(&threads, kv[5].value, 1, 1024, "threads", e)) return EXIT_USAGE;
-    if (kv[7].value && cfgtext_parse_size(&max_memory, kv[7].value))
+    if (kv[5].value && parse_long(&a->threads, kv[5].value, 1, 1024, "threads", e))
+        return EXIT_USAGE;
+    if (kv[7].value && cfgtext_parse_size(&a->max_memory, kv[7].value))
         return error_set(e, EXIT_USAGE, "--max-memory must be a size such as 512M, 1.5G or 0 "
                          "(auto), got '%s'", kv[7].value);
     if (predict && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
@@ -212,50 +226,79 @@ static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
     if (!predict && kv[6].value) return error_set(e, EXIT_USAGE, "eval: --force is for predict");
     if (!kv[0].value || !kv[1].value)
         return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
-    char file[1024], group[256];
-    if (dataset_resolve(file, sizeof file, group, sizeof group, kv[1].value, ROLE_EVAL, e))
+    a->ckpt = kv[0].value;
+    a->data = kv[1].value;
+    a->out = kv[2].value;
+    a->json = kv[4].value != NULL;
+    a->force = kv[6].value != NULL;
+    return 0;
+}
+
+/* eval's report (rank 0): loss and accuracy, or RMSE and MAE; JSON or lines. */
+static void print_eval(const ModelSpec *s, const EvalResult *r, int json)
+{
+    int ce = s->loss == LOSS_CE;
+    if (json && ce)
+        printf("{\"loss\": %.9g, \"acc\": %.9g, \"n\": %.0f}\n", r->loss, r->acc, r->n);
+    else if (json)
+        printf("{\"loss\": %.9g, \"rmse\": %.9g, \"mae\": %.9g, \"n\": %.0f}\n", r->loss,
+               r->rmse, r->mae, r->n);
+    else if (ce)
+        printf("loss %.9g\nacc %.9g\nn %.0f\n", r->loss, r->acc, r->n);
+    else
+        printf("loss %.9g\nrmse %.9g\nmae %.9g\nn %.0f\n", r->loss, r->rmse, r->mae, r->n);
+}
+
+/* Resolve --data (leaving it open in *in), begin --out (predict), and open
+ * the model and the data on every rank: 0 when every rank has them, else
+ * nothing is left open. */
+static int eval_open(Model *m, Dataset *ds, OutFile *o, H5Input *in, const Dist *d,
+                     const EvalArgs *a, int predict, Error *e)
+{
+    const char *cmd = predict ? "predict" : "eval";
+    char group[256];
+    if (dataset_resolve_in(in, group, sizeof group, a->data, ROLE_EVAL, e)) return EXIT_USAGE;
+    const char *inputs[] = {a->ckpt, in->path}, *names[] = {"--checkpoint", "--data"};
+    if (predict && out_begin(o, d, cmd, a->out, inputs, names, 2, "predictions", a->force, e)) {
+        h5io_input_close(in);
         return EXIT_USAGE;
-    OutFile o;
-    const char *inputs[] = {kv[0].value, file}, *names[] = {"--checkpoint", "--data"};
-    if (predict && out_begin(&o, d, cmd, kv[2].value, inputs, names, 2, "predictions",
-                             kv[6].value != NULL, e))
-        return EXIT_USAGE;
-    vec_init_compute((int)threads);
+    }
+    vec_init_compute((int)a->threads);
     signals_install(); /* Ctrl-C: predict stops between batches, nothing half-written */
-    Model m;
-    Dataset ds;
-    int bad = open_model_data(&m, &ds, d, kv[0].value, file, group, predict, (int)batch,
-                              max_memory, e);
+    int bad = open_model_data(m, ds, d, a->ckpt, in, group, predict, (int)a->batch,
+                              a->max_memory, e);
+    h5io_input_close(in);
     /* every rank goes on, or none: the ranks meet again below */
     if (dist_allreduce_max_int(d, bad)) {
         if (bad) return EXIT_USAGE;
-        model_free(&m);
-        dataset_close(&ds);
+        model_free(m);
+        dataset_close(ds);
         return error_set(e, EXIT_USAGE, "%s: the inputs were refused on another rank", cmd);
     }
+    return 0;
+}
+
+static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
+{
+    EvalArgs a;
+    if (eval_args(&a, argc, argv, predict, e)) return EXIT_USAGE;
+    Model m;
+    Dataset ds;
+    OutFile o;
+    H5Input in;
+    if (eval_open(&m, &ds, &o, &in, d, &a, predict, e)) return EXIT_USAGE;
     int rc = 0;
     if (predict) {
-        if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)batch, o.tmp, e);
-        rc = out_end(&o, d, cmd, rc, e);
+        if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)a.batch, o.tmp, e);
+        rc = out_end(&o, d, "predict", rc, e);
         if (!rc && d->rank == 0) printf("wrote %zu rows of predictions to %s\n", ds.n, o.path);
     } else {
         BatchBuf bb;
         memset(&bb, 0, sizeof bb);
-        LossSums all = evaluate_shared(&m, &ds, (int)batch, &bb, d);
+        LossSums all = evaluate_shared(&m, &ds, (int)a.batch, &bb, d);
         batchbuf_free(&bb);
         EvalResult r = evaluate_result(&m.spec, &all);
-        if (d->rank == 0) {
-            int ce = m.spec.loss == LOSS_CE;
-            if (kv[4].value && ce)
-                printf("{\"loss\": %.9g, \"acc\": %.9g, \"n\": %.0f}\n", r.loss, r.acc, r.n);
-            else if (kv[4].value)
-                printf("{\"loss\": %.9g, \"rmse\": %.9g, \"mae\": %.9g, \"n\": %.0f}\n", r.loss,
-                       r.rmse, r.mae, r.n);
-            else if (ce)
-                printf("loss %.9g\nacc %.9g\nn %.0f\n", r.loss, r.acc, r.n);
-            else
-                printf("loss %.9g\nrmse %.9g\nmae %.9g\nn %.0f\n", r.loss, r.rmse, r.mae, r.n);
-        }
+        if (d->rank == 0) print_eval(&m.spec, &r, a.json);
     }
     model_free(&m);
     dataset_close(&ds);

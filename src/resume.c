@@ -37,14 +37,15 @@ static void add_change(char *buf, size_t len, const ConfigChange *ch)
              ch->before[0] ? ch->before : "\"\"", ch->after[0] ? ch->after : "\"\"");
 }
 
-int resume_plan(ResumePlan *p, Config *c, const char *ckpt, FILE *out, Error *e)
+int resume_plan(ResumePlan *p, Config *c, const H5Input *in, FILE *out, Error *e)
 {
     memset(p, 0, sizeof *p);
     char *text = NULL;
-    if (checkpoint_read_state(&p->st, &text, ckpt, e)) return EXIT_USAGE;
+    const char *ckpt = in->path;
+    if (checkpoint_read_state_in(&p->st, &text, in, e)) return EXIT_USAGE;
     Config stored;
     config_defaults(&stored);
-    char where[CFG_PATH + 32];
+    char where[sizeof in->path + 32];
     snprintf(where, sizeof where, "%s: stored config", ckpt);
     int rc = text[0] ? config_read_text(&stored, text, where, e) : 0;
     free(text);

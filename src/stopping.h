@@ -3,7 +3,7 @@
 #ifndef RNN_STOPPING_H
 #define RNN_STOPPING_H
 
-#include "checkpoint.h"
+#include "trainstate.h"
 
 typedef struct StopRule {
     int higher_is_better;  /* accuracy: 1; loss: 0 */

@@ -43,19 +43,22 @@ static int setup_run_dir(Trainer *tr, Error *e)
     return rc;
 }
 
-/* --resume: rank 0 picks the checkpoint and plans the resume (completing the
- * config from the stored one); every rank gets the plan and the config. */
-static int plan_resume(Trainer *tr, Error *e)
+/* --resume: rank 0 picks the checkpoint, opens and checks it into *ckpt
+ * (kept open for setup_model) and plans the resume (completing the config
+ * from the stored one); every rank gets the plan and the config. */
+static int plan_resume(Trainer *tr, H5Input *ckpt, Error *e)
 {
     int rc = 0;
     if (tr->d->rank == 0 && tr->cfg.resume[0]) {
-        if (strcmp(tr->cfg.resume, "auto") == 0)
-            rc = checkpoint_find_resume(tr->resume_from, sizeof tr->resume_from, tr->run_dir,
-                                        stderr, e);
-        else
+        if (strcmp(tr->cfg.resume, "auto") == 0) {
+            rc = checkpoint_find_resume(ckpt, tr->run_dir, stderr, e);
+            snprintf(tr->resume_from, sizeof tr->resume_from, "%.*s",
+                     (int)sizeof tr->resume_from - 1, ckpt->path);
+        } else {
             snprintf(tr->resume_from, sizeof tr->resume_from, "%s", tr->cfg.resume);
-        if (!rc && tr->resume_from[0]) rc = resume_plan(&tr->plan, &tr->cfg, tr->resume_from,
-                                                        stdout, e);
+            rc = checkpoint_open_verified(ckpt, tr->resume_from, e);
+        }
+        if (!rc && tr->resume_from[0]) rc = resume_plan(&tr->plan, &tr->cfg, ckpt, stdout, e);
         fflush(stdout);
     }
     dist_bcast(tr->d, &rc, sizeof rc, 0);
@@ -132,45 +135,65 @@ static int builtin_data(Trainer *tr, char *path, size_t len, Error *e)
     return rc;
 }
 
-static int open_data(Trainer *tr, Error *e)
+/* The training rows of group of the open input `in` and the validation
+ * rows: held-out last rows (val-split), --val, or the /val group of the
+ * same file. */
+static int open_train_val(Trainer *tr, const H5Input *in, const char *group, Error *e)
 {
     const Config *c = &tr->cfg;
-    char file[CFG_PATH], group[256], spec[CFG_PATH + 16];
-    if (c->data[0])
-        snprintf(spec, sizeof spec, "%s", c->data);
-    else if (builtin_data(tr, spec, sizeof spec, e))
-        return EXIT_USAGE;
-    if (dataset_resolve(file, sizeof file, group, sizeof group, spec, ROLE_TRAIN, e))
-        return EXIT_USAGE;
-    snprintf(tr->data_file, sizeof tr->data_file, "%s", file);
     size_t total;
-    if (dataset_count_rows(&total, file, group, e)) return EXIT_USAGE;
+    if (dataset_count_rows_in(&total, in, group, e)) return EXIT_USAGE;
     size_t nval = c->val_split > 0.0 ? (size_t)floor(c->val_split * (double)total) : 0;
     if (c->val_split > 0.0 && (nval == 0 || nval >= total))
         return error_set(e, EXIT_USAGE, "val-split %g of %zu rows leaves an empty %s", c->val_split,
                          total, nval == 0 ? "validation set" : "training set");
-    if (evaluate_open_shared(&tr->train, tr->d, file, group, 0, total - nval, 1, e))
+    if (evaluate_open_shared(&tr->train, tr->d, in, group, 0, total - nval, 1, e))
         return EXIT_USAGE;
     if (nval) {
         tr->has_val = 1;
-        snprintf(tr->val_file, sizeof tr->val_file, "%s", file);
-        return evaluate_open_shared(&tr->val, tr->d, file, group, total - nval, nval, 1, e);
+        snprintf(tr->val_file, sizeof tr->val_file, "%.*s", CFG_PATH - 1, in->path);
+        return evaluate_open_shared(&tr->val, tr->d, in, group, total - nval, nval, 1, e);
     }
-    char vfile[CFG_PATH], vgroup[256];
+    H5Input own = {.file = -1}; /* --val's file */
+    const H5Input *vin = in;
+    char vgroup[256];
     if (c->val[0]) {
-        if (dataset_resolve(vfile, sizeof vfile, vgroup, sizeof vgroup, c->val, ROLE_VAL, e))
+        if (dataset_resolve_in(&own, vgroup, sizeof vgroup, c->val, ROLE_VAL, e))
             return EXIT_USAGE;
-    } else if (strcmp(group, "/train") == 0 && dataset_has_group(file, "/val")) {
-        snprintf(vfile, sizeof vfile, "%s", file);
+        vin = &own;
+    } else if (strcmp(group, "/train") == 0 && dataset_has_group_in(in, "/val")) {
         snprintf(vgroup, sizeof vgroup, "/val");
     } else {
         return 0;
     }
     size_t nv;
-    if (dataset_count_rows(&nv, vfile, vgroup, e)) return EXIT_USAGE;
-    tr->has_val = 1;
-    snprintf(tr->val_file, sizeof tr->val_file, "%s", vfile);
-    return evaluate_open_shared(&tr->val, tr->d, vfile, vgroup, 0, nv, 1, e);
+    int rc = dataset_count_rows_in(&nv, vin, vgroup, e);
+    if (!rc) {
+        tr->has_val = 1;
+        snprintf(tr->val_file, sizeof tr->val_file, "%.*s", CFG_PATH - 1, vin->path);
+        rc = evaluate_open_shared(&tr->val, tr->d, vin, vgroup, 0, nv, 1, e);
+    }
+    h5io_input_close(&own);
+    return rc;
+}
+
+/* The training (and validation) data, each input file probed and opened
+ * once in this process. */
+static int open_data(Trainer *tr, Error *e)
+{
+    const Config *c = &tr->cfg;
+    char group[256], spec[CFG_PATH + 16];
+    if (c->data[0])
+        snprintf(spec, sizeof spec, "%s", c->data);
+    else if (builtin_data(tr, spec, sizeof spec, e))
+        return EXIT_USAGE;
+    H5Input in;
+    if (dataset_resolve_in(&in, group, sizeof group, spec, ROLE_TRAIN, e)) return EXIT_USAGE;
+    /* shorter than DATASET_PATH == CFG_PATH (dataset_resolve_in) */
+    snprintf(tr->data_file, sizeof tr->data_file, "%.*s", CFG_PATH - 1, in.path);
+    int rc = open_train_val(tr, &in, group, e);
+    h5io_input_close(&in);
+    return rc;
 }
 
 /* The model the options and the training data call for. */
@@ -205,7 +228,9 @@ static int build_spec(ModelSpec *s, const Config *c, const Dataset *ds, Error *e
     return 0;
 }
 
-static int setup_model(Trainer *tr, Error *e)
+/* The model, and its parameters: from the checkpoint resumed (rank 0: ckpt,
+ * opened and checked by plan_resume), from --init, or new. */
+static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
 {
     const Config *c = &tr->cfg;
     ModelSpec spec;
@@ -223,7 +248,9 @@ static int setup_model(Trainer *tr, Error *e)
     tr->st.seed = c->seed;
     tr->st.world_size = tr->d->size;
     if (tr->resume_from[0]) {
-        if (checkpoint_load(&tr->m, &tr->o, &tr->st, tr->resume_from, e)) return EXIT_USAGE;
+        if (ckpt->file >= 0 ? checkpoint_load_in(&tr->m, &tr->o, &tr->st, ckpt, e)
+                            : checkpoint_load(&tr->m, &tr->o, &tr->st, tr->resume_from, e))
+            return EXIT_USAGE;
         tr->st.world_size = tr->d->size;
         if (tr->d->rank == 0)
             printf("resuming from %s: epoch %lld, step %lld\n", tr->resume_from,
@@ -348,16 +375,19 @@ int trainer_start(Trainer *tr, const Config *cfg, const Dist *d, Error *e)
     tr->fault_nan = fault_active("nan", d->rank);
     tr->fault_stall = fault_active("stall", d->rank);
     signals_install();
+    H5Input ckpt = {.file = -1}; /* rank 0: the checkpoint resumed, open from plan to load */
     int rc = setup_run_dir(tr, e);
-    if (!rc) rc = plan_resume(tr, e);
+    if (!rc) rc = plan_resume(tr, &ckpt, e);
     if (!rc && tr->plan.finished) {
+        h5io_input_close(&ckpt);
         if (d->rank == 0) report_finished(tr);
         return 0;
     }
     tr->dw.comm_timeout = tr->cfg.comm_timeout;
     if (!rc) rc = open_data(tr, e);
     if (!rc) rc = identify_inputs(tr, e);
-    if (!rc) rc = setup_model(tr, e);
+    if (!rc) rc = setup_model(tr, &ckpt, e);
+    h5io_input_close(&ckpt);
     if (!rc)
         epochplan_init(&tr->rows, PLAN_SPLIT_BATCH, tr->train.n, tr->cfg.batch_size, d->rank,
                        d->size, dataset_row_bytes(&tr->train));
