@@ -276,7 +276,10 @@ int checkpoint_load_in(Model *m, Optim *o, TrainState *st, const H5Input *in, Er
                            path, name, config_optimizer_name(o->spec.kind));
         if (!rc && h5io_read_attr_i64(&o->step, f, "/optim", "step"))
             rc = error_set(e, EXIT_USAGE, "%s: /optim step is missing", path);
-        if (!rc && o->m)
+        /* sgd without momentum has no buffer: momentum given on resume
+         * starts it at zero, so its first step takes the gradient (as torch
+         * does for a buffer it has not made yet) */
+        if (!rc && o->m && (o->v || h5io_exists(f, "/optim/momentum_buffer")))
             rc = read_tensors(o->m, f, o->v ? "/optim/exp_avg" : "/optim/momentum_buffer",
                               &m->table, path, e);
         if (!rc && o->v) rc = read_tensors(o->v, f, "/optim/exp_avg_sq", &m->table, path, e);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "datagen.h"
 #include "evaluate.h"
 #include "fault.h"
@@ -37,10 +38,8 @@ static int setup_run_dir(Trainer *tr, Error *e)
         RunDirUse use = c->resume[0] ? RUNDIR_RESUME : c->fresh ? RUNDIR_FRESH : RUNDIR_NEW;
         rc = rundir_open(&tr->rd, tr->run_dir, use, stderr, e);
     }
-    dist_bcast(tr->d, &rc, sizeof rc, 0);
     dist_bcast(tr->d, tr->run_dir, sizeof tr->run_dir, 0);
-    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
-    return rc;
+    return agree_root(tr->d, rc, e);
 }
 
 /* --resume: rank 0 picks the checkpoint, opens and checks it into *ckpt
@@ -61,11 +60,10 @@ static int plan_resume(Trainer *tr, H5Input *ckpt, Error *e)
         if (!rc && tr->resume_from[0]) rc = resume_plan(&tr->plan, &tr->cfg, ckpt, stdout, e);
         fflush(stdout);
     }
-    dist_bcast(tr->d, &rc, sizeof rc, 0);
-    if (rc) {
-        dist_bcast(tr->d, e, sizeof *e, 0);
-        return rc;
-    }
+    /* nothing to resume: the options as given make a new run (with a
+     * checkpoint, resume_plan checks them once completed from the run's) */
+    if (!rc && tr->d->rank == 0 && !tr->resume_from[0]) rc = config_validate(&tr->cfg, e);
+    if ((rc = agree_root(tr->d, rc, e)) != 0) return rc;
     dist_bcast(tr->d, tr->resume_from, sizeof tr->resume_from, 0);
     dist_bcast(tr->d, &tr->plan, sizeof tr->plan, 0);
     dist_bcast(tr->d, &tr->cfg, sizeof tr->cfg, 0);
@@ -94,9 +92,7 @@ static int identify_inputs(Trainer *tr, Error *e)
                  resume_check_data(&tr->plan.st.val, &tr->val_id, "val", stdout, e);
         if (rc) rc = EXIT_USAGE;
     }
-    dist_bcast(tr->d, &rc, sizeof rc, 0);
-    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
-    return rc;
+    return agree_root(tr->d, rc, e);
 }
 
 /* Rank 0: has an input changed since it was opened? Fills e. */
@@ -116,9 +112,7 @@ static int inputs_changed(const Trainer *tr, const char *when, Error *e)
 int trainer_inputs_unchanged_agreed(Trainer *tr, const char *when, Error *e)
 {
     int rc = tr->d->rank == 0 ? inputs_changed(tr, when, e) : 0;
-    dist_bcast(tr->d, &rc, sizeof rc, 0);
-    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
-    return rc;
+    return agree_root(tr->d, rc, e);
 }
 
 /* The built-in task when no data is given: generated once into the run dir. */
@@ -297,9 +291,7 @@ static int open_outputs(Trainer *tr, Error *e)
     if (!rc && tr->d->rank == 0)
         rc = metrics_open(&tr->mt, tr->run_dir, tr->m.spec.loss == LOSS_CE, tr->cfg.epochs,
                           tr->resume_from[0] ? tr->st.epoch : -1, e);
-    dist_bcast(tr->d, &rc, sizeof rc, 0);
-    if (rc) dist_bcast(tr->d, e, sizeof *e, 0);
-    return rc;
+    return agree_root(tr->d, rc, e);
 }
 
 void trainer_free(Trainer *tr)

@@ -106,3 +106,12 @@ run "resume mid-epoch with another batch-size" 2 "$BIN" train $FAST --run-dir "$
   one_line "resume mid-epoch with another batch-size" "batch-size 32 -> 64.*epoch boundary"
 run "resume at a boundary with another batch-size" 0 "$BIN" train $FAST --run-dir "$C" --resume auto --epochs 5 --batch-size 64 &&
   grep -q "^resume: batch-size 32 -> 64$" "$W/out" && ok
+# an sgd run given momentum on resume (alone: the optimizer comes from the
+# run): accepted, and its buffer starts at the first gradient as torch's
+S="$W/runS"
+run "run S with sgd" 0 "$BIN" train $FAST --run-dir "$S" --optimizer sgd --lr 0.05 && ok
+run "resume adding momentum" 0 "$BIN" train --run-dir "$S" --resume auto --epochs 3 --momentum 0.9 &&
+  grep -q "^resume: momentum 0 -> 0.9$" "$W/out" && grep -q "^momentum = 0.9$" "$S/config.ini" && ok
+# ... while a new run still refuses momentum with adam
+run "momentum with adam" 2 "$BIN" train $FAST --run-dir "$W/runA" --momentum 0.9 &&
+  one_line "momentum with adam" "momentum applies to optimizer sgd only \\(got adam\\)$"
