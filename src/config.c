@@ -469,10 +469,22 @@ double config_weight_decay(const Config *c)
     return c->optimizer == OPTIM_ADAMW ? 0.01 : 0.0;
 }
 
-int config_validate(const Config *c, Error *e)
+int config_validate_launch(const Config *c, Error *e)
 {
     if (c->weight_decay < 0.0 && c->weight_decay != -1.0)
         return error_set(e, EXIT_USAGE, "weight-decay must be >= 0 (or -1 for the default)");
+    if ((size_t)c->hidden * 4 * (size_t)c->hidden > (size_t)1 << 31)
+        return error_set(e, EXIT_USAGE, "hidden %d is too large", c->hidden);
+    if (c->resume[0] && c->init[0])
+        return error_set(e, EXIT_USAGE, "give either resume or init, not both");
+    if (c->resume[0] && c->fresh)
+        return error_set(e, EXIT_USAGE, "give either --resume or --fresh");
+    return 0;
+}
+
+int config_validate(const Config *c, Error *e)
+{
+    if (config_validate_launch(c, e)) return EXIT_USAGE;
     if (c->momentum > 0.0 && c->optimizer != OPTIM_SGD)
         return error_set(e, EXIT_USAGE, "momentum applies to optimizer sgd only (got %s)",
                          config_optimizer_name(c->optimizer));
@@ -480,12 +492,6 @@ int config_validate(const Config *c, Error *e)
         return error_set(e, EXIT_USAGE, "nonlinearity relu applies to cell rnn only");
     if (c->val[0] && c->val_split > 0.0)
         return error_set(e, EXIT_USAGE, "give either val or val-split, not both");
-    if (c->resume[0] && c->init[0])
-        return error_set(e, EXIT_USAGE, "give either resume or init, not both");
-    if (c->resume[0] && c->fresh)
-        return error_set(e, EXIT_USAGE, "give either --resume or --fresh");
-    if ((size_t)c->hidden * 4 * (size_t)c->hidden > (size_t)1 << 31)
-        return error_set(e, EXIT_USAGE, "hidden %d is too large", c->hidden);
     return 0;
 }
 

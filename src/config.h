@@ -118,8 +118,15 @@ int config_read_file(Config *c, const char *path, Error *e);
  * config_read_file. */
 int config_read_text(Config *c, const char *text, const char *where, Error *e);
 
-/* Check ranges and combinations that do not need the data. */
+/* Check ranges and combinations that do not need the data (it calls
+ * config_validate_launch). */
 int config_validate(const Config *c, Error *e);
+
+/* The checks no option completed from a resumed run can change: one
+ * option's own range, and the combinations of one launch's options (resume
+ * with init or with fresh). Checked before anything is touched, also when
+ * the rest waits for the resumed options. */
+int config_validate_launch(const Config *c, Error *e);
 
 /* The weight decay in effect: the option, or the optimizer's default
  * (0, or 0.01 for adamw as torch.optim.AdamW). */

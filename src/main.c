@@ -127,7 +127,7 @@ static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
 {
     Config c;
     config_defaults(&c);
-    if (config_parse_args(&c, argc, argv, e)) return e->code;
+    if (config_parse_args(&c, argc, argv, e) || config_validate_launch(&c, e)) return e->code;
     /* a resumed run's options are checked once completed from the run's
      * (trainer_start): `--resume auto --momentum 0.9` of an sgd run is valid */
     if (!c.resume[0] && config_validate(&c, e)) return e->code;
