@@ -15,6 +15,31 @@ static int written_by_train(const H5Input *in)
     return h5io_attr_exists(in->file, "/", "format_version");
 }
 
+/* Every field of the training state as stored (trainstate.h's table), as
+ * name=value words wrapped under a "fields" heading. */
+static void print_state_fields(FILE *out, const TrainState *st)
+{
+    int n, col = 0;
+    const StateField *f = trainstate_fields(&n);
+    for (int i = 0; i < n; i++) {
+        char value[600], word[700];
+        trainstate_field_text(value, sizeof value, st, &f[i]);
+        snprintf(word, sizeof word, "%s=%s%s", f[i].name, value[0] ? value : "\"\"",
+                 i + 1 < n ? "," : "");
+        int w = (int)strlen(word);
+        if (col == 0 || col + 1 + w > 96) {
+            fputs(col ? "\n           " : "  fields   ", out);
+            col = 11;
+        } else {
+            fputc(' ', out);
+            col++;
+        }
+        fputs(word, out);
+        col += w;
+    }
+    fputc('\n', out);
+}
+
 /* Describe the checkpoint (or parameter file) open in `in`. */
 static int inspect_checkpoint(FILE *out, const H5Input *in, Error *e)
 {
@@ -56,6 +81,7 @@ static int inspect_checkpoint(FILE *out, const H5Input *in, Error *e)
                 (long long)st.world_size);
     else
         fprintf(out, "  state    none (parameters only)\n");
+    if (has_state) print_state_fields(out, &st);
     fprintf(out, "  parameters (%zu):\n", model_param_count(&m.table));
     for (int i = 0; i < m.table.count; i++) {
         const ParamInfo *p = &m.table.p[i];

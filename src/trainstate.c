@@ -1,6 +1,8 @@
 /* trainstate.c - the field table of TrainState (see trainstate.h). */
 #include "trainstate.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FIELD(name, type, member, required, missing)                                         \
@@ -42,6 +44,39 @@ const StateField *trainstate_fields(int *count)
 {
     *count = (int)(sizeof FIELDS / sizeof FIELDS[0]);
     return FIELDS;
+}
+
+void trainstate_field_text(char *out, size_t len, const TrainState *st, const StateField *f)
+{
+    const char *p = (const char *)st + f->offset;
+    int64_t i;
+    uint64_t u;
+    double d;
+    switch (f->type) {
+    case STATE_I64:
+        memcpy(&i, p, sizeof i);
+        snprintf(out, len, "%lld", (long long)i);
+        return;
+    case STATE_U64:
+        memcpy(&u, p, sizeof u);
+        snprintf(out, len, "%llu", (unsigned long long)u);
+        return;
+    case STATE_HEX:
+        memcpy(&u, p, sizeof u);
+        snprintf(out, len, "%016llx", (unsigned long long)u);
+        return;
+    case STATE_F64:
+        memcpy(&d, p, sizeof d);
+        /* the shortest form that reads back to the same double */
+        for (int prec = 6; prec <= 17; prec++) {
+            snprintf(out, len, "%.*g", prec, d);
+            if (strtod(out, NULL) == d || d != d) return;
+        }
+        return;
+    case STATE_STR:
+        snprintf(out, len, "%.*s", (int)f->size, p);
+        return;
+    }
 }
 
 const char *trainstate_diff(const TrainState *a, const TrainState *b)

@@ -65,6 +65,11 @@ typedef struct StateField {
  * to their number. The table is static. */
 const StateField *trainstate_fields(int *count);
 
+/* The value of field f of st as text (at most len - 1 bytes): integers in
+ * decimal, best_metric and the sums in shortest round-trip form, run_id and
+ * fingerprints as 16 hex digits, strings as they are. */
+void trainstate_field_text(char *out, size_t len, const TrainState *st, const StateField *f);
+
 /* The name of the first field (table order) whose values differ between a
  * and b, or NULL when every field is the same (numbers bit for bit, so a
  * NAN best_metric equals itself; strings up to their NUL). */
