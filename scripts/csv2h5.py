@@ -51,6 +51,7 @@ import sys
 import h5py
 import numpy as np
 
+sys.modules.setdefault("torch", None)  # not needed here: rnn_dist_torch then skips its 1.5 s import
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import outfile  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
