@@ -15,22 +15,22 @@ cd "$W" || exit 1
 CSV2H5="$TOP/scripts/csv2h5.py"
 CHECK="$HERE/csv_check.py"
 
-# run NAME EXPECTED_CODE CMD...: output in $W/out, $W/err; false when the code differs
-run() {
-  name=$1 want=$2
+# exits NAME WANT CMD...: CMD exits WANT (stdout in $W/out, stderr in $W/err), else a failed check
+exits() {
+  e_name=$1 e_want=$2
   shift 2
-  timeout 120 "$@" >"$W/out" 2>"$W/err" </dev/null
-  got=$?
-  [ "$got" -eq "$want" ] && return 0
-  bad "$name: exit $got, expected $want"
-  sed 's/^/    /' "$W/err" | head -5 >&2
-  return 1
+  e_got=0
+  timeout 120 "$@" >"$W/out" 2>"$W/err" </dev/null || e_got=$?
+  if [ "$e_got" -ne "$e_want" ]; then
+    bad "$e_name: exit $e_got, expected $e_want: $(head -3 "$W/err")"
+    return 1
+  fi
 }
 # conv NAME CSV ARGS...: csv2h5.py CSV --out NAME.h5 ARGS, must succeed
 conv() {
   c_name=$1 c_csv=$2
   shift 2
-  run "csv2h5.py $c_name" 0 "$CSV2H5" "$c_csv" --out "$W/$c_name.h5" "$@"
+  exits "csv2h5.py $c_name" 0 "$CSV2H5" "$c_csv" --out "$W/$c_name.h5" "$@"
 }
 # check NAME CHECK ARGS...: tests/csv_check.py CHECK ARGS passes
 check() {
@@ -42,7 +42,7 @@ check() {
 refused() {
   r_name=$1 r_pat=$2
   shift 2
-  run "$r_name" 2 "$CSV2H5" "$@" || return
+  exits "$r_name" 2 "$CSV2H5" "$@" || return
   if [ "$(wc -l <"$W/err")" -eq 1 ] && grep -q '^csv2h5.py: error: ' "$W/err" && grep -Eq -- "$r_pat" "$W/err"; then
     ok
   else
@@ -51,7 +51,7 @@ refused() {
 }
 # trains NAME FILE: a 1-epoch rnn_dist run accepts the file
 trains() {
-  run "train on $1" 0 "$BIN" train --data "$2" --epochs 1 --hidden 4 --batch-size 8 \
+  exits "train on $1" 0 "$BIN" train --data "$2" --epochs 1 --hidden 4 --batch-size 8 \
     --run-dir "$W/run-$1" && ok
 }
 
