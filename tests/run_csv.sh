@@ -142,6 +142,11 @@ conv pergroup multi.csv --columns a,b,c --label lab --group grp --split 0.5,0.25
   check "--label per --group" labels "$W/pergroup.h5" multi.csv "a;b;c" lab 0 0.5,0.25 grp &&
   check "--group: 3 test groups of 5 rows" shape "$W/pergroup.h5" test/inputs 3,5,3 &&
   trains pergroup "$W/pergroup.h5"
+conv groupcut multi.csv --columns a --label lab --group grp --window 3 &&
+  grep -q "12 group(s) longer than --window 3 keep their last 3 rows" "$W/out" &&
+  check "--group --window 3: the last 3 rows" shape "$W/groupcut.h5" val/inputs 2,3,1 &&
+  check "--group --window 3: lengths" shape "$W/groupcut.h5" train/lengths 10 ||
+  bad "--group --window: $(cat "$W/out")"
 sed '3s/,up,/,down,/' multi.csv >twolabels.csv
 refused "a group with two labels" "twolabels.csv:3: group g0 has label down here but up on line 2" \
   twolabels.csv --out "$W/x.h5" --columns a --label lab --group grp
