@@ -5,6 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The verdict on reading the pair an[0], an[1] (codes rc of
+ * h5io_read_attr_f64_n, n values each): 0 both read, 1 neither is there,
+ * or the refusal. */
+static int pair_verdict(const int rc[2], char an[2][32], const H5Input *in, const char *group,
+                        int n, Error *e)
+{
+    for (int i = 0; i < 2; i++)
+        if (rc[i] == -1 && (h5io_attr_exists(in->file, group, an[i]) ||
+                            h5io_attr_exists(in->file, "/", an[i])))
+            return error_set(e, EXIT_USAGE, "%s: %s: attribute '%s' must be a number or an "
+                             "array of numbers", in->path, group, an[i]);
+    if (rc[0] == -1 && rc[1] == -1) return 1;
+    if (rc[0] == -1 || rc[1] == -1)
+        return error_set(e, EXIT_USAGE, "%s: %s: attribute '%s' without '%s'", in->path, group,
+                         an[rc[0] == -1], an[rc[0] != -1]);
+    for (int i = 0; i < 2; i++)
+        if (rc[i] == -2)
+            return error_set(e, EXIT_USAGE, "%s: %s: attribute '%s' must hold %d value%s (one "
+                             "per %s)", in->path, group, an[i], n, n > 1 ? "s" : "",
+                             an[i][0] == 'i' ? "feature" : "output");
+    return 0;
+}
+
 /* One pair name_mean, name_std of n values from the group, else from the
  * root: 0 with *mean and *std allocated, 1 when neither is there, or the
  * refusal. */
@@ -19,16 +42,7 @@ static int read_pair(double **mean, double **std, const H5Input *in, const char 
         rc[i] = h5io_read_attr_f64_n(v[i], (size_t)n, in->file, group, an[i]);
         if (rc[i] == -1) rc[i] = h5io_read_attr_f64_n(v[i], (size_t)n, in->file, "/", an[i]);
     }
-    int err = 0;
-    if (rc[0] == -1 && rc[1] == -1)
-        err = 1;
-    else if (rc[0] == -1 || rc[1] == -1)
-        err = error_set(e, EXIT_USAGE, "%s: %s: attribute '%s' without '%s'", in->path, group,
-                        an[rc[0] == -1], an[rc[0] != -1]);
-    for (int i = 0; i < 2 && !err; i++)
-        if (rc[i] == -2)
-            err = error_set(e, EXIT_USAGE, "%s: %s: attribute '%s' must hold %d values (one per "
-                            "%s)", in->path, group, an[i], n, name[0] == 'i' ? "feature" : "output");
+    int err = pair_verdict(rc, an, in, group, n, e);
     for (int j = 0; j < n && !err; j++)
         if (!isfinite(v[0][j]) || !isfinite(v[1][j]) || !(v[1][j] > 0))
             err = error_set(e, EXIT_USAGE, "%s: %s: %s[%d] = %g, %s[%d] = %g: a mean must be "
