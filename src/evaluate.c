@@ -197,13 +197,29 @@ static void predict_fill(PredictRows *pr, const Model *m, const Batch *b, size_t
     }
 }
 
-/* Predictions of rows [a, a + B) of ds (held by the cache) into pr, and into
- * the file's datasets; values in the original units with sc's statistics. */
-static int predict_batch(PredictRows *pr, hid_t f, Model *m, Dataset *ds, const Scale *sc,
-                         BatchBuf *bb, const size_t *rows, size_t a, int B, Error *e)
+/* What predict_batch needs besides the rows. */
+typedef struct PredictCtx {
+    PredictRows pr;
+    hid_t f;
+    Model *m;
+    Dataset *ds;
+    const Scale *sc;
+    Error *e;
+} PredictCtx;
+
+/* Predictions of rows [a, a + B) of ds (in bb) into the file's datasets;
+ * values in the original units with the statistics (EvaluateRowsFn). */
+static int predict_batch(void *ctx, const BatchBuf *bb, const size_t *rows, size_t a, size_t n)
 {
+    PredictCtx *c = ctx;
+    PredictRows *pr = &c->pr;
+    Model *m = c->m;
+    Dataset *ds = c->ds;
+    const Scale *sc = c->sc;
+    const hid_t f = c->f;
+    Error *e = c->e;
+    const int B = (int)n;
     const size_t per_row = m->spec.target == TARGET_STEP ? (size_t)ds->T : 1;
-    dataset_fill_batch(bb, ds, rows, B);
     model_forward(m, &bb->b, 0, 0, 0);
     predict_fill(pr, m, &bb->b, per_row);
     if (pr->val) {
@@ -268,34 +284,45 @@ static int predict_attrs(hid_t f, const ModelSpec *s, const Scale *sc)
     return rc;
 }
 
+int evaluate_all_rows(Dataset *ds, int batch, EvaluateRowsFn fn, void *ctx, int *stop,
+                      size_t *done)
+{
+    BatchBuf bb;
+    memset(&bb, 0, sizeof bb);
+    EpochPlan p; /* this rank computes every row */
+    epochplan_init(&p, PLAN_SPLIT_ROWS, ds->n, batch, 0, 1, dataset_row_bytes(ds));
+    size_t a = 0;
+    int rc = 0;
+    *stop = 0;
+    for (int64_t k = 0; !rc && k < p.steps; k++) {
+        if ((*stop = signals_pending()) != 0) break;
+        PlanBatch b = epochplan_batch(&p, ds, k);
+        dataset_fill_batch(&bb, ds, b.mine, (int)b.count);
+        rc = fn(ctx, &bb, b.mine, a, b.count);
+        if (!rc) a += b.count;
+    }
+    epochplan_free(&p);
+    batchbuf_free(&bb);
+    *done = a;
+    return rc;
+}
+
 int evaluate_predict(Model *m, Dataset *ds, const Scale *sc, int batch, const char *out_path,
                      Error *e)
 {
     const ModelSpec *s = &m->spec;
     const size_t N = ds->n;
     const size_t per_row = s->target == TARGET_STEP ? (size_t)ds->T : 1;
-    hid_t f;
-    if (h5io_create(&f, out_path, e)) return e->code ? e->code : EXIT_FAIL;
     Error werr = {0, ""};
-    int rc = create_outputs(f, s, ds, &werr);
-    PredictRows pr;
-    predict_rows_alloc(&pr, s, ds, sc, (size_t)batch * per_row);
-    BatchBuf bb;
-    memset(&bb, 0, sizeof bb);
-    EpochPlan p; /* this rank computes every row */
-    epochplan_init(&p, PLAN_SPLIT_ROWS, N, batch, 0, 1, dataset_row_bytes(ds));
+    PredictCtx c = {.m = m, .ds = ds, .sc = sc, .e = &werr};
+    if (h5io_create(&c.f, out_path, e)) return e->code ? e->code : EXIT_FAIL;
+    int rc = create_outputs(c.f, s, ds, &werr), stop = 0;
+    predict_rows_alloc(&c.pr, s, ds, sc, (size_t)batch * per_row);
     size_t a = 0;
-    int stop = 0;
-    for (int64_t k = 0; !rc && k < p.steps; k++, a += (size_t)batch) {
-        if ((stop = signals_pending()) != 0) break;
-        PlanBatch b = epochplan_batch(&p, ds, k);
-        rc = predict_batch(&pr, f, m, ds, sc, &bb, b.mine, a, (int)b.count, &werr);
-    }
-    epochplan_free(&p);
-    batchbuf_free(&bb);
-    predict_rows_free(&pr);
-    if (!rc && !stop) rc = predict_attrs(f, s, sc);
-    if (H5Fclose(f) < 0) rc = 1;
+    if (!rc) rc = evaluate_all_rows(ds, batch, predict_batch, &c, &stop, &a);
+    predict_rows_free(&c.pr);
+    if (!rc && !stop) rc = predict_attrs(c.f, s, sc);
+    if (H5Fclose(c.f) < 0) rc = 1;
     if (stop)
         return error_set(e, EXIT_SIGNAL, "stopped by %s after %zu of %zu rows: no predictions "
                          "written", signals_name(stop), a, N);

@@ -65,6 +65,19 @@ int evaluate_open_shared(Dataset *ds, const Dist *d, const H5Input *in, const ch
  * dataset without targets. */
 int evaluate_check_data(const ModelSpec *spec, const Dataset *ds, int need_targets, Error *e);
 
+/* Called for each batch of a pass over every row (evaluate_all_rows): bb
+ * holds view rows rows[0..n) = [first, first + n) as a time-major batch.
+ * Non-zero ends the pass with that code. */
+typedef int (*EvaluateRowsFn)(void *ctx, const BatchBuf *bb, const size_t *rows, size_t first,
+                              size_t n);
+
+/* A pass of the calling rank over every row of ds in order, `batch` rows a
+ * step, read ahead a window at a time (epochplan.h): fn(ctx, ...) for each
+ * batch. A stop signal (signals.h) ends it between batches with *stop = the
+ * signal (else 0). *done = rows done. Returns fn's first non-zero code, or 0. */
+int evaluate_all_rows(Dataset *ds, int batch, EvaluateRowsFn fn, void *ctx, int *stop,
+                      size_t *done);
+
 /* Write predictions for every row of ds (input order) to out_path:
  * /outputs float32 [N, T, O] or [N, O] raw fc outputs (logits or values),
  * /predictions int32 argmax classes [N, T] / [N], or float32 values as

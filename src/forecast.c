@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "epochplan.h"
+#include "evaluate.h"
 #include "h5io.h"
 #include "signals.h"
 
@@ -73,38 +73,51 @@ static int forecast_file(hid_t f, const ModelSpec *s, const Scale *sc, size_t N,
     return rc;
 }
 
+/* What forecast_rows needs besides the rows. */
+typedef struct ForecastCtx {
+    ForecastBuf w;
+    float *fc;     /* [batch, K, O] */
+    float *last;   /* [K, O] */
+    Model *m;
+    const Scale *sc;
+    hid_t f;       /* -1: no file */
+    int K;
+    size_t N;
+    Error *e;
+} ForecastCtx;
+
+/* Forecast a batch of rows [first, first + n) (EvaluateRowsFn). */
+static int forecast_rows(void *ctx, const BatchBuf *bb, const size_t *rows, size_t first,
+                         size_t n)
+{
+    (void)rows;
+    ForecastCtx *c = ctx;
+    const size_t KO = (size_t)c->K * (size_t)c->m->spec.out;
+    forecast_batch(c->fc, &c->w, c->m, c->sc, &bb->b, c->K);
+    if (first + n == c->N) memcpy(c->last, c->fc + (n - 1) * KO, sizeof(float) * KO);
+    return c->f >= 0 ? h5io_write_f32_slab(c->f, "forecast", c->fc, first, n, c->e) : 0;
+}
+
 int forecast_run(float *last, Model *m, Dataset *ds, const Scale *sc, int batch, int steps,
                  const char *out_path, Error *e)
 {
-    const size_t N = ds->n, O = (size_t)m->spec.out, K = (size_t)steps;
-    hid_t f = -1;
+    const size_t N = ds->n, K = (size_t)steps;
     Error werr = {0, ""};
-    if (out_path && h5io_create(&f, out_path, e)) return e->code ? e->code : EXIT_FAIL;
-    int rc = out_path ? forecast_file(f, &m->spec, sc, N, steps, 0, &werr) : 0;
-    float *fc = xalloc_floats((size_t)batch * K * O);
-    ForecastBuf w = {xalloc_floats(((size_t)ds->T + K) * (size_t)batch * (size_t)ds->F),
-                     xcalloc((size_t)batch, sizeof(int32_t))};
-    BatchBuf bb;
-    memset(&bb, 0, sizeof bb);
-    EpochPlan p; /* this rank computes every row */
-    epochplan_init(&p, PLAN_SPLIT_ROWS, N, batch, 0, 1, dataset_row_bytes(ds));
+    ForecastCtx c = {{xalloc_floats(((size_t)ds->T + K) * (size_t)batch * (size_t)ds->F),
+                      xcalloc((size_t)batch, sizeof(int32_t))},
+                     xalloc_floats((size_t)batch * K * (size_t)m->spec.out),
+                     last, m, sc, -1, steps, N, &werr};
+    int rc = 0, stop = 0;
+    if (out_path && h5io_create(&c.f, out_path, e)) rc = e->code ? e->code : EXIT_FAIL;
+    else if (out_path) rc = forecast_file(c.f, &m->spec, sc, N, steps, 0, &werr);
     size_t a = 0;
-    int stop = 0;
-    for (int64_t k = 0; !rc && k < p.steps; k++, a += (size_t)batch) {
-        if ((stop = signals_pending()) != 0) break;
-        PlanBatch b = epochplan_batch(&p, ds, k);
-        dataset_fill_batch(&bb, ds, b.mine, (int)b.count);
-        forecast_batch(fc, &w, m, sc, &bb.b, steps);
-        if (out_path) rc = h5io_write_f32_slab(f, "forecast", fc, a, b.count, &werr);
-        if (a + b.count == N) memcpy(last, fc + (b.count - 1) * K * O, sizeof(float) * K * O);
-    }
-    epochplan_free(&p);
-    batchbuf_free(&bb);
-    free(fc);
-    free(w.x);
-    free(w.len);
-    if (out_path && !rc && !stop) rc = forecast_file(f, &m->spec, sc, N, steps, 1, &werr);
-    if (out_path && H5Fclose(f) < 0) rc = 1;
+    if (!rc) rc = evaluate_all_rows(ds, batch, forecast_rows, &c, &stop, &a);
+    free(c.fc);
+    free(c.w.x);
+    free(c.w.len);
+    if (out_path && c.f < 0) return rc;
+    if (out_path && !rc && !stop) rc = forecast_file(c.f, &m->spec, sc, N, steps, 1, &werr);
+    if (out_path && H5Fclose(c.f) < 0) rc = 1;
     if (stop)
         return error_set(e, EXIT_SIGNAL, "stopped by %s after %zu of %zu rows: no forecast "
                          "written", signals_name(stop), a, N);
