@@ -416,7 +416,10 @@ int h5io_attr_exists(hid_t loc, const char *obj, const char *attr)
 }
 
 /* Read a numeric scalar attribute converted to memtype. */
-static int read_attr_num(void *v, hid_t memtype, hid_t loc, const char *obj, const char *attr)
+/* Read a numeric attribute of exactly `want` elements into v: 0, -1 when
+ * missing or not numeric, -2 when it holds another number of elements. */
+static int read_attr_num(void *v, hid_t memtype, hssize_t want, hid_t loc, const char *obj,
+                         const char *attr)
 {
     if (!h5io_attr_exists(loc, obj, attr)) return -1;
     hid_t a = H5Aopen_by_name(loc, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
@@ -425,7 +428,9 @@ static int read_attr_num(void *v, hid_t memtype, hid_t loc, const char *obj, con
     H5T_class_t cls = H5Tget_class(ty);
     hssize_t npts = H5Sget_simple_extent_npoints(sp);
     int rc = -1;
-    if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && npts == 1)
+    if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && npts != want)
+        rc = -2;
+    else if (cls == H5T_INTEGER || cls == H5T_FLOAT)
         rc = H5Aread(a, memtype, v) < 0 ? -1 : 0;
     H5Sclose(sp);
     H5Tclose(ty);
@@ -435,12 +440,17 @@ static int read_attr_num(void *v, hid_t memtype, hid_t loc, const char *obj, con
 
 int h5io_read_attr_i64(int64_t *v, hid_t loc, const char *obj, const char *attr)
 {
-    return read_attr_num(v, H5T_NATIVE_INT64, loc, obj, attr);
+    return read_attr_num(v, H5T_NATIVE_INT64, 1, loc, obj, attr) == 0 ? 0 : -1;
 }
 
 int h5io_read_attr_f64(double *v, hid_t loc, const char *obj, const char *attr)
 {
-    return read_attr_num(v, H5T_NATIVE_DOUBLE, loc, obj, attr);
+    return read_attr_num(v, H5T_NATIVE_DOUBLE, 1, loc, obj, attr) == 0 ? 0 : -1;
+}
+
+int h5io_read_attr_f64_n(double *v, size_t n, hid_t loc, const char *obj, const char *attr)
+{
+    return read_attr_num(v, H5T_NATIVE_DOUBLE, (hssize_t)n, loc, obj, attr);
 }
 
 int h5io_read_attr_str(char *buf, size_t len, hid_t loc, const char *obj, const char *attr)

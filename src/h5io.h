@@ -142,6 +142,10 @@ int h5io_attr_exists(hid_t loc, const char *obj, const char *attr);
 int h5io_read_attr_i64(int64_t *v, hid_t loc, const char *obj, const char *attr);
 int h5io_read_attr_f64(double *v, hid_t loc, const char *obj, const char *attr);
 int h5io_read_attr_str(char *buf, size_t len, hid_t loc, const char *obj, const char *attr);
+/* A numeric attribute of exactly n elements (any shape; a scalar is 1) as
+ * doubles into v[0..n): 0, -1 when missing or not a number, -2 when it holds
+ * another number of elements. */
+int h5io_read_attr_f64_n(double *v, size_t n, hid_t loc, const char *obj, const char *attr);
 int h5io_write_attr_i64(hid_t loc, const char *obj, const char *attr, int64_t v);
 int h5io_write_attr_f64(hid_t loc, const char *obj, const char *attr, double v);
 int h5io_write_attr_str(hid_t loc, const char *obj, const char *attr, const char *v);

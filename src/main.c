@@ -1,5 +1,5 @@
-/* main.c - sub-command dispatch: train (default), eval, predict, datagen,
- * inspect, selftest. MPI is initialised for every command, so each runs the same way
+/* main.c - sub-command dispatch: train (default), eval, predict, forecast,
+ * datagen, inspect, selftest. MPI is initialised for every command, so each runs the same way
  * alone, as a singleton, or under mpirun. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +12,14 @@
 #include "datagen.h"
 #include "dataset.h"
 #include "dist.h"
+#include "evalreport.h"
 #include "evaluate.h"
+#include "forecast.h"
 #include "h5io.h"
 #include "inspect.h"
 #include "memest.h"
 #include "outfile.h"
+#include "scale.h"
 #include "selftest.h"
 #include "signals.h"
 #include "train.h"
@@ -30,10 +33,16 @@ static void usage(FILE *f)
             "rnn_dist %s - data-parallel RNN / LSTM / GRU training on MPI + HDF5\n\n"
             "usage:\n"
             "  rnn_dist [train] [--config FILE] [--key value ...]   train (default command)\n"
-            "  rnn_dist eval     --checkpoint C --data D [--json]   loss and accuracy or RMSE/MAE\n"
+            "  rnn_dist eval     --checkpoint C --data D [--json] [--scores]\n"
+            "                                                       loss and accuracy (F1, "
+            "confusion, bpc)\n"
+            "                                                       or RMSE/MAE (original units)\n"
             "  rnn_dist predict  --checkpoint C --data D --out P.h5 [--force]\n"
             "                                                       predictions, rows in input "
             "order\n"
+            "  rnn_dist forecast --checkpoint C --data D --steps K [--out F.h5] [--force]\n"
+            "                                                       K steps past each window, "
+            "fed back\n"
             "  rnn_dist datagen  TASK --out F.h5 [--n N] [--seq-len T] [--seed S] [--force]\n"
             "  rnn_dist inspect  FILE.h5                            describe a dataset or "
             "checkpoint\n"
@@ -53,13 +62,20 @@ static void usage(FILE *f)
             "wins):\n",
             RNN_DIST_VERSION);
     config_print_help(f);
-    fprintf(f, "\neval / predict options:\n"
+    fprintf(f, "\neval / predict / forecast options:\n"
                "  --checkpoint C    an rnn_dist checkpoint (e.g. run-dir/best.h5)\n"
-               "  --data D          F.h5 or F.h5:/group (default: root, else /test, /val, /train)\n"
-               "  --out P.h5        predict: output file, written under P.h5.tmp.PID and renamed\n"
-               "                    when complete; never one of the inputs; an existing file\n"
-               "                    other than earlier predictions is refused without --force\n"
-               "  --force           predict: replace an existing --out file (not an input)\n"
+               "  --data D          F.h5 or F.h5:/group (default: root, else /test, /val, /train);\n"
+               "                    with attributes input_mean/input_std, target_mean/target_std\n"
+               "                    values are reported in the original units (x * std + mean)\n"
+               "  --out P.h5        predict (required), forecast: output file, written under\n"
+               "                    P.h5.tmp.PID and renamed when complete; never one of the\n"
+               "                    inputs; an existing file other than earlier output of the\n"
+               "                    same command is refused without --force\n"
+               "  --force           predict, forecast: replace an existing --out file (not an input)\n"
+               "  --steps K         forecast: steps to predict past each window, 1..100000; without\n"
+               "                    --out only the last window is forecast and printed\n"
+               "  --scores          eval: also print f1_macro, bpc, perplexity and the confusion\n"
+               "                    matrix of a class model as lines (--json always has them)\n"
                "  --batch-size N    rows per forward pass [256]\n"
                "  --max-memory SIZE refuse (exit 2) when the estimated memory per rank is over "
                "this (512M, 1.5G;\n"
@@ -135,22 +151,41 @@ static int cmd_train(const Dist *d, int argc, char **argv, Error *e)
     return train_run(&c, d, e);
 }
 
-/* Open the checkpoint's model and the dataset (group of the open input
- * `in`, as dataset_resolve_in found them; streamed, each rank checking its
- * share) for eval / predict, after checking the memory they need; the
- * checkpoint is probed and opened once. Collective. */
-static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckpt,
-                           const H5Input *in, const char *group, int predict, int batch,
-                           uint64_t max_memory, Error *e)
+/* The commands that run a checkpoint over a dataset. */
+typedef enum EvalCmd { CMD_EVAL, CMD_PREDICT, CMD_FORECAST } EvalCmd;
+
+/* The options of eval / predict / forecast. */
+typedef struct EvalArgs {
+    EvalCmd cmd;
+    const char *name; /* the command's name */
+    const char *ckpt, *data, *out;
+    long batch, threads, steps;
+    uint64_t max_memory;
+    int json, force, scores;
+} EvalArgs;
+
+/* Open the checkpoint's model, the dataset (group of the open input `in`,
+ * as dataset_resolve_in found them; streamed, each rank checking its share;
+ * forecast without --out: its last row only) and the data's statistics
+ * (scale.h) for eval / predict / forecast, after checking the memory they
+ * need; the checkpoint is probed and opened once. Collective. */
+static int open_model_data(Model *m, Dataset *ds, Scale *sc, const Dist *d, const EvalArgs *a,
+                           const H5Input *in, const char *group, Error *e)
 {
     H5Input ck;
     ModelSpec spec;
-    if (h5io_input_open(&ck, ckpt, e)) return EXIT_USAGE;
-    size_t n;
-    int rc = checkpoint_read_spec_in(&spec, &ck, e) || dataset_count_rows_in(&n, in, group, e) ||
-             evaluate_open_shared(ds, d, in, group, 0, n, !predict, e);
-    if (!rc && (evaluate_check_data(&spec, ds, !predict, e) ||
-                memest_check_eval(&spec, d, ds, batch, predict, max_memory, e))) {
+    const int eval = a->cmd == CMD_EVAL;
+    if (h5io_input_open(&ck, a->ckpt, e)) return EXIT_USAGE;
+    size_t n = 0;
+    int rc = checkpoint_read_spec_in(&spec, &ck, e) ||
+             (a->cmd == CMD_FORECAST && forecast_check_model(&spec, a->ckpt, e)) ||
+             dataset_count_rows_in(&n, in, group, e);
+    size_t row0 = a->cmd == CMD_FORECAST && !a->out && n > 0 ? n - 1 : 0;
+    rc = rc || evaluate_open_shared(ds, d, in, group, row0, n - row0, eval, e);
+    if (!rc && (evaluate_check_data(&spec, ds, eval, e) ||
+                memest_check_eval(&spec, d, ds, (int)a->batch, !eval, a->max_memory, e) ||
+                scale_read_in(sc, in, group, spec.input == INPUT_DENSE ? spec.features : 0,
+                              spec.loss == LOSS_MSE ? spec.out : 0, e))) {
         dataset_close(ds);
         rc = 1;
     }
@@ -160,6 +195,7 @@ static int open_model_data(Model *m, Dataset *ds, const Dist *d, const char *ckp
         if (rc) {
             model_free(m);
             dataset_close(ds);
+            scale_free(sc);
         }
     }
     h5io_input_close(&ck);
@@ -199,22 +235,19 @@ static int out_end(OutFile *o, const Dist *d, const char *cmd, int rc, Error *e)
     return rc;
 }
 
-/* The options of eval / predict. */
-typedef struct EvalArgs {
-    const char *ckpt, *data, *out;
-    long batch, threads;
-    uint64_t max_memory;
-    int json, force;
-} EvalArgs;
-
-/* Parse and check the options of eval (predict = 0) or predict into *a. */
-static int eval_args(EvalArgs *a, int argc, char **argv, int predict, Error *e)
+/* Parse and check the options of a->cmd into *a. */
+static int eval_args(EvalArgs *a, int argc, char **argv, EvalCmd cmd, Error *e)
 {
-    KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0}, {"out", NULL, 0},
-               {"batch-size", NULL, 0}, {"json", NULL, 1}, {"threads", NULL, 0},
-               {"force", NULL, 1},      {"max-memory", NULL, 0}};
-    if (parse_kv(kv, 8, argc, argv, NULL, predict ? "predict" : "eval", e)) return EXIT_USAGE;
+    static const char *const names[] = {"eval", "predict", "forecast"};
+    KV kv[] = {{"checkpoint", NULL, 0}, {"data", NULL, 0},  {"out", NULL, 0},
+               {"batch-size", NULL, 0}, {"json", NULL, 1},  {"threads", NULL, 0},
+               {"force", NULL, 1},      {"max-memory", NULL, 0}, {"steps", NULL, 0},
+               {"scores", NULL, 1}};
+    const char *c = names[cmd];
+    if (parse_kv(kv, 10, argc, argv, NULL, c, e)) return EXIT_USAGE;
     memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    a->name = c;
     a->batch = 256;
     a->threads = 1;
     if (kv[3].value && parse_long(&a->batch, kv[3].value, 1, 1L << 24, "batch-size", e))
@@ -224,9 +257,17 @@ static int eval_args(EvalArgs *a, int argc, char **argv, int predict, Error *e)
     if (kv[7].value && cfgtext_parse_size(&a->max_memory, kv[7].value))
         return error_set(e, EXIT_USAGE, "--max-memory must be a size such as 512M, 1.5G or 0 "
                          "(auto), got '%s'", kv[7].value);
-    if (predict && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
-    if (!predict && kv[2].value) return error_set(e, EXIT_USAGE, "eval: --out is for predict");
-    if (!predict && kv[6].value) return error_set(e, EXIT_USAGE, "eval: --force is for predict");
+    if (kv[8].value && cmd != CMD_FORECAST)
+        return error_set(e, EXIT_USAGE, "%s: --steps is for forecast", c);
+    if (kv[8].value && parse_long(&a->steps, kv[8].value, 1, 100000, "steps", e))
+        return EXIT_USAGE;
+    if (cmd == CMD_FORECAST && !kv[8].value)
+        return error_set(e, EXIT_USAGE, "forecast: --steps K is required");
+    if (cmd == CMD_PREDICT && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
+    if (cmd == CMD_EVAL && kv[2].value) return error_set(e, EXIT_USAGE, "eval: --out is for predict");
+    if (kv[6].value && !kv[2].value)
+        return error_set(e, EXIT_USAGE, "%s: --force is for replacing --out", c);
+    if (kv[9].value && cmd != CMD_EVAL) return error_set(e, EXIT_USAGE, "%s: --scores is for eval", c);
     if (!kv[0].value || !kv[1].value)
         return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
     a->ckpt = kv[0].value;
@@ -234,77 +275,111 @@ static int eval_args(EvalArgs *a, int argc, char **argv, int predict, Error *e)
     a->out = kv[2].value;
     a->json = kv[4].value != NULL;
     a->force = kv[6].value != NULL;
+    a->scores = kv[9].value != NULL;
     return 0;
 }
 
-/* eval's report (rank 0): loss and accuracy, or RMSE and MAE; JSON or lines. */
-static void print_eval(const ModelSpec *s, const EvalResult *r, int json)
+/* Resolve --data (leaving it open in *in), begin --out (when given), and
+ * open the model, the data and its statistics on every rank: 0 when every
+ * rank has them, else nothing is left open. */
+static int eval_open(Model *m, Dataset *ds, Scale *sc, OutFile *o, H5Input *in, const Dist *d,
+                     const EvalArgs *a, Error *e)
 {
-    int ce = s->loss == LOSS_CE;
-    if (json && ce)
-        printf("{\"loss\": %.9g, \"acc\": %.9g, \"n\": %.0f}\n", r->loss, r->acc, r->n);
-    else if (json)
-        printf("{\"loss\": %.9g, \"rmse\": %.9g, \"mae\": %.9g, \"n\": %.0f}\n", r->loss,
-               r->rmse, r->mae, r->n);
-    else if (ce)
-        printf("loss %.9g\nacc %.9g\nn %.0f\n", r->loss, r->acc, r->n);
-    else
-        printf("loss %.9g\nrmse %.9g\nmae %.9g\nn %.0f\n", r->loss, r->rmse, r->mae, r->n);
-}
-
-/* Resolve --data (leaving it open in *in), begin --out (predict), and open
- * the model and the data on every rank: 0 when every rank has them, else
- * nothing is left open. */
-static int eval_open(Model *m, Dataset *ds, OutFile *o, H5Input *in, const Dist *d,
-                     const EvalArgs *a, int predict, Error *e)
-{
-    const char *cmd = predict ? "predict" : "eval";
     char group[256];
     if (dataset_resolve_in(in, group, sizeof group, a->data, ROLE_EVAL, e)) return EXIT_USAGE;
     const char *inputs[] = {a->ckpt, in->path}, *names[] = {"--checkpoint", "--data"};
-    if (predict && out_begin(o, d, cmd, a->out, inputs, names, 2, "predictions", a->force, e)) {
+    const char *kind = a->cmd == CMD_PREDICT ? "predictions" : "forecast";
+    if (a->out && out_begin(o, d, a->name, a->out, inputs, names, 2, kind, a->force, e)) {
         h5io_input_close(in);
         return EXIT_USAGE;
     }
     vec_init_compute((int)a->threads);
     signals_install(); /* Ctrl-C: predict stops between batches, nothing half-written */
-    int bad = open_model_data(m, ds, d, a->ckpt, in, group, predict, (int)a->batch,
-                              a->max_memory, e);
+    int bad = open_model_data(m, ds, sc, d, a, in, group, e);
     h5io_input_close(in);
     /* every rank goes on, or none: the ranks meet again below */
     if (dist_allreduce_max_int(d, bad)) {
         if (bad) return EXIT_USAGE;
         model_free(m);
         dataset_close(ds);
-        return error_set(e, EXIT_USAGE, "%s: the inputs were refused on another rank", cmd);
+        scale_free(sc);
+        return error_set(e, EXIT_USAGE, "%s: the inputs were refused on another rank", a->name);
     }
     return 0;
 }
 
-static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, int predict)
+/* eval: the sums over every rank's share, rank 0 prints. */
+static void run_eval(Model *m, Dataset *ds, const Scale *sc, const Dist *d, const EvalArgs *a)
+{
+    Scores scores;
+    scores_init(&scores, m->spec.loss, m->spec.target, m->spec.out,
+                sc->has_target ? sc->tg_std : NULL);
+    BatchBuf bb;
+    memset(&bb, 0, sizeof bb);
+    LossSums all = evaluate_scored(&scores, m, ds, (int)a->batch, &bb, d);
+    batchbuf_free(&bb);
+    EvalResult r = evaluate_result_scored(&m->spec, &all, &scores);
+    if (d->rank == 0) evalreport_print(stdout, &m->spec, &r, &scores, a->json, a->scores);
+    scores_free(&scores);
+}
+
+/* forecast's summary (rank 0): what was forecast, and the last window's
+ * forecast last [K, O]. */
+static void print_forecast(const Dataset *ds, const Scale *sc, const EvalArgs *a, int O,
+                           const float *last)
+{
+    printf("forecast: %ld step%s past the end of %zu window%s, %d value%s a step, in the %s "
+           "units\nlast window:", a->steps, a->steps > 1 ? "s" : "", ds->n, ds->n > 1 ? "s" : "",
+           O, O > 1 ? "s" : "", sc->has_target ? "original" : "stored");
+    for (long k = 0; k < a->steps; k++)
+        for (int j = 0; j < O; j++)
+            printf("%s%.9g", j ? "," : " ", (double)last[(size_t)k * (size_t)O + (size_t)j]);
+    printf("\n");
+}
+
+/* predict or forecast, on rank 0 (writing o->tmp when --out is given);
+ * every rank returns the outcome. */
+static int run_rank0(Model *m, Dataset *ds, const Scale *sc, OutFile *o, const Dist *d,
+                     const EvalArgs *a, Error *e)
+{
+    int rc = 0;
+    float *last = a->cmd == CMD_FORECAST ? xalloc_floats((size_t)a->steps * m->spec.out) : NULL;
+    const char *out = a->out ? o->tmp : NULL;
+    if (d->rank == 0 && a->cmd == CMD_PREDICT)
+        rc = evaluate_predict(m, ds, sc, (int)a->batch, out, e);
+    else if (d->rank == 0)
+        rc = forecast_run(last, m, ds, sc, (int)a->batch, (int)a->steps, out, e);
+    if (a->out) {
+        rc = out_end(o, d, a->name, rc, e);
+    } else {
+        dist_bcast(d, &rc, sizeof rc, 0);
+        if (rc && d->rank != 0) error_set(e, rc, "%s failed on rank 0", a->name);
+    }
+    if (!rc && d->rank == 0 && a->cmd == CMD_FORECAST) print_forecast(ds, sc, a, m->spec.out, last);
+    if (!rc && d->rank == 0 && a->out)
+        printf("wrote %zu rows of %s to %s\n", ds->n, a->cmd == CMD_PREDICT ? "predictions" : "forecasts", o->path);
+    free(last);
+    return rc;
+}
+
+static int cmd_eval(const Dist *d, int argc, char **argv, Error *e, EvalCmd cmd)
 {
     EvalArgs a;
-    if (eval_args(&a, argc, argv, predict, e)) return EXIT_USAGE;
+    if (eval_args(&a, argc, argv, cmd, e)) return EXIT_USAGE;
     Model m;
     Dataset ds;
+    Scale sc;
     OutFile o;
     H5Input in;
-    if (eval_open(&m, &ds, &o, &in, d, &a, predict, e)) return EXIT_USAGE;
+    if (eval_open(&m, &ds, &sc, &o, &in, d, &a, e)) return EXIT_USAGE;
     int rc = 0;
-    if (predict) {
-        if (d->rank == 0) rc = evaluate_predict(&m, &ds, (int)a.batch, o.tmp, e);
-        rc = out_end(&o, d, "predict", rc, e);
-        if (!rc && d->rank == 0) printf("wrote %zu rows of predictions to %s\n", ds.n, o.path);
-    } else {
-        BatchBuf bb;
-        memset(&bb, 0, sizeof bb);
-        LossSums all = evaluate_shared(&m, &ds, (int)a.batch, &bb, d);
-        batchbuf_free(&bb);
-        EvalResult r = evaluate_result(&m.spec, &all);
-        if (d->rank == 0) print_eval(&m.spec, &r, a.json);
-    }
+    if (cmd == CMD_EVAL)
+        run_eval(&m, &ds, &sc, d, &a);
+    else
+        rc = run_rank0(&m, &ds, &sc, &o, d, &a, e);
     model_free(&m);
     dataset_close(&ds);
+    scale_free(&sc);
     return rc;
 }
 
@@ -374,9 +449,11 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "train") == 0) {
         rc = cmd_train(&d, sub_argc, sub_argv, &e);
     } else if (strcmp(cmd, "eval") == 0) {
-        rc = cmd_eval(&d, sub_argc, sub_argv, &e, 0);
+        rc = cmd_eval(&d, sub_argc, sub_argv, &e, CMD_EVAL);
     } else if (strcmp(cmd, "predict") == 0) {
-        rc = cmd_eval(&d, sub_argc, sub_argv, &e, 1);
+        rc = cmd_eval(&d, sub_argc, sub_argv, &e, CMD_PREDICT);
+    } else if (strcmp(cmd, "forecast") == 0) {
+        rc = cmd_eval(&d, sub_argc, sub_argv, &e, CMD_FORECAST);
     } else if (strcmp(cmd, "datagen") == 0) {
         rc = cmd_datagen(&d, sub_argc, sub_argv, &e);
     } else if (strcmp(cmd, "inspect") == 0) {

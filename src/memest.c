@@ -152,14 +152,15 @@ static void add_workspace(Memest *est, const MemestRun *r)
 }
 
 /* evaluate_predict stages a batch's outputs and targets row-major for the
- * file (class targets: predictions and targets as int32). */
+ * file (classes: probabilities too, predictions and targets as int32;
+ * values: the predictions in original units too). */
 static void add_predict_rows(Memest *est, const MemestRun *r)
 {
     const ModelSpec *s = &r->spec;
     size_t per = s->target == TARGET_STEP ? (size_t)r->T : 1;
     size_t n = (size_t)r->batch * per, vals = n * (size_t)s->out;
-    add_part(est, MEMEST_LOGITS, s->loss == LOSS_CE ? 4 * (uint64_t)(vals + 2 * n)
-                                                    : 8 * (uint64_t)vals,
+    add_part(est, MEMEST_LOGITS, s->loss == LOSS_CE ? 4 * (uint64_t)(2 * vals + 2 * n)
+                                                    : 12 * (uint64_t)vals,
              "output rows [%d x %zu x %d] staged for the file", r->batch, per, s->out);
 }
 

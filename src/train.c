@@ -289,7 +289,7 @@ static LossSums epoch_close(Trainer *tr, const EpochRun *er)
 /* Phase 3: validate (NaNs without validation data). Collective. */
 static EvalResult epoch_validate(Trainer *tr)
 {
-    EvalResult vres = {NAN, NAN, NAN, NAN, 0};
+    EvalResult vres = {NAN, NAN, NAN, NAN, 0, NAN, NAN, NAN, NAN, NAN};
     tr->phase.what = "validation";
     if (tr->has_val) {
         LossSums vs = evaluate_shared(&tr->m, &tr->val, tr->cfg.batch_size, &tr->bb, tr->d);
