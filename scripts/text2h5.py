@@ -44,14 +44,26 @@ import outfile  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
 
 
+class BadInput(rdt.UserError):
+    """A bad option or input file: one line, exit status 2."""
+    status = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors (a missing or malformed option) as one line, exit 2."""
+
+    def error(self, message):
+        raise BadInput(message)
+
+
 def read_stream(paths):
     """The files' bytes joined, a newline after a file that lacks one."""
     parts = []
     for path in paths:
         if not os.path.exists(path):
-            raise rdt.UserError(f"{path}: no such file")
+            raise BadInput(f"{path}: no such file")
         if not os.path.isfile(path):
-            raise rdt.UserError(f"{path}: not a regular file")
+            raise BadInput(f"{path}: not a regular file")
         with open(path, "rb") as f:
             data = f.read()
         if data and not data.endswith(b"\n"):
@@ -72,7 +84,7 @@ def tokenize(parts, level):
             text.append(data.decode("utf-8"))
         except UnicodeDecodeError as e:
             line = data[:e.start].count(b"\n") + 1
-            raise rdt.UserError(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x} at offset "
+            raise BadInput(f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x} at offset "
                                 f"{e.start}); use --level byte for other encodings") from None
     text = "".join(text)
     vocab = sorted(set(text))
@@ -90,7 +102,7 @@ def sequences(ids, seq_len, stride):
 
 
 def main():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         description="Turn text files into an rnn_dist dataset for next-character (or "
                     "next-byte) prediction: /train and /val, per-step targets, the "
                     "vocabulary in the root attribute 'vocab'.")
@@ -110,26 +122,26 @@ def main():
                              "0 < F <= 1, 1: no /val (default 0.9)")
     args = parser.parse_args()
     if args.seq_len < 1:
-        parser.error(f"--seq-len must be >= 1, got {args.seq_len}")
+        raise BadInput(f"--seq-len must be >= 1, got {args.seq_len}")
     stride = args.seq_len if args.stride is None else args.stride
     if stride < 1:
-        parser.error(f"--stride must be >= 1, got {stride}")
+        raise BadInput(f"--stride must be >= 1, got {stride}")
     if not 0.0 < args.split <= 1.0:
-        parser.error(f"--split must be above 0 and at most 1, got {args.split}")
+        raise BadInput(f"--split must be above 0 and at most 1, got {args.split}")
     out = outfile.OutFile(args.out, [("FILE", p) for p in args.files], force=args.force)
 
     parts = read_stream(args.files)
     names = ", ".join(os.path.basename(p) for p, _ in parts)
     ids, vocab = tokenize(parts, args.level)
     if len(ids) == 0:
-        raise rdt.UserError(f"{names}: no text (the files are empty)")
+        raise BadInput(f"{names}: no text (the files are empty)")
     n_train = int(round(len(ids) * args.split))
     groups = {"train": (0, n_train)}
     if n_train < len(ids):
         groups["val"] = (n_train, len(ids))
     for part, (lo, hi) in groups.items():
         if hi - lo < args.seq_len + 1:
-            raise rdt.UserError(
+            raise BadInput(
                 f"{names}: text of {len(ids)} tokens too short: the {part} part has {hi - lo}, one "
                 f"sequence needs {args.seq_len + 1} (--seq-len {args.seq_len} + 1); use more text, "
                 f"a smaller --seq-len or another --split")

@@ -55,6 +55,8 @@ int vocab_split(Vocab *v, const char *what, Error *e)
 int vocab_read_in(Vocab *v, const H5Input *in, const char *group, Error *e)
 {
     memset(v, 0, sizeof *v);
+    if (strcmp(group, "/") != 0 && !h5io_exists(in->file, group))
+        return error_set(e, EXIT_USAGE, "%s: no group %s", in->path, group);
     const char *obj = h5io_attr_exists(in->file, group, "vocab") ? group : "/";
     if (!h5io_attr_exists(in->file, obj, "vocab"))
         return error_set(e, EXIT_USAGE, "%s: no attribute 'vocab' on %s or the root: not a text "
