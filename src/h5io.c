@@ -495,6 +495,34 @@ int h5io_read_attr_str(char *buf, size_t len, hid_t loc, const char *obj, const 
     return rc;
 }
 
+int h5io_read_attr_u8s(uint8_t **out, size_t *n, hid_t loc, const char *obj, const char *attr,
+                       size_t max)
+{
+    *out = NULL;
+    *n = 0;
+    if (!h5io_attr_exists(loc, obj, attr)) return -1;
+    hid_t a = H5Aopen_by_name(loc, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ty = H5Aget_type(a), sp = H5Aget_space(a);
+    hssize_t npts = H5Sget_simple_extent_npoints(sp);
+    int rc = -1;
+    if (H5Tget_class(ty) == H5T_INTEGER && H5Sget_simple_extent_ndims(sp) == 1 && npts >= 1 &&
+        (size_t)npts <= max) {
+        uint8_t *buf = xcalloc((size_t)npts, 1);
+        if (H5Aread(a, H5T_NATIVE_UINT8, buf) >= 0) {
+            *out = buf;
+            *n = (size_t)npts;
+            rc = 0;
+        } else {
+            free(buf);
+        }
+    }
+    H5Sclose(sp);
+    H5Tclose(ty);
+    H5Aclose(a);
+    return rc;
+}
+
 static int write_attr(hid_t loc, const char *obj, const char *attr, hid_t filetype,
                       hid_t memtype, const void *v)
 {

@@ -146,6 +146,11 @@ int h5io_read_attr_str(char *buf, size_t len, hid_t loc, const char *obj, const 
  * doubles into v[0..n): 0, -1 when missing or not a number, -2 when it holds
  * another number of elements. */
 int h5io_read_attr_f64_n(double *v, size_t n, hid_t loc, const char *obj, const char *attr);
+/* A one-dimensional integer attribute read as bytes (each element converted
+ * to uint8): *out malloc'd [*n] (the caller frees), *n >= 1. Non-zero when
+ * it is missing, not a 1-D integer array, empty or over max elements. */
+int h5io_read_attr_u8s(uint8_t **out, size_t *n, hid_t loc, const char *obj, const char *attr,
+                       size_t max);
 int h5io_write_attr_i64(hid_t loc, const char *obj, const char *attr, int64_t v);
 int h5io_write_attr_f64(hid_t loc, const char *obj, const char *attr, double v);
 int h5io_write_attr_str(hid_t loc, const char *obj, const char *attr, const char *v);

@@ -1,6 +1,7 @@
 /* main.c - sub-command dispatch: train (default), eval, predict, forecast,
- * datagen, inspect, selftest. MPI is initialised for every command, so each runs the same way
+ * datagen, generate, inspect, selftest. MPI is initialised for every command, so each runs the same way
  * alone, as a singleton, or under mpirun. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "evalreport.h"
 #include "evaluate.h"
 #include "forecast.h"
+#include "generate.h"
 #include "h5io.h"
 #include "inspect.h"
 #include "memest.h"
@@ -44,6 +46,10 @@ static void usage(FILE *f)
             "                                                       K steps past each window, "
             "fed back\n"
             "  rnn_dist datagen  TASK --out F.h5 [--n N] [--seq-len T] [--seed S] [--force]\n"
+            "  rnn_dist generate --checkpoint C --prime TEXT --length N [--temperature X]\n"
+            "                    [--top-k K] [--seed S] [--context W] [--data F.h5]\n"
+            "                                                       sample text from a "
+            "next-character model\n"
             "  rnn_dist inspect  FILE.h5                            describe a dataset or "
             "checkpoint\n"
             "  rnn_dist selftest                                    check this installation "
@@ -81,6 +87,17 @@ static void usage(FILE *f)
                "this (512M, 1.5G;\n"
                "                    0: auto, as train's --max-memory) [0]\n"
                "  --json            eval: one JSON object instead of 'name value' lines\n"
+               "\ngenerate options (the text goes to stdout: the prime, then the new text):\n"
+               "  --checkpoint C    a model trained on a scripts/text2h5.py dataset\n"
+               "  --prime TEXT      the text to continue (every character in the vocabulary)\n"
+               "  --length N        characters (bytes, at byte level) to add, 0 .. 10000000\n"
+               "  --temperature X   divides the logits before the softmax; 0: always the most\n"
+               "                    likely (greedy) [1]\n"
+               "  --top-k K         draw among the K most likely only; 0: all [0]\n"
+               "  --seed S          the same seed gives the same text [1]\n"
+               "  --context W       the model sees the last W tokens at each step [256]\n"
+               "  --data F.h5       the dataset holding the vocabulary [the checkpoint's\n"
+               "                    training data, when it is still there unchanged]\n"
                "\ndatagen options: --out F.h5 is written under F.h5.tmp.PID and renamed when\n"
                "complete; an existing F.h5 is refused unless --force is given.\n"
                "\ndatagen tasks:\n");
@@ -407,6 +424,40 @@ static int cmd_datagen(const Dist *d, int argc, char **argv, Error *e)
     return rc;
 }
 
+/* Parse a real number in lo .. hi (decimal, as option values are). */
+static int parse_real(double *v, const char *s, double lo, double hi, const char *name, Error *e)
+{
+    char *end = NULL;
+    double x = cfgtext_is_decimal_real(s) ? strtod(s, &end) : NAN;
+    if (!(x >= lo && x <= hi))
+        return error_set(e, EXIT_USAGE, "--%s must be a number in %g..%g, got '%s'", name, lo, hi,
+                         s);
+    *v = x;
+    return 0;
+}
+
+static int cmd_generate(const Dist *d, int argc, char **argv, Error *e)
+{
+    KV kv[] = {{"checkpoint", NULL, 0},  {"prime", NULL, 0}, {"length", NULL, 0},
+               {"temperature", NULL, 0}, {"top-k", NULL, 0}, {"seed", NULL, 0},
+               {"context", NULL, 0},     {"data", NULL, 0}};
+    if (parse_kv(kv, 8, argc, argv, NULL, "generate", e)) return EXIT_USAGE;
+    if (!kv[0].value || !kv[1].value || !kv[2].value)
+        return error_set(e, EXIT_USAGE, "generate: --checkpoint, --prime and --length are required");
+    GenerateSpec g = {kv[0].value, kv[7].value, kv[1].value, 0, 1.0, 0, 1, 0};
+    long seed = 1;
+    if (parse_long(&g.length, kv[2].value, 0, 10000000, "length", e) ||
+        (kv[3].value && parse_real(&g.temperature, kv[3].value, 0, 1e6, "temperature", e)) ||
+        (kv[4].value && parse_long(&g.top_k, kv[4].value, 0, 1L << 30, "top-k", e)) ||
+        (kv[5].value && parse_long(&seed, kv[5].value, 0, 0x7FFFFFFFFFFFFFFFL, "seed", e)) ||
+        (kv[6].value && parse_long(&g.context, kv[6].value, 1, 1000000, "context", e)))
+        return EXIT_USAGE;
+    g.seed = (uint64_t)seed;
+    if (d->rank != 0) return 0;
+    vec_init_compute(1);
+    return generate_run(stdout, &g, e);
+}
+
 static int cmd_selftest(const Dist *d, int argc, char **argv, Error *e)
 {
     if (parse_kv(NULL, 0, argc, argv, NULL, "selftest", e)) return EXIT_USAGE;
@@ -456,6 +507,8 @@ int main(int argc, char **argv)
         rc = cmd_eval(&d, sub_argc, sub_argv, &e, CMD_FORECAST);
     } else if (strcmp(cmd, "datagen") == 0) {
         rc = cmd_datagen(&d, sub_argc, sub_argv, &e);
+    } else if (strcmp(cmd, "generate") == 0) {
+        rc = cmd_generate(&d, sub_argc, sub_argv, &e);
     } else if (strcmp(cmd, "inspect") == 0) {
         rc = cmd_inspect(&d, sub_argc, sub_argv, &e);
     } else if (strcmp(cmd, "selftest") == 0) {

@@ -15,7 +15,8 @@ typedef enum RngPurpose {
     RNG_INIT = 1,     /* parameter initialisation: (param index, element) */
     RNG_SHUFFLE = 2,  /* epoch order: (epoch, position) */
     RNG_DROPOUT = 3,  /* dropout masks: (step, sample, layer, time) */
-    RNG_DATAGEN = 4   /* built-in tasks: (task, row, column) */
+    RNG_DATAGEN = 4,  /* built-in tasks: (task, row, column) */
+    RNG_GENERATE = 5  /* generate's draws: (position of the new token) */
 } RngPurpose;
 
 /* Philox4x32-10: out[0..4) = bijection of counter ctr[0..4) under key. */
