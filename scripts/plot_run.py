@@ -21,7 +21,7 @@ With --predictions P.h5 (written by `rnn_dist predict`) also draws, into
 RUN_DIR/predictions.png (or --pred-out):
   - regression (loss mse): truth and prediction of each sample as points (per
     step targets: a short separate segment per sample, never joined to the
-    next sample), at most 400 samples, next to predicted-vs-true with the
+    next sample), at most 400 samples (40 with per-step targets), next to predicted-vs-true with the
     diagonal; the last output of each row (O > 1: output O-1). Values are in
     the data's original units when the data file (--data, else config.ini's)
     carries target_mean/target_std (float64, scalar or [O], on the group or
@@ -224,7 +224,8 @@ def to_units(values, units, outputs):
     return values * units.std[k] + units.mean[k]
 
 
-MAX_SAMPLES = 400
+MAX_SAMPLES = 400   # points drawn, one per sample (last-step targets)
+MAX_SEGMENTS = 40   # samples drawn as segments (per-step targets)
 
 
 def plot_regression(p, units, title, out):
@@ -232,8 +233,8 @@ def plot_regression(p, units, title, out):
     targets), and predicted vs true; returns the notes."""
     pred, truth = to_units(p["pred"], units, p["outputs"]), p["truth"]
     truth = None if truth is None else to_units(truth, units, p["outputs"])
-    n = min(len(pred), MAX_SAMPLES)
     per_step = pred.ndim == 2
+    n = min(len(pred), MAX_SEGMENTS if per_step else MAX_SAMPLES)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [2.2, 1]})
     ax = axes[0]
     if per_step:  # each sample's steps side by side, a gap before the next sample
@@ -242,11 +243,14 @@ def plot_regression(p, units, title, out):
             t = np.arange(p["lengths"][i])
             x = i * (steps + 1) + t
             if truth is not None:
-                ax.plot(x, truth[i, t], "-", color="C0", linewidth=1.2,
+                ax.plot(x, truth[i, t], "-", color="C0", linewidth=3.5, alpha=0.5,
                         label="truth" if i == 0 else None)
             ax.plot(x, pred[i, t], "-", color="C1", linewidth=1.2, marker=".", markersize=3,
                     label="predicted" if i == 0 else None)
-        ax.set_xlabel(f"sample (each: its {steps} steps; samples not joined)")
+        every = max(1, n // 10)
+        ax.set_xticks([i * (steps + 1) for i in range(0, n, every)])
+        ax.set_xticklabels([str(i) for i in range(0, n, every)])
+        ax.set_xlabel(f"sample index (each sample: its {steps} steps; samples not joined)")
     else:
         x = np.arange(n)
         if truth is not None:
