@@ -122,6 +122,7 @@ unit: $(TESTBIN)
 
 integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_plots.sh
 
 # a user's habits: reruns into a run directory, resume with changed options,
 # an output over an input, Ctrl-C, a closed pipe, data that changes mid-run

@@ -168,7 +168,7 @@ def module_nonlinearity(module, pairs):
 def resolve(name, option, known, default, where):
     """The option if given, else what the file tells, else default; refuse a conflict."""
     if option is not None and known is not None and option != known:
-        raise rdt.UserError(f"{where}: --{name} {option} contradicts the model's {name} {known}")
+        raise BadInput(f"{where}: --{name} {option} contradicts the model's {name} {known}")
     return option if option is not None else known if known is not None else default
 
 
