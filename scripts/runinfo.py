@@ -132,6 +132,8 @@ def read_floors(cfg, run_dir, data_override=None):
     """The best possible scores of the run's training and validation data
     (empty with a note when the data file is not found or has none)."""
     spec = data_override or cfg.get("data", "")
+    if not cfg and not spec:
+        return Floors({}, {}, "no config.ini in the run directory (give --data)")
     if not spec:
         return Floors({}, {}, "no data file in config.ini (the built-in counting task)")
     path, group = split_data(spec)

@@ -101,7 +101,7 @@ expect_exit "plot_run.py rerun" 0 "$PY" "$S/plot_run.py" rs && ok
 printf 'epoch,step,lr,train_loss,train_rmse,val_loss,val_rmse,grad_norm,seq_per_s,seconds,skipped\n1,1,0.1,5,2.2,4,2,1,1,1,0\n2,2,0.1,0.3,0.5,0.2,0.45,1,1,1,0\n' >rlog.csv
 mkdir rlog && mv rlog.csv rlog/metrics.csv
 expect_exit "plot_run.py log axis" 0 "$PY" "$S/plot_run.py" rlog --describe &&
-  described "log axis" "^curves: loss axis log " && described "no floors" "^curves: floors: no data file"
+  described "log axis" "^curves: loss axis log " && described "no floors" "^curves: floors: no config.ini in the run directory"
 expect_exit "plot_run.py --data missing" 2 "$PY" "$S/plot_run.py" rs --data nosuch.h5 &&
   one_line "plot_run.py --data missing" 'nosuch.h5: no such file'
 
