@@ -123,6 +123,10 @@ static const OptDef OPTS[] = {
      "watchdog: a collective that waits longer than this many seconds (a stuck rank or "
      "network) ends the job naming the operation and step (0: wait forever); keep it above "
      "the longest checkpoint write"},
+    {"progress-every", OT_DBL, RESUME_FUTURE, OFF(progress_every), "30", NULL, 0, 1e9,
+     "when stdout is not a terminal (mpirun, SLURM, a pipe): rank 0 prints a line "
+     "`progress: epoch E/N batch B/NB step S loss L R seq/s eta T` every this many seconds "
+     "within an epoch (0: none; a terminal keeps its live line)"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof OPTS / sizeof OPTS[0] <= sizeof((Config *)0)->set, "Config.set too small");

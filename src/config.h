@@ -82,6 +82,7 @@ typedef struct Config {
     int on_nan;              /* OnNan */
     int on_save_error;       /* OnSaveError */
     double comm_timeout;     /* seconds; 0: no watchdog */
+    double progress_every;   /* seconds between progress lines off a terminal; 0: none */
     unsigned char set[64];   /* set[i] != 0: option i was given (file or CLI) */
 } Config;
 

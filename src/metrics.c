@@ -25,11 +25,13 @@ static void header(FILE *f, int is_class)
 }
 
 int metrics_open(Metrics *mt, const char *run_dir, int is_class, int epochs,
-                 int64_t keep_epochs, Error *e)
+                 int64_t keep_epochs, double progress_every, Error *e)
 {
     memset(mt, 0, sizeof *mt);
     mt->is_class = is_class;
     mt->epochs = epochs;
+    mt->every = progress_every;
+    mt->last_line = metrics_now();
     /* under mpirun every rank's stdout is a pty whatever the final
      * destination (a SLURM log...), so live progress only runs alone */
     mt->tty = isatty(STDOUT_FILENO) && !getenv("OMPI_COMM_WORLD_SIZE");
@@ -123,19 +125,35 @@ void metrics_epoch(Metrics *mt, const EpochRow *r, double eta_seconds)
     fflush(stdout);
 }
 
-void metrics_progress(Metrics *mt, int64_t epoch, int64_t batch, int64_t batches,
-                      double running_loss, double eta_seconds)
+/* A progress line for a log (stdout not a terminal): every mt->every seconds. */
+static void progress_line(Metrics *mt, const ProgressTick *t)
 {
-    if (!mt->tty) return;
     double now = metrics_now();
-    if (now - mt->last_draw < 0.1 && batch < batches) return;
+    if (!(mt->every > 0) || now - mt->last_line < mt->every) return;
+    mt->last_line = now;
+    char eta[32];
+    format_eta(eta, sizeof eta, t->eta_run);
+    printf("progress: epoch %lld/%d batch %lld/%lld step %lld loss %.4f %.0f seq/s eta %s\n",
+           (long long)t->epoch, mt->epochs, (long long)t->batch, (long long)t->batches,
+           (long long)t->step, t->loss, t->seq_per_s, eta);
+    fflush(stdout);
+}
+
+void metrics_progress(Metrics *mt, const ProgressTick *t)
+{
+    if (!mt->tty) {
+        progress_line(mt, t);
+        return;
+    }
+    double now = metrics_now();
+    if (now - mt->last_draw < 0.1 && t->batch < t->batches) return;
     mt->last_draw = now;
-    int width = 24, fill = batches > 0 ? (int)(width * batch / batches) : width;
+    int width = 24, fill = t->batches > 0 ? (int)(width * t->batch / t->batches) : width;
     char bar[32], eta[32];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    format_eta(eta, sizeof eta, eta_seconds);
-    printf("\r\033[Kepoch %lld/%d [%s] %lld/%lld  loss %.4f  eta %s", (long long)epoch,
-           mt->epochs, bar, (long long)batch, (long long)batches, running_loss, eta);
+    format_eta(eta, sizeof eta, t->eta_epoch);
+    printf("\r\033[Kepoch %lld/%d [%s] %lld/%lld  loss %.4f  eta %s", (long long)t->epoch,
+           mt->epochs, bar, (long long)t->batch, (long long)t->batches, t->loss, eta);
     fflush(stdout);
 }

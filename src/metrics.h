@@ -1,5 +1,6 @@
-/* metrics.h - rank-0 reporting: metrics.csv, progress on a terminal, one
- * line per epoch otherwise. Only rank 0 creates a Metrics. */
+/* metrics.h - rank-0 reporting: metrics.csv, a live progress line on a
+ * terminal, else a progress line every --progress-every seconds, and one line
+ * per epoch. Only rank 0 creates a Metrics. */
 #ifndef RNN_METRICS_H
 #define RNN_METRICS_H
 
@@ -27,23 +28,40 @@ typedef struct Metrics {
     int tty;                /* stdout is a terminal: live progress line */
     int epochs;             /* planned, for ETA */
     double last_draw;
+    double every;           /* not a terminal: seconds between progress lines (0: none) */
+    double last_line;       /* metrics_now() of the last progress line (or of the open) */
 } Metrics;
+
+/* Where training is within an epoch, for metrics_progress. */
+typedef struct ProgressTick {
+    int64_t epoch;          /* 1-based */
+    int64_t batch, batches; /* batches done in this epoch, of batches */
+    int64_t step;           /* optimizer steps taken so far in the run */
+    double loss;            /* running mean training loss of the epoch (rank 0's batches) */
+    double seq_per_s;       /* sequences (all ranks) per second in this epoch */
+    double eta_epoch;       /* seconds to the end of the epoch */
+    double eta_run;         /* seconds to the end of the run's training (epochs planned) */
+} ProgressTick;
 
 /* Monotonic wall-clock seconds. */
 double metrics_now(void);
 
 /* Open run_dir/metrics.csv. When resuming (keep_epochs >= 0) the rows of
  * epochs <= keep_epochs are kept and later ones dropped; otherwise the file
- * is started anew with its header. */
+ * is started anew with its header. progress_every: seconds between the
+ * progress lines printed when stdout is not a terminal (0: none). */
 int metrics_open(Metrics *mt, const char *run_dir, int is_class, int epochs,
-                 int64_t keep_epochs, Error *e);
+                 int64_t keep_epochs, double progress_every, Error *e);
 void metrics_close(Metrics *mt);
 
 /* Append a row (flushed) and print the epoch line. */
 void metrics_epoch(Metrics *mt, const EpochRow *r, double eta_seconds);
 
-/* Live progress within an epoch (terminal only, at most ~10 redraws/s). */
-void metrics_progress(Metrics *mt, int64_t epoch, int64_t batch, int64_t batches,
-                      double running_loss, double eta_seconds);
+/* Progress within an epoch, called after each step: on a terminal a live
+ * line (at most ~10 redraws/s, ETA of the epoch); otherwise, when at least
+ * mt->every seconds (> 0) have passed since the last line (or the open), one
+ * line `progress: epoch E/N batch B/NB step S loss L R seq/s eta T` (ETA of
+ * the run's training). */
+void metrics_progress(Metrics *mt, const ProgressTick *t);
 
 #endif

@@ -237,6 +237,23 @@ static int nonfinite_step(Trainer *tr, EpochRun *er, int64_t k)
     return 0;
 }
 
+/* Report rank 0's progress after `done` batches of the epoch (from batch k0
+ * in this launch). */
+static void epoch_progress(Trainer *tr, const EpochRun *er, int64_t done, int64_t k0)
+{
+    const int64_t batches = tr->rows.steps;
+    double elapsed = metrics_now() - er->t0, per = elapsed / (double)(done - k0);
+    const LossSums *l = &er->sums.loss;
+    double left = (double)(batches - done);
+    ProgressTick t = {er->epoch, done, batches, tr->st.step,
+                      l->count > 0 ? l->loss / l->count : NAN,
+                      elapsed > 0 ? (double)er->seqs / elapsed : 0, per * left,
+                      per * (left + (double)batches * (double)(tr->cfg.epochs - er->epoch))};
+    if (tr->cfg.max_steps > 0 && per * (double)(tr->cfg.max_steps - t.step) < t.eta_run)
+        t.eta_run = per * (double)(tr->cfg.max_steps - t.step);
+    metrics_progress(&tr->mt, &t);
+}
+
 /* Phase 1: train the batches of the epoch from er->next on, until the epoch
  * ends, max-steps is reached, a stop signal arrives or (--on-nan stop) a
  * step is non-finite; er->next is then the next batch. */
@@ -259,13 +276,7 @@ static void train_epoch(Trainer *tr, EpochRun *er)
         model_sums_add(&er->sums.loss, &s);
         er->sums.norm_sum += norm;
         er->sums.steps++;
-        if (tr->d->rank == 0) {
-            double per = (metrics_now() - er->t0) / (double)(k + 1 - k0);
-            const LossSums *l = &er->sums.loss;
-            metrics_progress(&tr->mt, er->epoch, k + 1, p->steps,
-                             l->count > 0 ? l->loss / l->count : NAN,
-                             per * (double)(p->steps - k - 1));
-        }
+        if (tr->d->rank == 0) epoch_progress(tr, er, k + 1, k0);
     }
     er->next = k;
     er->train_time = metrics_now() - er->t0;

@@ -290,7 +290,7 @@ static int open_outputs(Trainer *tr, Error *e)
         rc = resume_log(tr->run_dir, tr->resume_from, &tr->plan, tr->d->size, e);
     if (!rc && tr->d->rank == 0)
         rc = metrics_open(&tr->mt, tr->run_dir, tr->m.spec.loss == LOSS_CE, tr->cfg.epochs,
-                          tr->resume_from[0] ? tr->st.epoch : -1, e);
+                          tr->resume_from[0] ? tr->st.epoch : -1, tr->cfg.progress_every, e);
     return agree_root(tr->d, rc, e);
 }
 

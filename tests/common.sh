@@ -4,7 +4,7 @@
 # (RNN_DIST_QUICK=1: the shorter subset run under the sanitizers), PY, HERE
 # (tests/), TOP (the checkout), W (a scratch directory: the script removes it
 # in its own EXIT trap), the environment mpirun needs here, and the pass/fail
-# counters with ok, bad and summary; wait_line.
+# counters with ok, bad and summary; wait_line; expect_exit.
 BIN=${RNN_DIST:-build/rnn_dist}
 QUICK=${RNN_DIST_QUICK:-0}
 PY=/usr/bin/python3
@@ -36,4 +36,17 @@ wait_line() {
 summary() {
   echo "$1: $pass passed, $fail failed"
   [ "$fail" -eq 0 ]
+}
+# expect_exit NAME EXPECTED_CODE CMD...: run CMD (300 s at most) with its output in
+# $W/out and $W/err; a failed check (shown with the first lines of $W/err) when
+# its exit status is not EXPECTED_CODE
+expect_exit() {
+  name=$1 want=$2
+  shift 2
+  timeout 300 "$@" >"$W/out" 2>"$W/err"
+  got=$?
+  [ "$got" -eq "$want" ] && return 0
+  bad "$name: exit $got, expected $want"
+  sed 's/^/    /' "$W/err" | head -5 >&2
+  return 1
 }
