@@ -195,6 +195,8 @@ def read_predictions(path):
         pred = f["predictions"][()]
         truth = f["targets"][()] if "targets" in f else None
         lengths = f["lengths"][()] if "lengths" in f else None
+        # "original": predict already wrote values in the data's units
+        units = rdt.attr_value(f, "units") if "units" in f.attrs else "stored"
     dims = (2, 3) if loss == "mse" else (1, 2)
     if pred.dtype.kind != ("f" if loss == "mse" else "i") or pred.ndim not in dims or len(pred) == 0:
         raise rdt.UserError(f"{path}: /predictions of a {loss} run must be "
@@ -213,7 +215,7 @@ def read_predictions(path):
         return {"loss": loss, "pred": pred, "truth": truth, "lengths": lengths, "raw_targets": truth}
     return {"loss": loss, "pred": last_values(pred, lengths, path, "predictions"),
             "truth": None if truth is None else last_values(truth, lengths, path, "targets"),
-            "lengths": lengths, "raw_targets": truth, "outputs": pred.shape[-1]}
+            "lengths": lengths, "raw_targets": truth, "outputs": pred.shape[-1], "units": units}
 
 
 def to_units(values, units, outputs):
@@ -257,7 +259,8 @@ def plot_regression(p, units, title, out):
             ax.plot(x, truth[:n], "o", color="C0", markersize=3, label="truth")
         ax.plot(x, pred[:n], "x", color="C1", markersize=4, label="predicted")
         ax.set_xlabel("sample index (row of the data)")
-    unit = "original units" if units.mean is not None else "as stored"
+    unit = "original units" if units.mean is not None or units.note.startswith("original") \
+        else "as stored"
     which = f"output {p['outputs'] - 1} of {p['outputs']}, " if p["outputs"] > 1 else ""
     ax.set_ylabel(f"value ({which}{unit})")
     shown = f"first {n} of {len(pred)} samples" if n < len(pred) else f"{n} samples"
@@ -393,9 +396,13 @@ def main():
     cfg = runinfo.read_config(args.run_dir)
     title = run_title(args.run_dir, cfg)
     p = read_predictions(args.predictions) if args.predictions else None
-    units = runinfo.read_units(args.data or cfg.get("data", ""), args.run_dir,
-                               len(p["pred"]) if p else 0, p and p["raw_targets"]) \
-        if p and p["loss"] == "mse" else runinfo.Units(None, None, "")
+    if p and p["loss"] == "mse" and p["units"] == "original":
+        units = runinfo.Units(None, None, "original units (as predict wrote them)")
+    elif p and p["loss"] == "mse":
+        units = runinfo.read_units(args.data or cfg.get("data", ""), args.run_dir,
+                                   len(p["pred"]), p["raw_targets"])
+    else:
+        units = runinfo.Units(None, None, "")
     ctx = {"marks": runinfo.find_marks(cols, cfg),
            "floors": runinfo.read_floors(cfg, args.run_dir, args.data),
            "rmse_scale": runinfo.train_std(cfg, args.run_dir, args.data) if metric == "rmse" else None, "title": title}

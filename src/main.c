@@ -29,6 +29,8 @@
 
 #define RNN_DIST_VERSION "0.1.0"
 
+/* long: the --help text, one printf per section, kept together so it reads
+ * as the user sees it. */
 static void usage(FILE *f)
 {
     fprintf(f,

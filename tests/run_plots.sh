@@ -116,12 +116,33 @@ with h5py.File("sinez.h5", "r+") as f:
     f.attrs["target_mean"] = np.float64(0.75)
     f.attrs["target_std"] = np.float64(0.5)
 EOF
+# predict writes such values in original units (units = "original"): drawn
+# as they are, not converted twice
 if plotted "original units" rz sinez.h5 --epochs 3; then
-  described "original units" "^predictions units: original units \(x \* target_std \+ target_mean of sinez.h5:/val\)"
-  want=$("$PY" -c 'import h5py, numpy as np
+  described "original units" "^predictions units: original units \(as predict wrote them\)"
+  rmse_want=$("$PY" -c 'import h5py, numpy as np
 f = h5py.File("rz/p.h5", "r")
-print("%.6g" % (0.5 * np.sqrt(np.mean((f["predictions"][:, -1] - f["targets"][:, -1]) ** 2))))')
-  described "rmse in original units" "^predictions rmse $want$"
+assert f.attrs["units"] in ("original", b"original")
+print("%.6g" % np.sqrt(np.mean((f["predictions"][:, -1] - f["targets"][:, -1]) ** 2)))')
+  described "rmse in original units" "^predictions rmse $rmse_want$"
+fi
+# a predictions file of stored (standardised) values with the data file's
+# statistics: converted by the script
+"$PY" - <<'EOF' || bad "making a stored-units predictions file"
+import h5py, numpy as np
+with h5py.File("rz/p.h5", "r") as f, h5py.File("rz/p-stored.h5", "w") as g:
+    for k in f:
+        g[k] = f[k][()]
+    for k, v in f.attrs.items():
+        g.attrs[k] = v
+    for k in ("predictions", "targets"):
+        g[k][...] = ((f[k][()] - 0.75) / 0.5).astype(np.float32)
+    g.attrs["units"] = "stored"
+EOF
+if expect_exit "plot_run.py stored units" 0 "$PY" "$S/plot_run.py" rz --predictions rz/p-stored.h5 \
+  --pred-out rz/pred-stored.png --describe --data sinez.h5; then
+  described "stored units converted" "^predictions units: original units \(x \* target_std \+ target_mean of sinez.h5:/val\)"
+  described "rmse converted from stored units" "^predictions rmse $rmse_want$"
 fi
 
 # ---- plot_run.py: a classifier run ------------------------------------------
