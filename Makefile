@@ -152,6 +152,8 @@ integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_dist.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_selftest.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_answers.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_text.sh
 
 bench: rnn_dist $(BUILD)/bench_model
 	@scripts/bench.sh $(BUILD)/bench_model
