@@ -48,13 +48,13 @@ void evalreport_print(FILE *f, const ModelSpec *s, const EvalResult *r, const Sc
             field(f, json, &first, "mae_normalized", r->mae_norm);
         }
     }
-    if (ce && (json || scores)) {
+    if (ce) {
         field(f, json, &first, "f1_macro", r->f1_macro);
         if (s->input == INPUT_TOKENS && s->target == TARGET_STEP) {
             field(f, json, &first, "bpc", r->bpc);
             field(f, json, &first, "perplexity", r->perplexity);
         }
-        if (sc->confusion) confusion(f, json, sc);
+        if (sc->confusion && (json || scores)) confusion(f, json, sc);
     }
     if (json)
         fprintf(f, ", \"n\": %.0f}\n", r->n);

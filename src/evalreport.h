@@ -11,9 +11,8 @@
  * rmse and mae, the scores that apply (rmse_normalized and mae_normalized
  * with target statistics; f1_macro, bpc, perplexity and the confusion
  * matrix of a class model), n last. json: one object with every score.
- * Text: a line each; the class scores only when `scores` is set (the lines
- * of a class model stay "loss acc n" otherwise). NaN prints as null in
- * JSON, nan in text. */
+ * Text: a line each; the confusion matrix only when `scores` is set (as
+ * lines confusion[i]). NaN prints as null in JSON, nan in text. */
 void evalreport_print(FILE *f, const ModelSpec *spec, const EvalResult *r, const Scores *sc,
                       int json, int scores);
 

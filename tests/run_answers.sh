@@ -69,7 +69,8 @@ run "predict tokcls" 0 "$BIN" predict --checkpoint "$W/rt/best.h5" --data "$W/to
   --out "$W/pt.h5" && check "classes" $A classes "$W/pt.h5" "$W/tokcls.h5" "$W/ev_t.json"
 check "bpc, perplexity" $A bpc "$W/ev_t.json"
 if run "eval tokcls" 0 "$BIN" eval --checkpoint "$W/rt/best.h5" --data "$W/tokcls.h5"; then
-  [ "$(cut -d' ' -f1 "$W/out" | tr '\n' ' ')" = "loss acc n " ] && ok || bad "eval text: $(cat "$W/out")"
+  [ "$(cut -d' ' -f1 "$W/out" | tr '\n' ' ')" = "loss acc f1_macro bpc perplexity n " ] && ok ||
+    bad "eval text: $(cat "$W/out")"
 fi
 if run "eval tokcls --scores" 0 "$BIN" eval --checkpoint "$W/rt/best.h5" --data "$W/tokcls.h5" --scores; then
   [ "$(cut -d' ' -f1 "$W/out" | tr '\n' ' ')" = \

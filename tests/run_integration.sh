@@ -96,7 +96,8 @@ if run "train counting" 0 "$BIN" train --data "$W/counting.h5" --run-dir "$R" --
   [ "$(attr "$R/last.h5" epoch)" = 3 ] && ok || bad "last.h5 epoch attribute"
   run "inspect checkpoint" 0 "$BIN" inspect "$R/last.h5" && grep -q "rnn.weight_hh_l0" "$W/out" && ok
   if run "eval" 0 "$BIN" eval --checkpoint "$R/best.h5" --data "$W/counting.h5"; then
-    [ "$(cut -d' ' -f1 "$W/out" | tr '\n' ' ')" = "loss acc n " ] && ok || bad "eval output: $(cat "$W/out")"
+    [ "$(cut -d' ' -f1 "$W/out" | tr '\n' ' ')" = "loss acc f1_macro bpc perplexity n " ] && ok ||
+      bad "eval output: $(cat "$W/out")"
   fi
   run "eval --json" 0 "$BIN" eval --checkpoint "$R/best.h5" --data "$W/counting.h5:/val" --json \
     && grep -q '^{"loss": .*"acc": .*"n": 800}$' "$W/out" && ok
