@@ -37,13 +37,13 @@ summary() {
   echo "$1: $pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
-# expect_exit NAME EXPECTED_CODE CMD...: run CMD (300 s at most) with its output in
-# $W/out and $W/err; a failed check (shown with the first lines of $W/err) when
-# its exit status is not EXPECTED_CODE
+# expect_exit NAME EXPECTED_CODE CMD...: run CMD (300 s at most, stdin empty)
+# with its output in $W/out and $W/err; a failed check (shown with the first
+# lines of $W/err) when its exit status is not EXPECTED_CODE
 expect_exit() {
   name=$1 want=$2
   shift 2
-  timeout 300 "$@" >"$W/out" 2>"$W/err"
+  timeout 300 "$@" >"$W/out" 2>"$W/err" </dev/null
   got=$?
   [ "$got" -eq "$want" ] && return 0
   bad "$name: exit $got, expected $want"

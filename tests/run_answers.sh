@@ -11,19 +11,8 @@ set -u
 . "$(dirname "$0")/common.sh"
 trap 'rm -rf "$W"' EXIT INT TERM
 A="$PY $HERE/answers.py"
-# run NAME EXPECTED_CODE CMD...: run with a time limit, keep output in $W/out, $W/err
-run() {
-  name=$1 want=$2
-  shift 2
-  timeout 120 "$@" >"$W/out" 2>"$W/err"
-  got=$?
-  if [ "$got" -ne "$want" ]; then
-    bad "$name: exit $got, expected $want"
-    sed 's/^/    /' "$W/err" | head -5 >&2
-    return 1
-  fi
-  return 0
-}
+# run NAME EXPECTED_CODE CMD...: expect_exit (common.sh)
+run() { expect_exit "$@"; }
 # refused NAME PATTERN CMD...: exit 2, one line on stderr matching PATTERN
 refused() {
   name=$1 pat=$2

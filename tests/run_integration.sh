@@ -8,19 +8,8 @@ set -u
 # shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
 trap 'rm -rf "$W"' EXIT INT TERM
-# run NAME EXPECTED_CODE CMD...: run with a time limit, keep output in $W/out, $W/err
-run() {
-  name=$1 want=$2
-  shift 2
-  timeout 300 "$@" >"$W/out" 2>"$W/err"
-  got=$?
-  if [ "$got" -ne "$want" ]; then
-    bad "$name: exit $got, expected $want"
-    sed 's/^/    /' "$W/err" | head -5 >&2
-    return 1
-  fi
-  return 0
-}
+# run NAME EXPECTED_CODE CMD...: expect_exit (common.sh)
+run() { expect_exit "$@"; }
 # attr FILE NAME: print a scalar attribute of the root group
 attr() { h5dump -a "/$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | tr -d '"' | head -1; }
 lines() { wc -l <"$1" | tr -d ' '; }

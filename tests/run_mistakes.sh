@@ -16,18 +16,8 @@ trap 'pkill -KILL -f "$W/" 2>/dev/null; rm -rf "$W"' EXIT
 trap 'exit 1' INT TERM
 cd "$W" || exit 1
 
-# run NAME EXPECTED_CODE CMD...: run with a time limit, output in $W/out and
-# $W/err; false (and a failed check) when the exit code differs
-run() {
-  name=$1 want=$2
-  shift 2
-  timeout 300 "$@" >"$W/out" 2>"$W/err" </dev/null
-  got=$?
-  [ "$got" -eq "$want" ] && return 0
-  bad "$name: exit $got, expected $want"
-  sed 's/^/    /' "$W/err" | head -5 >&2
-  return 1
-}
+# run NAME EXPECTED_CODE CMD...: expect_exit (common.sh)
+run() { expect_exit "$@"; }
 # one_line NAME PATTERN: $W/err is exactly one line, starting 'rnn_dist: ' and
 # matching the extended regex PATTERN
 one_line() {
