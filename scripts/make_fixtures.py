@@ -51,8 +51,19 @@ def make_optimizer(params, opt):
         return torch.optim.Adam(params, lr=opt["lr"], weight_decay=opt["weight_decay"])
     if opt["optimizer"] == "adamw":
         return torch.optim.AdamW(params, lr=opt["lr"], weight_decay=opt["weight_decay"])
+    if opt["optimizer"] == "rmsprop":
+        return torch.optim.RMSprop(params, lr=opt["lr"], weight_decay=opt["weight_decay"])
     return torch.optim.SGD(params, lr=opt["lr"], momentum=opt["momentum"],
-                           weight_decay=opt["weight_decay"])
+                           weight_decay=opt["weight_decay"], nesterov=bool(opt.get("nesterov", 0)))
+
+
+def case_loss(outputs, batch, config, class_weights):
+    """The masked mean loss; with class_weights, nn.CrossEntropyLoss(weight=w)'s
+    weighted mean sum_i w[y_i] nll_i / sum_i w[y_i] over the valid targets."""
+    if class_weights is None:
+        return rdt.masked_loss(outputs, batch[1], batch[2], config)
+    out, tgt = rdt.valid_targets(outputs, batch[1], batch[2], config.target)
+    return rdt.F.cross_entropy(out, tgt.long(), weight=rdt.torch.from_numpy(class_weights))
 
 
 def make_batch(spec, rng):
@@ -72,7 +83,7 @@ def make_batch(spec, rng):
     return inputs, targets, lengths
 
 
-def run_steps(model, init, batch, config, opt):
+def run_steps(model, init, batch, config, opt, class_weights=None):
     """NUM_STEPS optimizer steps from init: (losses, pre-clip grad norms, params)."""
     torch = rdt.torch
     model.load_state_dict(init)
@@ -80,7 +91,7 @@ def run_steps(model, init, batch, config, opt):
     losses, norms = [], []
     for _ in range(NUM_STEPS):
         optimizer.zero_grad()
-        loss = rdt.masked_loss(model(batch[0], batch[2]), batch[1], batch[2], config)
+        loss = case_loss(model(batch[0], batch[2]), batch, config, class_weights)
         loss.backward()
         grads = [p.grad for p in model.parameters()]
         norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
@@ -92,7 +103,7 @@ def run_steps(model, init, batch, config, opt):
     return losses, norms, model.state_dict()
 
 
-def write_case(path, tag, variant, seed):
+def write_case(path, tag, variant, seed, optimizers=OPTIMIZERS, class_weights=None):
     torch, np = rdt.torch, rdt.np
     cell, nonlin = CELL_TAGS[tag]
     spec = VARIANTS[variant]
@@ -106,7 +117,7 @@ def write_case(path, tag, variant, seed):
 
     model.zero_grad()
     outputs = model(batch[0], batch[2])
-    loss = rdt.masked_loss(outputs, batch[1], batch[2], config)
+    loss = case_loss(outputs, batch, config, class_weights)
     loss.backward()
     grads = {name: p.grad.clone() for name, p in model.named_parameters()}
 
@@ -118,12 +129,14 @@ def write_case(path, tag, variant, seed):
         f.create_dataset("data/inputs", data=inputs)
         f.create_dataset("data/targets", data=targets)
         f.create_dataset("data/lengths", data=lengths)
+        if class_weights is not None:
+            f.create_dataset("data/class_weights", data=class_weights)
         rdt.write_params(f.create_group("init"), init)
         f.create_dataset("forward/outputs", data=outputs.detach().numpy())
         f.create_dataset("forward/loss", data=np.float64(loss.item()))
         rdt.write_params(f.create_group("grads"), grads)
-        for name, opt in OPTIMIZERS.items():
-            losses, norms, params = run_steps(model, init, batch, config, opt)
+        for name, opt in optimizers.items():
+            losses, norms, params = run_steps(model, init, batch, config, opt, class_weights)
             if opt["clip_grad_norm"] > 0 and not all(n > opt["clip_grad_norm"] for n in norms):
                 raise rdt.UserError(f"{path}: clipping at {opt['clip_grad_norm']} does not trigger "
                                     f"on every step (grad norms {norms}); change the case")
@@ -134,12 +147,44 @@ def write_case(path, tag, variant, seed):
             rdt.write_params(g.create_group("params"), params)
 
 
+# Issue 13's optimizers and class weights: one case each (file: (cell tag, variant,
+# seed, optimizer groups, class weights)); attributes as OPTIMIZERS' plus nesterov.
+ISSUE13_CASES = {
+    "optim_rmsprop": ("lstm", "tok_step_ce", 2000, {
+        "rmsprop": dict(optimizer="rmsprop", lr=0.01, momentum=0.0, weight_decay=0.0,
+                        clip_grad_norm=0.0, nesterov=0),
+        "rmsprop_wd": dict(optimizer="rmsprop", lr=0.01, momentum=0.0, weight_decay=0.01,
+                           clip_grad_norm=0.0, nesterov=0)}, None),
+    "sgd_nesterov": ("gru", "dense_last_ce", 2001, {
+        "sgd_nesterov": dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=0.01,
+                             clip_grad_norm=0.0, nesterov=1)}, None),
+    "ce_class_weights": ("rnn_tanh", "tok_step_ce", 2002, {
+        "adam": dict(OPTIMIZERS["adam"], nesterov=0),
+        "sgd": dict(OPTIMIZERS["sgd"], nesterov=0)}, [0.5, 2.0, 1.0, 3.0]),
+}
+
+
+def write_issue13(outdir):
+    """The ISSUE13_CASES files; returns their total size in bytes."""
+    total = 0
+    for name, (tag, variant, seed, optimizers, weights) in ISSUE13_CASES.items():
+        path = os.path.join(outdir, f"{name}.h5")
+        cw = None if weights is None else rdt.np.array(weights, dtype=rdt.np.float32)
+        write_case(path, tag, variant, seed, optimizers, cw)
+        total += os.path.getsize(path)
+        print(f"wrote {path}")
+    return total
+
+
 def main():
     parser = argparse.ArgumentParser(
         description="Generate PyTorch golden fixtures for rnn_dist's C tests "
                     "(one <cell_tag>_<variant>.h5 per case; format in tests/fixtures/README.md).")
     parser.add_argument("outdir", metavar="OUTDIR",
                         help="directory for the .h5 files (created if missing), e.g. tests/fixtures")
+    parser.add_argument("--only", choices=["cases", "issue13"],
+                        help="write only the 16 cell/variant cases, or only issue 13's "
+                             "optimizer and class-weight files (default: both)")
     args = parser.parse_args()
     rdt.require_torch()
     if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
@@ -149,6 +194,10 @@ def main():
     rdt.torch.use_deterministic_algorithms(True)
     rdt.torch.set_default_dtype(rdt.torch.float32)
     total = 0
+    if args.only != "cases":
+        total += write_issue13(args.outdir)
+    if args.only == "issue13":
+        return
     for i, tag in enumerate(CELL_TAGS):
         for j, variant in enumerate(VARIANTS):
             path = os.path.join(args.outdir, f"{tag}_{variant}.h5")

@@ -59,10 +59,13 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
         if (g >= 0) H5Gclose(g);
         rc |= h5io_write_attr_str(f, "/optim", "optimizer", config_optimizer_name(o->spec.kind));
         rc |= h5io_write_attr_i64(f, "/optim", "step", o->step);
-        if (!rc && o->m)
-            rc = write_tensors(f, o->v ? "/optim/exp_avg" : "/optim/momentum_buffer", &m->table,
-                               o->m, e);
-        if (!rc && o->v) rc = write_tensors(f, "/optim/exp_avg_sq", &m->table, o->v, e);
+        const char *first, *second;
+        char group[64];
+        optim_state_names(&first, &second, o);
+        snprintf(group, sizeof group, "/optim/%s", first ? first : "");
+        if (!rc && first) rc = write_tensors(f, group, &m->table, o->m, e);
+        snprintf(group, sizeof group, "/optim/%s", second ? second : "");
+        if (!rc && second) rc = write_tensors(f, group, &m->table, o->v, e);
     }
     if (!rc) rc = checkpoint_attrs_write_spec(f, &m->spec);
     if (!rc) rc = checkpoint_attrs_write_state(f, st);
@@ -279,10 +282,14 @@ int checkpoint_load_in(Model *m, Optim *o, TrainState *st, const H5Input *in, Er
         /* sgd without momentum has no buffer: momentum given on resume
          * starts it at zero, so its first step takes the gradient (as torch
          * does for a buffer it has not made yet) */
-        if (!rc && o->m && (o->v || h5io_exists(f, "/optim/momentum_buffer")))
-            rc = read_tensors(o->m, f, o->v ? "/optim/exp_avg" : "/optim/momentum_buffer",
-                              &m->table, path, e);
-        if (!rc && o->v) rc = read_tensors(o->v, f, "/optim/exp_avg_sq", &m->table, path, e);
+        const char *first, *second;
+        char group[64];
+        optim_state_names(&first, &second, o);
+        snprintf(group, sizeof group, "/optim/%s", first ? first : "");
+        if (!rc && first && (o->spec.kind != OPTIM_SGD || h5io_exists(f, group)))
+            rc = read_tensors(o->m, f, group, &m->table, path, e);
+        snprintf(group, sizeof group, "/optim/%s", second ? second : "");
+        if (!rc && second) rc = read_tensors(o->v, f, group, &m->table, path, e);
     }
     return rc;
 }

@@ -37,7 +37,7 @@ typedef struct OptDef {
 /* The longest value text: a CFG_PATH string of \xHH escapes in quotes. */
 #define VALUE_MAX (4 * CFG_PATH + 8)
 
-const EnumNames OPTIM_KIND_NAMES = ENUM_NAMES("adam", "adamw", "sgd");
+const EnumNames OPTIM_KIND_NAMES = ENUM_NAMES("adam", "adamw", "sgd", "rmsprop");
 const EnumNames MONITOR_NAMES = ENUM_NAMES("val_loss", "val_acc");
 const EnumNames ON_NAN_NAMES = ENUM_NAMES("stop", "skip");
 const EnumNames ON_SAVE_ERROR_NAMES = ENUM_NAMES("stop", "continue");
@@ -70,10 +70,12 @@ static const OptDef OPTS[] = {
      "GLOBAL batch size, summed over all ranks"},
     {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate"},
     {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", &OPTIM_KIND_NAMES, 0, 0,
-     "as torch.optim (Adam betas 0.9/0.999, eps 1e-8)"},
+     "as torch.optim (Adam betas 0.9/0.999, eps 1e-8; RMSprop alpha 0.99, eps 1e-8)"},
     {"momentum", OT_DBL, RESUME_FUTURE, OFF(momentum), "0", NULL, 0, 0.9999, "sgd momentum"},
+    {"nesterov", OT_INT, RESUME_FUTURE, OFF(nesterov), "0", NULL, 0, 1,
+     "1: Nesterov momentum (sgd with momentum > 0, as torch.optim.SGD(nesterov=True))"},
     {"weight-decay", OT_DBL, RESUME_FUTURE, OFF(weight_decay), "-1", NULL, -1, 1e6,
-     "L2 penalty (adam, sgd) or decoupled decay (adamw); default -1 means torch's "
+     "L2 penalty (adam, sgd, rmsprop) or decoupled decay (adamw); default -1 means torch's "
      "default: 0, or 0.01 for adamw"},
     {"clip-grad-norm", OT_DBL, RESUME_FUTURE, OFF(clip_grad_norm), "0", NULL, 0, BIG,
      "clip the global gradient norm to this (0: off)"},
@@ -492,6 +494,9 @@ int config_validate(const Config *c, Error *e)
     if (c->momentum > 0.0 && c->optimizer != OPTIM_SGD)
         return error_set(e, EXIT_USAGE, "momentum applies to optimizer sgd only (got %s)",
                          config_optimizer_name(c->optimizer));
+    if (c->nesterov && !(c->optimizer == OPTIM_SGD && c->momentum > 0.0))
+        return error_set(e, EXIT_USAGE, "nesterov needs optimizer sgd with momentum > 0 (as "
+                         "torch.optim.SGD)");
     if (config_is_set(c, "nonlinearity") && c->cell != 0 && c->nonlinearity != 0)
         return error_set(e, EXIT_USAGE, "nonlinearity relu applies to cell rnn only");
     if (c->val[0] && c->val_split > 0.0)

@@ -22,7 +22,8 @@
 
 #define CFG_PATH 1024
 
-typedef enum OptimKind { OPTIM_ADAM = 0, OPTIM_ADAMW = 1, OPTIM_SGD = 2 } OptimKind;
+typedef enum OptimKind { OPTIM_ADAM = 0, OPTIM_ADAMW = 1, OPTIM_SGD = 2,
+                         OPTIM_RMSPROP = 3 } OptimKind;
 typedef enum Monitor { MONITOR_VAL_LOSS = 0, MONITOR_VAL_ACC = 1 } Monitor;
 typedef enum OnNan { ON_NAN_STOP = 0, ON_NAN_SKIP = 1 } OnNan;
 typedef enum OnSaveError { ON_SAVE_ERROR_STOP = 0, ON_SAVE_ERROR_CONTINUE = 1 } OnSaveError;
@@ -40,7 +41,7 @@ typedef enum TargetChoice { TARGET_CHOICE_AUTO = 0, TARGET_CHOICE_STEP = 1,
 
 /* The names of the option enums' values, as on the command line (the model's
  * kinds: types.h). */
-extern const EnumNames OPTIM_KIND_NAMES;    /* adam adamw sgd */
+extern const EnumNames OPTIM_KIND_NAMES;    /* adam adamw sgd rmsprop */
 extern const EnumNames MONITOR_NAMES;       /* val_loss val_acc */
 extern const EnumNames ON_NAN_NAMES;        /* stop skip */
 extern const EnumNames ON_SAVE_ERROR_NAMES; /* stop continue */
@@ -63,6 +64,7 @@ typedef struct Config {
     double lr;
     int optimizer;           /* OptimKind */
     double momentum;
+    int nesterov;            /* sgd with momentum: Nesterov momentum */
     double weight_decay;     /* < 0: default of the optimizer */
     double clip_grad_norm;   /* 0: off */
     int patience;            /* 0: no early stopping */

@@ -505,7 +505,10 @@ int memest_check_train(const ModelSpec *spec, const Config *c, const Dist *d,
     memset(&r, 0, sizeof r);
     r.spec = *spec;
     r.train = 1;
-    r.moments = c->optimizer != OPTIM_SGD ? 2 : c->momentum > 0.0 ? 1 : 0;
+    r.moments = c->optimizer == OPTIM_RMSPROP ? 1
+              : c->optimizer != OPTIM_SGD ? 2
+              : c->momentum > 0.0         ? 1
+                                          : 0;
     size_t per = share_of((size_t)c->batch_size, d->size), share = share_of(train->n, d->size);
     r.T = train->T;
     r.batch = (int)(per < share ? per : share);

@@ -1,4 +1,4 @@
-/* optim.c - Adam / AdamW / SGD as torch.optim (see optim.h). Updates use
+/* optim.c - Adam / AdamW / SGD / RMSprop as torch.optim (see optim.h). Updates use
  * float32 in the same order of operations as torch's single-tensor path. */
 #include "optim.h"
 
@@ -11,7 +11,9 @@
 
 OptimSpec optim_spec_from_config(const Config *c)
 {
-    OptimSpec s = {c->optimizer, c->lr, c->momentum, config_weight_decay(c), 0.9, 0.999, 1e-8};
+    /* torch.optim.RMSprop's defaults: alpha 0.99, eps 1e-8, no momentum, not centered */
+    OptimSpec s = {c->optimizer, c->lr, c->momentum, config_weight_decay(c), 0.9, 0.999, 1e-8,
+                   c->nesterov, 0.99};
     return s;
 }
 
@@ -22,10 +24,21 @@ void optim_create(Optim *o, const OptimSpec *spec, size_t n)
     o->n = n;
     if (spec->kind == OPTIM_SGD) {
         if (spec->momentum > 0.0) o->m = xalloc_floats(n);
+    } else if (spec->kind == OPTIM_RMSPROP) {
+        o->m = xalloc_floats(n);
     } else {
         o->m = xalloc_floats(2 * n); /* exp_avg | exp_avg_sq: one buffer */
         o->v = o->m + n;
     }
+}
+
+void optim_state_names(const char **first, const char **second, const Optim *o)
+{
+    *first = !o->m                           ? NULL
+           : o->spec.kind == OPTIM_SGD     ? "momentum_buffer"
+           : o->spec.kind == OPTIM_RMSPROP ? "square_avg"
+                                           : "exp_avg";
+    *second = o->v ? "exp_avg_sq" : NULL;
 }
 
 void optim_free(Optim *o)
@@ -67,16 +80,31 @@ VEC_CLONES static void sgd_step(Optim *o, float *restrict p, const float *restri
     const size_t n = o->n;
     if (!buf) {
         for (size_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
-    } else if (o->step == 1) { /* torch starts the buffer at the first gradient */
-        for (size_t i = 0; i < n; i++) {
-            buf[i] = g[i] + wd * p[i];
-            p[i] -= lr * buf[i];
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            buf[i] = buf[i] * mu + (g[i] + wd * p[i]);
-            p[i] -= lr * buf[i];
-        }
+        return;
+    }
+    /* torch starts the buffer at the first gradient; Nesterov then steps
+     * along d_p + momentum * buf */
+    const float keep = o->step == 1 ? 0.0f : mu;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + wd * p[i];
+        buf[i] = buf[i] * keep + gi;
+        p[i] -= lr * (s->nesterov ? gi + mu * buf[i] : buf[i]);
+    }
+}
+
+/* torch.optim.RMSprop, momentum 0, not centered: square_avg = alpha *
+ * square_avg + (1 - alpha) * g^2; p -= lr * g / (sqrt(square_avg) + eps). */
+VEC_CLONES static void rmsprop_step(Optim *o, float *restrict p, const float *restrict g)
+{
+    const OptimSpec *s = &o->spec;
+    const float lr = (float)s->lr, wd = (float)s->weight_decay, eps = (float)s->eps;
+    const float alpha = (float)s->alpha, rest = (float)(1.0 - s->alpha);
+    float *restrict sq = o->m;
+    const size_t n = o->n;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + wd * p[i];
+        sq[i] = sq[i] * alpha + rest * gi * gi;
+        p[i] -= lr * (gi / (sqrtf(sq[i]) + eps));
     }
 }
 
@@ -85,6 +113,8 @@ void optim_step(Optim *o, float *params, const float *grads)
     o->step++;
     if (o->spec.kind == OPTIM_SGD)
         sgd_step(o, params, grads);
+    else if (o->spec.kind == OPTIM_RMSPROP)
+        rmsprop_step(o, params, grads);
     else
         adam_step(o, params, grads);
 }

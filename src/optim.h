@@ -1,7 +1,8 @@
-/* optim.h - optimizers as torch.optim: Adam, AdamW, SGD (momentum), plus
- * weight decay and clipping by global norm.
+/* optim.h - optimizers as torch.optim: Adam, AdamW, SGD (momentum, Nesterov),
+ * RMSprop, plus weight decay and clipping by global norm.
  *
- * State (Adam's exp_avg and exp_avg_sq, or SGD's momentum buffer) lives in
+ * State (Adam's exp_avg and exp_avg_sq, SGD's momentum buffer, RMSprop's
+ * square_avg) lives in
  * one contiguous buffer laid out like the parameters, so the i-th float of
  * each moment belongs to the i-th parameter float.
  */
@@ -18,19 +19,27 @@ typedef struct OptimSpec {
     double lr;
     double momentum;       /* sgd */
     double weight_decay;
-    double beta1, beta2, eps;
+    double beta1, beta2, eps; /* adam*; eps also rmsprop's */
+    int nesterov;          /* sgd with momentum: Nesterov momentum */
+    double alpha;          /* rmsprop: smoothing constant of square_avg */
 } OptimSpec;
 
 typedef struct Optim {
     OptimSpec spec;
     size_t n;              /* floats per moment */
-    float *m;              /* [n] exp_avg (adam*) or momentum_buffer (sgd), NULL if unused */
+    float *m;              /* [n] exp_avg (adam*), momentum_buffer (sgd) or square_avg
+                            * (rmsprop), NULL if unused */
     float *v;              /* [n] exp_avg_sq (adam*), NULL if unused */
     int64_t step;          /* optimizer steps taken */
 } Optim;
 
 /* The spec torch.optim would use for these options. */
 OptimSpec optim_spec_from_config(const Config *c);
+
+/* The checkpoint names of o's state buffers, as torch's state_dict names
+ * them: *first names o->m ("exp_avg", "momentum_buffer" or "square_avg"),
+ * *second o->v ("exp_avg_sq"); NULL when the buffer is not used. */
+void optim_state_names(const char **first, const char **second, const Optim *o);
 
 /* Allocate state for n parameter floats (zeros). Free with optim_free. */
 void optim_create(Optim *o, const OptimSpec *spec, size_t n);

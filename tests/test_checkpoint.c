@@ -52,7 +52,7 @@ static void test_round_trip(void **state)
     Model m;
     model_create(&m, &s);
     model_init_params(&m, 3);
-    OptimSpec os = {OPTIM_ADAM, 0.01, 0, 0, 0.9, 0.999, 1e-8};
+    OptimSpec os = {OPTIM_ADAM, 0.01, 0, 0, 0.9, 0.999, 1e-8, 0, 0.99};
     Optim o;
     optim_create(&o, &os, m.table.total);
     for (int i = 0; i < m.table.count; i++) {
@@ -88,7 +88,7 @@ static void test_round_trip(void **state)
     assert_memory_equal(&st, &st2, sizeof st);
 
     /* an SGD run cannot resume an Adam checkpoint */
-    OptimSpec sgd = {OPTIM_SGD, 0.1, 0.9, 0, 0.9, 0.999, 1e-8};
+    OptimSpec sgd = {OPTIM_SGD, 0.1, 0.9, 0, 0.9, 0.999, 1e-8, 0, 0.99};
     Optim o3;
     optim_create(&o3, &sgd, m2.table.total);
     assert_int_equal(checkpoint_load(&m2, &o3, &st2, path, &e), EXIT_USAGE);

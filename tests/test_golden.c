@@ -4,7 +4,8 @@
  * For each of the 16 cases (4 cells x 4 input/head/loss variants): forward
  * outputs and loss, every gradient, and the parameters and losses after 3
  * steps of Adam, AdamW, SGD with momentum and weight decay, and Adam with
- * gradient clipping. Both sides compute in float32, in different summation
+ * gradient clipping; RMSprop and SGD with Nesterov momentum on a case
+ * each (issue 13's files). Both sides compute in float32, in different summation
  * orders, so values are compared with
  *     |ours - torch| <= ATOL + RTOL * |torch|
  */
@@ -43,12 +44,11 @@ typedef struct Fixture {
     GradcheckBatch tb;
 } Fixture;
 
-static void fixture_open(Fixture *fx, const char *cell, const char *variant)
+/* Open tests/fixtures/<name>.h5. */
+static void fixture_open(Fixture *fx, const char *name)
 {
     snprintf(fx->path, sizeof fx->path, "%s", tu_path("fixtures/"));
-    strncat(fx->path, cell, sizeof fx->path - strlen(fx->path) - 1);
-    strncat(fx->path, "_", sizeof fx->path - strlen(fx->path) - 1);
-    strncat(fx->path, variant, sizeof fx->path - strlen(fx->path) - 1);
+    strncat(fx->path, name, sizeof fx->path - strlen(fx->path) - 1);
     strncat(fx->path, ".h5", sizeof fx->path - strlen(fx->path) - 1);
     Error e;
     if (checkpoint_read_spec(&fx->spec, fx->path, &e)) fail_msg("%s", e.msg);
@@ -205,17 +205,18 @@ static int check_optimizer(Fixture *fx, const char *opt)
     snprintf(group, sizeof group, "/steps/%s", opt);
     char kind[16] = "";
     double lr = 0, momentum = 0, wd = 0, clip = 0;
-    int64_t steps = 0;
+    int64_t steps = 0, nesterov = 0;
     assert_int_equal(h5io_read_attr_str(kind, sizeof kind, fx->f, group, "optimizer"), 0);
     assert_int_equal(h5io_read_attr_f64(&lr, fx->f, group, "lr"), 0);
     assert_int_equal(h5io_read_attr_f64(&momentum, fx->f, group, "momentum"), 0);
     assert_int_equal(h5io_read_attr_f64(&wd, fx->f, group, "weight_decay"), 0);
     assert_int_equal(h5io_read_attr_f64(&clip, fx->f, group, "clip_grad_norm"), 0);
     assert_int_equal(h5io_read_attr_i64(&steps, fx->f, group, "steps"), 0);
-    OptimSpec os = {strcmp(kind, "sgd") == 0     ? OPTIM_SGD
-                    : strcmp(kind, "adamw") == 0 ? OPTIM_ADAMW
-                                                 : OPTIM_ADAM,
-                    lr, momentum, wd, 0.9, 0.999, 1e-8};
+    if (H5Aexists_by_name(fx->f, group, "nesterov", H5P_DEFAULT) > 0)
+        assert_int_equal(h5io_read_attr_i64(&nesterov, fx->f, group, "nesterov"), 0);
+    int kind_id = types_enum_index(&OPTIM_KIND_NAMES, kind);
+    assert_true(kind_id >= 0);
+    OptimSpec os = {kind_id, lr, momentum, wd, 0.9, 0.999, 1e-8, (int)nesterov, 0.99};
     Model m;
     model_create(&m, &fx->spec);
     read_params(m.params, &m, fx->f, "/init", fx->path);
@@ -262,7 +263,9 @@ static void run_cell(const char *cell)
     int bad = 0;
     for (int v = 0; v < 4; v++) {
         Fixture fx;
-        fixture_open(&fx, cell, VARIANTS[v]);
+        char name[64];
+        snprintf(name, sizeof name, "%s_%s", cell, VARIANTS[v]);
+        fixture_open(&fx, name);
         bad += check_forward_and_grads(&fx);
         for (int o = 0; o < 4; o++) bad += check_optimizer(&fx, OPTS[o]);
         fixture_close(&fx);
@@ -294,6 +297,24 @@ static void test_gru(void **state)
     run_cell(CELLS[3]);
 }
 
+/* Issue 13's optimizers (tests/fixtures/README.md): RMSprop with and
+ * without weight decay, SGD with Nesterov momentum. */
+static void test_rmsprop_nesterov(void **state)
+{
+    (void)state;
+    static const char *const FILES[][3] = {{"optim_rmsprop", "rmsprop", "rmsprop_wd"},
+                                           {"sgd_nesterov", "sgd_nesterov", NULL}};
+    int bad = 0;
+    for (int i = 0; i < 2; i++) {
+        Fixture fx;
+        fixture_open(&fx, FILES[i][0]);
+        bad += check_forward_and_grads(&fx);
+        for (int j = 1; j < 3 && FILES[i][j]; j++) bad += check_optimizer(&fx, FILES[i][j]);
+        fixture_close(&fx);
+    }
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     h5io_init();
@@ -302,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_rnn_relu),
         cmocka_unit_test(test_lstm),
         cmocka_unit_test(test_gru),
+        cmocka_unit_test(test_rmsprop_nesterov),
     };
     return cmocka_run_group_tests_name("golden (PyTorch)", tests, NULL, NULL);
 }

@@ -86,7 +86,7 @@ static size_t measured(const ModelSpec *s, int T, int B, int train, int loss)
     gradcheck_batch_random(&gb, s, T, B, 0, 7);
     Model m;
     Optim o;
-    OptimSpec os = {OPTIM_ADAM, 1e-3, 0, 0, 0.9, 0.999, 1e-8};
+    OptimSpec os = {OPTIM_ADAM, 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 0.99};
     size_t h0 = heap_in_use();
     model_create(&m, s);
     model_init_params(&m, 3);
