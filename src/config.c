@@ -9,6 +9,7 @@
 
 #include "cfgfile.h"
 #include "cfgtext.h"
+#include "schedule.h"
 
 typedef enum OptType {
     OT_STR,
@@ -69,29 +70,19 @@ static const OptDef OPTS[] = {
      "passes over the training data"},
     {"batch-size", OT_INT, RESUME_MIDEPOCH, OFF(batch_size), "32", NULL, 1, 1e9,
      "GLOBAL batch size, summed over all ranks"},
-    {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6,
-     "learning rate (the base lr of lr-schedule)"},
-    /* the schedule's kind is fixed on resume: the plateau's state in the checkpoint
-     * means something only under the schedule that kept it; its numbers steer only
-     * the lr of the epochs to come */
+    {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate (base)"},
+    /* fixed on resume: the plateau's saved state means something only under its schedule */
     {"lr-schedule", OT_ENUM, RESUME_FIXED, OFF(lr_schedule), "none", &LR_SCHEDULE_NAMES, 0, 0,
-     "lr per epoch after the warmup: none (lr), step (StepLR: lr * lr-gamma^floor((e - w - 1) "
-     "/ lr-step)), cosine (CosineAnnealingLR to lr-min over the epochs after the warmup), "
-     "plateau (ReduceLROnPlateau on monitor: lr * lr-factor after more than lr-patience "
-     "epochs without improvement, not below lr-min)"},
-    {"lr-step", OT_INT, RESUME_FUTURE, OFF(lr_step), "10", NULL, 1, 1e9,
-     "step: epochs between reductions"},
-    {"lr-gamma", OT_DBL, RESUME_FUTURE, OFF(lr_gamma), "0.1", NULL, 0, 1e6,
-     "step: factor of each reduction"},
+     "the lr of each epoch after the warmup: lr, StepLR, CosineAnnealingLR to lr-min, or "
+     "ReduceLROnPlateau on monitor (docs/COMMANDS.md: Learning-rate schedules)"},
+    {"lr-step", OT_INT, RESUME_FUTURE, OFF(lr_step), "10", NULL, 1, 1e9, "step: epochs a step"},
+    {"lr-gamma", OT_DBL, RESUME_FUTURE, OFF(lr_gamma), "0.1", NULL, 0, 1e6, "step: lr factor"},
     {"warmup-epochs", OT_INT, RESUME_FUTURE, OFF(warmup_epochs), "0", NULL, 0, 1e9,
-     "every schedule: epoch e <= w trains with lr * e / w (0: no warmup)"},
-    {"lr-min", OT_DBL, RESUME_FUTURE, OFF(lr_min), "0", NULL, 0, 1e6,
-     "cosine: the lr of the end (eta_min); plateau: the lowest lr (min_lr); at most lr"},
-    {"lr-factor", OT_DBL, RESUME_FUTURE, OFF(lr_factor), "0.1", NULL, 0, 1,
-     "plateau: the lr is multiplied by this (0 < f < 1) at a reduction"},
+     "every schedule: epoch e <= w (w = this) trains with lr * e / w (0: no warmup)"},
+    {"lr-min", OT_DBL, RESUME_FUTURE, OFF(lr_min), "0", NULL, 0, 1e6, "cosine/plateau: lowest lr"},
+    {"lr-factor", OT_DBL, RESUME_FUTURE, OFF(lr_factor), "0.1", NULL, 0, 1, "plateau: lr factor <1"},
     {"lr-patience", OT_INT, RESUME_FUTURE, OFF(lr_patience), "10", NULL, 0, 1e9,
-     "plateau: epochs without improvement (threshold 1e-4 relative) tolerated before a "
-     "reduction"},
+     "plateau: epochs without improvement (1e-4 relative) tolerated before a reduction"},
     {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", &OPTIM_KIND_NAMES, 0, 0,
      "as torch.optim (Adam betas 0.9/0.999, eps 1e-8)"},
     {"momentum", OT_DBL, RESUME_FUTURE, OFF(momentum), "0", NULL, 0, 0.9999, "sgd momentum"},
@@ -509,20 +500,6 @@ int config_validate_launch(const Config *c, Error *e)
     return 0;
 }
 
-/* The combinations of the lr-schedule options. */
-static int validate_schedule(const Config *c, Error *e)
-{
-    if (c->lr_min > c->lr)
-        return error_set(e, EXIT_USAGE, "lr-min %g is above lr %g", c->lr_min, c->lr);
-    if (c->lr_factor <= 0.0 || c->lr_factor >= 1.0)
-        return error_set(e, EXIT_USAGE, "lr-factor must be above 0 and below 1, got %g",
-                         c->lr_factor);
-    if (c->warmup_epochs > c->epochs)
-        return error_set(e, EXIT_USAGE, "warmup-epochs %d is more than epochs %d",
-                         c->warmup_epochs, c->epochs);
-    return 0;
-}
-
 int config_validate(const Config *c, Error *e)
 {
     if (config_validate_launch(c, e)) return EXIT_USAGE;
@@ -533,7 +510,7 @@ int config_validate(const Config *c, Error *e)
         return error_set(e, EXIT_USAGE, "nonlinearity relu applies to cell rnn only");
     if (c->val[0] && c->val_split > 0.0)
         return error_set(e, EXIT_USAGE, "give either val or val-split, not both");
-    return validate_schedule(c, e);
+    return schedule_validate(c, e);
 }
 
 /* ---- writing and comparing ---------------------------------------------------- */

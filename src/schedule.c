@@ -8,6 +8,19 @@
 #define PLATEAU_THRESHOLD 1e-4
 #define PLATEAU_EPS 1e-8
 
+int schedule_validate(const Config *c, Error *e)
+{
+    if (c->lr_min > c->lr)
+        return error_set(e, EXIT_USAGE, "lr-min %g is above lr %g", c->lr_min, c->lr);
+    if (c->lr_factor <= 0.0 || c->lr_factor >= 1.0)
+        return error_set(e, EXIT_USAGE, "lr-factor must be above 0 and below 1, got %g",
+                         c->lr_factor);
+    if (c->warmup_epochs > c->epochs)
+        return error_set(e, EXIT_USAGE, "warmup-epochs %d is more than epochs %d",
+                         c->warmup_epochs, c->epochs);
+    return 0;
+}
+
 ScheduleSpec schedule_spec_from_config(const Config *c)
 {
     ScheduleSpec s = {c->lr_schedule, c->lr,        c->epochs,    c->warmup_epochs,

@@ -27,6 +27,12 @@ typedef struct LrState {
     int64_t bad_epochs; /* epochs fed since the last improvement */
 } LrState;
 
+/* The combinations of the schedule's options no range in the option table
+ * says: lr-min above lr, lr-factor not in (0, 1), warmup-epochs above
+ * epochs. Returns 0, or EXIT_USAGE with a one-line message (config_validate
+ * calls it). */
+int schedule_validate(const Config *c, Error *e);
+
 /* A schedule's options, from the train options. */
 typedef struct ScheduleSpec {
     int kind;               /* LrSchedule */
