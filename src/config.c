@@ -80,7 +80,7 @@ static const OptDef OPTS[] = {
     {"warmup-epochs", OT_INT, RESUME_FUTURE, OFF(warmup_epochs), "0", NULL, 0, 1e9,
      "every schedule: epoch e <= w (w = this) trains with lr * e / w (0: no warmup)"},
     {"lr-min", OT_DBL, RESUME_FUTURE, OFF(lr_min), "0", NULL, 0, 1e6, "cosine/plateau: lowest lr"},
-    {"lr-factor", OT_DBL, RESUME_FUTURE, OFF(lr_factor), "0.1", NULL, 0, 1, "plateau: lr factor <1"},
+    {"lr-factor", OT_DBL, RESUME_FUTURE, OFF(lr_factor), "0.1", NULL, 0, 1, "plateau: lr factor"},
     {"lr-patience", OT_INT, RESUME_FUTURE, OFF(lr_patience), "10", NULL, 0, 1e9,
      "plateau: epochs without improvement (1e-4 relative) tolerated before a reduction"},
     {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", &OPTIM_KIND_NAMES, 0, 0,
