@@ -33,13 +33,14 @@ TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 
 # The MPI-free core: the numerics (check, rng, vecmath, gemm, cell, model,
-# optim, gradcheck, stopping) and the options optim reads (config, cfgtext,
+# optim, gradcheck, stopping, schedule) and the options optim reads (config, cfgtext,
 # cfgfile). Compiled with plain gcc, with OpenBLAS's include path but not
 # MPI's or HDF5's; the binary links these same objects. Their unit tests are
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check types rng vecmath gemm cell model optim gradcheck stopping config cfgtext cfgfile
+CORE      := check types rng vecmath gemm cell model optim gradcheck stopping schedule config cfgtext \
+             cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc
 CORE_CFLAGS := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP \
@@ -127,6 +128,7 @@ integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_text.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_plots.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_optim13.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_schedules.sh
 
 # a user's habits: reruns into a run directory, resume with changed options,
 # an output over an input, Ctrl-C, a closed pipe, data that changes mid-run

@@ -7,8 +7,12 @@ Writes one HDF5 file per (cell, variant) case, <cell_tag>_<variant>.h5, with a
 fixed seed per case: a random batch (padded steps hold random inputs and valid
 random targets, so a model that leaks padding fails), PyTorch's initial
 parameters, the forward outputs and masked mean loss, the gradients, and the
-parameters after 3 steps of each optimizer. tests/fixtures/README.md documents
-the format. Deterministic: one thread, float32, fixed seeds.
+parameters after 3 steps of each optimizer. Also lr_schedules.h5: the lr of
+epochs 1..30 under torch.optim.lr_scheduler for each case of LR_SCHEDULES.
+tests/fixtures/README.md documents the format. Deterministic: one thread,
+float32, fixed seeds.
+
+--only cases|lr_schedules writes only the model cases or only lr_schedules.h5.
 """
 
 import argparse
@@ -176,15 +180,92 @@ def write_issue13(outdir):
     return total
 
 
+LR_EPOCHS = 30
+# the plateau's monitored values: falls, stalls (0.7 -> 0.69995 is within the
+# relative threshold 1e-4: no improvement), falls again, then stalls for good;
+# the accuracies of the warmup epochs are high, and must not be fed to the plateau
+_PLATEAU_LOSS = [1.0, 0.8, 0.7, 0.69995, 0.7, 0.71, 0.6, 0.6, 0.61, 0.62, 0.5, 0.55,
+                 0.56, 0.57, 0.58, 0.45, 0.46, 0.47, 0.48, 0.49, 0.5, 0.5, 0.5, 0.5,
+                 0.44, 0.5, 0.5, 0.5, 0.5, 0.5]
+_PLATEAU_ACC = [0.5, 0.55, 0.6, 0.3, 0.35, 0.34, 0.4, 0.4, 0.39, 0.5, 0.5, 0.5,
+                0.5, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6,
+                0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+LR_SCHEDULES = {  # group name: the train options of rnn_dist (defaults otherwise)
+    "step": dict(lr_schedule="step", lr=0.1, lr_step=7, lr_gamma=0.5),
+    "step_warmup": dict(lr_schedule="step", lr=0.1, lr_step=4, lr_gamma=0.3, warmup_epochs=3),
+    "cosine": dict(lr_schedule="cosine", lr=0.05, lr_min=0.001),
+    "cosine_warmup": dict(lr_schedule="cosine", lr=0.05, warmup_epochs=5),
+    "plateau": dict(lr_schedule="plateau", lr=0.1, lr_factor=0.5, lr_patience=2, lr_min=0.01,
+                    monitor="val_loss", monitored=_PLATEAU_LOSS),
+    "plateau_max_warmup": dict(lr_schedule="plateau", lr=0.02, lr_factor=0.3, lr_patience=1,
+                               lr_min=0.0005, warmup_epochs=3, monitor="val_acc",
+                               monitored=_PLATEAU_ACC),
+}
+_LR_DEFAULTS = dict(lr_step=10, lr_gamma=0.1, warmup_epochs=0, lr_min=0.0, lr_factor=0.1,
+                    lr_patience=10, monitor="val_loss")
+
+
+def schedule_lrs(case):
+    """The lr of epochs 1..LR_EPOCHS: LambdaLR (lr * e / w) for the warmup epochs
+    e <= w, then a fresh optimizer at lr and the case's torch scheduler, stepped
+    once per epoch (plateau: fed the monitored value of each epoch after the
+    warmup, its lr used from the next epoch)."""
+    torch = rdt.torch
+    c = dict(_LR_DEFAULTS, **case)
+    lr, w = c["lr"], c["warmup_epochs"]
+    sched = torch.optim.lr_scheduler
+    lrs = []
+    if w > 0:
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+        warm = sched.LambdaLR(opt, lambda t: (t + 1) / w)
+        for _ in range(w):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            warm.step()
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    kind = c["lr_schedule"]
+    if kind == "step":
+        s = sched.StepLR(opt, step_size=c["lr_step"], gamma=c["lr_gamma"])
+    elif kind == "cosine":
+        s = sched.CosineAnnealingLR(opt, T_max=LR_EPOCHS - w, eta_min=c["lr_min"])
+    else:
+        s = sched.ReduceLROnPlateau(opt, mode="max" if c["monitor"] == "val_acc" else "min",
+                                    factor=c["lr_factor"], patience=c["lr_patience"],
+                                    threshold=1e-4, threshold_mode="rel", cooldown=0,
+                                    min_lr=c["lr_min"])
+    for e in range(w + 1, LR_EPOCHS + 1):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if kind == "plateau":
+            s.step(c["monitored"][e - 1])
+        else:
+            s.step()
+    return c, lrs
+
+
+def write_lr_schedules(path):
+    np = rdt.np
+    with rdt.open_h5(path, "w") as f:
+        rdt.write_attrs(f, epochs=LR_EPOCHS, torch_version=rdt.torch.__version__)
+        for name, case in LR_SCHEDULES.items():
+            c, lrs = schedule_lrs(case)
+            g = f.create_group(name)
+            rdt.write_attrs(g, **{k: v for k, v in c.items() if k != "monitored"})
+            g.attrs["lrs"] = np.array(lrs, dtype=np.float64)
+            if "monitored" in c:
+                g.attrs["monitored"] = np.array(c["monitored"], dtype=np.float64)
+    print(f"wrote {path}")
+
+
 def main():
     parser = argparse.ArgumentParser(
         description="Generate PyTorch golden fixtures for rnn_dist's C tests "
                     "(one <cell_tag>_<variant>.h5 per case; format in tests/fixtures/README.md).")
     parser.add_argument("outdir", metavar="OUTDIR",
                         help="directory for the .h5 files (created if missing), e.g. tests/fixtures")
-    parser.add_argument("--only", choices=["cases", "issue13"],
-                        help="write only the 16 cell/variant cases, or only issue 13's "
-                             "optimizer and class-weight files (default: both)")
+    parser.add_argument("--only", choices=("cases", "issue13", "lr_schedules"),
+                        help="write only the 16 cell/variant cases, only issue 13's optimizer "
+                             "and class-weight files, or only lr_schedules.h5 (default: all)")
     args = parser.parse_args()
     rdt.require_torch()
     if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
@@ -193,10 +274,12 @@ def main():
     rdt.torch.set_num_threads(1)
     rdt.torch.use_deterministic_algorithms(True)
     rdt.torch.set_default_dtype(rdt.torch.float32)
+    if args.only in (None, "lr_schedules"):
+        write_lr_schedules(os.path.join(args.outdir, "lr_schedules.h5"))
     total = 0
-    if args.only != "cases":
+    if args.only in (None, "issue13"):
         total += write_issue13(args.outdir)
-    if args.only == "issue13":
+    if args.only is not None and args.only != "cases":
         return
     for i, tag in enumerate(CELL_TAGS):
         for j, variant in enumerate(VARIANTS):

@@ -9,6 +9,7 @@
 
 #include "cfgfile.h"
 #include "cfgtext.h"
+#include "schedule.h"
 
 typedef enum OptType {
     OT_STR,
@@ -39,6 +40,7 @@ typedef struct OptDef {
 
 const EnumNames OPTIM_KIND_NAMES = ENUM_NAMES("adam", "adamw", "sgd", "rmsprop");
 const EnumNames MONITOR_NAMES = ENUM_NAMES("val_loss", "val_acc");
+const EnumNames LR_SCHEDULE_NAMES = ENUM_NAMES("none", "step", "cosine", "plateau");
 const EnumNames ON_NAN_NAMES = ENUM_NAMES("stop", "skip");
 const EnumNames ON_SAVE_ERROR_NAMES = ENUM_NAMES("stop", "continue");
 const EnumNames TARGET_CHOICE_NAMES = ENUM_NAMES("auto", "step", "last");
@@ -68,7 +70,19 @@ static const OptDef OPTS[] = {
      "passes over the training data"},
     {"batch-size", OT_INT, RESUME_MIDEPOCH, OFF(batch_size), "32", NULL, 1, 1e9,
      "GLOBAL batch size, summed over all ranks"},
-    {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate"},
+    {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate (base)"},
+    /* fixed on resume: the plateau's saved state means something only under its schedule */
+    {"lr-schedule", OT_ENUM, RESUME_FIXED, OFF(lr_schedule), "none", &LR_SCHEDULE_NAMES, 0, 0,
+     "the lr of each epoch after the warmup: lr, StepLR, CosineAnnealingLR to lr-min, or "
+     "ReduceLROnPlateau on monitor (docs/COMMANDS.md: Learning-rate schedules)"},
+    {"lr-step", OT_INT, RESUME_FUTURE, OFF(lr_step), "10", NULL, 1, 1e9, "step: epochs a step"},
+    {"lr-gamma", OT_DBL, RESUME_FUTURE, OFF(lr_gamma), "0.1", NULL, 0, 1e6, "step: lr factor"},
+    {"warmup-epochs", OT_INT, RESUME_FUTURE, OFF(warmup_epochs), "0", NULL, 0, 1e9,
+     "every schedule: epoch e <= w (w = this) trains with lr * e / w (0: no warmup)"},
+    {"lr-min", OT_DBL, RESUME_FUTURE, OFF(lr_min), "0", NULL, 0, 1e6, "cosine/plateau: lowest lr"},
+    {"lr-factor", OT_DBL, RESUME_FUTURE, OFF(lr_factor), "0.1", NULL, 0, 1, "plateau: lr factor"},
+    {"lr-patience", OT_INT, RESUME_FUTURE, OFF(lr_patience), "10", NULL, 0, 1e9,
+     "plateau: epochs without improvement (1e-4 relative) tolerated before a reduction"},
     {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", &OPTIM_KIND_NAMES, 0, 0,
      "as torch.optim (Adam betas 0.9/0.999, eps 1e-8; RMSprop alpha 0.99, eps 1e-8)"},
     {"momentum", OT_DBL, RESUME_FUTURE, OFF(momentum), "0", NULL, 0, 0.9999, "sgd momentum"},
@@ -501,7 +515,7 @@ int config_validate(const Config *c, Error *e)
         return error_set(e, EXIT_USAGE, "nonlinearity relu applies to cell rnn only");
     if (c->val[0] && c->val_split > 0.0)
         return error_set(e, EXIT_USAGE, "give either val or val-split, not both");
-    return 0;
+    return schedule_validate(c, e);
 }
 
 /* ---- writing and comparing ---------------------------------------------------- */

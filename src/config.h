@@ -25,6 +25,8 @@
 typedef enum OptimKind { OPTIM_ADAM = 0, OPTIM_ADAMW = 1, OPTIM_SGD = 2,
                          OPTIM_RMSPROP = 3 } OptimKind;
 typedef enum Monitor { MONITOR_VAL_LOSS = 0, MONITOR_VAL_ACC = 1 } Monitor;
+typedef enum LrSchedule { LR_SCHEDULE_NONE = 0, LR_SCHEDULE_STEP = 1, LR_SCHEDULE_COSINE = 2,
+                          LR_SCHEDULE_PLATEAU = 3 } LrSchedule;
 typedef enum OnNan { ON_NAN_STOP = 0, ON_NAN_SKIP = 1 } OnNan;
 typedef enum OnSaveError { ON_SAVE_ERROR_STOP = 0, ON_SAVE_ERROR_CONTINUE = 1 } OnSaveError;
 /* What a change of an option between a run and its resumption means. */
@@ -43,6 +45,7 @@ typedef enum TargetChoice { TARGET_CHOICE_AUTO = 0, TARGET_CHOICE_STEP = 1,
  * kinds: types.h). */
 extern const EnumNames OPTIM_KIND_NAMES;    /* adam adamw sgd rmsprop */
 extern const EnumNames MONITOR_NAMES;       /* val_loss val_acc */
+extern const EnumNames LR_SCHEDULE_NAMES;  /* none step cosine plateau */
 extern const EnumNames ON_NAN_NAMES;        /* stop skip */
 extern const EnumNames ON_SAVE_ERROR_NAMES; /* stop continue */
 extern const EnumNames TARGET_CHOICE_NAMES; /* auto step last */
@@ -62,6 +65,13 @@ typedef struct Config {
     int epochs;
     int batch_size;          /* global */
     double lr;
+    int lr_schedule;         /* LrSchedule (schedule.h: the lr of each epoch) */
+    int lr_step;             /* step: epochs between reductions */
+    double lr_gamma;         /* step: factor of each reduction */
+    int warmup_epochs;       /* linear warmup epochs (every schedule); 0: none */
+    double lr_min;           /* cosine: eta_min; plateau: min_lr */
+    double lr_factor;        /* plateau: factor of a reduction, in (0, 1) */
+    int lr_patience;         /* plateau: bad epochs tolerated before a reduction */
     int optimizer;           /* OptimKind */
     double momentum;
     int nesterov;            /* sgd with momentum: Nesterov momentum */

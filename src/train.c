@@ -9,6 +9,7 @@
 
 #include "evaluate.h"
 #include "fault.h"
+#include "schedule.h"
 #include "signals.h"
 #include "stopping.h"
 #include "trainer.h"
@@ -129,8 +130,9 @@ static int save_agreed(Trainer *tr, int improved, int epoch_done, Error *e)
     return 0;
 }
 
-/* Rank 0 decides whether the monitored value improved and whether to stop;
- * the decision is broadcast so every rank leaves at the same step. */
+/* Rank 0 decides whether the monitored value improved and whether to stop,
+ * and feeds it to the plateau lr schedule; the decisions and the state are
+ * broadcast so every rank leaves at the same step with the same next lr. */
 static void early_stopping(Trainer *tr, double value, int *improved, int *stop)
 {
     const Config *c = &tr->cfg;
@@ -138,6 +140,8 @@ static void early_stopping(Trainer *tr, double value, int *improved, int *stop)
     if (tr->d->rank == 0) {
         StopRule rule = {c->monitor == MONITOR_VAL_ACC, c->min_delta, c->patience};
         flags[1] = stop_update(&tr->st, value, &rule, &flags[0]);
+        ScheduleSpec ss = schedule_spec_from_config(c);
+        schedule_plateau_update(&tr->st.sched, &ss, tr->st.epoch, value);
     }
     dist_bcast(tr->d, flags, sizeof flags, 0);
     dist_bcast(tr->d, &tr->st, sizeof tr->st, 0);
@@ -197,6 +201,7 @@ static int check_replicas(Trainer *tr, int64_t epoch, Error *e)
 /* One epoch as it runs: its number, clock, sequences trained and sums. */
 typedef struct EpochRun {
     int64_t epoch;      /* 1-based */
+    double lr;          /* the lr of its steps (lr-schedule) */
     double t0;          /* metrics_now() at its start */
     double train_time;  /* seconds of its training steps */
     int64_t seqs;       /* sequences trained in this launch */
@@ -204,13 +209,17 @@ typedef struct EpochRun {
     EpochSums sums;
 } EpochRun;
 
-/* Start epoch st->epoch + 1; a resumed epoch continues from the (global)
- * sums it had reached (rank 0 holds the loss sums, the others add theirs). */
-static EpochRun epoch_start(const Trainer *tr)
+/* Start epoch st->epoch + 1 with its lr (set in the optimizer); a resumed
+ * epoch continues from the (global) sums it had reached (rank 0 holds the
+ * loss sums, the others add theirs). */
+static EpochRun epoch_start(Trainer *tr)
 {
     const TrainState *st = &tr->st;
-    EpochRun er = {st->epoch + 1, metrics_now(), 0, 0, st->batch_in_epoch,
+    const ScheduleSpec ss = schedule_spec_from_config(&tr->cfg);
+    const double lr = schedule_lr(&ss, st->epoch + 1, &st->sched);
+    EpochRun er = {st->epoch + 1, lr, metrics_now(), 0, 0, st->batch_in_epoch,
                    {{0, 0, 0, 0}, st->part_norm_sum, st->part_steps, st->part_skipped}};
+    tr->o.spec.lr = lr;
     if (tr->d->rank == 0) {
         LossSums part = {st->part_loss, st->part_count, st->part_correct, st->part_abs_err};
         er.sums.loss = part;
@@ -345,7 +354,7 @@ static void epoch_report(Trainer *tr, const EpochRun *er, const EvalResult *tres
     double now = metrics_now();
     int64_t done_epochs = st->epoch - clock->first_epoch;
     double per_epoch = done_epochs > 0 ? (now - clock->started) / (double)done_epochs : 0;
-    EpochRow row = {er->epoch, st->step, c->lr, tres->loss, metric_of(&tr->m.spec, tres),
+    EpochRow row = {er->epoch, st->step, er->lr, tres->loss, metric_of(&tr->m.spec, tres),
                     tr->has_val, vres->loss, metric_of(&tr->m.spec, vres),
                     es->steps ? es->norm_sum / (double)es->steps : NAN,
                     er->train_time > 0 ? (double)er->seqs / er->train_time : 0, now - er->t0,

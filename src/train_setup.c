@@ -239,6 +239,8 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
     optim_create(&tr->o, &os, tr->m.table.total);
     memset(&tr->st, 0, sizeof tr->st);
     tr->st.best_metric = NAN;
+    ScheduleSpec ss = schedule_spec_from_config(c);
+    tr->st.sched = schedule_state_init(&ss);
     tr->st.seed = c->seed;
     tr->st.world_size = tr->d->size;
     if (tr->resume_from[0]) {

@@ -38,6 +38,10 @@ static const StateField FIELDS[] = {
     FIELD("run_id", STATE_HEX, run_id, 0, 0),
     IDENTITY(data),
     IDENTITY(val),
+    /* absent before lr schedules: such a run had none, so the values are unused */
+    FIELD("lr_now", STATE_F64, sched.lr, 0, 0),
+    FIELD("lr_best", STATE_F64, sched.best, 0, 0),
+    FIELD("lr_bad_epochs", STATE_I64, sched.bad_epochs, 0, 0),
 };
 
 const StateField *trainstate_fields(int *count)

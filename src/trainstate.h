@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "schedule.h"
 
 /* The identity of an input a run trains on, checked on resume: the same
  * rows of the same file, wherever it now lives. */
@@ -40,6 +41,7 @@ typedef struct TrainState {
     int64_t part_skipped;   /* updates skipped (--on-nan skip) so far in the epoch */
     uint64_t run_id;        /* random at a run's start, kept across resumes; 0: unknown */
     DataIdentity data, val; /* the training and validation inputs */
+    LrState sched;          /* the plateau lr schedule's state (schedule.h) */
 } TrainState;
 
 /* How a field is stored. */
