@@ -39,7 +39,7 @@ TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check types rng vecmath gemm cell model optim gradcheck stopping schedule config cfgtext \
+CORE      := check types cfgopts rng vecmath gemm cell model optim gradcheck stopping schedule config cfgtext \
              cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc

@@ -1,4 +1,5 @@
-/* config.c - the option table and its readers (see config.h). */
+/* config.c - reading, writing and comparing the options of the table in
+ * cfgopts.c (see config.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -8,144 +9,16 @@
 #include <string.h>
 
 #include "cfgfile.h"
+#include "cfgopts.h"
 #include "cfgtext.h"
 #include "schedule.h"
 
-typedef enum OptType {
-    OT_STR,
-    OT_INT,
-    OT_I64,
-    OT_U64,
-    OT_DBL,
-    OT_ENUM,
-    OT_FLAG, /* 0/1, alone on the command line, never in a file */
-    OT_SIZE  /* uint64_t bytes, text with an optional K/M/G/T suffix */
-} OptType;
-
-typedef struct OptDef {
-    const char *name;
-    OptType type;
-    ResumeRule rule;      /* what a change on resume means */
-    size_t offset;
-    const char *def;      /* default, as text */
-    const EnumNames *choices; /* OT_ENUM: the value names, value = index */
-    double lo, hi;        /* numeric range, inclusive */
-    const char *help;
-} OptDef;
-
 #define OFF(f) offsetof(Config, f)
-#define BIG 1e18
+#define OPTS (cfgopts_table())
+#define NOPTS (cfgopts_count())
 /* The longest value text: a CFG_PATH string of \xHH escapes in quotes. */
 #define VALUE_MAX (4 * CFG_PATH + 8)
 
-const EnumNames OPTIM_KIND_NAMES = ENUM_NAMES("adam", "adamw", "sgd", "rmsprop");
-const EnumNames MONITOR_NAMES = ENUM_NAMES("val_loss", "val_acc");
-const EnumNames LR_SCHEDULE_NAMES = ENUM_NAMES("none", "step", "cosine", "plateau");
-const EnumNames ON_NAN_NAMES = ENUM_NAMES("stop", "skip");
-const EnumNames ON_SAVE_ERROR_NAMES = ENUM_NAMES("stop", "continue");
-const EnumNames TARGET_CHOICE_NAMES = ENUM_NAMES("auto", "step", "last");
-
-static const OptDef OPTS[] = {
-    {"data", OT_STR, RESUME_DATA, OFF(data), "", NULL, 0, 0,
-     "training data: F.h5 or F.h5:/group (default: the root if it has 'inputs', else "
-     "/train); empty: the built-in counting task"},
-    {"val", OT_STR, RESUME_DATA, OFF(val), "", NULL, 0, 0,
-     "validation data (default: the /val group of the data file if there is one)"},
-    {"val-split", OT_DBL, RESUME_FIXED, OFF(val_split), "0", NULL, 0, 0.99,
-     "hold out this fraction of the LAST rows of data for validation instead"},
-    {"cell", OT_ENUM, RESUME_FIXED, OFF(cell), "rnn", &CELL_KIND_NAMES, 0, 0, "recurrent cell"},
-    {"nonlinearity", OT_ENUM, RESUME_FIXED, OFF(nonlinearity), "tanh", &NONLIN_NAMES, 0, 0,
-     "activation of the rnn cell"},
-    {"hidden", OT_INT, RESUME_FIXED, OFF(hidden), "16", NULL, 1, 65536, "hidden size H"},
-    {"layers", OT_INT, RESUME_FIXED, OFF(layers), "1", NULL, 1, 16, "stacked recurrent layers"},
-    {"dropout", OT_DBL, RESUME_FIXED, OFF(dropout), "0", NULL, 0, 0.99,
-     "dropout on the outputs of every layer but the last (as nn.RNN)"},
-    {"out-dropout", OT_DBL, RESUME_FIXED, OFF(out_dropout), "0", NULL, 0, 0.99,
-     "dropout on the input of the fc head"},
-    {"embed", OT_INT, RESUME_FIXED, OFF(embed), "8", NULL, 1, 65536,
-     "embedding size for token input (ignored for dense input)"},
-    {"target", OT_ENUM, RESUME_FIXED, OFF(target), "auto", &TARGET_CHOICE_NAMES, 0, 0,
-     "predict at every valid step or at the last valid step; auto: from the targets' shape"},
-    {"epochs", OT_INT, RESUME_FUTURE, OFF(epochs), "10", NULL, 1, 1e9,
-     "passes over the training data"},
-    {"batch-size", OT_INT, RESUME_MIDEPOCH, OFF(batch_size), "32", NULL, 1, 1e9,
-     "GLOBAL batch size, summed over all ranks"},
-    {"lr", OT_DBL, RESUME_FUTURE, OFF(lr), "0.01", NULL, 1e-12, 1e6, "learning rate (base)"},
-    /* fixed on resume: the plateau's saved state means something only under its schedule */
-    {"lr-schedule", OT_ENUM, RESUME_FIXED, OFF(lr_schedule), "none", &LR_SCHEDULE_NAMES, 0, 0,
-     "the lr of each epoch after the warmup: lr, StepLR, CosineAnnealingLR to lr-min, or "
-     "ReduceLROnPlateau on monitor (docs/COMMANDS.md: Learning-rate schedules)"},
-    {"lr-step", OT_INT, RESUME_FUTURE, OFF(lr_step), "10", NULL, 1, 1e9, "step: epochs a step"},
-    {"lr-gamma", OT_DBL, RESUME_FUTURE, OFF(lr_gamma), "0.1", NULL, 0, 1e6, "step: lr factor"},
-    {"warmup-epochs", OT_INT, RESUME_FUTURE, OFF(warmup_epochs), "0", NULL, 0, 1e9,
-     "every schedule: epoch e <= w (w = this) trains with lr * e / w (0: no warmup)"},
-    {"lr-min", OT_DBL, RESUME_FUTURE, OFF(lr_min), "0", NULL, 0, 1e6, "cosine/plateau: lowest lr"},
-    {"lr-factor", OT_DBL, RESUME_FUTURE, OFF(lr_factor), "0.1", NULL, 0, 1, "plateau: lr factor"},
-    {"lr-patience", OT_INT, RESUME_FUTURE, OFF(lr_patience), "10", NULL, 0, 1e9,
-     "plateau: epochs without improvement (1e-4 relative) tolerated before a reduction"},
-    {"optimizer", OT_ENUM, RESUME_FIXED, OFF(optimizer), "adam", &OPTIM_KIND_NAMES, 0, 0,
-     "as torch.optim (Adam betas 0.9/0.999, eps 1e-8; RMSprop alpha 0.99, eps 1e-8)"},
-    {"momentum", OT_DBL, RESUME_FUTURE, OFF(momentum), "0", NULL, 0, 0.9999, "sgd momentum"},
-    {"nesterov", OT_INT, RESUME_FUTURE, OFF(nesterov), "0", NULL, 0, 1,
-     "1: Nesterov momentum (sgd with momentum > 0, as torch.optim.SGD(nesterov=True))"},
-    {"weight-decay", OT_DBL, RESUME_FUTURE, OFF(weight_decay), "-1", NULL, -1, 1e6,
-     "L2 penalty (adam, sgd, rmsprop) or decoupled decay (adamw); default -1 means torch's "
-     "default: 0, or 0.01 for adamw"},
-    {"clip-grad-norm", OT_DBL, RESUME_FUTURE, OFF(clip_grad_norm), "0", NULL, 0, BIG,
-     "clip the global gradient norm to this (0: off)"},
-    {"patience", OT_INT, RESUME_FUTURE, OFF(patience), "0", NULL, 0, 1e9,
-     "stop after this many epochs without improvement of the monitored metric (0: off)"},
-    {"min-delta", OT_DBL, RESUME_FUTURE, OFF(min_delta), "0", NULL, 0, BIG,
-     "smallest change that counts as an improvement"},
-    {"monitor", OT_ENUM, RESUME_FIXED, OFF(monitor), "val_loss", &MONITOR_NAMES, 0, 0,
-     "metric for early stopping and best.h5 (without validation data: the training loss or "
-     "accuracy)"},
-    {"seed", OT_U64, RESUME_FIXED, OFF(seed), "1", NULL, 0, 0,
-     "seed of initialisation, shuffling and dropout"},
-    {"shuffle", OT_INT, RESUME_FIXED, OFF(shuffle), "1", NULL, 0, 1,
-     "1: new order each epoch; 0: file order"},
-    {"max-steps", OT_I64, RESUME_FUTURE, OFF(max_steps), "0", NULL, 0, 9e18,
-     "stop after this many optimizer steps (0: no limit)"},
-    {"run-dir", OT_STR, RESUME_LAUNCH, OFF(run_dir), "", NULL, 0, 0,
-     "where config, metrics.csv and checkpoints go (default: runs/<date>-<time>)"},
-    {"checkpoint-every", OT_INT, RESUME_FUTURE, OFF(checkpoint_every), "1", NULL, 0, 1e9,
-     "write ckpt-epochNNNN.h5 every this many epochs (0: only last.h5 and best.h5)"},
-    {"keep", OT_INT, RESUME_FUTURE, OFF(keep), "2", NULL, 1, 1e9,
-     "numbered checkpoints to keep (last.h5 and best.h5 are always kept)"},
-    {"resume", OT_STR, RESUME_LAUNCH, OFF(resume), "", NULL, 0, 0,
-     "auto: continue the run in run-dir from its newest intact checkpoint (a new run if it "
-     "has none); or a checkpoint file. Options not given keep the run's values; changing "
-     "one that decided the numbers already computed is refused"},
-    {"fresh", OT_FLAG, RESUME_LAUNCH, OFF(fresh), "0", NULL, 0, 1,
-     "start afresh in a run-dir that holds an earlier run: its files move into "
-     "run-dir/previous-N/ (nothing is deleted)"},
-    {"init", OT_STR, RESUME_LAUNCH, OFF(init), "", NULL, 0, 0,
-     "start from the /params of this checkpoint (an rnn_dist or from_pytorch.py file)"},
-    {"threads", OT_INT, RESUME_FUTURE, OFF(threads), "1", NULL, 1, 1024,
-     "OpenBLAS threads per rank"},
-    {"max-memory", OT_SIZE, RESUME_LAUNCH, OFF(max_memory), "0", NULL, 0, 0,
-     "refuse (exit 2) a run whose estimated memory per rank is over this: bytes, or a "
-     "decimal number with a suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), "
-     "e.g. 512M, 1.5G; 0: what this process may use (its cgroup's limit or MemAvailable, the "
-     "smaller) shared by the ranks on this host"},
-    {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", &ON_NAN_NAMES, 0, 0,
-     "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
-     "last.h5 (exit 3); or skip that update and count it in metrics.csv"},
-    {"on-save-error", OT_ENUM, RESUME_FUTURE, OFF(on_save_error), "stop", &ON_SAVE_ERROR_NAMES,
-     0, 0,
-     "a checkpoint that cannot be written (disk full...): stop (exit 1; the previous "
-     "checkpoints stay intact) or warn, train on and retry at the next save"},
-    {"comm-timeout", OT_DBL, RESUME_FUTURE, OFF(comm_timeout), "600", NULL, 0, 1e9,
-     "watchdog: a collective that waits longer than this many seconds (a stuck rank or "
-     "network) ends the job naming the operation and step (0: wait forever); keep it above "
-     "the longest checkpoint write"},
-    {"progress-every", OT_DBL, RESUME_FUTURE, OFF(progress_every), "30", NULL, 0, 1e9,
-     "when stdout is not a terminal (mpirun, SLURM, a pipe): rank 0 prints a line "
-     "`progress: epoch E/N batch B/NB step S loss L R seq/s eta T` every this many seconds "
-     "within an epoch (0: none; a terminal keeps its live line)"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
-_Static_assert(sizeof OPTS / sizeof OPTS[0] <= sizeof((Config *)0)->set, "Config.set too small");
 
 const char *config_optimizer_name(int optimizer)
 {
@@ -396,7 +269,7 @@ static int read_line(Config *c, char *line, int lineno, int *line_of, const char
 /* Every line of text (modified in place). */
 static int read_lines(Config *c, char *text, const char *source, Error *e)
 {
-    int line_of[NOPTS];
+    int line_of[CFGOPTS_MAX];
     memset(line_of, 0, sizeof line_of);
     int lineno = 0;
     for (char *line = text; line;) {
