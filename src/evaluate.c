@@ -15,7 +15,7 @@ EvalResult evaluate_result(const ModelSpec *spec, const LossSums *s)
 {
     EvalResult r = {NAN, NAN, NAN, NAN, s->count, NAN, NAN, NAN, NAN, NAN};
     if (s->count <= 0) return r;
-    r.loss = s->loss / s->count;
+    r.loss = s->loss / s->weight; /* the weighted mean with class weights */
     if (spec->loss == LOSS_CE) {
         r.acc = s->correct / s->count;
     } else {
@@ -61,9 +61,9 @@ static void evaluate_pass(LossSums *sums, Scores *sc, Model *m, Dataset *ds, Epo
 
 void evaluate_allreduce(LossSums *s, const Dist *d)
 {
-    double v[4] = {s->loss, s->count, s->correct, s->abs_err};
-    dist_allreduce_sum_f64(d, v, 4);
-    LossSums all = {v[0], v[1], v[2], v[3]};
+    double v[5] = {s->loss, s->count, s->correct, s->abs_err, s->weight};
+    dist_allreduce_sum_f64(d, v, 5);
+    LossSums all = {v[0], v[1], v[2], v[3], v[4]};
     *s = all;
 }
 
@@ -77,7 +77,7 @@ LossSums evaluate_scored(Scores *sc, Model *m, Dataset *ds, int batch, BatchBuf 
 {
     EpochPlan p;
     epochplan_init(&p, PLAN_SPLIT_ROWS, ds->n, batch, d->rank, d->size, dataset_row_bytes(ds));
-    LossSums s = {0, 0, 0, 0};
+    LossSums s = {0, 0, 0, 0, 0};
     evaluate_pass(&s, sc, m, ds, &p, bb);
     epochplan_free(&p);
     evaluate_allreduce(&s, d);

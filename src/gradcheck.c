@@ -79,7 +79,7 @@ static double mean_loss(Model *m, const Batch *b, int train)
 {
     model_forward(m, b, train, SEED, STEP);
     LossSums s = model_loss(m, b, 0.0f);
-    return s.loss / s.count;
+    return s.loss / s.weight;
 }
 
 static double central(Model *m, const Batch *b, int train, float *p, float eps)
@@ -97,8 +97,8 @@ void gradcheck_analytic(Model *m, const Batch *b, int train)
 {
     model_zero_grads(m);
     model_forward(m, b, train, SEED, STEP);
-    double count = model_batch_count(&m->spec, b);
-    model_loss(m, b, (float)(1.0 / count));
+    double weight = model_batch_weight(&m->spec, m->class_weight, b);
+    model_loss(m, b, (float)(1.0 / weight));
     model_backward(m, b);
 }
 

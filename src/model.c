@@ -312,7 +312,7 @@ LossSums model_loss(Model *m, const Batch *b, float dlogits_scale)
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
     const int O = s->out, rows = m->rows;
-    LossSums sum = {0, 0, 0, 0};
+    LossSums sum = {0, 0, 0, 0, 0};
     /* d holds the logit gradients, and for CE first exp(logit - max) */
     float *d = grow(&w->dlogits, (size_t)rows * O);
     if (s->loss == LOSS_CE) {
@@ -338,12 +338,16 @@ LossSums model_loss(Model *m, const Batch *b, float dlogits_scale)
                 se += dr[c];
                 if (o[c] > o[arg]) arg = c;
             }
-            sum.loss += log(se) - ((double)o[y] - o[arg]);
+            /* without class weights wy = 1 and every product below is exact */
+            const float wy = m->class_weight ? m->class_weight[y] : 1.0f;
+            const float scale = dlogits_scale * wy;
+            sum.loss += (double)wy * (log(se) - ((double)o[y] - o[arg]));
             sum.count += 1.0;
+            sum.weight += wy;
             sum.correct += arg == y;
-            float inv = (float)(1.0 / se) * dlogits_scale;
+            float inv = (float)(1.0 / se) * scale;
             for (int c = 0; c < O; c++) dr[c] *= inv;
-            dr[y] -= dlogits_scale;
+            dr[y] -= scale;
         } else {
             const float *y = b->y_value + (size_t)r * O;
             for (int c = 0; c < O; c++) {
@@ -353,6 +357,7 @@ LossSums model_loss(Model *m, const Batch *b, float dlogits_scale)
                 dr[c] = (float)(2.0 * e) * dlogits_scale;
             }
             sum.count += O;
+            sum.weight += O;
         }
     }
     return sum;
@@ -442,6 +447,7 @@ void model_sums_add(LossSums *acc, const LossSums *s)
     acc->count += s->count;
     acc->correct += s->correct;
     acc->abs_err += s->abs_err;
+    acc->weight += s->weight;
 }
 
 uint64_t model_param_checksum(const Model *m)
@@ -460,6 +466,16 @@ double model_batch_count(const ModelSpec *s, const Batch *b)
     else
         for (int i = 0; i < b->B; i++) n += b->lengths[i];
     return s->loss == LOSS_MSE ? n * s->out : n;
+}
+
+double model_batch_weight(const ModelSpec *s, const float *w, const Batch *b)
+{
+    if (!w || s->loss != LOSS_CE) return model_batch_count(s, b);
+    double sum = 0;
+    const int rows = s->target == TARGET_LAST ? b->B : b->T * b->B;
+    for (int r = 0; r < rows; r++)
+        if (row_valid(s, b, r)) sum += w[b->y_class[r]];
+    return sum;
 }
 
 double model_train_flops(const ModelSpec *s, int T, int B)

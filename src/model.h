@@ -74,6 +74,8 @@ typedef struct LossSums {
     double count;   /* valid targets (CE) or valid target elements (MSE) */
     double correct; /* CE: argmax == target */
     double abs_err; /* MSE: summed |error| */
+    double weight;  /* the loss's denominator: the summed class weights w[y] of the
+                     * valid targets (CE with class weights), else = count */
 } LossSums;
 
 /* acc += s, field by field. */
@@ -93,6 +95,9 @@ typedef struct Model {
      * t*B + b) or B (last). Valid until the next forward. */
     float *logits;
     int rows;
+    /* CE only: the weight of each class [O] (nn.CrossEntropyLoss's weight=),
+     * or NULL for none (all 1). Owned by the caller; model_create sets NULL. */
+    const float *class_weight;
 } Model;
 
 /* Fill t with the names, shapes and offsets of spec's parameters. */
@@ -129,7 +134,9 @@ void model_dropout_mask(float *mask, float p, uint64_t seed, uint64_t step,
 
 /* Loss of the last forward pass against b's targets. When dlogits_scale is
  * non-zero, also keeps d(loss sum)/d(logits) * dlogits_scale for backward
- * (pass 1/global count for the mean loss). */
+ * (pass 1/global weight for the mean loss: the global count without class
+ * weights). With m->class_weight, a target of class y adds w[y] * nll to
+ * the loss and w[y] to the weight, and its logit gradients are scaled by w[y]. */
 LossSums model_loss(Model *m, const Batch *b, float dlogits_scale);
 
 /* Backward pass of the last forward + model_loss: ADDS gradients to m->grads. */
@@ -164,6 +171,10 @@ uint64_t model_param_checksum(const Model *m);
 
 /* Number of targets a batch contributes to the loss (count of LossSums). */
 double model_batch_count(const ModelSpec *spec, const Batch *b);
+
+/* The summed class weights w[y] of b's valid targets (weight of LossSums);
+ * = model_batch_count when w is NULL. */
+double model_batch_weight(const ModelSpec *spec, const float *w, const Batch *b);
 
 /* Floating-point operations of one training step (forward + backward) on a
  * batch of B sequences of T steps, counting multiply-adds as 2 (GEMMs only). */

@@ -218,10 +218,13 @@ static EpochRun epoch_start(Trainer *tr)
     const ScheduleSpec ss = schedule_spec_from_config(&tr->cfg);
     const double lr = schedule_lr(&ss, st->epoch + 1, &st->sched);
     EpochRun er = {st->epoch + 1, lr, metrics_now(), 0, 0, st->batch_in_epoch,
-                   {{0, 0, 0, 0}, st->part_norm_sum, st->part_steps, st->part_skipped}};
+                   {{0, 0, 0, 0, 0}, st->part_norm_sum, st->part_steps, st->part_skipped}};
     tr->o.spec.lr = lr;
     if (tr->d->rank == 0) {
-        LossSums part = {st->part_loss, st->part_count, st->part_correct, st->part_abs_err};
+        /* a checkpoint from before class weights had none: weight = count */
+        double weight = st->part_weight < 0 ? st->part_count : st->part_weight;
+        LossSums part = {st->part_loss, st->part_count, st->part_correct, st->part_abs_err,
+                         weight};
         er.sums.loss = part;
     }
     return er;
@@ -255,7 +258,7 @@ static void epoch_progress(Trainer *tr, const EpochRun *er, int64_t done, int64_
     const LossSums *l = &er->sums.loss;
     double left = (double)(batches - done);
     ProgressTick t = {er->epoch, done, batches, tr->st.step,
-                      l->count > 0 ? l->loss / l->count : NAN,
+                      l->count > 0 ? l->loss / l->weight : NAN,
                       elapsed > 0 ? (double)er->seqs / elapsed : 0, per * left,
                       per * (left + (double)batches * (double)(tr->cfg.epochs - er->epoch))};
     if (tr->cfg.max_steps > 0 && per * (double)(tr->cfg.max_steps - t.step) < t.eta_run)
@@ -277,7 +280,7 @@ static void train_epoch(Trainer *tr, EpochRun *er)
         if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
         if (k > k0 && (tr->stop_signal = stop_signal_agreed(tr->d)) != 0) break;
         PlanBatch b = epochplan_batch(p, &tr->train, k);
-        LossSums s = {0, 0, 0, 0};
+        LossSums s = {0, 0, 0, 0, 0};
         double norm = train_step(tr, &b, &s);
         if (!isfinite(norm) && nonfinite_step(tr, er, k)) break;
         er->seqs += (int64_t)b.count_all;

@@ -42,6 +42,9 @@ static const StateField FIELDS[] = {
     FIELD("lr_now", STATE_F64, sched.lr, 0, 0),
     FIELD("lr_best", STATE_F64, sched.best, 0, 0),
     FIELD("lr_bad_epochs", STATE_I64, sched.bad_epochs, 0, 0),
+    /* absent before class weights: read as -1.0 (TRAINSTATE_WEIGHT_UNKNOWN),
+     * which epoch_start (train.c) takes as part_count */
+    FIELD("part_weight", STATE_F64, part_weight, 0, -1),
 };
 
 const StateField *trainstate_fields(int *count)
@@ -101,6 +104,7 @@ void trainstate_keep_partial(TrainState *st, int partial, const LossSums *sums, 
 {
     st->part_loss = partial ? sums->loss : 0;
     st->part_count = partial ? sums->count : 0;
+    st->part_weight = partial ? sums->weight : 0;
     st->part_correct = partial ? sums->correct : 0;
     st->part_abs_err = partial ? sums->abs_err : 0;
     st->part_norm_sum = partial ? norm_sum : 0;

@@ -42,7 +42,13 @@ typedef struct TrainState {
     uint64_t run_id;        /* random at a run's start, kept across resumes; 0: unknown */
     DataIdentity data, val; /* the training and validation inputs */
     LrState sched;          /* the plateau lr schedule's state (schedule.h) */
+    double part_weight;     /* mid-epoch: the loss's denominator so far (LossSums weight);
+                             * < 0 (TRAINSTATE_WEIGHT_UNKNOWN): an older checkpoint, read
+                             * as part_count */
 } TrainState;
+
+/* part_weight of a checkpoint written before class weights. */
+#define TRAINSTATE_WEIGHT_UNKNOWN (-1.0)
 
 /* How a field is stored. */
 typedef enum StateType {

@@ -64,7 +64,7 @@ static void test_round_trip(void **state)
     optim_step(&o, m.params, m.grads);
     TrainState st = {7, 3, 123, 0.25, 5, 2, 42, 4, 1.5, 2.5, 3.5, 4.5, 5.5, 6, 7, 8,
                      0xfedcba9876543210ULL, {"data #1.h5", 1000, 123456, 0x8000000000000001ULL},
-                     {"", 0, 0, 0}, {0, 0, 0}};
+                     {"", 0, 0, 0}, {0, 0, 0}, 0};
     char path[128];
     snprintf(path, sizeof path, "%s/c.h5", dir);
     Error e;
@@ -119,7 +119,7 @@ static void test_other_model_refused(void **state)
     Model m;
     model_create(&m, &s);
     model_init_params(&m, 1);
-    TrainState st = {1, 0, 10, NAN, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}};
+    TrainState st = {1, 0, 10, NAN, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}, 0};
     char path[128];
     snprintf(path, sizeof path, "%s/g.h5", dir);
     Error e;
@@ -234,7 +234,7 @@ static void test_damage_detected(void **state)
     model_create(&m, &s);
     model_create(&back, &s);
     model_init_params(&m, 4);
-    TrainState st = {3, 0, 30, 0.5, 2, 1, 9, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}},
+    TrainState st = {3, 0, 30, 0.5, 2, 1, 9, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}, 0},
                st2;
     char path[128], bad[160];
     snprintf(path, sizeof path, "%s/d.h5", dir);

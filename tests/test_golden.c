@@ -5,7 +5,7 @@
  * outputs and loss, every gradient, and the parameters and losses after 3
  * steps of Adam, AdamW, SGD with momentum and weight decay, and Adam with
  * gradient clipping; RMSprop and SGD with Nesterov momentum on a case
- * each (issue 13's files). Both sides compute in float32, in different summation
+ * each, and cross-entropy with class weights (issue 13's files). Both sides compute in float32, in different summation
  * orders, so values are compared with
  *     |ours - torch| <= ATOL + RTOL * |torch|
  */
@@ -42,6 +42,7 @@ typedef struct Fixture {
     ModelSpec spec;
     int B, T;
     GradcheckBatch tb;
+    float *class_weight; /* /data/class_weights [O] when present, else NULL */
 } Fixture;
 
 /* Open tests/fixtures/<name>.h5. */
@@ -85,6 +86,12 @@ static void fixture_open(Fixture *fx, const char *name)
                 memcpy(fx->tb.y_value + dst * O, yv + src * O, sizeof(float) * O);
             }
         }
+    fx->class_weight = NULL;
+    if (H5Lexists(fx->f, "/data/class_weights", H5P_DEFAULT) > 0) {
+        fx->class_weight = xalloc_floats(O);
+        assert_int_equal(h5io_read_f32(fx->class_weight, fx->f, "/data/class_weights", 0, O,
+                                       fx->path, &e), 0);
+    }
     if (!step) {
         memcpy(fx->tb.y_class, yc, sizeof(int32_t) * B);
         memcpy(fx->tb.y_value, yv, sizeof(float) * B * O);
@@ -98,6 +105,7 @@ static void fixture_open(Fixture *fx, const char *name)
 static void fixture_close(Fixture *fx)
 {
     gradcheck_batch_free(&fx->tb);
+    free(fx->class_weight);
     H5Fclose(fx->f);
 }
 
@@ -153,16 +161,17 @@ static double mean_loss_and_grads(Model *m, const Batch *b)
 {
     model_zero_grads(m);
     model_forward(m, b, 0, 0, 0);
-    double count = model_batch_count(&m->spec, b);
-    LossSums s = model_loss(m, b, (float)(1.0 / count));
+    double weight = model_batch_weight(&m->spec, m->class_weight, b);
+    LossSums s = model_loss(m, b, (float)(1.0 / weight));
     model_backward(m, b);
-    return s.loss / s.count;
+    return s.loss / s.weight;
 }
 
 static int check_forward_and_grads(Fixture *fx)
 {
     Model m;
     model_create(&m, &fx->spec);
+    m.class_weight = fx->class_weight;
     read_params(m.params, &m, fx->f, "/init", fx->path);
     const Batch *b = &fx->tb.b;
     double loss = mean_loss_and_grads(&m, b);
@@ -219,6 +228,7 @@ static int check_optimizer(Fixture *fx, const char *opt)
     OptimSpec os = {kind_id, lr, momentum, wd, 0.9, 0.999, 1e-8, (int)nesterov, 0.99};
     Model m;
     model_create(&m, &fx->spec);
+    m.class_weight = fx->class_weight;
     read_params(m.params, &m, fx->f, "/init", fx->path);
     Optim o;
     optim_create(&o, &os, m.table.total);
@@ -315,6 +325,21 @@ static void test_rmsprop_nesterov(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Class weights (nn.CrossEntropyLoss(weight=w)): the weighted loss, its
+ * gradients and 3 steps of Adam and SGD; the fixture must carry the weights. */
+static void test_class_weights(void **state)
+{
+    (void)state;
+    Fixture fx;
+    fixture_open(&fx, "ce_class_weights");
+    assert_non_null(fx.class_weight);
+    int bad = check_forward_and_grads(&fx);
+    bad += check_optimizer(&fx, "adam");
+    bad += check_optimizer(&fx, "sgd");
+    fixture_close(&fx);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     h5io_init();
@@ -324,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_lstm),
         cmocka_unit_test(test_gru),
         cmocka_unit_test(test_rmsprop_nesterov),
+        cmocka_unit_test(test_class_weights),
     };
     return cmocka_run_group_tests_name("golden (PyTorch)", tests, NULL, NULL);
 }

@@ -159,10 +159,10 @@ static void test_keep_partial(void **state)
     TrainState st;
     memset(&st, 0, sizeof st);
     st.part_seqs = 64; /* the part before a resume */
-    LossSums sums = {1.5, 10, 7, 0.25};
+    LossSums sums = {1.5, 10, 7, 0.25, 9.5};
     trainstate_keep_partial(&st, 1, &sums, 2.5, 3, 96, 1);
     assert_true(st.part_loss == 1.5 && st.part_count == 10 && st.part_correct == 7 &&
-                st.part_abs_err == 0.25 && st.part_norm_sum == 2.5);
+                st.part_abs_err == 0.25 && st.part_norm_sum == 2.5 && st.part_weight == 9.5);
     assert_int_equal(st.part_steps, 3);
     assert_int_equal(st.part_seqs, 160);
     assert_int_equal(st.part_skipped, 1);
