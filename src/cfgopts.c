@@ -63,6 +63,10 @@ static const OptDef OPTS[] = {
      "default: 0, or 0.01 for adamw"},
     {"clip-grad-norm", OT_DBL, RESUME_FUTURE, OFF(clip_grad_norm), "0", NULL, 0, BIG,
      "clip the global gradient norm to this (0: off)"},
+    {"class-weights", OT_STR, RESUME_FIXED, OFF(class_weights), "", NULL, 0, 0,
+     "cross-entropy class weights (torch's CrossEntropyLoss weight=): w0,w1,... one per "
+     "class, or balanced: n / (classes * count of the class) over the training targets; "
+     "empty: none"},
     {"patience", OT_INT, RESUME_FUTURE, OFF(patience), "0", NULL, 0, 1e9,
      "stop after this many epochs without improvement of the monitored metric (0: off)"},
     {"min-delta", OT_DBL, RESUME_FUTURE, OFF(min_delta), "0", NULL, 0, BIG,

@@ -77,6 +77,7 @@ typedef struct Config {
     int nesterov;            /* sgd with momentum: Nesterov momentum */
     double weight_decay;     /* < 0: default of the optimizer */
     double clip_grad_norm;   /* 0: off */
+    char class_weights[CFG_PATH]; /* "", "balanced" or a comma list (classweight.h) */
     int patience;            /* 0: no early stopping */
     double min_delta;
     int monitor;             /* Monitor */

@@ -41,8 +41,14 @@ static double train_step(Trainer *tr, const PlanBatch *b, LossSums *sums)
     tr->phase.step = (long long)tr->st.step;
     if (tr->fault_stall && tr->st.step == 5) sleep(3600);
     model_zero_grads(m);
+    if (b->count > 0) dataset_fill_batch(&tr->bb, &tr->train, b->mine, (int)b->count);
+    if (m->class_weight) {
+        /* the mean's denominator: the class weights of the whole global batch,
+         * whose targets each rank holds only its share of */
+        total = b->count > 0 ? model_batch_weight(&m->spec, m->class_weight, &tr->bb.b) : 0;
+        dist_allreduce_sum_f64(tr->d, &total, 1);
+    }
     if (b->count > 0) {
-        dataset_fill_batch(&tr->bb, &tr->train, b->mine, (int)b->count);
         model_forward(m, &tr->bb.b, 1, tr->st.seed, (uint64_t)tr->st.step);
         *sums = model_loss(m, &tr->bb.b, (float)(1.0 / total));
         if (tr->fault_nan && (tr->st.step == 3 || tr->st.step == 7)) sums->loss = NAN;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agree.h"
+#include "classweight.h"
 #include "datagen.h"
 #include "evaluate.h"
 #include "fault.h"
@@ -232,7 +233,11 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
     if (tr->has_val && evaluate_check_data(&spec, &tr->val, 1, e)) return EXIT_USAGE;
     if (memest_check_train(&spec, c, tr->d, &tr->train, tr->has_val ? &tr->val : NULL, e))
         return EXIT_USAGE;
+    if (classweight_setup(&tr->class_weight, c->class_weights, spec.out, spec.loss, &tr->train,
+                          tr->d, e))
+        return EXIT_USAGE;
     model_create(&tr->m, &spec);
+    tr->m.class_weight = tr->class_weight;
     model_grad_buckets(&tr->buckets, &tr->m);
     tr->pending = dist_pending_create(tr->buckets.count);
     OptimSpec os = optim_spec_from_config(c);
@@ -301,6 +306,7 @@ void trainer_free(Trainer *tr)
     dataset_close(&tr->train);
     if (tr->has_val) dataset_close(&tr->val);
     model_free(&tr->m);
+    free(tr->class_weight);
     optim_free(&tr->o);
     batchbuf_free(&tr->bb);
     epochplan_free(&tr->rows);
@@ -331,6 +337,11 @@ static void report_start(const Trainer *tr)
            cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor", s->hidden,
            s->layers, model_param_count(&tr->m.table), tr->train.n,
            tr->has_val ? "" : " (no validation)", d->size, d->size > 1 ? "s" : "", tr->run_dir);
+    if (tr->class_weight) {
+        printf("class weights:");
+        for (int k = 0; k < s->out; k++) printf(" %.6g", tr->class_weight[k]);
+        printf("\n");
+    }
     if (tr->cfg.dropout > 0 && tr->cfg.layers == 1)
         printf("warning: dropout applies between layers; with layers = 1 it has no "
                "effect (use out-dropout)\n");

@@ -41,6 +41,7 @@ typedef struct Trainer {
     Dataset train, val;
     int has_val;
     Model m;
+    float *class_weight;      /* class-weights [classes] (m.class_weight), or NULL */
     Optim o;
     TrainState st;
     BatchBuf bb;
