@@ -14,6 +14,16 @@ trap 'rm -rf "$W"' EXIT INT TERM
 lines() { wc -l <"$1" | tr -d ' '; }
 params() { h5dump -g /params "$1" | grep -v '^HDF5'; }
 cols() { cut -d, -f1-8 "$1"; }
+# identical A B WHAT: run dirs A and B have the same metrics.csv columns 1-8
+# and /params, bit for bit
+identical() {
+  cols "$1/metrics.csv" >"$W/a"
+  cols "$2/metrics.csv" >"$W/b"
+  cmp -s "$W/a" "$W/b" && ok || bad "$3: metrics.csv differs"
+  params "$1/last.h5" >"$W/a"
+  params "$2/last.h5" >"$W/b"
+  [ -s "$W/a" ] && cmp -s "$W/a" "$W/b" && ok || bad "$3: /params differ"
+}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 "$BIN" datagen stepclass --out "$W/s.h5" >/dev/null 2>&1 || bad "datagen stepclass failed"
@@ -38,12 +48,7 @@ D="--data $W/s.h5 --epochs 2 --seed 3"
 # shellcheck disable=SC2086
 if expect_exit "no weights" 0 "$BIN" train $D --run-dir "$W/plain" \
   && expect_exit "weights 1,1,1" 0 "$BIN" train $D --class-weights 1,1,1 --run-dir "$W/ones"; then
-  cols "$W/plain/metrics.csv" >"$W/a"
-  cols "$W/ones/metrics.csv" >"$W/b"
-  cmp -s "$W/a" "$W/b" && ok || bad "--class-weights 1,1,1: metrics.csv differs from no weights"
-  params "$W/plain/last.h5" >"$W/a"
-  params "$W/ones/last.h5" >"$W/b"
-  cmp -s "$W/a" "$W/b" && ok || bad "--class-weights 1,1,1: /params differ from no weights"
+  identical "$W/plain" "$W/ones" "--class-weights 1,1,1 against no weights"
 fi
 # weights change the numbers
 # shellcheck disable=SC2086
@@ -69,12 +74,7 @@ fi
 if expect_exit "split" 0 "$BIN" train $D --class-weights 1,5,2 --run-dir "$W/split" --max-steps 30 \
   && expect_exit "resume" 0 "$BIN" train --run-dir "$W/split" --resume auto --max-steps 0 \
   && expect_exit "straight" 0 "$BIN" train $D --class-weights 1,5,2 --run-dir "$W/straight"; then
-  cols "$W/straight/metrics.csv" >"$W/a"
-  cols "$W/split/metrics.csv" >"$W/b"
-  cmp -s "$W/a" "$W/b" && ok || bad "resumed run's metrics.csv differs from the straight run"
-  params "$W/straight/last.h5" >"$W/a"
-  params "$W/split/last.h5" >"$W/b"
-  [ -s "$W/a" ] && cmp -s "$W/a" "$W/b" && ok || bad "resumed /params differ from the straight run"
+  identical "$W/straight" "$W/split" "resumed against the straight run"
 fi
 # changing the weights on resume is refused
 expect_exit "resume with other weights" 2 "$BIN" train --run-dir "$W/split" --resume auto \
