@@ -76,6 +76,10 @@ if [ "${1:-}" = "--one" ]; then
   i=$2
   MD=$RNN_DIST_MUTANTS_DIR
   MW="$W"
+  # its own Open MPI session directory: isolated singletons all use
+  # <tmp>/ompi.HOST.UID/jf.0, and two at once raced on it (one's cleanup
+  # removed the directory the other was creating: orte_init failed, exit 1)
+  export OMPI_MCA_orte_tmpdir_base="$MW"
   line=$(sed -n "$((i + 1))p" "$MD/mutants.tsv")
   file=$(printf '%s' "$line" | cut -f1)
   kind=$(printf '%s' "$line" | cut -f2)
