@@ -59,16 +59,7 @@ import rnn_dist_torch as rdt  # noqa: E402
 FILLS = ("none", "ffill", "linear", "drop")
 
 
-class BadInput(rdt.UserError):
-    """A bad argument or CSV file: one line, exit status 2."""
-    status = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit status 2."""
-
-    def error(self, message):
-        raise BadInput(f"{message} (see --help)")
+BadInput = rdt.BadInput
 
 
 # ---------------------------------------------------------------------------
@@ -229,7 +220,7 @@ def split_counts(total, split):
 # command line
 
 def parse_args():
-    parser = OneLineParser(
+    parser = rdt.OneLineParser(
         description="Turn a CSV time series into an rnn_dist dataset: /train, /val (and /test), "
                     "split in time before windowing, normalised by the train part's statistics.")
     parser.add_argument("csv", metavar="IN.csv", help="input CSV file")

@@ -69,9 +69,7 @@ def load_model_file(path):
     return dict(obj), facts, module
 
 
-class BadInput(rdt.UserError):
-    """A file or option this script cannot use: exit status 2."""
-    status = 2
+BadInput = rdt.BadInput
 
 
 HINTS = {"loss": rdt.LOSSES, "target": rdt.TARGETS}

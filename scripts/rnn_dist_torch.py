@@ -70,6 +70,18 @@ class UserError(Exception):
     status = 1
 
 
+class BadInput(UserError):
+    """A bad option or input file: one line, exit status 2 (as rnn_dist's)."""
+    status = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line `prog: error: ... (see --help)`, exit 2."""
+
+    def error(self, message):
+        raise BadInput(f"{message} (see --help)")
+
+
 def run_cli(main):
     """Run main(); report a UserError (or unreadable file) as `prog: error: msg`."""
     prog = os.path.basename(sys.argv[0])

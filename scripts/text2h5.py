@@ -32,7 +32,6 @@ and sample with
     rnn_dist generate --checkpoint RUN/best.h5 --prime "The " --length 200
 """
 
-import argparse
 import os
 import sys
 
@@ -44,16 +43,7 @@ import outfile  # noqa: E402
 import rnn_dist_torch as rdt  # noqa: E402
 
 
-class BadInput(rdt.UserError):
-    """A bad option or input file: one line, exit status 2."""
-    status = 2
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with its errors (a missing or malformed option) as one line, exit 2."""
-
-    def error(self, message):
-        raise BadInput(message)
+BadInput = rdt.BadInput
 
 
 def read_stream(paths):
@@ -102,7 +92,7 @@ def sequences(ids, seq_len, stride):
 
 
 def main():
-    parser = Parser(
+    parser = rdt.OneLineParser(
         description="Turn text files into an rnn_dist dataset for next-character (or "
                     "next-byte) prediction: /train and /val, per-step targets, the "
                     "vocabulary in the root attribute 'vocab'.")
