@@ -146,6 +146,18 @@ typedef struct BatchBuf {
     size_t cap_rows, cap_tb;
 } BatchBuf;
 
+/* Make bb hold a batch of up to `rows` sequences of `steps` steps of ds's
+ * kind: lengths and sample [rows], inputs [steps, rows(, F)], targets
+ * [steps, rows(, O)] when ds has them. Keeps the buffers when large enough,
+ * else replaces them (contents are not kept); b is not touched. */
+void batchbuf_reserve(BatchBuf *bb, const Dataset *ds, size_t rows, size_t steps);
+
+/* Copy step t of the row in slot `slot` of ds's row data (the view row when
+ * resident; its place in ds->cached when streamed) to the time-major place
+ * dst (= t' * B + b) of bb: the input, and the target when ds has per-step
+ * targets. bb must be reserved for ds. */
+void batchbuf_put_step(BatchBuf *bb, size_t dst, const Dataset *ds, size_t slot, size_t t);
+
 /* Gather rows[0..count) of ds (indices within the view) into bb as a
  * time-major batch; T is trimmed to the longest length among them. A
  * streamed dataset reads the rows it does not hold (dataset_load) and

@@ -34,25 +34,44 @@ static void hold_rows(Dataset *ds, const size_t *rows, size_t count)
     }
 }
 
+void batchbuf_reserve(BatchBuf *bb, const Dataset *ds, size_t rows, size_t steps)
+{
+    const size_t B = rows, TB = rows * steps;
+    if (B <= bb->cap_rows && TB <= bb->cap_tb) return;
+    batchbuf_free(bb);
+    bb->cap_rows = B;
+    bb->cap_tb = TB;
+    bb->lengths = xcalloc(B, sizeof(int32_t));
+    bb->sample = xcalloc(B, sizeof(uint32_t));
+    if (ds->input == INPUT_TOKENS)
+        bb->tokens = xcalloc(TB, sizeof(int32_t));
+    else
+        bb->x = xalloc_floats(TB * (size_t)ds->F);
+    if (ds->has_targets && ds->kind == LOSS_CE)
+        bb->y_class = xcalloc(TB, sizeof(int32_t));
+    else if (ds->has_targets)
+        bb->y_value = xalloc_floats(TB * (size_t)ds->O);
+}
+
+void batchbuf_put_step(BatchBuf *bb, size_t dst, const Dataset *ds, size_t slot, size_t t)
+{
+    const size_t T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O, at = slot * T + t;
+    if (ds->input == INPUT_TOKENS)
+        bb->tokens[dst] = ds->tokens[at];
+    else
+        memcpy(bb->x + dst * F, ds->x + at * F, sizeof(float) * F);
+    if (!ds->has_targets || ds->target != TARGET_STEP) return;
+    if (ds->kind == LOSS_CE)
+        bb->y_class[dst] = ds->y_class[at];
+    else
+        memcpy(bb->y_value + dst * O, ds->y_value + at * O, sizeof(float) * O);
+}
+
 void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count)
 {
     CHECK(count > 0);
-    const size_t B = (size_t)count, T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
-    if (B > bb->cap_rows || B * T > bb->cap_tb) {
-        batchbuf_free(bb);
-        bb->cap_rows = B;
-        bb->cap_tb = B * T;
-        bb->lengths = xcalloc(B, sizeof(int32_t));
-        bb->sample = xcalloc(B, sizeof(uint32_t));
-        if (ds->input == INPUT_TOKENS)
-            bb->tokens = xcalloc(B * T, sizeof(int32_t));
-        else
-            bb->x = xalloc_floats(B * T * F);
-        if (ds->has_targets && ds->kind == LOSS_CE)
-            bb->y_class = xcalloc(B * T, sizeof(int32_t));
-        else if (ds->has_targets)
-            bb->y_value = xalloc_floats(B * T * O);
-    }
+    const size_t B = (size_t)count, O = (size_t)ds->O;
+    batchbuf_reserve(bb, ds, B, (size_t)ds->T);
     hold_rows(ds, rows, B);
     int Tb = 1;
     for (size_t i = 0; i < B; i++) {
@@ -60,20 +79,9 @@ void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count
         bb->sample[i] = (uint32_t)(ds->row0 + rows[i]);
         if (bb->lengths[i] > Tb) Tb = bb->lengths[i];
     }
-    for (size_t t = 0; t < (size_t)Tb; t++) {
-        for (size_t i = 0; i < B; i++) {
-            size_t r = slot_of(ds, rows[i]), dst = t * B + i;
-            if (ds->input == INPUT_TOKENS)
-                bb->tokens[dst] = ds->tokens[r * T + t];
-            else
-                memcpy(bb->x + dst * F, ds->x + (r * T + t) * F, sizeof(float) * F);
-            if (!ds->has_targets || ds->target != TARGET_STEP) continue;
-            if (ds->kind == LOSS_CE)
-                bb->y_class[dst] = ds->y_class[r * T + t];
-            else
-                memcpy(bb->y_value + dst * O, ds->y_value + (r * T + t) * O, sizeof(float) * O);
-        }
-    }
+    for (size_t t = 0; t < (size_t)Tb; t++)
+        for (size_t i = 0; i < B; i++)
+            batchbuf_put_step(bb, t * B + i, ds, slot_of(ds, rows[i]), t);
     if (ds->has_targets && ds->target == TARGET_LAST) {
         for (size_t i = 0; i < B; i++) {
             size_t r = slot_of(ds, rows[i]);
