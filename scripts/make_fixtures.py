@@ -12,7 +12,12 @@ epochs 1..30 under torch.optim.lr_scheduler for each case of LR_SCHEDULES.
 tests/fixtures/README.md documents the format. Deterministic: one thread,
 float32, fixed seeds.
 
---only cases|lr_schedules writes only the model cases or only lr_schedules.h5.
+Also stateful_<cell>.h5 (lstm, gru, rnn): word_language_model's training loop
+over a token stream cut into columns, the state carried from step to step
+(detached), for stateful training (write_stateful says what each holds).
+
+--only cases|issue13|lr_schedules|stateful writes only the model cases, only
+issue 13's files, only lr_schedules.h5 or only the stateful files.
 """
 
 import argparse
@@ -180,6 +185,131 @@ def write_issue13(outdir):
     return total
 
 
+# Stateful training (--stateful 1 --bptt): one file per cell, stateful_<cell>.h5.
+STATEFUL = dict(lengths=[9, 7, 9, 4, 9, 8], steps=9, vocab=11, hidden=5, layers=2, embed=4,
+                batch=3, bptt=4, lr=0.01, passes=2)
+STATEFUL_SEEDS = {"lstm": 3000, "gru": 3001, "rnn": 3002}
+
+
+def stateful_rows(rng, c):
+    """A random token stream of S + 1 tokens (S = the sum of the lengths) cut
+    into rows: row k holds tokens [p_k, p_k + len_k) as inputs and the next
+    tokens [p_k + 1, p_k + len_k + 1) as targets, p_k = the sum of the lengths
+    before k (so a row's last target is the next row's first input). Padded
+    steps: input 0 (a valid id), target -1 (never read)."""
+    np = rdt.np
+    lengths = np.array(c["lengths"], dtype=np.int32)
+    tokens = rng.integers(0, c["vocab"], int(lengths.sum()) + 1).astype(np.int32)
+    inputs = np.zeros((len(lengths), c["steps"]), dtype=np.int32)
+    targets = np.full((len(lengths), c["steps"]), -1, dtype=np.int32)
+    p = 0
+    for k, n in enumerate(lengths):
+        inputs[k, :n] = tokens[p:p + n]
+        targets[k, :n] = tokens[p + 1:p + n + 1]
+        p += n
+    return inputs, targets, lengths
+
+
+def batchify(rows, lengths, columns):
+    """rnn_dist's stream of a dataset, as word_language_model's batchify lays
+    it out: the rows' valid steps concatenated, the last S % columns elements
+    dropped, column j = elements [j*nb, (j+1)*nb) in [:, j] of [nb, columns]."""
+    flat = rdt.np.concatenate([row[:n] for row, n in zip(rows, lengths)])
+    nb = len(flat) // columns
+    return rdt.np.ascontiguousarray(flat[:nb * columns].reshape(columns, nb).T)
+
+
+def run_stateful(model, src, tgt, c):
+    """word_language_model's train loop over the columns src, tgt [nb, C]:
+    c["passes"] passes, each from a zero state; step i takes offsets
+    [i*bptt, min((i+1)*bptt, nb)) of every column, starts from the state the
+    previous step ended with, detached (repackage_hidden), and takes one Adam
+    step on the mean cross-entropy over its Ti*C targets (no clipping, no
+    dropout). Returns (losses, gradients of the first step, final state)."""
+    torch = rdt.torch
+    optimizer = make_optimizer(model.parameters(), dict(optimizer="adam", lr=c["lr"],
+                                                        weight_decay=0.0))
+    nb, columns = src.shape
+    shape = (c["layers"], columns, c["hidden"])
+    losses, grads0, state = [], None, None
+    for _ in range(c["passes"]):
+        state = torch.zeros(shape)
+        if model.config.cell == "lstm":
+            state = (torch.zeros(shape), torch.zeros(shape))
+        for i in range(0, nb, c["bptt"]):
+            x = torch.from_numpy(src[i:i + c["bptt"]].T.copy()).long()  # [C, Ti]
+            y = torch.from_numpy(tgt[i:i + c["bptt"]].T.copy()).long()
+            state = (tuple(h.detach() for h in state) if isinstance(state, tuple)
+                     else state.detach())
+            optimizer.zero_grad()
+            out, state = model.rnn(model.embedding(x), state)  # batch_first: [C, Ti, H]
+            logits = model.fc(out)
+            loss = rdt.F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+            loss.backward()
+            if grads0 is None:
+                grads0 = {n: p.grad.clone() for n, p in model.named_parameters()}
+            optimizer.step()
+            losses.append(loss.item())
+    return losses, grads0, state
+
+
+def write_stateful(path, cell, seed):
+    """stateful_<cell>.h5, the reference of stateful training (word_language_model):
+      root attributes: the model's (write_model_attrs: tokens, vocab_size 11,
+        embed 4, hidden 5, layers 2, out 11, loss ce, target step, no dropout),
+        batch (columns C = 3), bptt (4), lr (0.01), optimizer ("adam"), seed,
+        passes (2), steps_per_pass (ceil(nb / bptt) = 4), steps (optimizer
+        steps in all = passes * steps_per_pass = 8), elements (S = 46: valid
+        steps of all rows), nb (S // C = 15: elements per column), torch_version;
+      /data: the dataset (rnn_dist's schema; attributes vocab_size,
+        num_classes): inputs int32 [6, 9], targets int32 [6, 9] (the next
+        token; -1 at padded steps), lengths int32 [6];
+      /stream/inputs, /stream/targets int32 [nb, C]: the stream batchified
+        (column j = [:, j] = elements [j*nb, (j+1)*nb); the last S % C dropped);
+      /init/<name>: the initial parameters (state_dict names, float32);
+      /losses float64 [steps]: the loss of each step, both passes in order;
+      /grads_step0/<name>: the gradients of the first step;
+      /params_after/<name>: the parameters after the last step;
+      /state_final/h float32 [layers, C, hidden]: the state carried out of the
+        last step (column j at [:, j, :]); /state_final/c the same for lstm."""
+    torch, np = rdt.torch, rdt.np
+    c = STATEFUL
+    config = rdt.ModelConfig(cell=cell, input="tokens", vocab_size=c["vocab"], embed=c["embed"],
+                             hidden=c["hidden"], layers=c["layers"], out=c["vocab"],
+                             loss="ce", target="step")
+    torch.manual_seed(seed)
+    model = rdt.RnnDistModel(config)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    inputs, targets, lengths = stateful_rows(np.random.default_rng(seed), c)
+    src = batchify(inputs, lengths, c["batch"])
+    tgt = batchify(targets, lengths, c["batch"])
+    losses, grads0, state = run_stateful(model, src, tgt, c)
+    nb = src.shape[0]
+    per_pass = -(-nb // c["bptt"])
+    with rdt.open_h5(path, "w") as f:
+        rdt.write_model_attrs(f, config)
+        rdt.write_attrs(f, batch=c["batch"], bptt=c["bptt"], lr=c["lr"], optimizer="adam",
+                        seed=seed, passes=c["passes"], steps_per_pass=per_pass,
+                        steps=len(losses), elements=int(lengths.sum()), nb=nb,
+                        torch_version=torch.__version__)
+        g = f.create_group("data")
+        rdt.write_attrs(g, vocab_size=c["vocab"], num_classes=c["vocab"])
+        g.create_dataset("inputs", data=inputs)
+        g.create_dataset("targets", data=targets)
+        g.create_dataset("lengths", data=lengths)
+        f.create_dataset("stream/inputs", data=src)
+        f.create_dataset("stream/targets", data=tgt)
+        rdt.write_params(f.create_group("init"), init)
+        f.create_dataset("losses", data=np.array(losses, dtype=np.float64))
+        rdt.write_params(f.create_group("grads_step0"), grads0)
+        rdt.write_params(f.create_group("params_after"), model.state_dict())
+        h, cs = state if isinstance(state, tuple) else (state, None)
+        rdt.write_params(f.create_group("state_final"),
+                         {"h": h} if cs is None else {"h": h, "c": cs})
+    print(f"wrote {path}")
+    return os.path.getsize(path)
+
+
 LR_EPOCHS = 30
 # the plateau's monitored values: falls, stalls (0.7 -> 0.69995 is within the
 # relative threshold 1e-4: no improvement), falls again, then stalls for good;
@@ -263,9 +393,10 @@ def main():
                     "(one <cell_tag>_<variant>.h5 per case; format in tests/fixtures/README.md).")
     parser.add_argument("outdir", metavar="OUTDIR",
                         help="directory for the .h5 files (created if missing), e.g. tests/fixtures")
-    parser.add_argument("--only", choices=("cases", "issue13", "lr_schedules"),
+    parser.add_argument("--only", choices=("cases", "issue13", "lr_schedules", "stateful"),
                         help="write only the 16 cell/variant cases, only issue 13's optimizer "
-                             "and class-weight files, or only lr_schedules.h5 (default: all)")
+                             "and class-weight files, only lr_schedules.h5, or only the "
+                             "stateful_<cell>.h5 files (default: all)")
     args = parser.parse_args()
     rdt.require_torch()
     if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
@@ -277,6 +408,9 @@ def main():
     if args.only in (None, "lr_schedules"):
         write_lr_schedules(os.path.join(args.outdir, "lr_schedules.h5"))
     total = 0
+    if args.only in (None, "stateful"):
+        for cell, seed in STATEFUL_SEEDS.items():
+            total += write_stateful(os.path.join(args.outdir, f"stateful_{cell}.h5"), cell, seed)
     if args.only in (None, "issue13"):
         total += write_issue13(args.outdir)
     if args.only is not None and args.only != "cases":

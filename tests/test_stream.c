@@ -6,8 +6,10 @@
  * together give the 1-rank batch column by column; the refusals (fewer
  * elements than columns, targets per sequence); a short last step and the
  * dropped tail; ranks without columns; and a rank reads only the rows
- * that hold its columns. Padded steps hold values no valid step has, so a
- * batch that takes padding fails. */
+ * that hold its columns; and the columns PyTorch's side made of the
+ * stateful fixtures (tests/fixtures/stateful_<cell>.h5) are this stream's.
+ * Padded steps hold values no valid step has, so a batch that takes
+ * padding fails. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -416,6 +418,65 @@ static void a_replaced_cache_is_read_again(void **state)
     dataset_close(&ds);
 }
 
+/* PyTorch's side (tests/fixtures/stateful_<cell>.h5, make_fixtures.py): the
+ * columns word_language_model's batchify made of the fixture's /data with
+ * numpy, /stream/inputs and /stream/targets [nb, C], are the columns of
+ * this stream, on 1 to 3 ranks; the file's nb, steps and losses agree. */
+static void fixture_columns_match_torch(void **state)
+{
+    (void)state;
+    h5io_init();
+    const char *const cells[] = {"lstm", "gru", "rnn"};
+    for (int ci = 0; ci < 3; ci++) {
+        char path[1100], name[64];
+        snprintf(name, sizeof name, "fixtures/stateful_%s.h5", cells[ci]);
+        snprintf(path, sizeof path, "%s", tu_path(name));
+        Error e = {0, ""};
+        hid_t f;
+        assert_int_equal(h5io_open_read(&f, path, &e), 0);
+        int64_t C, bptt, nb, elements, per_pass, passes, steps;
+        assert_int_equal(h5io_read_attr_i64(&C, f, "/", "batch"), 0);
+        assert_int_equal(h5io_read_attr_i64(&bptt, f, "/", "bptt"), 0);
+        assert_int_equal(h5io_read_attr_i64(&nb, f, "/", "nb"), 0);
+        assert_int_equal(h5io_read_attr_i64(&elements, f, "/", "elements"), 0);
+        assert_int_equal(h5io_read_attr_i64(&per_pass, f, "/", "steps_per_pass"), 0);
+        assert_int_equal(h5io_read_attr_i64(&passes, f, "/", "passes"), 0);
+        assert_int_equal(h5io_read_attr_i64(&steps, f, "/", "steps"), 0);
+        H5Shape sh;
+        assert_int_equal(h5io_shape(&sh, f, "/losses", path, &e), 0);
+        assert_int_equal(sh.dims[0], steps);
+        assert_int_equal(steps, passes * per_pass);
+        int32_t *src = calloc((size_t)(nb * C), sizeof(int32_t));
+        int32_t *tgt = calloc((size_t)(nb * C), sizeof(int32_t));
+        assert_int_equal(h5io_read_i32(src, f, "/stream/inputs", 0, (size_t)nb, path, &e), 0);
+        assert_int_equal(h5io_read_i32(tgt, f, "/stream/targets", 0, (size_t)nb, path, &e), 0);
+        H5Fclose(f);
+        Dataset ds;
+        if (dataset_open(&ds, path, "/data", 0, 0, 1, &e)) fail_msg("%s", e.msg);
+        for (int R = 1; R <= 3; R++)
+            for (int r = 0; r < R; r++) {
+                Stream s;
+                assert_int_equal(stream_open(&s, &ds, (int)C, (int)bptt, r, R, &e), 0);
+                assert_int_equal(s.elements, elements);
+                assert_int_equal(s.nb, nb);
+                assert_int_equal(s.steps, per_pass);
+                for (int64_t i = 0; i < s.steps; i++) {
+                    const Batch *b = stream_batch(&s, i);
+                    for (int t = 0; t < b->T; t++)
+                        for (int c = 0; c < b->B; c++) {
+                            size_t at = ((size_t)(i * bptt) + t) * (size_t)C + b->sample[c];
+                            assert_int_equal(b->tokens[t * b->B + c], src[at]);
+                            assert_int_equal(b->y_class[t * b->B + c], tgt[at]);
+                        }
+                }
+                stream_free(&s);
+            }
+        dataset_close(&ds);
+        free(src);
+        free(tgt);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +490,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reads_only_its_rows, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(a_replaced_cache_is_read_again, tu_dir_setup,
                                         tu_dir_teardown),
+        cmocka_unit_test(fixture_columns_match_torch),
     };
     return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
 }
