@@ -56,7 +56,7 @@ void gradcheck_batch_free(GradcheckBatch *gb)
 ModelSpec gradcheck_spec(CellKind cell, Nonlin act, int combo)
 {
     int tokens = combo & 1, last = combo >> 1 & 1, mse = combo >> 2 & 1;
-    int dropout = combo >> 4 & 1;
+    int dropout = combo >> 4 & 1, bidir = combo >> 5 & 1;
     ModelSpec s;
     memset(&s, 0, sizeof s);
     s.cell = cell;
@@ -72,6 +72,7 @@ ModelSpec gradcheck_spec(CellKind cell, Nonlin act, int combo)
     s.target = last ? TARGET_LAST : TARGET_STEP;
     s.dropout = dropout ? 0.3f : 0.0f;
     s.out_dropout = dropout ? 0.25f : 0.0f;
+    s.bidirectional = bidir;
     return s;
 }
 

@@ -25,8 +25,8 @@
 #define GRADCHECK_EPS 1e-3f
 /* Combinations per cell: bit 0 tokens (else dense), bit 1 last-step head
  * (else per step), bit 2 MSE (else cross-entropy), bit 3 varied lengths
- * (else all T), bit 4 dropout on (train mode). */
-#define GRADCHECK_COMBOS 32
+ * (else all T), bit 4 dropout on (train mode), bit 5 bidirectional. */
+#define GRADCHECK_COMBOS 64
 
 /* Outcome of comparing one model's gradients. */
 typedef struct GradcheckResult {
