@@ -35,13 +35,15 @@ void layer_scratch_free(LayerScratch *s)
     buf_free(&s->dxrev);
 }
 
-/* Row b's steps reversed within its length: dst[t, b] (+)= src[n-1-t, b]
- * for t < n = lengths[b]; without add, dst[t, b] = 0 for t >= n. Rows of
- * n floats, at strides ld_dst and ld_src between (t, b) positions. The map
+/* Row b's valid steps, reversed within its length when reverse:
+ * dst[t, b] (+)= src[reverse ? n-1-t : t, b] for t < n = lengths[b];
+ * without add, dst[t, b] = 0 for t >= n. Rows of `width` floats, at
+ * strides ld_dst and ld_src between (t, b) positions. With reverse, the map
  * is its own inverse. */
-static void reverse_rows(float *dst, size_t ld_dst, const float *src, size_t ld_src,
-                         const int32_t *lengths, int T, int B, int n, int add)
+static void copy_steps(float *dst, size_t ld_dst, const float *src, size_t ld_src,
+                       const int32_t *lengths, int T, int B, int width, int reverse, int add)
 {
+    const int n = width;
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {
             float *o = dst + ((size_t)t * B + b) * ld_dst;
@@ -50,19 +52,12 @@ static void reverse_rows(float *dst, size_t ld_dst, const float *src, size_t ld_
                 if (!add) memset(o, 0, sizeof(float) * n);
                 continue;
             }
-            const float *i = src + ((size_t)(len - 1 - t) * B + b) * ld_src;
+            const float *i = src + ((size_t)(reverse ? len - 1 - t : t) * B + b) * ld_src;
             if (add)
                 for (int j = 0; j < n; j++) o[j] += i[j];
             else
                 memcpy(o, i, sizeof(float) * n);
         }
-}
-
-/* dst[r, 0:n] = src[r, 0:n] for r in 0..rows, at strides ld_dst, ld_src. */
-static void copy_cols(float *dst, size_t ld_dst, const float *src, size_t ld_src, size_t rows,
-                      int n)
-{
-    for (size_t r = 0; r < rows; r++) memcpy(dst + r * ld_dst, src + r * ld_src, sizeof(float) * n);
 }
 
 void layer_forward(float *out, LayerWork *w, const float *x, const LayerParams *p,
@@ -78,10 +73,10 @@ void layer_forward(float *out, LayerWork *w, const float *x, const LayerParams *
     float *hf = layer_buf_grow(&w->hdir[0], TB * H), *hr = layer_buf_grow(&w->hdir[1], TB * H);
     float *xr = layer_buf_grow(&w->xrev, TB * In);
     cell_forward(hf, layer_buf_grow(&w->cache[0], cache), x, &p[0], d, T, B);
-    reverse_rows(xr, In, x, In, lengths, T, B, In, 0);
+    copy_steps(xr, In, x, In, lengths, T, B, In, 1, 0);
     cell_forward(hr, layer_buf_grow(&w->cache[1], cache), xr, &p[1], d, T, B);
-    copy_cols(out, 2 * (size_t)H, hf, H, TB, H);
-    reverse_rows(out + H, 2 * (size_t)H, hr, H, lengths, T, B, H, 0);
+    copy_steps(out, 2 * (size_t)H, hf, H, lengths, T, B, H, 0, 0);
+    copy_steps(out + H, 2 * (size_t)H, hr, H, lengths, T, B, H, 1, 0);
 }
 
 void layer_backward(float *dx, LayerParams *g, float *dout, LayerScratch *s, const float *x,
@@ -97,13 +92,13 @@ void layer_backward(float *dx, LayerParams *g, float *dout, LayerScratch *s, con
         return;
     }
     float *dhf = layer_buf_grow(&s->dh[0], TB * H), *dhr = layer_buf_grow(&s->dh[1], TB * H);
-    copy_cols(dhf, H, dout, 2 * (size_t)H, TB, H);
-    reverse_rows(dhr, H, dout + H, 2 * (size_t)H, lengths, T, B, H, 0);
+    copy_steps(dhf, H, dout, 2 * (size_t)H, lengths, T, B, H, 0, 0);
+    copy_steps(dhr, H, dout + H, 2 * (size_t)H, lengths, T, B, H, 1, 0);
     float *dxr = dx ? layer_buf_grow(&s->dxrev, TB * In) : NULL;
     cell_backward(dx, &g[0], dhf, scratch, x, w->hdir[0].p, w->cache[0].p, &p[0], d, T, B);
     cell_backward(dxr, &g[1], dhr, scratch, w->xrev.p, w->hdir[1].p, w->cache[1].p, &p[1], d, T,
                   B);
-    if (dx) reverse_rows(dx, In, dxr, In, lengths, T, B, In, 1);
+    if (dx) copy_steps(dx, In, dxr, In, lengths, T, B, In, 1, 1);
 }
 
 size_t layer_work_floats(const CellDims *d, int dirs, int T, int B)

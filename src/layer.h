@@ -7,9 +7,9 @@
  * own last valid step: for row b of length n = lengths[b], reverse step t
  * (t < n) sees input step n-1-t and its output lands at step n-1-t, as
  * nn.LSTM(bidirectional=True) on a pack_padded_sequence computes it. At the
- * padded steps t >= n the reverse half of the output is 0 (as
- * pad_packed_sequence fills it) and the forward half holds whatever the cell
- * computed there: no valid step of any layer depends on a padded one.
+ * padded steps t >= n the whole output is 0, as pad_packed_sequence fills it
+ * (with D = 1 it holds whatever the cell computed there: no valid step of
+ * any layer depends on a padded one either way).
  *
  * With D = 1 the layer is exactly cell_forward/cell_backward on the caller's
  * buffers (no copies). With D = 2 each direction runs cell_forward on its own
