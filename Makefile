@@ -32,14 +32,14 @@ LIBOBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 
-# The MPI-free core: the numerics (check, rng, vecmath, gemm, cell, model,
+# The MPI-free core: the numerics (check, rng, vecmath, gemm, cellgemm, cell, model,
 # optim, gradcheck, stopping, schedule) and the options optim reads (config, cfgtext,
 # cfgfile). Compiled with plain gcc, with OpenBLAS's include path but not
 # MPI's or HDF5's; the binary links these same objects. Their unit tests are
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check types cfgopts rng vecmath gemm cell model optim gradcheck stopping schedule config cfgtext \
+CORE      := check types cfgopts rng vecmath gemm cellgemm cell model optim gradcheck stopping schedule config cfgtext \
              cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc
