@@ -11,11 +11,11 @@ float *cellgemm_carve(Carver *c, size_t n)
     return v;
 }
 
-Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, int T,
+Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, int products,
                              int backward, GemmIsa isa)
 {
     Recur r = {w_hh, NULL, isa};
-    if (T < 2 || r.isa == GEMM_BLAS) return r;
+    if (products < 1 || r.isa == GEMM_BLAS) return r;
     int H = d->hidden, GH = cell_gates(d->kind) * H;
     if (backward)
         gemm_pack(buf, w_hh, H, 0, GH, H);
@@ -88,13 +88,14 @@ static void grad_tn(float *c, int ldc, float *work, const float *a, int lda, con
 }
 
 void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
-                           const float *dgh, const float *x, const float *h,
+                           const float *dgh, const float *x, const float *h, const float *h0,
                            const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     const size_t TB = (size_t)T * B;
     grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, isa);
     if (T > 1) grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, isa);
+    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, isa);
     cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
     cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
     if (!dx) return;

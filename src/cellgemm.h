@@ -33,10 +33,12 @@ typedef struct Recur {
 /* The next view of n floats of c (NULL when c->base is NULL). */
 float *cellgemm_carve(Carver *c, size_t n);
 
-/* The recurrent weights of a pass through T steps (forward: h w_hh^T,
- * backward: dg w_hh), packed into buf when isa is a packed kernel and T > 1.
+/* The recurrent weights of a pass that runs `products` recurrent products
+ * (forward: h w_hh^T, T - 1 from a zero state, T from a given one;
+ * backward: dg w_hh, T - 1), packed into buf when isa is a packed kernel and
+ * products > 0.
  *   buf  out [cell_pack_floats(d, T, B, backward)] */
-Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, int T,
+Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, int products,
                              int backward, GemmIsa isa);
 
 /* rows[r, :] = a[:] + b[:] (b may be NULL) for r in 0..n.
@@ -63,13 +65,14 @@ void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int 
 
 /* The weight gradients and dx from the pre-activation gradients of all
  * steps, ACCUMULATED into g (dx overwritten; NULL to skip):
- *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1],
+ *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0),
  *   b_ih += column sums of dgi,  b_hh += those of dgh,  dx = dgi w_ih.
  *   dgi, dgh in [T*B, GH] (the same buffer for RNN and LSTM)
  *   x in [T*B, In];  h in [T*B, H]
+ *   h0   in [B, H] the initial hidden state; NULL: zeros, its term skipped
  *   ones scratch [T*B];  buf: the pass's packing space (cell_pack_floats) */
 void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
-                           const float *dgh, const float *x, const float *h,
+                           const float *dgh, const float *x, const float *h, const float *h0,
                            const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa);
 
 #endif

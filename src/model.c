@@ -236,7 +236,7 @@ static void forward_layers(Model *m, const Batch *b, const float *in, int train,
         float *h = grow(&w->h[k], TB * H);
         float *cache = grow(&w->cache[k], cell_cache_floats(&d, T, B));
         w->in[k] = in;
-        cell_forward(h, cache, in, &m->p.layer[k], &d, T, B);
+        cell_forward(h, cache, in, NULL, &m->p.layer[k], &d, T, B);
         w->use_mask[k] = train && s->dropout > 0.0f && k + 1 < s->layers;
         if (w->use_mask[k]) {
             float *mask = grow(&w->mask[k], TB * H);
@@ -420,7 +420,7 @@ void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*pok
         CellDims d = layer_dims(s, k);
         float *scratch = grow(&w->scratch, cell_scratch_floats(&d, T, B));
         int want_dx = k > 0 || s->input == INPUT_TOKENS;
-        cell_backward(want_dx ? db : NULL, &m->g.layer[k], da, scratch, w->in[k], w->h[k].p,
+        cell_backward(want_dx ? db : NULL, &m->g.layer[k], da, scratch, w->in[k], NULL, w->h[k].p,
                       w->cache[k].p, &m->p.layer[k], &d, T, B);
         if (ready && k > 0) ready(ctx, s->layers - k);
         if (poke) poke(ctx);
