@@ -67,6 +67,17 @@ void gradcheck_analytic(Model *m, const Batch *b, int train);
  * m->params are perturbed and restored bit for bit. */
 GradcheckResult gradcheck_compare(Model *m, const Batch *b, int train);
 
+/* A loss as a function of parameters the caller perturbs (gradcheck_element). */
+typedef double (*GradcheckLoss)(void *ctx);
+
+/* Compare one parameter element's analytic gradient an with the
+ * Richardson-extrapolated central difference of loss(ctx) in *p (perturbed
+ * and restored bit for bit), with the tolerances above, counting it into r;
+ * name and element e label it in r->worst. gradcheck_compare's core, for
+ * checks of other losses (tests/test_cellstate.c: one cell alone). */
+void gradcheck_element(GradcheckResult *r, GradcheckLoss loss, void *ctx, float *p, double an,
+                       const char *name, size_t e);
+
 /* One whole check: build combination combo of the cell (weights 1.5x the
  * default initialisation, so the recurrence matters), its batch, and compare. */
 GradcheckResult gradcheck_combo(CellKind cell, Nonlin act, int combo);

@@ -67,14 +67,14 @@ void layer_forward(float *out, LayerWork *w, const float *x, const LayerParams *
     const int H = d->hidden, In = d->in;
     const size_t TB = (size_t)T * B, cache = cell_cache_floats(d, T, B);
     if (dirs == 1) {
-        cell_forward(out, layer_buf_grow(&w->cache[0], cache), x, &p[0], d, T, B);
+        cell_forward(out, layer_buf_grow(&w->cache[0], cache), x, NULL, &p[0], d, T, B);
         return;
     }
     float *hf = layer_buf_grow(&w->hdir[0], TB * H), *hr = layer_buf_grow(&w->hdir[1], TB * H);
     float *xr = layer_buf_grow(&w->xrev, TB * In);
-    cell_forward(hf, layer_buf_grow(&w->cache[0], cache), x, &p[0], d, T, B);
+    cell_forward(hf, layer_buf_grow(&w->cache[0], cache), x, NULL, &p[0], d, T, B);
     copy_steps(xr, In, x, In, lengths, T, B, In, 1, 0);
-    cell_forward(hr, layer_buf_grow(&w->cache[1], cache), xr, &p[1], d, T, B);
+    cell_forward(hr, layer_buf_grow(&w->cache[1], cache), xr, NULL, &p[1], d, T, B);
     copy_steps(out, 2 * (size_t)H, hf, H, lengths, T, B, H, 0, 0);
     copy_steps(out + H, 2 * (size_t)H, hr, H, lengths, T, B, H, 1, 0);
 }
@@ -88,16 +88,17 @@ void layer_backward(float *dx, LayerParams *g, float *dout, LayerScratch *s, con
     const size_t TB = (size_t)T * B;
     float *scratch = layer_buf_grow(&s->cell, cell_scratch_floats(d, T, B));
     if (dirs == 1) {
-        cell_backward(dx, &g[0], dout, scratch, x, out, w->cache[0].p, &p[0], d, T, B);
+        cell_backward(dx, &g[0], dout, scratch, x, NULL, out, w->cache[0].p, &p[0], d, T, B);
         return;
     }
     float *dhf = layer_buf_grow(&s->dh[0], TB * H), *dhr = layer_buf_grow(&s->dh[1], TB * H);
     copy_steps(dhf, H, dout, 2 * (size_t)H, lengths, T, B, H, 0, 0);
     copy_steps(dhr, H, dout + H, 2 * (size_t)H, lengths, T, B, H, 1, 0);
     float *dxr = dx ? layer_buf_grow(&s->dxrev, TB * In) : NULL;
-    cell_backward(dx, &g[0], dhf, scratch, x, w->hdir[0].p, w->cache[0].p, &p[0], d, T, B);
-    cell_backward(dxr, &g[1], dhr, scratch, w->xrev.p, w->hdir[1].p, w->cache[1].p, &p[1], d, T,
+    cell_backward(dx, &g[0], dhf, scratch, x, NULL, w->hdir[0].p, w->cache[0].p, &p[0], d, T,
                   B);
+    cell_backward(dxr, &g[1], dhr, scratch, w->xrev.p, NULL, w->hdir[1].p, w->cache[1].p, &p[1],
+                  d, T, B);
     if (dx) copy_steps(dx, In, dxr, In, lengths, T, B, In, 1, 1);
 }
 
