@@ -32,14 +32,14 @@ LIBOBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 
-# The MPI-free core: the numerics (check, rng, vecmath, gemm, cell, model,
+# The MPI-free core: the numerics (check, rng, vecmath, gemm, cellgemm, cell, layer, model,
 # optim, gradcheck, stopping, schedule) and the options optim reads (config, cfgtext,
 # cfgfile). Compiled with plain gcc, with OpenBLAS's include path but not
 # MPI's or HDF5's; the binary links these same objects. Their unit tests are
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check types cfgopts rng vecmath gemm cell model optim gradcheck stopping schedule config cfgtext \
+CORE      := check types cfgopts rng vecmath gemm cellgemm cell layer model optim gradcheck stopping schedule config cfgtext \
              cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc
@@ -47,7 +47,7 @@ CORE_CFLAGS := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP \
                $(shell pkg-config --cflags openblas 2>/dev/null)
 CORE_LIBS := $(shell pkg-config --libs openblas 2>/dev/null) -lm
 CORETESTBIN := $(addprefix $(BUILD)/tests/,test_check test_gemm test_vecmath test_gradcheck \
-                 test_model test_stopping)
+                 test_model test_stopping test_cellstate)
 # test_golden checks the core against PyTorch's numbers stored in .h5 files:
 # reading them takes HDF5, and hdf5-openmpi's hdf5.h includes mpi.h, so the
 # fixture reading (test_golden.c itself, testutil, h5io, checkpoint) is
@@ -118,8 +118,10 @@ test: deps
 
 unit: $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
-	@RNN_DIST_GEMM=avx2 tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden
-	@RNN_DIST_GEMM=blas tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden
+	@RNN_DIST_GEMM=avx2 tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden \
+	  $(BUILD)/tests/test_cellstate
+	@RNN_DIST_GEMM=blas tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden \
+	  $(BUILD)/tests/test_cellstate
 
 integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_integration.sh
@@ -130,6 +132,7 @@ integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_optim13.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_schedules.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_class_weights.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_bidir.sh
 
 # a user's habits: reruns into a run directory, resume with changed options,
 # an output over an input, Ctrl-C, a closed pipe, data that changes mid-run

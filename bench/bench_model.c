@@ -58,7 +58,7 @@ static void bench_case(const Case *c, double seconds)
     Model m;
     model_create(&m, &c->spec);
     model_init_params(&m, 1);
-    OptimSpec os = {OPTIM_ADAM, 1e-3, 0, 0, 0.9, 0.999, 1e-8};
+    OptimSpec os = {.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
     Optim o;
     optim_create(&o, &os, m.table.total);
     Batch b;

@@ -7,8 +7,9 @@ Usage: scripts/from_pytorch.py MODEL.pt --out INIT.h5 [--nonlinearity tanh|relu]
 
 MODEL.pt holds a state_dict, a dict with key 'state_dict', or a whole pickled
 module, of a model built like rnn_dist's: optional `embedding` (nn.Embedding),
-`rnn` (nn.RNN / nn.LSTM / nn.GRU, batch_first, unidirectional) and `fc`
-(nn.Linear). Any other parameter name, or a missing one, is refused.
+`rnn` (nn.RNN / nn.LSTM / nn.GRU, batch_first; bidirectional when it has
+the *_reverse parameters) and `fc` (nn.Linear). Any other parameter name, or
+a missing one, is refused.
 --rename OLD=NEW (repeatable, or a comma list) renames the modules of a model
 built otherwise first: --rename lstm=rnn,decoder=fc turns lstm.weight_ih_l0
 into rnn.weight_ih_l0 and decoder.weight into fc.weight (OLD may be a dotted

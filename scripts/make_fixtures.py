@@ -17,7 +17,8 @@ over a token stream cut into columns, the state carried from step to step
 (detached), for stateful training (write_stateful says what each holds).
 
 --only cases|issue13|lr_schedules|stateful writes only the model cases, only
-issue 13's files, only lr_schedules.h5 or only the stateful files.
+issue 13's files (optimizers, class weights, bidirectional models), only
+lr_schedules.h5 or only the stateful files.
 """
 
 import argparse
@@ -112,10 +113,11 @@ def run_steps(model, init, batch, config, opt, class_weights=None):
     return losses, norms, model.state_dict()
 
 
-def write_case(path, tag, variant, seed, optimizers=OPTIMIZERS, class_weights=None):
+def write_case(path, tag, variant, seed, optimizers=OPTIMIZERS, class_weights=None, extra=None):
+    """One fixture file; extra: model config fields over the variant's."""
     torch, np = rdt.torch, rdt.np
     cell, nonlin = CELL_TAGS[tag]
-    spec = VARIANTS[variant]
+    spec = dict(VARIANTS[variant], **(extra or {}))
     fields = {k: v for k, v in spec.items() if k not in ("batch", "steps", "lengths")}
     config = rdt.ModelConfig(cell=cell, nonlinearity=nonlin, **fields)
     torch.manual_seed(seed)
@@ -173,13 +175,29 @@ ISSUE13_CASES = {
 }
 
 
+# Bidirectional models (file bidir_<cell tag>_<variant>.h5): every cell, 1 and 2
+# layers, both heads, padded rows (the reverse direction must start at each
+# row's last valid step, as on a packed sequence), Adam and SGD steps.
+BIDIR_CASES = {
+    (tag, variant): 3000 + 10 * i + j
+    for i, tag in enumerate(("rnn_tanh", "lstm", "gru"))
+    for j, variant in enumerate(("tok_step_ce", "dense_last_ce", "dense_step_mse"))
+}
+BIDIR_OPTIMIZERS = {name: OPTIMIZERS[name] for name in ("adam", "sgd")}
+
+
 def write_issue13(outdir):
-    """The ISSUE13_CASES files; returns their total size in bytes."""
+    """The ISSUE13_CASES and BIDIR_CASES files; returns their total size in bytes."""
     total = 0
     for name, (tag, variant, seed, optimizers, weights) in ISSUE13_CASES.items():
         path = os.path.join(outdir, f"{name}.h5")
         cw = None if weights is None else rdt.np.array(weights, dtype=rdt.np.float32)
         write_case(path, tag, variant, seed, optimizers, cw)
+        total += os.path.getsize(path)
+        print(f"wrote {path}")
+    for (tag, variant), seed in BIDIR_CASES.items():
+        path = os.path.join(outdir, f"bidir_{tag}_{variant}.h5")
+        write_case(path, tag, variant, seed, BIDIR_OPTIMIZERS, extra=dict(bidirectional=1))
         total += os.path.getsize(path)
         print(f"wrote {path}")
     return total
@@ -394,9 +412,9 @@ def main():
     parser.add_argument("outdir", metavar="OUTDIR",
                         help="directory for the .h5 files (created if missing), e.g. tests/fixtures")
     parser.add_argument("--only", choices=("cases", "issue13", "lr_schedules", "stateful"),
-                        help="write only the 16 cell/variant cases, only issue 13's optimizer "
-                             "and class-weight files, only lr_schedules.h5, or only the "
-                             "stateful_<cell>.h5 files (default: all)")
+                        help="write only the 16 cell/variant cases, only issue 13's optimizer, "
+                             "class-weight and bidirectional files, only lr_schedules.h5, or "
+                             "only the stateful_<cell>.h5 files (default: all)")
     args = parser.parse_args()
     rdt.require_torch()
     if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):

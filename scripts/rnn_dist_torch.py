@@ -15,11 +15,15 @@ Not a command: the scripts next to it import it. From your own code:
 The model is exactly rnn_dist's (src/model.h; README.md, "PyTorch interop"):
     [embedding = nn.Embedding(V, E)]      token input only
     rnn = nn.RNN/nn.LSTM/nn.GRU(In, H, num_layers=L, batch_first=True,
-                                dropout=p, nonlinearity=...)
+                                dropout=p, nonlinearity=...,
+                                bidirectional=...)
     drop = nn.Dropout(out_dropout)        before the head
-    fc = nn.Linear(H, O)
+    fc = nn.Linear(D*H, O)                D = 2 when bidirectional, else 1
 target "step" applies fc on every step (outputs [B, T, O]); "last" on the
-output at step lengths[b]-1 of each sequence (outputs [B, O]). Losses are
+output at step lengths[b]-1 of each sequence (outputs [B, O]); a
+bidirectional model runs on the packed sequence (pack_padded_sequence), and
+"last" reads the final state of each direction (h_n): the forward one at step
+lengths[b]-1, the reverse one at step 0. Losses are
 means over the valid targets only: step t of sequence b is valid iff
 t < lengths[b]; with target "last" every sequence counts once. MSE averages
 over every valid target element, as nn.MSELoss does.
@@ -27,7 +31,7 @@ over every valid target element, as nn.MSELoss does.
 HDF5 layout shared with the C code (checkpoints, init files, fixtures):
 /params/<state_dict name> float32 datasets, and root attributes cell,
 nonlinearity, input, vocab_size, embed, features, hidden, layers, out, loss,
-target, dropout, out_dropout (integers int64, floats float64, strings UTF-8:
+target, dropout, out_dropout, bidirectional (integers int64, floats float64, strings UTF-8:
 this module writes them variable-length, rnn_dist fixed-length; both read
 either). The reference for every file (datasets, checkpoints with their
 training state, predictions): docs/FORMAT.md.
@@ -124,6 +128,12 @@ class ModelConfig:
     target: Optional[str] = None
     dropout: float = 0.0
     out_dropout: float = 0.0
+    bidirectional: int = 0
+
+    @property
+    def dirs(self):
+        """Directions D: 2 when bidirectional, else 1."""
+        return 2 if self.bidirectional else 1
 
     @property
     def input_size(self):
@@ -151,6 +161,8 @@ class ModelConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise UserError(f"{where}: {name} must be a positive integer for {self.input} input, got {v!r}")
+        if self.bidirectional not in (0, 1):
+            raise UserError(f"{where}: bidirectional must be 0 or 1, got {self.bidirectional!r}")
         for name in ("dropout", "out_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise UserError(f"{where}: {name} must be in [0, 1), got {getattr(self, name)}")
@@ -162,11 +174,12 @@ class ModelConfig:
         if self.input == "tokens":
             shapes["embedding.weight"] = (self.vocab_size, self.embed)
         for k in range(self.layers):
-            shapes[f"rnn.weight_ih_l{k}"] = (g * h, self.input_size if k == 0 else h)
-            shapes[f"rnn.weight_hh_l{k}"] = (g * h, h)
-            shapes[f"rnn.bias_ih_l{k}"] = (g * h,)
-            shapes[f"rnn.bias_hh_l{k}"] = (g * h,)
-        shapes["fc.weight"] = (self.out, h)
+            for suffix in ("", "_reverse")[:self.dirs]:
+                shapes[f"rnn.weight_ih_l{k}{suffix}"] = (g * h, self.input_size if k == 0 else self.dirs * h)
+                shapes[f"rnn.weight_hh_l{k}{suffix}"] = (g * h, h)
+                shapes[f"rnn.bias_ih_l{k}{suffix}"] = (g * h,)
+                shapes[f"rnn.bias_hh_l{k}{suffix}"] = (g * h,)
+        shapes["fc.weight"] = (self.out, self.dirs * h)
         shapes["fc.bias"] = (self.out,)
         return shapes
 
@@ -220,7 +233,8 @@ def config_from_params(params, where, nonlinearity="tanh"):
     layers = sum(1 for n in params if _LAYER_NAME.match(n))
     cfg = ModelConfig(cell=cells[gates], hidden=hidden, layers=layers,
                       out=int(params["fc.weight"].shape[0]),
-                      nonlinearity=nonlinearity if cells[gates] == "rnn" else "tanh")
+                      nonlinearity=nonlinearity if cells[gates] == "rnn" else "tanh",
+                      bidirectional=int("rnn.weight_ih_l0_reverse" in params))
     if "embedding.weight" in params:
         cfg.input = "tokens"
         cfg.vocab_size, cfg.embed = (int(d) for d in params["embedding.weight"].shape)
@@ -280,7 +294,8 @@ def write_attrs(obj, **attrs):
         _write_attr(obj, name, value)
 
 
-_INT_FIELDS = ("vocab_size", "embed", "features", "hidden", "layers", "out")
+_INT_FIELDS = ("vocab_size", "embed", "features", "hidden", "layers", "out", "bidirectional")
+_LATER_FIELDS = ("bidirectional",)  # missing in older checkpoints: the default
 _STR_FIELDS = ("cell", "nonlinearity", "input", "loss", "target")
 _FLOAT_FIELDS = ("dropout", "out_dropout")
 
@@ -299,6 +314,8 @@ def read_model_config(f, where):
     for name in _STR_FIELDS + _INT_FIELDS + _FLOAT_FIELDS:
         v = attr_value(f, name)
         if v is None:
+            if name in _LATER_FIELDS:
+                continue
             if name in ("cell", "hidden", "layers", "out", "input"):
                 raise UserError(f"{where}: attribute '{name}' missing; not an rnn_dist checkpoint")
             continue
@@ -440,23 +457,36 @@ class RnnDistModel(_ModuleBase):
         self.embedding = (nn.Embedding(config.vocab_size, config.embed)
                           if config.input == "tokens" else None)
         kwargs = dict(num_layers=config.layers, batch_first=True,
-                      dropout=config.dropout if config.layers > 1 else 0.0)
+                      dropout=config.dropout if config.layers > 1 else 0.0,
+                      bidirectional=bool(config.bidirectional))
         if config.cell == "rnn":
             kwargs["nonlinearity"] = config.nonlinearity
         cell = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[config.cell]
         self.rnn = cell(config.input_size, config.hidden, **kwargs)
         self.drop = nn.Dropout(config.out_dropout)
-        self.fc = nn.Linear(config.hidden, config.out)
+        self.fc = nn.Linear(config.dirs * config.hidden, config.out)
 
     def forward(self, inputs, lengths=None):
         """inputs: token ids [B, T] or features [B, T, F]; lengths [B] (default T).
         Returns fc outputs [B, T, O] (target step) or [B, O] (target last)."""
         x = self.embedding(inputs.long()) if self.embedding is not None else inputs
-        h, _ = self.rnn(x)
+        steps = x.shape[1]
+        if lengths is None:
+            lengths = torch.full((x.shape[0],), steps, dtype=torch.long)
+        if self.config.bidirectional:
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths.long().cpu(), batch_first=True,
+                                                       enforce_sorted=False)
+            h, _ = self.rnn(packed)
+            h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=steps)
+        else:
+            h, _ = self.rnn(x)
         if self.config.target == "last":
-            last = (lengths.long() - 1 if lengths is not None
-                    else torch.full((h.shape[0],), h.shape[1] - 1, dtype=torch.long))
-            h = h[torch.arange(h.shape[0]), last]
+            rows = torch.arange(h.shape[0])
+            h_last = h[rows, lengths.long() - 1]
+            if self.config.bidirectional:  # h_n: forward at the last valid step, reverse at 0
+                hid = self.config.hidden
+                h_last = torch.cat([h_last[:, :hid], h[rows, 0, hid:]], dim=1)
+            h = h_last
         return self.fc(self.drop(h))
 
 

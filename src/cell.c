@@ -1,10 +1,10 @@
 /* cell.c - RNN / LSTM / GRU forward and backward through time (see cell.h). */
 #include "cell.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <string.h>
 
+#include "cellgemm.h"
 #include "check.h"
 #include "gemm.h"
 #include "vecmath.h"
@@ -34,136 +34,28 @@ size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
     return most > tn ? most : tn;
 }
 
-/* Consecutive views of one buffer, laid out in order; with base NULL the
- * views stay NULL and only `used` counts (for the sizing functions). */
-typedef struct Carver {
-    float *base;
-    size_t used; /* floats laid out so far */
-} Carver;
-
-static float *carve(Carver *c, size_t n)
+size_t cell_state_floats(const CellDims *d, int B)
 {
-    float *v = c->base ? c->base + c->used : NULL;
-    c->used += n;
-    return v;
+    return (d->kind == CELL_LSTM ? 2 : 1) * (size_t)B * (size_t)d->hidden;
 }
 
-/* The recurrent weights of one pass: packed once into buf when the packed
- * kernel runs here and there is more than one step, else used as they are. */
-typedef struct Recur {
-    const float *w_hh;   /* [G*H, H] */
-    const float *packed; /* gemm_pack of w_hh (or w_hh^T); NULL: use OpenBLAS */
-    GemmIsa isa;         /* the kernel that runs on packed */
-} Recur;
-
-static Recur recur_prepare(float *buf, const float *w_hh, const CellDims *d, int T,
-                           int backward, GemmIsa isa)
+/* The cache's copy of the initial state: state0, or zeros when NULL.
+ *   slot out [cell_state_floats] */
+static void keep_state0(float *slot, const float *state0, const CellDims *d, int B)
 {
-    Recur r = {w_hh, NULL, isa};
-    if (T < 2 || r.isa == GEMM_BLAS) return r;
-    int H = d->hidden, GH = cell_gates(d->kind) * H;
-    if (backward)
-        gemm_pack(buf, w_hh, H, 0, GH, H);
+    size_t n = cell_state_floats(d, B);
+    if (state0)
+        memcpy(slot, state0, sizeof(float) * n);
     else
-        gemm_pack(buf, w_hh, H, 1, H, GH);
-    r.packed = buf;
-    return r;
-}
-
-/* rows[r, :] = a[:] + b[:] (b may be NULL) for r in 0..n. */
-static void fill_rows(float *rows, const float *a, const float *b, size_t n, int width)
-{
-    for (size_t r = 0; r < n; r++) {
-        float *o = rows + r * width;
-        if (b)
-            for (int j = 0; j < width; j++) o[j] = a[j] + b[j];
-        else
-            memcpy(o, a, sizeof(float) * width);
-    }
-}
-
-/* acc[:] += sum over r of rows[r, :], as rows^T ones; ones[0..n) is scratch. */
-static void add_colsum(float *acc, const float *rows, float *ones, size_t n, int width)
-{
-    for (size_t r = 0; r < n; r++) ones[r] = 1.0f;
-    cblas_sgemv(CblasRowMajor, CblasTrans, (int)n, width, 1.0f, rows, width, ones, 1, 1.0f, acc,
-                1);
-}
-
-/* out[TB, GH] = x[TB, In] w_ih^T (+ out when add), on kernel isa with
- * w_ih^T packed into buf, or on OpenBLAS when isa is GEMM_BLAS. */
-static void gemm_input(float *out, float *buf, const float *x, const float *w_ih, int TB,
-                       int GH, int In, int add, GemmIsa isa)
-{
-    if (isa == GEMM_BLAS) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, GH, In, 1.0f, x, In, w_ih, In,
-                    add ? 1.0f : 0.0f, out, GH);
-        return;
-    }
-    gemm_pack(buf, w_ih, In, 1, In, GH);
-    gemm_packed(out, GH, x, In, buf, TB, GH, In, add, isa);
-}
-
-/* out[B, GH] = h[B, H] w_hh^T (+ out when add). */
-static void gemm_recur(float *out, const float *h, const Recur *w, int B, int GH, int H, int add)
-{
-    if (!w->packed)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w->w_hh, H,
-                    add ? 1.0f : 0.0f, out, GH);
-    else
-        gemm_packed(out, GH, h, H, w->packed, B, GH, H, add, w->isa);
-}
-
-/* dh[B, H] += dg[B, GH] w_hh. */
-static void gemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H)
-{
-    if (!w->packed)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dg, GH, w->w_hh,
-                    H, 1.0f, dh, H);
-    else
-        gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, 1, w->isa);
-}
-
-/* The weight gradients and dx from the pre-activation gradients of all steps:
- *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1],  biases += column sums,
- *   dx = dgi w_ih. ones: scratch of T*B floats; buf: the pass's packing
- * space (cell_pack_floats); isa: the pass's kernel. */
-static void weight_grads(float *dx, LayerParams *g, float *buf, const float *dgi,
-                         const float *dgh, float *ones, const float *x, const float *h,
-                         const LayerParams *p, int T, int B, int GH, int H, int In,
-                         GemmIsa isa)
-{
-    size_t TB = (size_t)T * B;
-    /* gemm_tn reads dgi and dgh down their columns: on AVX2 (6-row blocks)
-     * strides of 4 KiB and more thrash the cache (74 GFLOP/s where OpenBLAS
-     * gives 100), on AVX-512 it runs at twice OpenBLAS's rate */
-    if (isa != GEMM_AVX512) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, In, (int)TB, 1.0f, dgi, GH, x,
-                    In, 1.0f, g->w_ih, In);
-        if (T > 1)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, (T - 1) * B, 1.0f,
-                        dgh + (size_t)B * GH, GH, h, H, 1.0f, g->w_hh, H);
-    } else {
-        gemm_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, isa);
-        if (T > 1)
-            gemm_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, isa);
-    }
-    add_colsum(g->b_ih, dgi, ones, TB, GH);
-    add_colsum(g->b_hh, dgh, ones, TB, GH);
-    if (!dx) return;
-    if (isa == GEMM_BLAS) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, In, GH, 1.0f, dgi, GH,
-                    p->w_ih, In, 0.0f, dx, In);
-        return;
-    }
-    gemm_pack(buf, p->w_ih, In, 0, GH, In);
-    gemm_packed(dx, In, dgi, GH, buf, (int)TB, In, GH, 0, isa);
+        memset(slot, 0, sizeof(float) * n);
 }
 
 /* ---- Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) ---------- */
 
-/* The RNN's cache: h alone suffices, so it holds the packing space only. */
+/* The RNN's cache: h holds the rest, so the initial state and the packing
+ * space only. */
 typedef struct RnnCache {
+    float *h0;     /* [B, H] the initial state (zeros without one) */
     float *pack;   /* [cell_pack_floats(d, T, B, 0)] forward packing space */
     size_t floats; /* the whole cache: cell_cache_floats */
 } RnnCache;
@@ -180,7 +72,8 @@ static RnnCache rnn_cache(float *base, const CellDims *d, int T, int B)
 {
     Carver c = {base, 0};
     RnnCache v;
-    v.pack = carve(&c, cell_pack_floats(d, T, B, 0));
+    v.h0 = cellgemm_carve(&c, (size_t)B * d->hidden);
+    v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 0));
     v.floats = c.used;
     return v;
 }
@@ -190,25 +83,26 @@ static RnnScratch rnn_scratch(float *base, const CellDims *d, int T, int B)
 {
     Carver c = {base, 0};
     RnnScratch v;
-    v.ones = carve(&c, (size_t)T * B);
-    v.pack = carve(&c, cell_pack_floats(d, T, B, 1));
+    v.ones = cellgemm_carve(&c, (size_t)T * B);
+    v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;
 }
 
-static void rnn_forward(float *h, float *cache, const float *x, const LayerParams *p,
-                        const CellDims *d, int T, int B)
+static void rnn_forward(float *h, float *cache, const float *x, const float *state0,
+                        const LayerParams *p, const CellDims *d, int T, int B)
 {
-    const int H = d->hidden;
+    const int H = d->hidden, given = state0 != NULL;
     const size_t BH = (size_t)B * H;
     RnnCache v = rnn_cache(cache, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
-    gemm_input(h, v.pack, x, p->w_ih, T * B, H, d->in, 1, isa);
-    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 0, isa);
+    keep_state0(v.h0, state0, d, B);
+    cellgemm_fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
+    cellgemm_input(h, v.pack, x, p->w_ih, T * B, H, d->in, 1, isa);
+    Recur w = cellgemm_recur_prepare(v.pack, p->w_hh, d, given ? T : T - 1, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(ht, ht - BH, &w, B, H, H, 1);
+        if (t > 0 || given) cellgemm_recur(ht, t > 0 ? ht - BH : v.h0, &w, B, H, H, 1);
         if (d->act == NONLIN_RELU)
             vec_relu(ht, BH);
         else
@@ -226,27 +120,31 @@ VEC_CLONES static void rnn_step_backward(float *restrict dt, const float *restri
         for (size_t k = 0; k < n; k++) dt[k] *= 1.0f - h[k] * h[k];
 }
 
+/* backward only reads the cache: its views are cast from const */
 static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, const float *x,
-                         const float *h, const LayerParams *p, const CellDims *d, int T, int B)
+                         const float *state0, const float *h, const float *cache,
+                         const LayerParams *p, const CellDims *d, int T, int B)
 {
     const int H = d->hidden;
     const size_t BH = (size_t)B * H;
-    RnnScratch v = rnn_scratch(scratch, d, T, B);
+    const RnnCache v = rnn_cache((float *)cache, d, T, B);
+    RnnScratch s = rnn_scratch(scratch, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 1, isa);
+    Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
-        if (t > 0) gemm_recur_back(dt - BH, dt, &w, B, H, H);
+        if (t > 0) cellgemm_recur_back(dt - BH, dt, &w, B, H, H);
     }
-    weight_grads(dx, g, v.pack, dh, dh, v.ones, x, h, p, T, B, H, H, d->in, isa);
+    cellgemm_weight_grads(dx, g, s.pack, s.ones, dh, dh, x, h, state0 ? v.h0 : NULL, p, d, T, B,
+                          isa);
 }
 
 /* ---- LSTM: gates i, f, g, o; c_t = f c_{t-1} + i g; h_t = o tanh(c_t) ------ */
 
 /* One step: g [B, 4H] pre-activations without bias in, activated out;
  * bias [4H] = b_ih + b_hh; c, tc (= tanh c), h [B, H] out; cp [B, H] the
- * previous cell state (zeros at t = 0). */
+ * previous cell state (c0 at t = 0). */
 VEC_CLONES static void lstm_step_forward(float *restrict g, float *restrict c,
                                          float *restrict tc, float *restrict h,
                                          const float *restrict bias, const float *restrict cp,
@@ -299,7 +197,7 @@ typedef struct LstmCache {
     float *gates;  /* [T, B, 4H] gates i, f, g, o after activation */
     float *c;      /* [T, B, H] cell state */
     float *tc;     /* [T, B, H] tanh(c) */
-    float *zeros;  /* [B, H] c_{-1} */
+    float *state;  /* [2, B, H] the initial h0, c0 (zeros without them) */
     float *bias;   /* [4H] b_ih + b_hh */
     float *pack;   /* [cell_pack_floats(d, T, B, 0)] forward packing space */
     size_t floats; /* the whole cache: cell_cache_floats */
@@ -320,12 +218,12 @@ static LstmCache lstm_cache(float *base, const CellDims *d, int T, int B)
     const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
     Carver c = {base, 0};
     LstmCache v;
-    v.gates = carve(&c, TB * 4 * H);
-    v.c = carve(&c, TB * H);
-    v.tc = carve(&c, TB * H);
-    v.zeros = carve(&c, (size_t)B * H);
-    v.bias = carve(&c, 4 * H);
-    v.pack = carve(&c, cell_pack_floats(d, T, B, 0));
+    v.gates = cellgemm_carve(&c, TB * 4 * H);
+    v.c = cellgemm_carve(&c, TB * H);
+    v.tc = cellgemm_carve(&c, TB * H);
+    v.state = cellgemm_carve(&c, cell_state_floats(d, B));
+    v.bias = cellgemm_carve(&c, 4 * H);
+    v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 0));
     v.floats = c.used;
     return v;
 }
@@ -336,52 +234,54 @@ static LstmScratch lstm_scratch(float *base, const CellDims *d, int T, int B)
     const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
     Carver c = {base, 0};
     LstmScratch v;
-    v.dgates = carve(&c, TB * 4 * H);
-    v.dc = carve(&c, (size_t)B * H);
-    v.ones = carve(&c, TB);
-    v.pack = carve(&c, cell_pack_floats(d, T, B, 1));
+    v.dgates = cellgemm_carve(&c, TB * 4 * H);
+    v.dc = cellgemm_carve(&c, (size_t)B * H);
+    v.ones = cellgemm_carve(&c, TB);
+    v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;
 }
 
-static void lstm_forward(float *h, float *cache, const float *x, const LayerParams *p,
-                         const CellDims *d, int T, int B)
+static void lstm_forward(float *h, float *cache, const float *x, const float *state0,
+                         const LayerParams *p, const CellDims *d, int T, int B)
 {
-    const int H = d->hidden, GH = 4 * H;
+    const int H = d->hidden, GH = 4 * H, given = state0 != NULL;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
     LstmCache v = lstm_cache(cache, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    memset(v.zeros, 0, sizeof(float) * BH);
-    fill_rows(v.bias, p->b_ih, p->b_hh, 1, GH);
-    gemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
-    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 0, isa);
+    keep_state0(v.state, state0, d, B);
+    cellgemm_fill_rows(v.bias, p->b_ih, p->b_hh, 1, GH);
+    cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    Recur w = cellgemm_recur_prepare(v.pack, p->w_hh, d, given ? T : T - 1, 0, isa);
     for (int t = 0; t < T; t++) {
         float *gt = v.gates + (size_t)t * B * GH, *ht = h + t * BH;
-        if (t > 0) gemm_recur(gt, ht - BH, &w, B, GH, H, 1);
+        if (t > 0 || given) cellgemm_recur(gt, t > 0 ? ht - BH : v.state, &w, B, GH, H, 1);
         lstm_step_forward(gt, v.c + t * BH, v.tc + t * BH, ht, v.bias,
-                          t > 0 ? v.c + (t - 1) * BH : v.zeros, B, H);
+                          t > 0 ? v.c + (t - 1) * BH : v.state + BH, B, H);
     }
 }
 
 /* backward only reads the cache: its views are cast from const */
 static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
-                          const float *x, const float *h, const float *cache,
-                          const LayerParams *p, const CellDims *d, int T, int B)
+                          const float *x, const float *state0, const float *h,
+                          const float *cache, const LayerParams *p, const CellDims *d, int T,
+                          int B)
 {
     const int H = d->hidden, GH = 4 * H;
     const size_t BH = (size_t)B * H;
     const LstmCache v = lstm_cache((float *)cache, d, T, B);
     LstmScratch s = lstm_scratch(scratch, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    Recur w = recur_prepare(s.pack, p->w_hh, d, T, 1, isa);
+    Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
     memset(s.dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
         float *dgt = s.dgates + (size_t)t * B * GH;
         lstm_step_backward(dgt, s.dc, v.gates + (size_t)t * B * GH, v.tc + t * BH,
-                           t > 0 ? v.c + (t - 1) * BH : v.zeros, dh + t * BH, B, H);
-        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
+                           t > 0 ? v.c + (t - 1) * BH : v.state + BH, dh + t * BH, B, H);
+        if (t > 0) cellgemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
     }
-    weight_grads(dx, g, s.pack, s.dgates, s.dgates, s.ones, x, h, p, T, B, GH, H, d->in, isa);
+    cellgemm_weight_grads(dx, g, s.pack, s.ones, s.dgates, s.dgates, x, h,
+                          state0 ? v.state : NULL, p, d, T, B, isa);
 }
 
 /* ---- GRU: r, z = sigmoid(..), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
@@ -389,7 +289,7 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
 
 /* One step: g [B, 3H] input projections without bias in, r, z, n out;
  * hp [B, 3H] the recurrent projections without bias; b_ih, b_hh [3H];
- * hn [B, H] out (W_hn h + b_hn); h [B, H] out; hprev [B, H] (zeros at t = 0). */
+ * hn [B, H] out (W_hn h + b_hn); h [B, H] out; hprev [B, H] (h0 at t = 0). */
 VEC_CLONES static void gru_step_forward(float *restrict g, float *restrict hn,
                                         float *restrict h, const float *restrict hp,
                                         const float *restrict b_ih, const float *restrict b_hh,
@@ -445,7 +345,8 @@ typedef struct GruCache {
     float *gates;  /* [T, B, 3H] input projection, then r, z, n */
     float *hn;     /* [T, B, H] W_hn h_{t-1} + b_hn */
     float *hp;     /* [B, 3H] this step's recurrent projection (forward only) */
-    float *zeros;  /* [B, 3H] h_{-1} and its projection */
+    float *h0;     /* [B, H] the initial state (zeros without one) */
+    float *zeros;  /* [B, 3H] the projection of a zero initial state */
     float *pack;   /* [cell_pack_floats(d, T, B, 0)] forward packing space */
     size_t floats; /* the whole cache: cell_cache_floats */
 } GruCache;
@@ -466,11 +367,12 @@ static GruCache gru_cache(float *base, const CellDims *d, int T, int B)
     const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
     Carver c = {base, 0};
     GruCache v;
-    v.gates = carve(&c, TB * 3 * H);
-    v.hn = carve(&c, TB * H);
-    v.hp = carve(&c, (size_t)B * 3 * H);
-    v.zeros = carve(&c, (size_t)B * 3 * H);
-    v.pack = carve(&c, cell_pack_floats(d, T, B, 0));
+    v.gates = cellgemm_carve(&c, TB * 3 * H);
+    v.hn = cellgemm_carve(&c, TB * H);
+    v.hp = cellgemm_carve(&c, (size_t)B * 3 * H);
+    v.h0 = cellgemm_carve(&c, (size_t)B * H);
+    v.zeros = cellgemm_carve(&c, (size_t)B * 3 * H);
+    v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 0));
     v.floats = c.used;
     return v;
 }
@@ -481,53 +383,57 @@ static GruScratch gru_scratch(float *base, const CellDims *d, int T, int B)
     const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
     Carver c = {base, 0};
     GruScratch v;
-    v.dgi = carve(&c, TB * 3 * H);
-    v.dgh = carve(&c, TB * 3 * H);
-    v.sink = carve(&c, (size_t)B * H);
-    v.ones = carve(&c, TB);
-    v.pack = carve(&c, cell_pack_floats(d, T, B, 1));
+    v.dgi = cellgemm_carve(&c, TB * 3 * H);
+    v.dgh = cellgemm_carve(&c, TB * 3 * H);
+    v.sink = cellgemm_carve(&c, (size_t)B * H);
+    v.ones = cellgemm_carve(&c, TB);
+    v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;
 }
 
-static void gru_forward(float *h, float *cache, const float *x, const LayerParams *p,
-                        const CellDims *d, int T, int B)
+static void gru_forward(float *h, float *cache, const float *x, const float *state0,
+                        const LayerParams *p, const CellDims *d, int T, int B)
 {
-    const int H = d->hidden, GH = 3 * H;
+    const int H = d->hidden, GH = 3 * H, given = state0 != NULL;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
     GruCache v = gru_cache(cache, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    memset(v.zeros, 0, sizeof(float) * B * GH);
-    gemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
-    Recur w = recur_prepare(v.pack, p->w_hh, d, T, 0, isa);
+    keep_state0(v.h0, state0, d, B);
+    if (!given) memset(v.zeros, 0, sizeof(float) * B * GH);
+    cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    Recur w = cellgemm_recur_prepare(v.pack, p->w_hh, d, given ? T : T - 1, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
-        if (t > 0) gemm_recur(v.hp, ht - BH, &w, B, GH, H, 0);
+        const float *hprev = t > 0 ? ht - BH : v.h0;
+        int recur = t > 0 || given;
+        if (recur) cellgemm_recur(v.hp, hprev, &w, B, GH, H, 0);
         gru_step_forward(v.gates + (size_t)t * B * GH, v.hn + t * BH, ht,
-                         t > 0 ? v.hp : v.zeros, p->b_ih, p->b_hh, t > 0 ? ht - BH : v.zeros,
-                         B, H);
+                         recur ? v.hp : v.zeros, p->b_ih, p->b_hh, hprev, B, H);
     }
 }
 
 /* backward only reads the cache: its views are cast from const */
 static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
-                         const float *x, const float *h, const float *cache,
-                         const LayerParams *p, const CellDims *d, int T, int B)
+                         const float *x, const float *state0, const float *h,
+                         const float *cache, const LayerParams *p, const CellDims *d, int T,
+                         int B)
 {
     const int H = d->hidden, GH = 3 * H;
     const size_t BH = (size_t)B * H;
     const GruCache v = gru_cache((float *)cache, d, T, B);
     GruScratch s = gru_scratch(scratch, d, T, B);
     GemmIsa isa = gemm_isa(); /* read once per pass */
-    Recur w = recur_prepare(s.pack, p->w_hh, d, T, 1, isa);
+    Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
         float *dgh_t = s.dgh + (size_t)t * B * GH;
         gru_step_backward(s.dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : s.sink,
                           v.gates + (size_t)t * B * GH, v.hn + t * BH,
-                          t > 0 ? h + (t - 1) * BH : v.zeros, dh + t * BH, B, H);
-        if (t > 0) gemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
+                          t > 0 ? h + (t - 1) * BH : v.h0, dh + t * BH, B, H);
+        if (t > 0) cellgemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
     }
-    weight_grads(dx, g, s.pack, s.dgi, s.dgh, s.ones, x, h, p, T, B, GH, H, d->in, isa);
+    cellgemm_weight_grads(dx, g, s.pack, s.ones, s.dgi, s.dgh, x, h, state0 ? v.h0 : NULL, p, d,
+                          T, B, isa);
 }
 
 size_t cell_cache_floats(const CellDims *d, int T, int B)
@@ -548,25 +454,37 @@ size_t cell_scratch_floats(const CellDims *d, int T, int B)
     }
 }
 
-void cell_forward(float *h, float *cache, const float *x, const LayerParams *p,
-                  const CellDims *d, int T, int B)
+void cell_forward(float *h, float *cache, const float *x, const float *state0,
+                  const LayerParams *p, const CellDims *d, int T, int B)
 {
     CHECK(T > 0 && B > 0);
     switch (d->kind) {
-    case CELL_LSTM: lstm_forward(h, cache, x, p, d, T, B); break;
-    case CELL_GRU: gru_forward(h, cache, x, p, d, T, B); break;
-    default: rnn_forward(h, cache, x, p, d, T, B); break;
+    case CELL_LSTM: lstm_forward(h, cache, x, state0, p, d, T, B); break;
+    case CELL_GRU: gru_forward(h, cache, x, state0, p, d, T, B); break;
+    default: rnn_forward(h, cache, x, state0, p, d, T, B); break;
     }
 }
 
 void cell_backward(float *dx, LayerParams *g, float *dh, float *scratch, const float *x,
-                   const float *h, const float *cache, const LayerParams *p,
-                   const CellDims *d, int T, int B)
+                   const float *state0, const float *h, const float *cache,
+                   const LayerParams *p, const CellDims *d, int T, int B)
 {
     CHECK(T > 0 && B > 0);
     switch (d->kind) {
-    case CELL_LSTM: lstm_backward(dx, g, dh, scratch, x, h, cache, p, d, T, B); break;
-    case CELL_GRU: gru_backward(dx, g, dh, scratch, x, h, cache, p, d, T, B); break;
-    default: rnn_backward(dx, g, dh, scratch, x, h, p, d, T, B); break;
+    case CELL_LSTM: lstm_backward(dx, g, dh, scratch, x, state0, h, cache, p, d, T, B); break;
+    case CELL_GRU: gru_backward(dx, g, dh, scratch, x, state0, h, cache, p, d, T, B); break;
+    default: rnn_backward(dx, g, dh, scratch, x, state0, h, cache, p, d, T, B); break;
+    }
+}
+
+void cell_state_final(float *state, const float *h, const float *cache, const CellDims *d,
+                      int T, int B)
+{
+    CHECK(T > 0 && B > 0);
+    const size_t BH = (size_t)B * d->hidden;
+    memcpy(state, h + (T - 1) * BH, sizeof(float) * BH);
+    if (d->kind == CELL_LSTM) {
+        const LstmCache v = lstm_cache((float *)cache, d, T, B);
+        memcpy(state + BH, v.c + (T - 1) * BH, sizeof(float) * BH);
     }
 }

@@ -32,6 +32,9 @@ static const OptDef OPTS[] = {
      "dropout on the outputs of every layer but the last (as nn.RNN)"},
     {"out-dropout", OT_DBL, RESUME_FIXED, OFF(out_dropout), "0", NULL, 0, 0.99,
      "dropout on the input of the fc head"},
+    {"bidirectional", OT_INT, RESUME_FIXED, OFF(bidirectional), "0", NULL, 0, 1,
+     "1: every layer also runs backwards from each sequence's last valid step, and the next "
+     "layer and the head see both directions (nn.RNN's bidirectional=True)"},
     {"embed", OT_INT, RESUME_FIXED, OFF(embed), "8", NULL, 1, 65536,
      "embedding size for token input (ignored for dense input)"},
     {"target", OT_ENUM, RESUME_FIXED, OFF(target), "auto", &TARGET_CHOICE_NAMES, 0, 0,

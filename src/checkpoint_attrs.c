@@ -23,6 +23,7 @@ typedef struct SpecField {
     const EnumNames *names;  /* SPEC_ENUM */
     int lo, hi;              /* SPEC_INT: the accepted range */
     SpecApplies applies;
+    int since;               /* 1: added later; missing (an older file) reads as 0 */
 } SpecField;
 
 _Static_assert(sizeof(CellKind) == sizeof(int) && sizeof(Nonlin) == sizeof(int) &&
@@ -34,19 +35,20 @@ _Static_assert(sizeof(CellKind) == sizeof(int) && sizeof(Nonlin) == sizeof(int) 
 /* In the order they are written; read and compared enums first, then the
  * integers (so the first missing or differing one is named as before). */
 static const SpecField SPEC[] = {
-    {"cell", SPEC_ENUM, SPEC_AT(cell), &CELL_KIND_NAMES, 0, 0, FOR_ALL},
-    {"nonlinearity", SPEC_ENUM, SPEC_AT(act), &NONLIN_NAMES, 0, 0, FOR_RNN_CELL},
-    {"input", SPEC_ENUM, SPEC_AT(input), &INPUT_KIND_NAMES, 0, 0, FOR_ALL},
-    {"vocab_size", SPEC_INT, SPEC_AT(vocab), NULL, 0, 100000000, FOR_TOKENS},
-    {"embed", SPEC_INT, SPEC_AT(embed), NULL, 0, 65536, FOR_TOKENS},
-    {"features", SPEC_INT, SPEC_AT(features), NULL, 0, 1000000, FOR_DENSE},
-    {"hidden", SPEC_INT, SPEC_AT(hidden), NULL, 1, 65536, FOR_ALL},
-    {"layers", SPEC_INT, SPEC_AT(layers), NULL, 1, MODEL_MAX_LAYERS, FOR_ALL},
-    {"out", SPEC_INT, SPEC_AT(out), NULL, 1, 10000000, FOR_ALL},
-    {"loss", SPEC_ENUM, SPEC_AT(loss), &LOSS_KIND_NAMES, 0, 0, FOR_ALL},
-    {"target", SPEC_ENUM, SPEC_AT(target), &TARGET_MODE_NAMES, 0, 0, FOR_ALL},
-    {"dropout", SPEC_REAL, SPEC_AT(dropout), NULL, 0, 0, FOR_NONE},
-    {"out_dropout", SPEC_REAL, SPEC_AT(out_dropout), NULL, 0, 0, FOR_NONE},
+    {"cell", SPEC_ENUM, SPEC_AT(cell), &CELL_KIND_NAMES, 0, 0, FOR_ALL, 0},
+    {"nonlinearity", SPEC_ENUM, SPEC_AT(act), &NONLIN_NAMES, 0, 0, FOR_RNN_CELL, 0},
+    {"input", SPEC_ENUM, SPEC_AT(input), &INPUT_KIND_NAMES, 0, 0, FOR_ALL, 0},
+    {"vocab_size", SPEC_INT, SPEC_AT(vocab), NULL, 0, 100000000, FOR_TOKENS, 0},
+    {"embed", SPEC_INT, SPEC_AT(embed), NULL, 0, 65536, FOR_TOKENS, 0},
+    {"features", SPEC_INT, SPEC_AT(features), NULL, 0, 1000000, FOR_DENSE, 0},
+    {"hidden", SPEC_INT, SPEC_AT(hidden), NULL, 1, 65536, FOR_ALL, 0},
+    {"layers", SPEC_INT, SPEC_AT(layers), NULL, 1, MODEL_MAX_LAYERS, FOR_ALL, 0},
+    {"out", SPEC_INT, SPEC_AT(out), NULL, 1, 10000000, FOR_ALL, 0},
+    {"loss", SPEC_ENUM, SPEC_AT(loss), &LOSS_KIND_NAMES, 0, 0, FOR_ALL, 0},
+    {"target", SPEC_ENUM, SPEC_AT(target), &TARGET_MODE_NAMES, 0, 0, FOR_ALL, 0},
+    {"dropout", SPEC_REAL, SPEC_AT(dropout), NULL, 0, 0, FOR_NONE, 0},
+    {"out_dropout", SPEC_REAL, SPEC_AT(out_dropout), NULL, 0, 0, FOR_NONE, 0},
+    {"bidirectional", SPEC_INT, SPEC_AT(bidirectional), NULL, 0, 1, FOR_ALL, 1},
 };
 #define NSPEC ((int)(sizeof SPEC / sizeof SPEC[0]))
 
@@ -79,6 +81,10 @@ static int read_spec_field(ModelSpec *s, hid_t f, const SpecField *d, const char
     int64_t x;
     int missing = d->type == SPEC_ENUM ? h5io_read_attr_str(text, sizeof text, f, "/", d->name)
                                        : h5io_read_attr_i64(&x, f, "/", d->name);
+    if (missing && d->since) {
+        *v = 0;
+        return 0;
+    }
     if (missing)
         return error_set(e, EXIT_USAGE, "%s: checkpoint attribute '%s' is missing", path,
                          d->name);

@@ -60,6 +60,7 @@ typedef struct Config {
     int nonlinearity;        /* Nonlin */
     int hidden, layers;
     double dropout, out_dropout;
+    int bidirectional;       /* 0|1: every layer also reads the sequence backwards */
     int embed;
     int target;              /* TargetChoice */
     int epochs;

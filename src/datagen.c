@@ -17,7 +17,15 @@
 #include "signals.h"
 
 /* Task ids: the high bits of the first counter word of every draw. */
-enum { TASK_COUNTING = 1, TASK_SEQCLASS, TASK_STEPCLASS, TASK_ARITH, TASK_SINE, TASK_ADDING };
+enum {
+    TASK_COUNTING = 1,
+    TASK_SEQCLASS,
+    TASK_STEPCLASS,
+    TASK_ARITH,
+    TASK_SINE,
+    TASK_ADDING,
+    TASK_LOOKAHEAD
+};
 
 #define DG_MAX_VALUES (1L << 28) /* largest inputs array (n * T * F values) */
 
@@ -34,6 +42,7 @@ enum { TASK_COUNTING = 1, TASK_SEQCLASS, TASK_STEPCLASS, TASK_ARITH, TASK_SINE, 
 #define SINE_FREQ 0.02     /* sine: x_t = sin(FREQ t) + 2 U(0,1) */
 #define SINE_GRID 8192     /* sine: phase grid of the Bayes predictor */
 #define SINE_MAX_N 1000000L /* sine: most points (the Bayes floor costs GRID per window) */
+#define LOOK_AHEAD 2       /* lookahead: the target is the token this many steps later */
 
 /* First counter word of a draw: the task and a stream within it. */
 static uint32_t dg_stream(int task, int stream)
@@ -432,6 +441,62 @@ static int gen_adding(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
     return rc;
 }
 
+/* ---- lookahead: a task that needs the future of the sequence ------------ */
+
+/* Row `row` of a lookahead part: length n in [T/2, T] (at least 1), tokens
+ * 0-9 at every step (padded steps too: a model that reads them fails), and
+ * target y_t = x_{min(t+AHEAD, n-1)} for t < n, 0 after. Returns what a
+ * model reading only the past can expect to get right: the last step
+ * (its own token) surely, every other valid step with chance 1/10. */
+static double lookahead_row(int32_t *x, int32_t *y, int32_t *len, const DatagenSpec *s,
+                            uint32_t row, int T)
+{
+    int lo = T / 2 > 1 ? T / 2 : 1;
+    int n = lo + (int)rng_below((uint64_t)(T - lo + 1), s->seed, RNG_DATAGEN,
+                                dg_stream(TASK_LOOKAHEAD, 1), row, 0);
+    for (int t = 0; t < T; t++)
+        x[t] = (int32_t)rng_below(10, s->seed, RNG_DATAGEN, dg_stream(TASK_LOOKAHEAD, 0), row,
+                                  (uint32_t)t);
+    for (int t = 0; t < T; t++) y[t] = t < n ? x[t + LOOK_AHEAD < n ? t + LOOK_AHEAD : n - 1] : 0;
+    *len = n;
+    return 1.0 + 0.1 * (n - 1);
+}
+
+static int gen_lookahead(hid_t file, const DatagenSpec *s, long n, int T, Error *e)
+{
+    size_t ntr = (size_t)n * 4 / 5;
+    DgPart p[2];
+    dg_train_val(p, ntr, (size_t)n - ntr, T, 0, 0, 1);
+    uint32_t row = 0;
+    for (int k = 0; k < 2; k++) {
+        dgpart_add_lengths(&p[k]);
+        double past = 0, steps = 0;
+        for (size_t i = 0; i < p[k].n; i++, row++) {
+            size_t at = i * (size_t)T;
+            past += lookahead_row(p[k].tok + at, p[k].yc + at, p[k].len + i, s, row, T);
+            steps += p[k].len[i];
+        }
+        p[k].best = 1.0;
+        p[k].extra = past / steps;
+        snprintf(p[k].desc, sizeof p[k].desc,
+                 "lookahead /%s: %zu sequences of tokens 0-9, lengths %d..%d (padded steps hold "
+                 "tokens too), inputs int32 [%zu,%d] -> at every valid step the token %d steps "
+                 "later (the last one near the end), targets int32 [%zu,%d]; best acc 1 needs "
+                 "the future: reading only the past gets %.3f",
+                 p[k].name, p[k].n, T / 2 > 1 ? T / 2 : 1, T, p[k].n, T, LOOK_AHEAD, p[k].n, T,
+                 p[k].extra);
+    }
+    char desc[480];
+    snprintf(desc, sizeof desc,
+             "lookahead (a bidirectional model's task): tokens 0-9, inputs int32 [N,%d] with "
+             "lengths, targets the token %d steps later at each valid step (the last token near "
+             "the end); /train %zu, /val %zu; best acc 1.0, a model reading only the past %.3f",
+             T, LOOK_AHEAD, p[0].n, p[1].n, p[1].extra);
+    int rc = dgpart_write(file, s->seed, "lookahead", desc, p, 2, 10, 10, "past_only_acc", e);
+    dgpart_free(p, 2);
+    return rc;
+}
+
 /* ---- the task table --------------------------------------------------- */
 
 typedef struct TaskDef {
@@ -466,6 +531,10 @@ static const TaskDef TASKS[] = {
     {"adding", gen_adding, 10000, 10, 50, 2, 100000, 2, "train sequences, /val gets n/5",
      "float32 [N,50,2] -> sum of the 2 marked values [N,1] (MSE); n=10000 train + 2000 val, "
      "T=50; LSTM/GRU bonus; best MSE 0, predicting 1 gives 0.167"},
+    {"lookahead", gen_lookahead, 2000, 10, 12, 2, 1000, 1,
+     "sequences, split 80/20 into /train /val",
+     "int32 [N,12] tokens 0-9, lengths 6..12 -> the token 2 steps later per step, 10 classes; "
+     "n=2000 (80/20); needs --bidirectional 1: best acc 1.0, the past alone ~0.20"},
 };
 
 #define NTASKS ((int)(sizeof TASKS / sizeof TASKS[0]))
@@ -498,7 +567,7 @@ int datagen_run(const DatagenSpec *s, Error *e)
     if (!t)
         return error_set(e, EXIT_USAGE,
                          "datagen: unknown task '%s' (valid: counting, seqclass, stepclass, "
-                         "arith, sine, adding)",
+                         "arith, sine, adding, lookahead)",
                          s->task ? s->task : "");
     if (!s->out || !s->out[0])
         return error_set(e, EXIT_USAGE, "datagen %s: --out F.h5 is required", t->name);

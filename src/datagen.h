@@ -20,7 +20,7 @@
 
 /* What to generate. n and seq_len <= 0 take the task's defaults. */
 typedef struct DatagenSpec {
-    const char *task;   /* counting | seqclass | stepclass | arith | sine | adding */
+    const char *task;   /* counting | seqclass | stepclass | arith | sine | adding | lookahead */
     const char *out;    /* the file to create (main passes outfile.h's temporary name) */
     long n;             /* size, task-specific: sequences in the file (counting,
                          * seqclass, stepclass, arith), points of the series

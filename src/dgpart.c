@@ -28,8 +28,15 @@ void dgpart_init(DgPart *p, const char *name, size_t n, int T, int F, int O, int
         p->yc = xcalloc(n * steps, sizeof *p->yc);
 }
 
+void dgpart_add_lengths(DgPart *p)
+{
+    p->len = xcalloc(p->n ? p->n : 1, sizeof *p->len);
+    for (size_t i = 0; i < p->n; i++) p->len[i] = p->T;
+}
+
 static void part_free(DgPart *p)
 {
+    free(p->len);
     free(p->x);
     free(p->tok);
     free(p->yc);
@@ -72,6 +79,7 @@ static int part_write(hid_t file, const DgPart *p, int classes, int vocab, const
     if (!rc)
         rc = p->O ? h5io_write_f32(g, "targets", p->yv, y_rank, y_dims, e)
                   : h5io_write_i32(g, "targets", p->yc, y_rank, y_dims, e);
+    if (!rc && p->len) rc = h5io_write_i32(g, "lengths", p->len, 1, in_dims, e);
     if (!rc && h5io_write_attr_str(g, ".", "description", p->desc))
         rc = attr_fail(e, p->name, "description");
     if (!rc && classes && h5io_write_attr_i64(g, ".", "num_classes", classes))

@@ -27,6 +27,7 @@ typedef struct DgPart {
     int32_t *tok;      /* token inputs [n, T] */
     int32_t *yc;       /* class targets [n, T] or [n] */
     float *yv;         /* value targets [n, T, O] or [n, O] */
+    int32_t *len;      /* valid steps of each row [n], or NULL: all T (no 'lengths' written) */
     double best;       /* best possible score on this group: accuracy, or RMSE */
     double extra;      /* task-specific second figure (oracle / baseline), or NAN */
     char desc[480];
@@ -38,6 +39,9 @@ typedef struct DgPart {
  * zero, extra NAN. The arrays are p's own (dgpart_free); allocation failure
  * ends the job. */
 void dgpart_init(DgPart *p, const char *name, size_t n, int T, int F, int O, int per_step);
+
+/* Give p (made by dgpart_init) a lengths array [n], all T; p owns it. */
+void dgpart_add_lengths(DgPart *p);
 
 /* Free the arrays of parts[0..nparts) and zero them. */
 void dgpart_free(DgPart *parts, int nparts);

@@ -56,7 +56,7 @@ void gradcheck_batch_free(GradcheckBatch *gb)
 ModelSpec gradcheck_spec(CellKind cell, Nonlin act, int combo)
 {
     int tokens = combo & 1, last = combo >> 1 & 1, mse = combo >> 2 & 1;
-    int dropout = combo >> 4 & 1;
+    int dropout = combo >> 4 & 1, bidir = combo >> 5 & 1;
     ModelSpec s;
     memset(&s, 0, sizeof s);
     s.cell = cell;
@@ -72,23 +72,32 @@ ModelSpec gradcheck_spec(CellKind cell, Nonlin act, int combo)
     s.target = last ? TARGET_LAST : TARGET_STEP;
     s.dropout = dropout ? 0.3f : 0.0f;
     s.out_dropout = dropout ? 0.25f : 0.0f;
+    s.bidirectional = bidir;
     return s;
 }
 
-static double mean_loss(Model *m, const Batch *b, int train)
+/* What mean_loss evaluates. */
+typedef struct ModelLoss {
+    Model *m;
+    const Batch *b;
+    int train;
+} ModelLoss;
+
+static double mean_loss(void *ctx)
 {
-    model_forward(m, b, train, SEED, STEP);
-    LossSums s = model_loss(m, b, 0.0f);
+    ModelLoss *c = ctx;
+    model_forward(c->m, c->b, c->train, SEED, STEP);
+    LossSums s = model_loss(c->m, c->b, 0.0f);
     return s.loss / s.weight;
 }
 
-static double central(Model *m, const Batch *b, int train, float *p, float eps)
+static double central(GradcheckLoss loss, void *ctx, float *p, float eps)
 {
     float keep = *p;
     *p = keep + eps;
-    double lp = mean_loss(m, b, train);
+    double lp = loss(ctx);
     *p = keep - eps;
-    double lm = mean_loss(m, b, train);
+    double lm = loss(ctx);
     *p = keep;
     return (lp - lm) / (2.0 * (double)eps);
 }
@@ -102,32 +111,36 @@ void gradcheck_analytic(Model *m, const Batch *b, int train)
     model_backward(m, b);
 }
 
+void gradcheck_element(GradcheckResult *r, GradcheckLoss loss, void *ctx, float *p, double an,
+                       const char *name, size_t e)
+{
+    double d1 = central(loss, ctx, p, GRADCHECK_EPS);
+    double d2 = central(loss, ctx, p, GRADCHECK_EPS / 2);
+    if (fabs(d1 - d2) > 5e-3 * fabs(d2) + 5e-4) {
+        r->skipped++;
+        return;
+    }
+    double fd = (4.0 * d2 - d1) / 3.0;
+    double err = fabs(fd - an) - GRADCHECK_RTOL * fabs(an);
+    r->checked++;
+    if (err > r->max_err) {
+        r->max_err = err;
+        snprintf(r->worst, sizeof r->worst, "%s[%zu] fd %.6f an %.6f", name, e, fd, an);
+    }
+    if (err > GRADCHECK_ATOL) r->bad++;
+}
+
 GradcheckResult gradcheck_compare(Model *m, const Batch *b, int train)
 {
     GradcheckResult r;
     memset(&r, 0, sizeof r);
+    ModelLoss ctx = {m, b, train};
     for (int i = 0; i < m->table.count; i++) {
         const ParamInfo *pi = &m->table.p[i];
         size_t n = (size_t)pi->rows * (pi->cols ? pi->cols : 1);
-        for (size_t e = 0; e < n; e++) {
-            float *p = m->params + pi->offset + e;
-            double an = m->grads[pi->offset + e];
-            double d1 = central(m, b, train, p, GRADCHECK_EPS);
-            double d2 = central(m, b, train, p, GRADCHECK_EPS / 2);
-            if (fabs(d1 - d2) > 5e-3 * fabs(d2) + 5e-4) {
-                r.skipped++;
-                continue;
-            }
-            double fd = (4.0 * d2 - d1) / 3.0;
-            double err = fabs(fd - an) - GRADCHECK_RTOL * fabs(an);
-            r.checked++;
-            if (err > r.max_err) {
-                r.max_err = err;
-                snprintf(r.worst, sizeof r.worst, "%s[%zu] fd %.6f an %.6f", pi->name, e, fd,
-                         an);
-            }
-            if (err > GRADCHECK_ATOL) r.bad++;
-        }
+        for (size_t e = 0; e < n; e++)
+            gradcheck_element(&r, mean_loss, &ctx, m->params + pi->offset + e,
+                              m->grads[pi->offset + e], pi->name, e);
     }
     return r;
 }

@@ -25,8 +25,8 @@
 #define GRADCHECK_EPS 1e-3f
 /* Combinations per cell: bit 0 tokens (else dense), bit 1 last-step head
  * (else per step), bit 2 MSE (else cross-entropy), bit 3 varied lengths
- * (else all T), bit 4 dropout on (train mode). */
-#define GRADCHECK_COMBOS 32
+ * (else all T), bit 4 dropout on (train mode), bit 5 bidirectional. */
+#define GRADCHECK_COMBOS 64
 
 /* Outcome of comparing one model's gradients. */
 typedef struct GradcheckResult {
@@ -66,6 +66,17 @@ void gradcheck_analytic(Model *m, const Batch *b, int train);
 /* Compare m->grads with finite differences for every parameter element.
  * m->params are perturbed and restored bit for bit. */
 GradcheckResult gradcheck_compare(Model *m, const Batch *b, int train);
+
+/* A loss as a function of parameters the caller perturbs (gradcheck_element). */
+typedef double (*GradcheckLoss)(void *ctx);
+
+/* Compare one parameter element's analytic gradient an with the
+ * Richardson-extrapolated central difference of loss(ctx) in *p (perturbed
+ * and restored bit for bit), with the tolerances above, counting it into r;
+ * name and element e label it in r->worst. gradcheck_compare's core, for
+ * checks of other losses (tests/test_cellstate.c: one cell alone). */
+void gradcheck_element(GradcheckResult *r, GradcheckLoss loss, void *ctx, float *p, double an,
+                       const char *name, size_t e);
 
 /* One whole check: build combination combo of the cell (weights 1.5x the
  * default initialisation, so the recurrence matters), its batch, and compare. */

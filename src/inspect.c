@@ -64,7 +64,8 @@ static int inspect_checkpoint(FILE *out, const H5Input *in, Error *e)
     fprintf(out, "%s: rnn_dist checkpoint\n", path);
     fprintf(out, "  model    %s", cell_name(s.cell));
     if (s.cell == CELL_RNN) fprintf(out, " (%s)", types_enum_name(&NONLIN_NAMES, s.act));
-    fprintf(out, ", hidden %d, layers %d, %s input", s.hidden, s.layers,
+    fprintf(out, ", hidden %d, layers %d%s, %s input", s.hidden, s.layers,
+            s.bidirectional ? " x 2 directions" : "",
             s.input == INPUT_TOKENS ? "token" : "dense");
     if (s.input == INPUT_TOKENS)
         fprintf(out, " (vocab %d, embed %d)", s.vocab, s.embed);

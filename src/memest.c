@@ -17,7 +17,9 @@
  * the largest pass and is kept. */
 typedef struct Work {
     size_t x0, z, zmask, logits, dlogits, da, db, scratch, scratch_pack;
-    size_t h[MODEL_MAX_LAYERS], cache[MODEL_MAX_LAYERS];
+    size_t dh, dxrev;  /* bidirectional: LayerScratch's dh (each) and dxrev */
+    size_t h[MODEL_MAX_LAYERS], cache[MODEL_MAX_LAYERS]; /* cache: each direction's */
+    size_t hdir[MODEL_MAX_LAYERS], xrev[MODEL_MAX_LAYERS]; /* bidirectional: LayerWork's */
     size_t mask[MODEL_MAX_LAYERS], xin[MODEL_MAX_LAYERS];
     int T, B;      /* the pass of the largest logits */
     size_t rows;   /* its logit rows */
@@ -34,13 +36,18 @@ static CellDims layer_dims(const ModelSpec *s, int k)
 static void work_pass(Work *w, const ModelSpec *s, int T, int B, int train, int loss)
 {
     if (T <= 0 || B <= 0) return;
-    const size_t TB = (size_t)T * (size_t)B, H = (size_t)s->hidden, O = (size_t)s->out;
-    const size_t rows = s->target == TARGET_STEP ? TB : (size_t)B;
+    const size_t TB = (size_t)T * (size_t)B, H = (size_t)model_layer_output(s);
+    const size_t O = (size_t)s->out, rows = s->target == TARGET_STEP ? TB : (size_t)B;
+    const int bidir = model_dirs(s) == 2;
     if (s->input == INPUT_TOKENS) MAXTO(w->x0, TB * (size_t)s->embed);
     for (int k = 0; k < s->layers; k++) {
         CellDims d = layer_dims(s, k);
         MAXTO(w->h[k], TB * H);
         MAXTO(w->cache[k], cell_cache_floats(&d, T, B));
+        if (bidir) {
+            MAXTO(w->hdir[k], TB * (size_t)s->hidden);
+            MAXTO(w->xrev[k], TB * (size_t)d.in);
+        }
         if (train && s->dropout > 0.0f && k + 1 < s->layers) {
             MAXTO(w->mask[k], TB * H);
             MAXTO(w->xin[k + 1], TB * H);
@@ -69,6 +76,8 @@ static void work_pass(Work *w, const ModelSpec *s, int T, int B, int train, int 
             w->scratch = sc;
             w->scratch_pack = cell_pack_floats(&d, T, B, 1);
         }
+        if (bidir) MAXTO(w->dh, TB * (size_t)s->hidden);
+        if (bidir && (k > 0 || s->input == INPUT_TOKENS)) MAXTO(w->dxrev, TB * (size_t)d.in);
     }
 }
 
@@ -114,10 +123,10 @@ static void add_params(Memest *est, const MemestRun *r)
         add_part(est, MEMEST_EMBEDDING, 4 * copies * param_floats(&t, 0, 1),
                  "embedding [%d x %d]%s", s->vocab, s->embed, with);
     add_part(est, MEMEST_WEIGHTS, 4 * copies * param_floats(&t, tok, fc),
-             "%s weights (%d layer%s, hidden %d)%s", cell_name(s->cell), s->layers,
-             s->layers > 1 ? "s" : "", s->hidden, with);
+             "%s%s weights (%d layer%s, hidden %d)%s", s->bidirectional ? "bidirectional " : "",
+             cell_name(s->cell), s->layers, s->layers > 1 ? "s" : "", s->hidden, with);
     add_part(est, MEMEST_HEAD, 4 * copies * param_floats(&t, fc, t.count), "fc [%d x %d]%s",
-             s->out, s->hidden, with);
+             s->out, model_layer_output(s), with);
 }
 
 /* The workspace of the largest passes (training or predicting, and
@@ -130,22 +139,24 @@ static void add_workspace(Memest *est, const MemestRun *r)
     memset(&w, 0, sizeof w);
     work_pass(&w, s, r->T, r->batch, r->train, !r->predict);
     work_pass(&w, s, r->val_T, r->val_batch, 0, 1);
-    size_t act = w.x0 + w.z + w.zmask, pack = 0;
+    size_t act = w.x0 + w.z + w.zmask, pack = 0, dirs = (size_t)model_dirs(s);
     for (int k = 0; k < s->layers; k++) {
         CellDims d = layer_dims(s, k);
         size_t p = cell_pack_floats(&d, 1, 1, 0); /* forward: no T x B term */
-        pack += p;
-        act += w.h[k] + w.cache[k] - p + w.mask[k] + w.xin[k];
+        pack += dirs * p;
+        act += w.h[k] + dirs * (w.cache[k] - p + w.hdir[k]) + w.xrev[k] + w.mask[k] + w.xin[k];
     }
     pack += w.scratch_pack;
     int T = w.T > 0 ? w.T : 1, B = w.B > 0 ? w.B : 1;
     add_part(est, MEMEST_ACTIVATIONS, 4 * (uint64_t)act,
-             "activations and cell caches [%d x %d x %d] of %d layer%s", T, B, s->hidden,
+             "activations and cell caches [%d x %d x %d] of %d layer%s", T, B,
+             model_layer_output(s),
              s->layers, s->layers > 1 ? "s" : "");
     add_part(est, MEMEST_PACKING, 4 * (uint64_t)pack, "packed %s weights (gemm)",
              cell_name(s->cell));
-    add_part(est, MEMEST_SCRATCH, 4 * (uint64_t)(w.da + w.db + w.scratch - w.scratch_pack),
-             "backward scratch [%d x %d x %d]", r->T, r->batch, s->hidden);
+    add_part(est, MEMEST_SCRATCH,
+             4 * (uint64_t)(w.da + w.db + w.scratch - w.scratch_pack + 2 * w.dh + w.dxrev),
+             "backward scratch [%d x %d x %d]", r->T, r->batch, model_layer_output(s));
     add_part(est, MEMEST_LOGITS, 4 * (uint64_t)w.logits, "logits [%zu x %d]", w.rows, s->out);
     add_part(est, MEMEST_LOGITS, 4 * (uint64_t)w.dlogits, "logit gradients [%zu x %d]", w.rows,
              s->out);

@@ -25,14 +25,14 @@ static float *grow(Grow *g, size_t n)
 
 struct ModelWork {
     Grow x0;                       /* [T, B, E] embedded tokens */
-    Grow h[MODEL_MAX_LAYERS];      /* [T, B, H] layer outputs */
-    Grow cache[MODEL_MAX_LAYERS];  /* cell activations */
-    Grow xin[MODEL_MAX_LAYERS];    /* [T, B, H] dropped-out input of layer k > 0 */
-    Grow mask[MODEL_MAX_LAYERS];   /* [T, B, H] dropout mask applied to h[k] */
-    Grow z, zmask;                 /* [rows, H] fc input after dropout, its mask */
+    Grow h[MODEL_MAX_LAYERS];      /* [T, B, D*H] layer outputs */
+    LayerWork layer[MODEL_MAX_LAYERS]; /* what each layer keeps for backward */
+    Grow xin[MODEL_MAX_LAYERS];    /* [T, B, D*H] dropped-out input of layer k > 0 */
+    Grow mask[MODEL_MAX_LAYERS];   /* [T, B, D*H] dropout mask applied to h[k] */
+    Grow z, zmask;                 /* [rows, D*H] fc input after dropout, its mask */
     Grow logits, dlogits;          /* [rows, O] */
-    Grow da, db;                   /* [T, B, max(H, E)] backward ping-pong */
-    Grow scratch;                  /* cell backward scratch */
+    Grow da, db;                   /* [T, B, max(D*H, E)] backward ping-pong */
+    LayerScratch scratch;          /* layer backward scratch */
     const float *in[MODEL_MAX_LAYERS]; /* input of each layer in the last forward */
     const float *zin;              /* fc input in the last forward */
     int use_mask[MODEL_MAX_LAYERS];
@@ -46,9 +46,19 @@ static CellDims layer_dims(const ModelSpec *s, int k)
     return d;
 }
 
+int model_dirs(const ModelSpec *s)
+{
+    return s->bidirectional ? 2 : 1;
+}
+
+int model_layer_output(const ModelSpec *s)
+{
+    return model_dirs(s) * s->hidden;
+}
+
 int model_layer_input(const ModelSpec *s, int k)
 {
-    if (k > 0) return s->hidden;
+    if (k > 0) return model_layer_output(s);
     return s->input == INPUT_TOKENS ? s->embed : s->features;
 }
 
@@ -77,19 +87,21 @@ void model_param_table(ParamTable *t, const ModelSpec *s)
     CHECK(s->layers >= 1 && s->layers <= MODEL_MAX_LAYERS);
     memset(t, 0, sizeof *t);
     int G = cell_gates(s->cell), H = s->hidden;
-    char name[MODEL_NAME_LEN];
+    char name[2 * MODEL_NAME_LEN]; /* room for any int k; names fit MODEL_NAME_LEN */
     if (s->input == INPUT_TOKENS) table_add(t, "embedding.weight", s->vocab, s->embed);
-    for (int k = 0; k < s->layers; k++) {
-        snprintf(name, sizeof name, "rnn.weight_ih_l%d", k);
-        table_add(t, name, G * H, model_layer_input(s, k));
-        snprintf(name, sizeof name, "rnn.weight_hh_l%d", k);
-        table_add(t, name, G * H, H);
-        snprintf(name, sizeof name, "rnn.bias_ih_l%d", k);
-        table_add(t, name, G * H, 0);
-        snprintf(name, sizeof name, "rnn.bias_hh_l%d", k);
-        table_add(t, name, G * H, 0);
-    }
-    table_add(t, "fc.weight", s->out, H);
+    for (int k = 0; k < s->layers; k++)
+        for (int dir = 0; dir < model_dirs(s); dir++) {
+            const char *suffix = dir ? "_reverse" : "";
+            snprintf(name, sizeof name, "rnn.weight_ih_l%d%s", k, suffix);
+            table_add(t, name, G * H, model_layer_input(s, k));
+            snprintf(name, sizeof name, "rnn.weight_hh_l%d%s", k, suffix);
+            table_add(t, name, G * H, H);
+            snprintf(name, sizeof name, "rnn.bias_ih_l%d%s", k, suffix);
+            table_add(t, name, G * H, 0);
+            snprintf(name, sizeof name, "rnn.bias_hh_l%d%s", k, suffix);
+            table_add(t, name, G * H, 0);
+        }
+    table_add(t, "fc.weight", s->out, model_layer_output(s));
     table_add(t, "fc.bias", s->out, 0);
 }
 
@@ -100,12 +112,14 @@ void model_views(ModelViews *v, float *buf, const ModelSpec *s)
     memset(v, 0, sizeof *v);
     int i = 0;
     if (s->input == INPUT_TOKENS) v->embedding = buf + t.p[i++].offset;
-    for (int k = 0; k < s->layers; k++) {
-        v->layer[k].w_ih = buf + t.p[i++].offset;
-        v->layer[k].w_hh = buf + t.p[i++].offset;
-        v->layer[k].b_ih = buf + t.p[i++].offset;
-        v->layer[k].b_hh = buf + t.p[i++].offset;
-    }
+    for (int k = 0; k < s->layers; k++)
+        for (int dir = 0; dir < model_dirs(s); dir++) {
+            LayerParams *l = &v->layer[k][dir];
+            l->w_ih = buf + t.p[i++].offset;
+            l->w_hh = buf + t.p[i++].offset;
+            l->b_ih = buf + t.p[i++].offset;
+            l->b_hh = buf + t.p[i++].offset;
+        }
     v->fc_w = buf + t.p[i++].offset;
     v->fc_b = buf + t.p[i++].offset;
 }
@@ -137,7 +151,7 @@ void model_free(Model *m)
     grow_free(&w->x0);
     for (int k = 0; k < MODEL_MAX_LAYERS; k++) {
         grow_free(&w->h[k]);
-        grow_free(&w->cache[k]);
+        layer_work_free(&w->layer[k]);
         grow_free(&w->xin[k]);
         grow_free(&w->mask[k]);
     }
@@ -147,7 +161,7 @@ void model_free(Model *m)
     grow_free(&w->dlogits);
     grow_free(&w->da);
     grow_free(&w->db);
-    grow_free(&w->scratch);
+    layer_scratch_free(&w->scratch);
     free(w);
     free(m->params);
     memset(m, 0, sizeof *m);
@@ -156,12 +170,14 @@ void model_free(Model *m)
 void model_init_params(Model *m, uint64_t seed)
 {
     const ParamTable *t = &m->table;
-    float bound = 1.0f / sqrtf((float)m->spec.hidden);
+    const float cell_bound = 1.0f / sqrtf((float)m->spec.hidden);
+    const float fc_bound = 1.0f / sqrtf((float)model_layer_output(&m->spec));
     for (int i = 0; i < t->count; i++) {
         const ParamInfo *p = &t->p[i];
         float *v = m->params + p->offset;
         size_t n = (size_t)p->rows * (p->cols ? p->cols : 1);
         int normal = strcmp(p->name, "embedding.weight") == 0;
+        float bound = strncmp(p->name, "fc.", 3) == 0 ? fc_bound : cell_bound;
         for (size_t e = 0; e < n; e += 4) {
             float u[4];
             rng_uniform4(u, seed, RNG_INIT, (uint32_t)i, (uint32_t)(e >> 2),
@@ -229,20 +245,19 @@ static void forward_layers(Model *m, const Batch *b, const float *in, int train,
 {
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
-    const int T = b->T, B = b->B, H = s->hidden;
+    const int T = b->T, B = b->B, W = model_layer_output(s);
     const size_t TB = (size_t)T * B;
     for (int k = 0; k < s->layers; k++) {
         CellDims d = layer_dims(s, k);
-        float *h = grow(&w->h[k], TB * H);
-        float *cache = grow(&w->cache[k], cell_cache_floats(&d, T, B));
+        float *h = grow(&w->h[k], TB * W);
         w->in[k] = in;
-        cell_forward(h, cache, in, &m->p.layer[k], &d, T, B);
+        layer_forward(h, &w->layer[k], in, m->p.layer[k], b->lengths, &d, model_dirs(s), T, B);
         w->use_mask[k] = train && s->dropout > 0.0f && k + 1 < s->layers;
         if (w->use_mask[k]) {
-            float *mask = grow(&w->mask[k], TB * H);
-            float *xin = grow(&w->xin[k + 1], TB * H);
-            model_dropout_mask(mask, s->dropout, seed, step, b->sample, (uint32_t)k, T, B, H);
-            for (size_t i = 0; i < TB * H; i++) xin[i] = h[i] * mask[i];
+            float *mask = grow(&w->mask[k], TB * W);
+            float *xin = grow(&w->xin[k + 1], TB * W);
+            model_dropout_mask(mask, s->dropout, seed, step, b->sample, (uint32_t)k, T, B, W);
+            for (size_t i = 0; i < TB * W; i++) xin[i] = h[i] * mask[i];
             in = xin;
         } else {
             in = h;
@@ -250,30 +265,41 @@ static void forward_layers(Model *m, const Batch *b, const float *in, int train,
     }
 }
 
-/* The head's input [rows, H] from the top layer: every step, or each
- * sequence's last step into w->z; in training, output dropout into w->z. */
+/* The offset in a layer output [T, B, D*H] of the part of direction dir
+ * that the last-step head reads for row i: the forward state at the last
+ * valid step, the reverse state at step 0 (the final state of each, as
+ * h_n of a packed sequence). */
+static size_t last_state_at(const ModelSpec *s, const Batch *b, int i, int dir)
+{
+    size_t t = dir ? 0 : (size_t)(b->lengths[i] - 1);
+    return (t * b->B + i) * model_layer_output(s) + (size_t)dir * s->hidden;
+}
+
+/* The head's input [rows, D*H] from the top layer: every step, or each
+ * sequence's final states into w->z; in training, output dropout into w->z. */
 static const float *forward_head_input(Model *m, const Batch *b, int rows, int train,
                                        uint64_t seed, uint64_t step)
 {
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
-    const int T = b->T, B = b->B, H = s->hidden;
+    const int T = b->T, B = b->B, H = s->hidden, Z = model_layer_output(s);
     const float *top = w->h[s->layers - 1].p;
     const float *z = top;
     if (s->target == TARGET_LAST) {
-        float *zb = grow(&w->z, (size_t)B * H);
+        float *zb = grow(&w->z, (size_t)B * Z);
         for (int i = 0; i < B; i++)
-            memcpy(zb + (size_t)i * H, top + ((size_t)(b->lengths[i] - 1) * B + i) * H,
-                   sizeof(float) * H);
+            for (int dir = 0; dir < model_dirs(s); dir++)
+                memcpy(zb + (size_t)i * Z + (size_t)dir * H, top + last_state_at(s, b, i, dir),
+                       sizeof(float) * H);
         z = zb;
     }
     w->use_zmask = train && s->out_dropout > 0.0f;
     if (w->use_zmask) {
-        float *zm = grow(&w->zmask, (size_t)rows * H);
-        float *zd = grow(&w->z, (size_t)rows * H); /* in place when z is already w->z */
+        float *zm = grow(&w->zmask, (size_t)rows * Z);
+        float *zd = grow(&w->z, (size_t)rows * Z); /* in place when z is already w->z */
         model_dropout_mask(zm, s->out_dropout, seed, step, b->sample, MODEL_DROP_HEAD,
-                     s->target == TARGET_STEP ? T : 0, B, H);
-        for (size_t i = 0; i < (size_t)rows * H; i++) zd[i] = z[i] * zm[i];
+                     s->target == TARGET_STEP ? T : 0, B, Z);
+        for (size_t i = 0; i < (size_t)rows * Z; i++) zd[i] = z[i] * zm[i];
         z = zd;
     }
     return z;
@@ -283,7 +309,7 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
 {
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
-    const int H = s->hidden, O = s->out;
+    const int Z = model_layer_output(s), O = s->out;
     CHECK(b->T > 0 && b->B > 0);
     w->T = b->T;
     w->B = b->B;
@@ -293,7 +319,7 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
     w->zin = z;
     float *logits = grow(&w->logits, (size_t)rows * O);
     for (int r = 0; r < rows; r++) memcpy(logits + (size_t)r * O, m->p.fc_b, sizeof(float) * O);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, O, H, 1.0f, z, H, m->p.fc_w, H,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, O, Z, 1.0f, z, Z, m->p.fc_w, Z,
                 1.0f, logits, O);
     m->logits = logits;
     m->rows = rows;
@@ -377,7 +403,7 @@ void model_grad_buckets(GradBuckets *gb, const Model *m)
     gb->lo[gb->count] = fc;
     gb->hi[gb->count++] = m->table.total;
     for (int k = L - 1; k >= 0; k--) {
-        gb->lo[gb->count] = k > 0 ? (size_t)(m->g.layer[k].w_ih - m->grads) : 0;
+        gb->lo[gb->count] = k > 0 ? (size_t)(m->g.layer[k][0].w_ih - m->grads) : 0;
         gb->hi[gb->count] = gb->lo[gb->count - 1];
         gb->count++;
     }
@@ -388,44 +414,53 @@ void model_backward(Model *m, const Batch *b)
     model_backward_hooked(m, b, NULL, NULL, NULL);
 }
 
+/* The head's backward pass: fc's gradients, then d loss / d (top layer's
+ * output) [T, B, D*H] into da (db: scratch of the same size). */
+static void backward_head(float *da, float *db, Model *m, const Batch *b)
+{
+    const ModelSpec *s = &m->spec;
+    ModelWork *w = m->work;
+    const int B = w->B, H = s->hidden, Z = model_layer_output(s), O = s->out, rows = m->rows;
+    const float *dl = w->dlogits.p;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, Z, rows, 1.0f, dl, O, w->zin, Z,
+                1.0f, m->g.fc_w, Z);
+    add_colsum(m->g.fc_b, dl, rows, O);
+    float *dz = s->target == TARGET_STEP ? da : db;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, Z, O, 1.0f, dl, O, m->p.fc_w,
+                Z, 0.0f, dz, Z);
+    if (w->use_zmask) mul_inplace(dz, w->zmask.p, (size_t)rows * Z);
+    if (s->target == TARGET_LAST) {
+        memset(da, 0, sizeof(float) * (size_t)w->T * B * Z);
+        for (int i = 0; i < B; i++)
+            for (int dir = 0; dir < model_dirs(s); dir++)
+                memcpy(da + last_state_at(s, b, i, dir), dz + (size_t)i * Z + (size_t)dir * H,
+                       sizeof(float) * H);
+    }
+}
+
 void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*poke)(void *ctx),
                            void *ctx)
 {
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
-    const int T = w->T, B = w->B, H = s->hidden, O = s->out, rows = m->rows;
+    const int T = w->T, B = w->B, W = model_layer_output(s);
     const size_t TB = (size_t)T * B;
     CHECK(T == b->T && B == b->B);
-    const float *dl = w->dlogits.p;
-    int wide = H > s->embed ? H : s->embed;
+    int wide = W > s->embed ? W : s->embed;
     float *da = grow(&w->da, TB * wide);
     float *db = grow(&w->db, TB * wide);
-    /* head */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, H, rows, 1.0f, dl, O, w->zin, H,
-                1.0f, m->g.fc_w, H);
-    add_colsum(m->g.fc_b, dl, rows, O);
+    backward_head(da, db, m, b);
     if (ready) ready(ctx, 0);
-    float *dz = s->target == TARGET_STEP ? da : db;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, O, 1.0f, dl, O, m->p.fc_w,
-                H, 0.0f, dz, H);
-    if (w->use_zmask) mul_inplace(dz, w->zmask.p, (size_t)rows * H);
-    if (s->target == TARGET_LAST) {
-        memset(da, 0, sizeof(float) * TB * H);
-        for (int i = 0; i < B; i++)
-            memcpy(da + ((size_t)(b->lengths[i] - 1) * B + i) * H, dz + (size_t)i * H,
-                   sizeof(float) * H);
-    }
     /* layers, top down; da holds d loss / d h of the current layer */
     for (int k = s->layers - 1; k >= 0; k--) {
         CellDims d = layer_dims(s, k);
-        float *scratch = grow(&w->scratch, cell_scratch_floats(&d, T, B));
         int want_dx = k > 0 || s->input == INPUT_TOKENS;
-        cell_backward(want_dx ? db : NULL, &m->g.layer[k], da, scratch, w->in[k], w->h[k].p,
-                      w->cache[k].p, &m->p.layer[k], &d, T, B);
+        layer_backward(want_dx ? db : NULL, m->g.layer[k], da, &w->scratch, w->in[k], w->h[k].p,
+                       &w->layer[k], m->p.layer[k], b->lengths, &d, model_dirs(s), T, B);
         if (ready && k > 0) ready(ctx, s->layers - k);
         if (poke) poke(ctx);
         if (k > 0) {
-            if (w->use_mask[k - 1]) mul_inplace(db, w->mask[k - 1].p, TB * H);
+            if (w->use_mask[k - 1]) mul_inplace(db, w->mask[k - 1].p, TB * W);
             float *tmp = da;
             da = db;
             db = tmp;
@@ -488,7 +523,8 @@ double model_train_flops(const ModelSpec *s, int T, int B)
         f += 2 * TB * GH * In * (2 + dx);             /* x W_ih^T, dW_ih, dx */
         f += 2 * (T - 1) * (double)B * GH * H * 3;    /* h W_hh^T, dW_hh, dh */
     }
+    f *= model_dirs(s);
     double rows = s->target == TARGET_STEP ? TB : B;
-    f += 2 * rows * s->out * H * 3;                   /* fc, dfc, dz */
+    f += 2 * rows * s->out * model_layer_output(s) * 3; /* fc, dfc, dz */
     return f;
 }

@@ -5,12 +5,15 @@
  *
  * Parameters: ONE contiguous float buffer in PyTorch state_dict order
  *   embedding.weight   [V, E]          (token input only)
- *   rnn.weight_ih_l{k} [G*H, In_k]     In_0 = E or F, In_k = H for k > 0
+ *   rnn.weight_ih_l{k} [G*H, In_k]     In_0 = E or F, In_k = D*H for k > 0
  *   rnn.weight_hh_l{k} [G*H, H]
  *   rnn.bias_ih_l{k}   [G*H]
  *   rnn.bias_hh_l{k}   [G*H]
- *   fc.weight          [O, H]
+ *   (bidirectional: the same four again, named ..._l{k}_reverse, after them)
+ *   fc.weight          [O, D*H]
  *   fc.bias            [O]
+ * D = 2 directions when bidirectional, else 1 (layer.h: how the reverse
+ * direction reads a padded batch as a packed one).
  * Gradients use the same layout in a second buffer; ModelViews name the parts.
  *
  * Batches are time-major (see Batch, types.h). Activations kept for the backward pass
@@ -24,10 +27,11 @@
 #include <stdint.h>
 
 #include "cell.h"
+#include "layer.h"
 #include "types.h"
 
 #define MODEL_MAX_LAYERS 16
-#define MODEL_MAX_PARAMS (3 + 4 * MODEL_MAX_LAYERS)
+#define MODEL_MAX_PARAMS (3 + 4 * LAYER_MAX_DIRS * MODEL_MAX_LAYERS)
 #define MODEL_NAME_LEN 32
 
 /* Everything that fixes the shapes and behaviour of a model. */
@@ -45,6 +49,7 @@ typedef struct ModelSpec {
     TargetMode target;
     float dropout;       /* between layers, training only */
     float out_dropout;   /* before fc, training only */
+    int bidirectional;   /* 1: every layer also runs in reverse (D = 2), else 0 */
 } ModelSpec;
 
 /* One named parameter: a view of `rows x cols` floats (cols = 0: a vector). */
@@ -63,8 +68,8 @@ typedef struct ParamTable {
 /* Named views into a parameter (or gradient) buffer. Not owned. */
 typedef struct ModelViews {
     float *embedding;                      /* [V, E] or NULL */
-    LayerParams layer[MODEL_MAX_LAYERS];
-    float *fc_w;                           /* [O, H] */
+    LayerParams layer[MODEL_MAX_LAYERS][LAYER_MAX_DIRS]; /* [k][0] forward, [k][1] reverse */
+    float *fc_w;                           /* [O, D*H] */
     float *fc_b;                           /* [O] */
 } ModelViews;
 
@@ -109,13 +114,17 @@ size_t model_param_count(const ParamTable *t);
 void model_views(ModelViews *v, float *buf, const ModelSpec *spec);
 /* Input width of layer k. */
 int model_layer_input(const ModelSpec *spec, int k);
+/* Directions D: 2 when bidirectional, else 1. */
+int model_dirs(const ModelSpec *spec);
+/* Output width of every layer, and the head's input width: D*H. */
+int model_layer_output(const ModelSpec *spec);
 
 /* Allocate a model (parameters zero). Free with model_free. */
 void model_create(Model *m, const ModelSpec *spec);
 void model_free(Model *m);
 /* PyTorch's default initialisation, drawn from (seed, parameter, element):
  * embedding N(0,1); cell weights and biases U(-1/sqrt(H), 1/sqrt(H));
- * fc weight and bias U(-1/sqrt(H), 1/sqrt(H)). */
+ * fc weight and bias U(-1/sqrt(D*H), 1/sqrt(D*H)) (nn.Linear's). */
 void model_init_params(Model *m, uint64_t seed);
 
 /* Forward pass. train != 0 applies dropout with masks keyed by

@@ -208,6 +208,7 @@ static int build_spec(ModelSpec *s, const Config *c, const Dataset *ds, Error *e
     s->target = ds->target;
     s->dropout = (float)c->dropout;
     s->out_dropout = (float)c->out_dropout;
+    s->bidirectional = c->bidirectional;
     if (c->target != TARGET_CHOICE_AUTO) {
         TargetMode want = c->target == TARGET_CHOICE_STEP ? TARGET_STEP : TARGET_LAST;
         if (want != ds->target)

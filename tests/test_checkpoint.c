@@ -41,7 +41,7 @@ static int teardown(void **state)
 static ModelSpec spec(CellKind cell, int hidden)
 {
     ModelSpec s = {cell, NONLIN_TANH, INPUT_TOKENS, 11, 5, 0, hidden, 2, 4, LOSS_CE, TARGET_STEP,
-                   0.1f, 0.2f};
+                   0.1f, 0.2f, 0};
     return s;
 }
 

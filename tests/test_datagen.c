@@ -130,6 +130,7 @@ typedef struct Expect {
     int per_step;
     int vocab;
     const char *extra; /* an additional float attribute, or NULL */
+    int lengths;       /* 1: each group has lengths int32 [N] */
 } Expect;
 
 static const char *const GROUPS[3] = {"train", "val", "test"};
@@ -188,7 +189,10 @@ static void check_schema(const char *path, const Expect *x, uint64_t seed)
             expect_shape(f, tg, H5T_FLOAT, 3, n, T, (size_t)x->O);
         else
             expect_shape(f, tg, H5T_FLOAT, 2, n, (size_t)x->O, 0);
-        assert_false(h5io_exists(f, ln));
+        if (x->lengths)
+            expect_shape(f, ln, H5T_INTEGER, 1, n, 0, 0);
+        else
+            assert_false(h5io_exists(f, ln));
     }
     H5Fclose(f);
     for (int k = 0; k < x->ngroups; k++) { /* the trainer's own schema checks accept it */
@@ -205,12 +209,13 @@ static void check_schema(const char *path, const Expect *x, uint64_t seed)
 static void test_schema(void **state)
 {
     const Expect ex[] = {
-        {"counting", 2, {800, 200, 0}, 4, 0, 10, 0, 1, 10, NULL},
-        {"seqclass", 2, {1000, 500, 0}, 5, 10, 2, 0, 0, 0, NULL},
-        {"stepclass", 2, {800, 200, 0}, 10, 5, 3, 0, 1, 0, NULL},
-        {"arith", 3, {800, 100, 100}, 5, 1, 0, 1, 1, 0, NULL},
-        {"sine", 2, {797, 197, 0}, 3, 1, 0, 1, 0, 0, "oracle_rmse"},
-        {"adding", 2, {10000, 2000, 0}, 50, 2, 0, 1, 0, 0, "baseline_mse"},
+        {"counting", 2, {800, 200, 0}, 4, 0, 10, 0, 1, 10, NULL, 0},
+        {"seqclass", 2, {1000, 500, 0}, 5, 10, 2, 0, 0, 0, NULL, 0},
+        {"stepclass", 2, {800, 200, 0}, 10, 5, 3, 0, 1, 0, NULL, 0},
+        {"arith", 3, {800, 100, 100}, 5, 1, 0, 1, 1, 0, NULL, 0},
+        {"sine", 2, {797, 197, 0}, 3, 1, 0, 1, 0, 0, "oracle_rmse", 0},
+        {"adding", 2, {10000, 2000, 0}, 50, 2, 0, 1, 0, 0, "baseline_mse", 0},
+        {"lookahead", 2, {1600, 400, 0}, 12, 0, 10, 0, 1, 10, "past_only_acc", 1},
     };
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
         const char *p = gen(state, ex[i].task, "schema.h5", 0, 0, 1);
@@ -218,14 +223,15 @@ static void test_schema(void **state)
     }
     /* --n and --seq-len change the shapes */
     const Expect sized[] = {
-        {"counting", 2, {40, 10, 0}, 7, 0, 10, 0, 1, 10, NULL},
-        {"seqclass", 2, {20, 10, 0}, 3, 10, 2, 0, 0, 0, NULL},
-        {"stepclass", 2, {16, 4, 0}, 2, 5, 3, 0, 1, 0, NULL},
-        {"arith", 3, {40, 5, 5}, 8, 1, 0, 1, 1, 0, NULL},
-        {"sine", 2, {395, 95, 0}, 5, 1, 0, 1, 0, 0, "oracle_rmse"},
-        {"adding", 2, {30, 6, 0}, 2, 2, 0, 1, 0, 0, "baseline_mse"},
+        {"counting", 2, {40, 10, 0}, 7, 0, 10, 0, 1, 10, NULL, 0},
+        {"seqclass", 2, {20, 10, 0}, 3, 10, 2, 0, 0, 0, NULL, 0},
+        {"stepclass", 2, {16, 4, 0}, 2, 5, 3, 0, 1, 0, NULL, 0},
+        {"arith", 3, {40, 5, 5}, 8, 1, 0, 1, 1, 0, NULL, 0},
+        {"sine", 2, {395, 95, 0}, 5, 1, 0, 1, 0, 0, "oracle_rmse", 0},
+        {"adding", 2, {30, 6, 0}, 2, 2, 0, 1, 0, 0, "baseline_mse", 0},
+        {"lookahead", 2, {24, 6, 0}, 5, 0, 10, 0, 1, 10, "past_only_acc", 1},
     };
-    const long n[] = {50, 30, 20, 50, 500, 30};
+    const long n[] = {50, 30, 20, 50, 500, 30, 30};
     for (size_t i = 0; i < sizeof sized / sizeof sized[0]; i++) {
         const char *p = gen(state, sized[i].task, "sized.h5", n[i], sized[i].T, 7);
         check_schema(p, &sized[i], 7);
@@ -420,6 +426,46 @@ static void test_adding_rule(void **state)
     }
 }
 
+/* lookahead: lengths in T/2..T, the target of valid step t is the token at
+ * min(t + 2, n - 1), padded targets 0, padded inputs tokens too (not all
+ * 0), and past_only_acc = (1 + 0.1 (n - 1)) summed over rows / valid steps. */
+static void test_lookahead_rule(void **state)
+{
+    const int T = 12;
+    const char *p = gen(state, "lookahead", "lookahead.h5", 500, T, 9);
+    hid_t f;
+    Error e;
+    assert_int_equal(h5io_open_read(&f, p, &e), 0);
+    for (int k = 0; k < 2; k++) {
+        Dataset ds;
+        open_group(&ds, p, k ? "/val" : "/train");
+        assert_true(ds.has_lengths);
+        double past = 0, steps = 0;
+        size_t padded_nonzero = 0, short_rows = 0;
+        for (size_t i = 0; i < ds.n; i++) {
+            const int32_t *x = ds.tokens + i * T, *y = ds.y_class + i * T;
+            int n = ds.lengths[i];
+            assert_true(n >= T / 2 && n <= T);
+            short_rows += n < T;
+            for (int t = 0; t < T; t++) {
+                assert_true(x[t] >= 0 && x[t] < 10);
+                if (t < n)
+                    assert_int_equal(y[t], x[t + 2 < n ? t + 2 : n - 1]);
+                else {
+                    assert_int_equal(y[t], 0);
+                    padded_nonzero += x[t] != 0;
+                }
+            }
+            past += 1.0 + 0.1 * (n - 1);
+            steps += n;
+        }
+        assert_true(short_rows > ds.n / 2 && padded_nonzero > 0);
+        assert_true(fabs(attr_f64(f, GROUPS[k], "past_only_acc") - past / steps) < 1e-12);
+        dataset_close(&ds);
+    }
+    H5Fclose(f);
+}
+
 /* Observed rate of labels that disagree with the rule, checked against the
  * nominal rate within 5 standard deviations; best_acc = 1 - that rate. */
 static void check_noise(const char *p, const char *group, size_t wrong, size_t total,
@@ -552,11 +598,11 @@ static void test_print_tasks(void **state)
     datagen_print_tasks(f);
     fclose(f);
     static const char *const tasks[] = {"counting", "seqclass", "stepclass", "arith", "sine",
-                                        "adding"};
+                                        "adding", "lookahead"};
     int lines = 0;
     for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
-    assert_int_equal(lines, 6);
-    for (int i = 0; i < 6; i++) assert_non_null(strstr(buf, tasks[i]));
+    assert_int_equal(lines, 7);
+    for (int i = 0; i < 7; i++) assert_non_null(strstr(buf, tasks[i]));
     free(buf);
 }
 
@@ -573,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_sine),
         cmocka_unit_test(test_bad_specs),
         cmocka_unit_test(test_print_tasks),
+        cmocka_unit_test(test_lookahead_rule),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -340,6 +340,31 @@ static void test_class_weights(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Bidirectional models (tests/fixtures/README.md): every cell on padded
+ * rows, both heads, 1 and 2 layers; forward (padded steps too, which the
+ * packed torch model leaves at fc(0)), loss, gradients, 3 steps of Adam and
+ * SGD. */
+static void test_bidirectional(void **state)
+{
+    (void)state;
+    static const char *const CELL_TAG[] = {"rnn_tanh", "lstm", "gru"};
+    static const char *const VARIANT[] = {"tok_step_ce", "dense_last_ce", "dense_step_mse"};
+    int bad = 0;
+    for (int c = 0; c < 3; c++)
+        for (int v = 0; v < 3; v++) {
+            Fixture fx;
+            char name[64];
+            snprintf(name, sizeof name, "bidir_%s_%s", CELL_TAG[c], VARIANT[v]);
+            fixture_open(&fx, name);
+            assert_int_equal(fx.spec.bidirectional, 1);
+            bad += check_forward_and_grads(&fx);
+            bad += check_optimizer(&fx, "adam");
+            bad += check_optimizer(&fx, "sgd");
+            fixture_close(&fx);
+        }
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     h5io_init();
@@ -350,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_gru),
         cmocka_unit_test(test_rmsprop_nesterov),
         cmocka_unit_test(test_class_weights),
+        cmocka_unit_test(test_bidirectional),
     };
     return cmocka_run_group_tests_name("golden (PyTorch)", tests, NULL, NULL);
 }

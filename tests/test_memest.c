@@ -115,11 +115,16 @@ static void test_matches_allocations(void **state)
     ModelSpec specs[] = {
         /* LSTM on tokens, 2 layers, dropout between them and before the head */
         {CELL_LSTM, NONLIN_TANH, INPUT_TOKENS, 50, 24, 0, 96, 2, 300, LOSS_CE, TARGET_STEP, 0.3f,
-         0.2f},
+         0.2f, 0},
         /* GRU on dense input, value at the last step */
-        {CELL_GRU, NONLIN_TANH, INPUT_DENSE, 0, 0, 7, 130, 3, 5, LOSS_MSE, TARGET_LAST, 0.1f, 0},
+        {CELL_GRU, NONLIN_TANH, INPUT_DENSE, 0, 0, 7, 130, 3, 5, LOSS_MSE, TARGET_LAST, 0.1f, 0, 0},
+        /* the same, bidirectional */
+        {CELL_GRU, NONLIN_TANH, INPUT_DENSE, 0, 0, 7, 130, 3, 5, LOSS_MSE, TARGET_LAST, 0.1f, 0, 1},
+        /* bidirectional LSTM on tokens, per step, dropout */
+        {CELL_LSTM, NONLIN_TANH, INPUT_TOKENS, 50, 24, 0, 40, 2, 30, LOSS_CE, TARGET_STEP, 0.3f,
+         0.2f, 1},
         /* Elman RNN, many classes */
-        {CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 10, 8, 0, 16, 1, 20000, LOSS_CE, TARGET_STEP, 0, 0},
+        {CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 10, 8, 0, 16, 1, 20000, LOSS_CE, TARGET_STEP, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         const int T = 17, B = 23;
@@ -154,7 +159,7 @@ static void test_grows(void **state)
 {
     (void)state;
     ModelSpec s = {CELL_LSTM, NONLIN_TANH, INPUT_TOKENS, 100, 16, 0, 64, 1, 10, LOSS_CE,
-                   TARGET_STEP, 0, 0};
+                   TARGET_STEP, 0, 0, 0};
     uint64_t base = total_of(&s, 20, 32, 1);
     ModelSpec big = s;
     big.hidden = 128;

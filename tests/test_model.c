@@ -55,7 +55,7 @@ static void test_dropout_mask(void **state)
 static ModelSpec spec_with(float dropout, float out_dropout)
 {
     ModelSpec s = {CELL_GRU, NONLIN_TANH, INPUT_DENSE, 0, 0, 3, 8, 3, 2, LOSS_MSE, TARGET_STEP,
-                   dropout, out_dropout};
+                   dropout, out_dropout, 0};
     return s;
 }
 
@@ -89,7 +89,7 @@ static void test_param_table(void **state)
 {
     (void)state;
     ModelSpec s = {CELL_LSTM, NONLIN_TANH, INPUT_TOKENS, 10, 8, 0, 16, 2, 10, LOSS_CE,
-                   TARGET_STEP, 0, 0};
+                   TARGET_STEP, 0, 0, 0};
     ParamTable t;
     model_param_table(&t, &s);
     const char *names[] = {"embedding.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0",

@@ -42,7 +42,7 @@ static TrainState distinct_state(void)
 static ModelSpec small_spec(void)
 {
     ModelSpec s = {CELL_GRU, NONLIN_TANH, INPUT_DENSE, 0, 0, 3, 4, 1, 2, LOSS_MSE, TARGET_LAST,
-                   0, 0.5f};
+                   0, 0.5f, 0};
     return s;
 }
 
@@ -180,7 +180,7 @@ static void test_spec_table(void **state)
     char path[300];
     snprintf(path, sizeof path, "%s/spec.h5", d->path);
     ModelSpec s = {CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 7, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_LAST,
-                   0.25f, 0.5f};
+                   0.25f, 0.5f, 0};
     TrainState st = distinct_state();
     save(path, &s, &st);
     ModelSpec back;
@@ -203,12 +203,14 @@ static void test_spec_table(void **state)
         ModelSpec s;
         const char *msg;
     } cases[] = {
-        {{CELL_RNN, NONLIN_TANH, INPUT_TOKENS, 7, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_LAST, 0, 0},
+        {{CELL_RNN, NONLIN_TANH, INPUT_TOKENS, 7, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_LAST, 0, 0, 0},
          "nonlinearity is 'relu' there, 'tanh' in this run"},
-        {{CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 7, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_STEP, 0, 0},
+        {{CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 7, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_STEP, 0, 0, 0},
          "target is 'last' there, 'step' in this run"},
-        {{CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 8, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_LAST, 0, 0},
+        {{CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 8, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_LAST, 0, 0, 0},
          "vocab_size is 7 there, 8 in this run"},
+        {{CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 7, 3, 0, 5, 2, 4, LOSS_MSE, TARGET_LAST, 0, 0, 1},
+         "bidirectional is 0 there, 1 in this run"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Model m;

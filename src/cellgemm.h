@@ -1,0 +1,78 @@
+/* cellgemm.h - what the three recurrent cells share (internal to the cell
+ * module: cell.c is its only user; other modules use cell.h): carving one
+ * caller-owned buffer into named views, and the products of a pass through
+ * time, each on the pass's GEMM kernel (gemm.h's packed kernels where the CPU
+ * has them, OpenBLAS when the kernel is GEMM_BLAS).
+ *
+ * Shapes as in cell.h: time-major rows (row t*B + b), G*H gate columns
+ * (GH), weights as PyTorch's w_ih [GH, In], w_hh [GH, H].
+ */
+#ifndef RNN_CELLGEMM_H
+#define RNN_CELLGEMM_H
+
+#include <stddef.h>
+
+#include "cell.h"
+#include "gemm.h"
+
+/* Consecutive views of one buffer, laid out in order; with base NULL the
+ * views stay NULL and only `used` counts (for the sizing functions). */
+typedef struct Carver {
+    float *base;
+    size_t used; /* floats laid out so far */
+} Carver;
+
+/* The recurrent weights of one pass: packed once when the packed kernel
+ * runs, else used as they are. */
+typedef struct Recur {
+    const float *w_hh;   /* [G*H, H] */
+    const float *packed; /* gemm_pack of w_hh (or w_hh^T); NULL: use OpenBLAS */
+    GemmIsa isa;         /* the kernel that runs on packed */
+} Recur;
+
+/* The next view of n floats of c (NULL when c->base is NULL). */
+float *cellgemm_carve(Carver *c, size_t n);
+
+/* The recurrent weights of a pass that runs `products` recurrent products
+ * (forward: h w_hh^T, T - 1 from a zero state, T from a given one;
+ * backward: dg w_hh, T - 1), packed into buf when isa is a packed kernel and
+ * products > 0.
+ *   buf  out [cell_pack_floats(d, T, B, backward)] */
+Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, int products,
+                             int backward, GemmIsa isa);
+
+/* rows[r, :] = a[:] + b[:] (b may be NULL) for r in 0..n.
+ *   rows out [n, width];  a, b in [width] */
+void cellgemm_fill_rows(float *rows, const float *a, const float *b, size_t n, int width);
+
+/* acc[:] += sum over r of rows[r, :], as rows^T ones.
+ *   acc in/out [width];  rows in [n, width];  ones scratch [n] */
+void cellgemm_add_colsum(float *acc, const float *rows, float *ones, size_t n, int width);
+
+/* out = x w_ih^T (+ out when add), on kernel isa with w_ih^T packed into buf,
+ * or on OpenBLAS when isa is GEMM_BLAS.
+ *   out out [TB, GH];  buf scratch (the pass's packing space);  x in [TB, In] */
+void cellgemm_input(float *out, float *buf, const float *x, const float *w_ih, int TB, int GH,
+                    int In, int add, GemmIsa isa);
+
+/* out = h w_hh^T (+ out when add), for one step.
+ *   out out [B, GH];  h in [B, H] */
+void cellgemm_recur(float *out, const float *h, const Recur *w, int B, int GH, int H, int add);
+
+/* dh += dg w_hh, for one step.
+ *   dh in/out [B, H];  dg in [B, GH] */
+void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H);
+
+/* The weight gradients and dx from the pre-activation gradients of all
+ * steps, ACCUMULATED into g (dx overwritten; NULL to skip):
+ *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0),
+ *   b_ih += column sums of dgi,  b_hh += those of dgh,  dx = dgi w_ih.
+ *   dgi, dgh in [T*B, GH] (the same buffer for RNN and LSTM)
+ *   x in [T*B, In];  h in [T*B, H]
+ *   h0   in [B, H] the initial hidden state; NULL: zeros, its term skipped
+ *   ones scratch [T*B];  buf: the pass's packing space (cell_pack_floats) */
+void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
+                           const float *dgh, const float *x, const float *h, const float *h0,
+                           const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa);
+
+#endif
