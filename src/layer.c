@@ -60,14 +60,15 @@ static void copy_steps(float *dst, size_t ld_dst, const float *src, size_t ld_sr
         }
 }
 
-void layer_forward(float *out, LayerWork *w, const float *x, const LayerParams *p,
-                   const int32_t *lengths, const CellDims *d, int dirs, int T, int B)
+void layer_forward(float *out, LayerWork *w, const float *x, const float *state0,
+                   const LayerParams *p, const int32_t *lengths, const CellDims *d, int dirs,
+                   int T, int B)
 {
-    CHECK(dirs == 1 || dirs == 2);
+    CHECK(dirs == 1 || (dirs == 2 && !state0));
     const int H = d->hidden, In = d->in;
     const size_t TB = (size_t)T * B, cache = cell_cache_floats(d, T, B);
     if (dirs == 1) {
-        cell_forward(out, layer_buf_grow(&w->cache[0], cache), x, NULL, &p[0], d, T, B);
+        cell_forward(out, layer_buf_grow(&w->cache[0], cache), x, state0, &p[0], d, T, B);
         return;
     }
     float *hf = layer_buf_grow(&w->hdir[0], TB * H), *hr = layer_buf_grow(&w->hdir[1], TB * H);
@@ -80,15 +81,16 @@ void layer_forward(float *out, LayerWork *w, const float *x, const LayerParams *
 }
 
 void layer_backward(float *dx, LayerParams *g, float *dout, LayerScratch *s, const float *x,
-                    const float *out, const LayerWork *w, const LayerParams *p,
-                    const int32_t *lengths, const CellDims *d, int dirs, int T, int B)
+                    const float *state0, const float *out, const LayerWork *w,
+                    const LayerParams *p, const int32_t *lengths, const CellDims *d, int dirs,
+                    int T, int B)
 {
-    CHECK(dirs == 1 || dirs == 2);
+    CHECK(dirs == 1 || (dirs == 2 && !state0));
     const int H = d->hidden, In = d->in;
     const size_t TB = (size_t)T * B;
     float *scratch = layer_buf_grow(&s->cell, cell_scratch_floats(d, T, B));
     if (dirs == 1) {
-        cell_backward(dx, &g[0], dout, scratch, x, NULL, out, w->cache[0].p, &p[0], d, T, B);
+        cell_backward(dx, &g[0], dout, scratch, x, state0, out, w->cache[0].p, &p[0], d, T, B);
         return;
     }
     float *dhf = layer_buf_grow(&s->dh[0], TB * H), *dhr = layer_buf_grow(&s->dh[1], TB * H);

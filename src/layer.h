@@ -62,22 +62,28 @@ void layer_scratch_free(LayerScratch *s);
  *   out     out [T, B, D*H]  the layer's output (see above)
  *   w       out what backward needs (grown as needed)
  *   x       in  [T, B, In]   kept by the caller until layer_backward
+ *   state0  in  [cell_state_floats(d, B)] the initial state (detached, as
+ *               cell_forward's), D = 1 only; NULL: zeros
  *   p       in  [D]          each direction's parameters
  *   lengths in  [B]          valid steps of each row, 1..T
  */
-void layer_forward(float *out, LayerWork *w, const float *x, const LayerParams *p,
-                   const int32_t *lengths, const CellDims *d, int dirs, int T, int B);
+void layer_forward(float *out, LayerWork *w, const float *x, const float *state0,
+                   const LayerParams *p, const int32_t *lengths, const CellDims *d, int dirs,
+                   int T, int B);
 
 /* Backward through T steps of the last layer_forward on w.
  *   dx      out [T, B, In] gradient w.r.t. x (overwritten); NULL to skip
  *   g       out [D] parameter gradients, ACCUMULATED (+=)
  *   dout    in  [T, B, D*H] gradient w.r.t. out; clobbered
  *   s           work space (grown as needed)
+ *   state0  in  NULL exactly when layer_forward's was (cell_backward's rule:
+ *               the forward kept the state's values; the buffer may have changed)
  *   x, out, w, p, lengths: as given to / produced by layer_forward
  */
 void layer_backward(float *dx, LayerParams *g, float *dout, LayerScratch *s, const float *x,
-                    const float *out, const LayerWork *w, const LayerParams *p,
-                    const int32_t *lengths, const CellDims *d, int dirs, int T, int B);
+                    const float *state0, const float *out, const LayerWork *w,
+                    const LayerParams *p, const int32_t *lengths, const CellDims *d, int dirs,
+                    int T, int B);
 
 /* Floats layer_forward keeps in a LayerWork, and layer_backward's scratch,
  * for these shapes (memory estimates). */

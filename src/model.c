@@ -34,6 +34,7 @@ struct ModelWork {
     Grow da, db;                   /* [T, B, max(D*H, E)] backward ping-pong */
     LayerScratch scratch;          /* layer backward scratch */
     const float *in[MODEL_MAX_LAYERS]; /* input of each layer in the last forward */
+    const float *state0[MODEL_MAX_LAYERS]; /* its initial state, NULL: zeros */
     const float *zin;              /* fc input in the last forward */
     int use_mask[MODEL_MAX_LAYERS];
     int use_zmask;
@@ -238,10 +239,11 @@ static const float *forward_input(Model *m, const Batch *b)
     return x0;
 }
 
-/* The recurrent layers over input in, each layer's output [T, B, H] in
- * w->h[k]; between layers in training, dropout into w->xin[k + 1]. */
-static void forward_layers(Model *m, const Batch *b, const float *in, int train, uint64_t seed,
-                           uint64_t step)
+/* The recurrent layers over input in, from state0 (model_forward_state;
+ * NULL: zeros), each layer's output [T, B, D*H] in w->h[k]; between layers
+ * in training, dropout into w->xin[k + 1]. */
+static void forward_layers(Model *m, const Batch *b, const float *in, const float *state0,
+                           int train, uint64_t seed, uint64_t step)
 {
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
@@ -251,7 +253,9 @@ static void forward_layers(Model *m, const Batch *b, const float *in, int train,
         CellDims d = layer_dims(s, k);
         float *h = grow(&w->h[k], TB * W);
         w->in[k] = in;
-        layer_forward(h, &w->layer[k], in, m->p.layer[k], b->lengths, &d, model_dirs(s), T, B);
+        w->state0[k] = state0 ? state0 + (size_t)k * cell_state_floats(&d, B) : NULL;
+        layer_forward(h, &w->layer[k], in, w->state0[k], m->p.layer[k], b->lengths, &d,
+                      model_dirs(s), T, B);
         w->use_mask[k] = train && s->dropout > 0.0f && k + 1 < s->layers;
         if (w->use_mask[k]) {
             float *mask = grow(&w->mask[k], TB * W);
@@ -307,13 +311,38 @@ static const float *forward_head_input(Model *m, const Batch *b, int rows, int t
 
 void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t step)
 {
+    model_forward_state(m, b, NULL, train, seed, step);
+}
+
+size_t model_state_floats(const ModelSpec *s, int B)
+{
+    CellDims d = layer_dims(s, 0);
+    return (size_t)s->layers * cell_state_floats(&d, B);
+}
+
+void model_state_final(float *state, const Model *m)
+{
+    const ModelSpec *s = &m->spec;
+    const ModelWork *w = m->work;
+    CHECK(model_dirs(s) == 1);
+    for (int k = 0; k < s->layers; k++) {
+        CellDims d = layer_dims(s, k);
+        cell_state_final(state + (size_t)k * cell_state_floats(&d, w->B), w->h[k].p,
+                         w->layer[k].cache[0].p, &d, w->T, w->B);
+    }
+}
+
+void model_forward_state(Model *m, const Batch *b, const float *state0, int train, uint64_t seed,
+                         uint64_t step)
+{
     const ModelSpec *s = &m->spec;
     ModelWork *w = m->work;
     const int Z = model_layer_output(s), O = s->out;
     CHECK(b->T > 0 && b->B > 0);
     w->T = b->T;
     w->B = b->B;
-    forward_layers(m, b, forward_input(m, b), train, seed, step);
+    CHECK(!state0 || model_dirs(s) == 1);
+    forward_layers(m, b, forward_input(m, b), state0, train, seed, step);
     int rows = s->target == TARGET_STEP ? (int)((size_t)b->T * b->B) : b->B;
     const float *z = forward_head_input(m, b, rows, train, seed, step);
     w->zin = z;
@@ -455,8 +484,9 @@ void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*pok
     for (int k = s->layers - 1; k >= 0; k--) {
         CellDims d = layer_dims(s, k);
         int want_dx = k > 0 || s->input == INPUT_TOKENS;
-        layer_backward(want_dx ? db : NULL, m->g.layer[k], da, &w->scratch, w->in[k], w->h[k].p,
-                       &w->layer[k], m->p.layer[k], b->lengths, &d, model_dirs(s), T, B);
+        layer_backward(want_dx ? db : NULL, m->g.layer[k], da, &w->scratch, w->in[k],
+                       w->state0[k], w->h[k].p, &w->layer[k], m->p.layer[k], b->lengths, &d,
+                       model_dirs(s), T, B);
         if (ready && k > 0) ready(ctx, s->layers - k);
         if (poke) poke(ctx);
         if (k > 0) {

@@ -131,6 +131,23 @@ void model_init_params(Model *m, uint64_t seed);
  * (seed, step, sample, layer, time). Sets m->logits and m->rows. */
 void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t step);
 
+/* model_forward from a given initial state: state0 [L, S, B, H] (S = 2 for
+ * LSTM: h then c, else 1; layer k's state at k * model_state_floats / L,
+ * in cell.h's layout), detached (no gradient flows into it), or NULL for
+ * zeros (= model_forward). Unidirectional models only. The backward pass
+ * that follows uses the state's values as they were here (the buffer may
+ * be overwritten in between, e.g. by model_state_final). */
+void model_forward_state(Model *m, const Batch *b, const float *state0, int train, uint64_t seed,
+                         uint64_t step);
+
+/* Floats of a model's state for B sequences: L * S * B * H. */
+size_t model_state_floats(const ModelSpec *spec, int B);
+
+/* The state after the last step of the last forward pass, in state0's
+ * layout (model_state_floats(spec, B) floats), to start the next chunk of
+ * the same sequences from. Unidirectional models only. */
+void model_state_final(float *state, const Model *m);
+
 /* Dropout site of the head (sites 0..L-2 are between layers). */
 #define MODEL_DROP_HEAD 0xFFFu
 
