@@ -35,6 +35,12 @@ static const OptDef OPTS[] = {
     {"bidirectional", OT_INT, RESUME_FIXED, OFF(bidirectional), "0", NULL, 0, 1,
      "1: every layer also runs backwards from each sequence's last valid step, and the next "
      "layer and the head see both directions (nn.RNN's bidirectional=True)"},
+    {"stateful", OT_INT, RESUME_FIXED, OFF(stateful), "0", NULL, 0, 1,
+     "1: read the data as ONE stream (rows in order, valid steps joined), cut into batch-size "
+     "columns; each step trains on the next bptt steps of every column, carrying the hidden "
+     "state (detached) from step to step, as PyTorch's word_language_model"},
+    {"bptt", OT_INT, RESUME_FIXED, OFF(bptt), "35", NULL, 1, 1e6,
+     "stateful: steps of time of each step (truncated backpropagation through time)"},
     {"embed", OT_INT, RESUME_FIXED, OFF(embed), "8", NULL, 1, 65536,
      "embedding size for token input (ignored for dense input)"},
     {"target", OT_ENUM, RESUME_FIXED, OFF(target), "auto", &TARGET_CHOICE_NAMES, 0, 0,

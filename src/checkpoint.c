@@ -39,7 +39,7 @@ static int fsync_path(const char *path)
 }
 
 int checkpoint_save(const char *path, const Model *m, const Optim *o, const TrainState *st,
-                    const char *config_text, Error *e)
+                    const char *config_text, const CheckpointCarry *carry, Error *e)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -67,6 +67,9 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
         snprintf(group, sizeof group, "/optim/%s", second ? second : "");
         if (!rc && second) rc = write_tensors(f, group, &m->table, o->v, e);
     }
+    if (!rc && carry &&
+        h5io_write_f32_checked(f, "/state/carry", carry->data, 4, carry->dims, e))
+        rc = EXIT_FAIL;
     if (!rc) rc = checkpoint_attrs_write_spec(f, &m->spec);
     if (!rc) rc = checkpoint_attrs_write_state(f, st);
     if (!rc && config_text) rc = h5io_write_attr_str(f, "/", "config", config_text);
@@ -301,4 +304,22 @@ int checkpoint_load(Model *m, Optim *o, TrainState *st, const char *path, Error 
     int rc = checkpoint_load_in(m, o, st, &in, e);
     h5io_input_close(&in);
     return rc;
+}
+
+int checkpoint_read_carry_in(float *data, const size_t dims[4], const H5Input *in, Error *e)
+{
+    H5Shape sh;
+    Error ignored;
+    if (!h5io_exists(in->file, "/state/carry") ||
+        h5io_shape(&sh, in->file, "/state/carry", in->path, &ignored))
+        return error_set(e, EXIT_USAGE, "%s: no /state/carry: not a checkpoint of stateful "
+                         "training stopped mid-epoch", in->path);
+    int same = sh.rank == 4;
+    for (int i = 0; same && i < 4; i++) same = sh.dims[i] == dims[i];
+    if (!same)
+        return error_set(e, EXIT_USAGE, "%s: /state/carry is not [%zu, %zu, %zu, %zu] (layers, "
+                         "h/c, batch-size columns, hidden)", in->path, dims[0], dims[1], dims[2],
+                         dims[3]);
+    return h5io_read_f32(data, in->file, "/state/carry", 0, dims[0], in->path, e) ? EXIT_USAGE
+                                                                                 : 0;
 }

@@ -36,10 +36,23 @@
 
 #define CHECKPOINT_FORMAT 2
 
-/* Write model parameters, optimizer state (o may be NULL), st and the
- * config text atomically to path. */
+/* Stateful training's carried state, saved with a checkpoint written
+ * mid-epoch: /state/carry float32 [L, S, C, H] (stateful.h). */
+typedef struct CheckpointCarry {
+    const float *data;
+    size_t dims[4];
+} CheckpointCarry;
+
+/* Write model parameters, optimizer state (o may be NULL), st, the config
+ * text and the carried state (carry may be NULL: none) atomically to path. */
 int checkpoint_save(const char *path, const Model *m, const Optim *o, const TrainState *st,
-                    const char *config_text, Error *e);
+                    const char *config_text, const CheckpointCarry *carry, Error *e);
+
+/* Read /state/carry of an open checkpoint into data, which must have the
+ * shape dims [L, S, C, H]. EXIT_USAGE with e naming the file when it is
+ * missing (a checkpoint of a run that was not stateful, or written at an
+ * epoch's end) or of another shape. */
+int checkpoint_read_carry_in(float *data, const size_t dims[4], const H5Input *in, Error *e);
 
 /* Check a checkpoint's integrity without loading it: format_version, the
  * completeness marker, and every dataset read back under its checksum.

@@ -388,6 +388,14 @@ int config_validate(const Config *c, Error *e)
         return error_set(e, EXIT_USAGE, "nonlinearity relu applies to cell rnn only");
     if (c->val[0] && c->val_split > 0.0)
         return error_set(e, EXIT_USAGE, "give either val or val-split, not both");
+    if (c->stateful && c->bidirectional)
+        return error_set(e, EXIT_USAGE, "stateful 1 carries each layer's state forward in "
+                         "time: not with bidirectional 1");
+    if (c->stateful && config_is_set(c, "shuffle") && c->shuffle)
+        return error_set(e, EXIT_USAGE, "stateful 1 reads the stream in its order: shuffle 1 "
+                         "does not apply (leave it out)");
+    if (!c->stateful && config_is_set(c, "bptt"))
+        return error_set(e, EXIT_USAGE, "bptt applies only with stateful 1");
     return schedule_validate(c, e);
 }
 

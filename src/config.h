@@ -61,6 +61,8 @@ typedef struct Config {
     int hidden, layers;
     double dropout, out_dropout;
     int bidirectional;       /* 0|1: every layer also reads the sequence backwards */
+    int stateful;            /* 0|1: train on one stream cut into batch-size columns */
+    int bptt;                /* stateful: steps of time per optimizer step */
     int embed;
     int target;              /* TargetChoice */
     int epochs;

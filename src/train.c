@@ -29,33 +29,41 @@ static void poke_buckets(void *ctx)
     dist_pending_poke(((Trainer *)ctx)->pending);
 }
 
-/* One optimizer step on global batch b (this rank computes b->mine).
+/* The steps of an epoch: the stream's (stateful) or the rows' plan's. */
+static int64_t epoch_steps(const Trainer *tr)
+{
+    return tr->sf.on ? tr->sf.train.steps : tr->rows.steps;
+}
+
+/* One optimizer step on a global batch of `total` targets, of which this
+ * rank computes bt (NULL: none here). A stateful run starts from the
+ * carried state and keeps the state after the step (stateful_keep).
  * Returns the global gradient norm before clipping; sets *sums to this
  * rank's loss sums. */
-static double train_step(Trainer *tr, const PlanBatch *b, LossSums *sums)
+static double train_step(Trainer *tr, const Batch *bt, double total, LossSums *sums)
 {
     Model *m = &tr->m;
-    double total = dataset_target_count(&tr->train, b->all, b->count_all);
     double t0 = metrics_now();
     tr->phase.what = "training";
     tr->phase.step = (long long)tr->st.step;
     if (tr->fault_stall && tr->st.step == 5) sleep(3600);
     model_zero_grads(m);
-    if (b->count > 0) dataset_fill_batch(&tr->bb, &tr->train, b->mine, (int)b->count);
     if (m->class_weight) {
         /* the mean's denominator: the class weights of the whole global batch,
          * whose targets each rank holds only its share of */
-        total = b->count > 0 ? model_batch_weight(&m->spec, m->class_weight, &tr->bb.b) : 0;
+        total = bt ? model_batch_weight(&m->spec, m->class_weight, bt) : 0;
         dist_allreduce_sum_f64(tr->d, &total, 1);
     }
-    if (b->count > 0) {
-        model_forward(m, &tr->bb.b, 1, tr->st.seed, (uint64_t)tr->st.step);
-        *sums = model_loss(m, &tr->bb.b, (float)(1.0 / total));
+    if (bt) {
+        model_forward_state(m, bt, tr->sf.on ? tr->sf.carry : NULL, 1, tr->st.seed,
+                            (uint64_t)tr->st.step);
+        *sums = model_loss(m, bt, (float)(1.0 / total));
         if (tr->fault_nan && (tr->st.step == 3 || tr->st.step == 7)) sums->loss = NAN;
         /* a non-finite loss here poisons the summed gradient, so every rank
          * sees the non-finite norm of the same step (backward adds to it) */
         if (!isfinite(sums->loss)) m->grads[0] = NAN;
-        model_backward_hooked(m, &tr->bb.b, start_bucket, poke_buckets, tr);
+        model_backward_hooked(m, bt, start_bucket, poke_buckets, tr);
+        if (tr->sf.on) stateful_keep(&tr->sf, m);
     } else {
         /* no rows here this step: take part in the same reductions */
         for (int i = 0; i < tr->buckets.count; i++) start_bucket(tr, i);
@@ -94,23 +102,28 @@ static void prune_checkpoints(const Trainer *tr, int64_t epoch)
 }
 
 /* Rank 0 writes last.h5 (always), best.h5 (when improved) and the numbered
- * checkpoint (every checkpoint-every epochs). */
-static int save_checkpoints(Trainer *tr, int improved, int epoch_done, Error *e)
+ * checkpoint (every checkpoint-every epochs); carry: the carried state of a
+ * stateful run stopped mid-epoch, or NULL. */
+static int save_checkpoints(Trainer *tr, int improved, int epoch_done,
+                            const CheckpointCarry *carry, Error *e)
 {
     if (tr->d->rank != 0) return 0;
     char path[CFG_PATH + 64];
     checkpoint_path(path, sizeof path, tr, "last.h5");
-    if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
+    if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, carry, e))
+        return EXIT_FAIL;
     if (improved) {
         checkpoint_path(path, sizeof path, tr, "best.h5");
-        if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
+        if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, carry, e))
+            return EXIT_FAIL;
     }
     int every = tr->cfg.checkpoint_every;
     if (epoch_done && every > 0 && tr->st.epoch % every == 0) {
         char name[64];
         snprintf(name, sizeof name, "ckpt-epoch%04lld.h5", (long long)tr->st.epoch);
         checkpoint_path(path, sizeof path, tr, name);
-        if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, e)) return EXIT_FAIL;
+        if (checkpoint_save(path, &tr->m, &tr->o, &tr->st, tr->config_text, NULL, e))
+            return EXIT_FAIL;
         prune_checkpoints(tr, tr->st.epoch);
     }
     return 0;
@@ -122,7 +135,17 @@ static int save_checkpoints(Trainer *tr, int improved, int epoch_done, Error *e)
 static int save_agreed(Trainer *tr, int improved, int epoch_done, Error *e)
 {
     Error err = {0, ""};
-    save_checkpoints(tr, improved, epoch_done, &err);
+    CheckpointCarry carry = {NULL, {0, 0, 0, 0}};
+    float *global = NULL;
+    if (tr->sf.on && !epoch_done) {
+        /* mid-epoch: the resume continues the stream from the carried state */
+        stateful_dims(carry.dims, &tr->sf);
+        global = xalloc_floats(carry.dims[0] * carry.dims[1] * carry.dims[2] * carry.dims[3]);
+        stateful_gather(global, &tr->sf, tr->d);
+        carry.data = global;
+    }
+    save_checkpoints(tr, improved, epoch_done, global ? &carry : NULL, &err);
+    free(global);
     dist_bcast(tr->d, &err, sizeof err, 0);
     tr->save_err = err;
     if (!err.code) return 0;
@@ -226,6 +249,7 @@ static EpochRun epoch_start(Trainer *tr)
     EpochRun er = {st->epoch + 1, lr, metrics_now(), 0, 0, st->batch_in_epoch,
                    {{0, 0, 0, 0, 0}, st->part_norm_sum, st->part_steps, st->part_skipped}};
     tr->o.spec.lr = lr;
+    if (tr->sf.on && er.next == 0) stateful_reset(&tr->sf); /* a pass starts from zero */
     if (tr->d->rank == 0) {
         /* a checkpoint from before class weights had none: weight = count */
         double weight = st->part_weight < 0 ? st->part_count : st->part_weight;
@@ -259,7 +283,7 @@ static int nonfinite_step(Trainer *tr, EpochRun *er, int64_t k)
  * in this launch). */
 static void epoch_progress(Trainer *tr, const EpochRun *er, int64_t done, int64_t k0)
 {
-    const int64_t batches = tr->rows.steps;
+    const int64_t batches = epoch_steps(tr);
     double elapsed = metrics_now() - er->t0, per = elapsed / (double)(done - k0);
     const LossSums *l = &er->sums.loss;
     double left = (double)(batches - done);
@@ -280,16 +304,29 @@ static void train_epoch(Trainer *tr, EpochRun *er)
     const Config *c = &tr->cfg;
     EpochPlan *p = &tr->rows;
     const int64_t k0 = er->next;
-    epochplan_begin(p, tr->st.seed, er->epoch, c->shuffle);
+    if (!tr->sf.on) epochplan_begin(p, tr->st.seed, er->epoch, c->shuffle);
     int64_t k = k0;
-    for (; k < p->steps; k++) {
+    for (; k < epoch_steps(tr); k++) {
         if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
         if (k > k0 && (tr->stop_signal = stop_signal_agreed(tr->d)) != 0) break;
-        PlanBatch b = epochplan_batch(p, &tr->train, k);
         LossSums s = {0, 0, 0, 0, 0};
-        double norm = train_step(tr, &b, &s);
+        double norm;
+        int64_t seqs;
+        if (tr->sf.on) {
+            norm = train_step(tr, stateful_batch(&tr->sf, k),
+                              stream_target_count(&tr->sf.train, k), &s);
+            seqs = (int64_t)tr->sf.train.columns;
+        } else {
+            PlanBatch b = epochplan_batch(p, &tr->train, k);
+            if (b.count > 0) dataset_fill_batch(&tr->bb, &tr->train, b.mine, (int)b.count);
+            norm = train_step(tr, b.count > 0 ? &tr->bb.b : NULL,
+                              dataset_target_count(&tr->train, b.all, b.count_all), &s);
+            seqs = (int64_t)b.count_all;
+        }
         if (!isfinite(norm) && nonfinite_step(tr, er, k)) break;
-        er->seqs += (int64_t)b.count_all;
+        /* the state after this step starts the next (not after a step stopped before) */
+        if (tr->sf.on) stateful_advance(&tr->sf);
+        er->seqs += seqs;
         if (!isfinite(norm)) continue;
         model_sums_add(&er->sums.loss, &s);
         er->sums.norm_sum += norm;
@@ -307,7 +344,7 @@ static LossSums epoch_close(Trainer *tr, const EpochRun *er)
     TrainState *st = &tr->st;
     LossSums tsum = er->sums.loss;
     evaluate_allreduce(&tsum, tr->d);
-    int partial = er->next < tr->rows.steps;
+    int partial = er->next < epoch_steps(tr);
     st->batch_in_epoch = partial ? er->next : 0;
     st->epoch = partial ? st->epoch : er->epoch;
     trainstate_keep_partial(st, partial, &tsum, er->sums.norm_sum, er->sums.steps, er->seqs,
@@ -321,7 +358,9 @@ static EvalResult epoch_validate(Trainer *tr)
     EvalResult vres = {NAN, NAN, NAN, NAN, 0, NAN, NAN, NAN, NAN, NAN};
     tr->phase.what = "validation";
     if (tr->has_val) {
-        LossSums vs = evaluate_shared(&tr->m, &tr->val, tr->cfg.batch_size, &tr->bb, tr->d);
+        LossSums vs = tr->sf.on ? stateful_validate(&tr->sf, &tr->m, tr->d)
+                                : evaluate_shared(&tr->m, &tr->val, tr->cfg.batch_size, &tr->bb,
+                                                  tr->d);
         vres = evaluate_result(&tr->m.spec, &vs);
     }
     return vres;
@@ -434,7 +473,7 @@ static int run_epochs(Trainer *tr, Error *e)
         if (trainer_inputs_unchanged_agreed(tr, "before the next epoch", e)) return EXIT_USAGE;
         EpochRun er = epoch_start(tr);
         train_epoch(tr, &er);
-        const int partial = er.next < tr->rows.steps;
+        const int partial = er.next < epoch_steps(tr);
         LossSums tsum = epoch_close(tr, &er);
         EvalResult tres = evaluate_result(&tr->m.spec, &tsum), vres = epoch_validate(tr);
         int improved;

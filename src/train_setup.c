@@ -273,6 +273,37 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
     return 0;
 }
 
+/* Stateful training: the streams, and on a resume mid-epoch the carried
+ * state of the checkpoint (rank 0 reads it, every rank takes its columns). */
+static int setup_stateful(Trainer *tr, const H5Input *ckpt, Error *e)
+{
+    const Config *c = &tr->cfg;
+    if (!c->stateful) return 0;
+    if (stateful_open(&tr->sf, &tr->train, tr->has_val ? &tr->val : NULL, &tr->m.spec,
+                      c->batch_size, c->bptt, tr->d->rank, tr->d->size, e))
+        return EXIT_USAGE;
+    if (!tr->resume_from[0] || tr->st.batch_in_epoch == 0) return 0;
+    size_t dims[4];
+    stateful_dims(dims, &tr->sf);
+    const size_t n = dims[0] * dims[1] * dims[2] * dims[3];
+    float *global = xalloc_floats(n);
+    int rc = 0;
+    if (tr->d->rank == 0) {
+        H5Input own = {.file = -1};
+        const H5Input *in = ckpt;
+        if (in->file < 0) rc = checkpoint_open_verified(&own, tr->resume_from, e);
+        if (!rc) rc = checkpoint_read_carry_in(global, dims, in->file < 0 ? &own : in, e);
+        h5io_input_close(&own);
+    }
+    rc = agree_root(tr->d, rc, e);
+    if (!rc) {
+        dist_bcast(tr->d, global, sizeof(float) * n, 0);
+        stateful_scatter(&tr->sf, global);
+    }
+    free(global);
+    return rc;
+}
+
 static int write_config(Trainer *tr, Error *e)
 {
     size_t len = 0;
@@ -304,6 +335,7 @@ static int open_outputs(Trainer *tr, Error *e)
 
 void trainer_free(Trainer *tr)
 {
+    stateful_free(&tr->sf);
     dataset_close(&tr->train);
     if (tr->has_val) dataset_close(&tr->val);
     model_free(&tr->m);
@@ -393,6 +425,7 @@ int trainer_start(Trainer *tr, const Config *cfg, const Dist *d, Error *e)
     if (!rc) rc = open_data(tr, e);
     if (!rc) rc = identify_inputs(tr, e);
     if (!rc) rc = setup_model(tr, &ckpt, e);
+    if (!rc) rc = setup_stateful(tr, &ckpt, e);
     h5io_input_close(&ckpt);
     if (!rc)
         epochplan_init(&tr->rows, PLAN_SPLIT_BATCH, tr->train.n, tr->cfg.batch_size, d->rank,

@@ -24,6 +24,7 @@
 #include "optim.h"
 #include "resume.h"
 #include "rundir.h"
+#include "stateful.h"
 
 typedef struct Trainer {
     Config cfg;               /* this launch's options (on resume: completed from the run's) */
@@ -46,6 +47,7 @@ typedef struct Trainer {
     TrainState st;
     BatchBuf bb;
     EpochPlan rows;           /* the rows of each step of an epoch, and their read-ahead */
+    Stateful sf;              /* --stateful 1: the streams and the carried state (sf.on) */
     Metrics mt;               /* rank 0 only */
     GradBuckets buckets;      /* gradient ranges reduced as the backward pass ends each */
     DistPending *pending;     /* their outstanding all-reduces */

@@ -68,7 +68,7 @@ static void test_round_trip(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/c.h5", dir);
     Error e;
-    assert_int_equal(checkpoint_save(path, &m, &o, &st, "hidden = 6\n", &e), 0);
+    assert_int_equal(checkpoint_save(path, &m, &o, &st, "hidden = 6\n", NULL, &e), 0);
 
     ModelSpec s2;
     assert_int_equal(checkpoint_read_spec(&s2, path, &e), 0);
@@ -123,7 +123,7 @@ static void test_other_model_refused(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/g.h5", dir);
     Error e;
-    assert_int_equal(checkpoint_save(path, &m, NULL, &st, NULL, &e), 0);
+    assert_int_equal(checkpoint_save(path, &m, NULL, &st, NULL, NULL, &e), 0);
     const struct {
         ModelSpec s;
         const char *field;
@@ -240,7 +240,7 @@ static void test_damage_detected(void **state)
     snprintf(path, sizeof path, "%s/d.h5", dir);
     snprintf(bad, sizeof bad, "%s/bad.h5", dir);
     Error e;
-    assert_int_equal(checkpoint_save(path, &m, NULL, &st, "x = 1\n", &e), 0);
+    assert_int_equal(checkpoint_save(path, &m, NULL, &st, "x = 1\n", NULL, &e), 0);
     assert_int_equal(checkpoint_verify(path, &e), 0);
     int fds[2];
     assert_int_equal(pipe(fds), 0);

@@ -52,7 +52,7 @@ static void save(const char *path, const ModelSpec *s, const TrainState *st)
     model_create(&m, s);
     model_init_params(&m, 1);
     Error e;
-    assert_int_equal(checkpoint_save(path, &m, NULL, st, "hidden = 4\n", &e), 0);
+    assert_int_equal(checkpoint_save(path, &m, NULL, st, "hidden = 4\n", NULL, &e), 0);
     model_free(&m);
 }
 
