@@ -133,6 +133,7 @@ integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_schedules.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_class_weights.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_bidir.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_stateful.sh
 
 # a user's habits: reruns into a run directory, resume with changed options,
 # an output over an input, Ctrl-C, a closed pipe, data that changes mid-run

@@ -524,6 +524,19 @@ int memest_check_train(const ModelSpec *spec, const Config *c, const Dist *d,
     r.T = train->T;
     r.batch = (int)(per < share ? per : share);
     r.data = memest_data_bytes(train->n, share, (size_t)r.batch, dataset_row_bytes(train), 1);
+    if (c->stateful) {
+        /* a stream (stream.h): bptt steps of this rank's columns, its share
+         * of the rows held for the run (two rows more at most) */
+        r.T = c->bptt;
+        r.batch = (int)per;
+        r.data = (uint64_t)(share + 2) * dataset_row_bytes(train);
+        r.val_T = val ? c->bptt : 0;
+        r.val_batch = val ? (int)per : 0;
+        if (val) r.data += (uint64_t)(share_of(val->n, d->size) + 2) * dataset_row_bytes(val);
+        Memest est;
+        memest_compute(&est, &r);
+        return judge_agreed(&est, spec, c->max_memory, d, "this run", 1, e);
+    }
     if (val) {
         /* validation: each rank its share, batch-size rows a pass */
         size_t vshare = share_of(val->n, d->size);
