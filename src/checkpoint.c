@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "checkpoint_attrs.h"
+#include "h5image.h"
 #include "h5io.h"
 
 /* Write each parameter-shaped slice of buf under group/<name>. */
@@ -44,13 +45,9 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     hid_t f;
-    errno = 0;
-    if (h5io_create_checked(&f, tmp, NULL)) {
-        int err = errno;
-        unlink(tmp);
-        return error_set(e, EXIT_FAIL, "%s: cannot write checkpoint: %s", path,
-                         err ? strerror(err) : "HDF5 cannot create the file");
-    }
+    if (h5image_create(&f, NULL))
+        return error_set(e, EXIT_FAIL, "%s: cannot write checkpoint: HDF5 cannot create the file",
+                         path);
     int rc = 0;
     if (write_tensors(f, "/params", &m->table, m->params, e)) rc = EXIT_FAIL;
     if (!rc && o) {
@@ -75,9 +72,13 @@ int checkpoint_save(const char *path, const Model *m, const Optim *o, const Trai
     if (!rc && config_text) rc = h5io_write_attr_str(f, "/", "config", config_text);
     /* the completeness marker, last: a file without it was never finished */
     if (!rc) rc = h5io_write_attr_i64(f, "/", "complete", 1);
-    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) rc = -1;
-    if (H5Fclose(f) < 0) rc = -1;
-    if (!rc && fsync_path(tmp)) rc = -1;
+    /* built in memory, written by plain write(): a full disk is an error
+     * here, never inside HDF5 */
+    errno = 0;
+    if (rc)
+        H5Fclose(f);
+    else if (h5image_save(f, tmp))
+        rc = -1;
     if (!rc && rename(tmp, path)) rc = -1;
     if (rc) {
         int err = errno;

@@ -57,16 +57,6 @@ int h5io_create(hid_t *file, const char *path, Error *e)
     return 0;
 }
 
-int h5io_create_checked(hid_t *file, const char *path, Error *e)
-{
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (*file < 0) return error_set(e, EXIT_FAIL, "%s: cannot create HDF5 file", path);
-    return 0;
-}
-
 int h5io_written(hid_t ds)
 {
     hid_t dcpl = H5Dget_create_plist(ds), sp = H5Dget_space(ds);

@@ -69,10 +69,6 @@ int h5io_check_regular(const char *path, Error *e);
 int h5io_probe(const char *path, Error *e);
 /* Create (truncate) a file for writing. */
 int h5io_create(hid_t *file, const char *path, Error *e);
-/* The same in HDF5's newest file format, whose metadata (superblock, object
- * headers with their attributes, B-trees) carries checksums: for files that
- * must detect damage (checkpoints), with h5io_write_f32_checked data. */
-int h5io_create_checked(hid_t *file, const char *path, Error *e);
 
 /* Read every dataset of an open file whole (HDF5 verifies the checksums of
  * what it reads); need_fletcher: a dataset without the Fletcher-32 filter

@@ -38,8 +38,8 @@ mount -t tmpfs -o size=4m tmpfs "$DISK" || { bad "cannot mount a tmpfs"; summary
 EPOCHS=60
 RUN="--data $W/ct.h5 --batch-size 64 --epochs $EPOCHS --seed 3 --checkpoint-every 1 --keep 1"
 ms() { echo $(($(date +%s%N) / 1000000)); }
-# fill: write zeros until the file system is full
-fill() { dd if=/dev/zero of="$DISK/filler" bs=64k >/dev/null 2>&1; }
+# fill: write zeros until the file system is full (4 KiB blocks: not a page is left)
+fill() { dd if=/dev/zero of="$DISK/filler" bs=4k >/dev/null 2>&1; }
 # start NAME ARGS...: train on 2 ranks in the background, output in $W/NAME.log
 start() {
   name=$1
