@@ -4,7 +4,7 @@
 # (RNN_DIST_QUICK=1: the shorter subset run under the sanitizers), PY, HERE
 # (tests/), TOP (the checkout), W (a scratch directory: the script removes it
 # in its own EXIT trap), the environment mpirun needs here, and the pass/fail
-# counters with ok, bad and summary; wait_line; expect_exit.
+# counters with ok, bad and summary; wait_line; expect_exit; ranks_agree.
 BIN=${RNN_DIST:-build/rnn_dist}
 QUICK=${RNN_DIST_QUICK:-0}
 PY=/usr/bin/python3
@@ -49,4 +49,18 @@ expect_exit() {
   bad "$name: exit $got, expected $want"
   sed 's/^/    /' "$W/err" | head -5 >&2
   return 1
+}
+# ranks_agree WHAT TRAIN_ARGS...: train on 1, 2, 3 and 4 ranks into $W/np1 ..
+# $W/np4; the runs on 2-4 ranks must give the metrics and weights of 1 rank
+# within 1e-5 (compare_runs.py)
+ranks_agree() {
+  what=$1
+  shift
+  for np in 1 2 3 4; do
+    expect_exit "$what: $np ranks" 0 timeout 200 mpirun --oversubscribe -np $np "$BIN" train \
+      "$@" --run-dir "$W/np$np" || continue
+    [ "$np" -eq 1 ] && continue
+    "$PY" "$HERE/compare_runs.py" "$W/np1" "$W/np$np" --rtol 1e-5 >"$W/cmp" 2>&1 && ok \
+      || { bad "$what: $np ranks differ from 1"; sed 's/^/    /' "$W/cmp" | tail -5 >&2; }
+  done
 }

@@ -34,14 +34,8 @@ done
 # 1..4 ranks: the same run (2 layers, dropout, padded rows)
 D="--data $W/la.h5 --cell gru --hidden 12 --layers 2 --dropout 0.2 --out-dropout 0.1 \
 --bidirectional 1 --epochs 3 --batch-size 24 --seed 3"
-for np in 1 2 3 4; do
-  # shellcheck disable=SC2086
-  expect_exit "$np ranks" 0 timeout 200 mpirun --oversubscribe -np $np "$BIN" train $D \
-    --run-dir "$W/np$np" || continue
-  [ "$np" -eq 1 ] && continue
-  "$PY" "$HERE/compare_runs.py" "$W/np1" "$W/np$np" --rtol 1e-5 >"$W/cmp" 2>&1 && ok \
-    || { bad "bidirectional: $np ranks differ from 1"; sed 's/^/    /' "$W/cmp" | tail -5 >&2; }
-done
+# shellcheck disable=SC2086
+ranks_agree bidirectional $D
 h5dump -a /bidirectional "$W/np1/last.h5" 2>/dev/null | grep -q '(0): 1' && ok \
   || bad "last.h5 has no attribute bidirectional = 1"
 h5dump -H -d /params/rnn.weight_ih_l1_reverse "$W/np1/last.h5" 2>/dev/null | grep -q '( 36, 24 )' \

@@ -78,14 +78,8 @@ refuse "columns" "fewer than the 100 columns" --data "$FX/stateful_lstm.h5:/data
 # ---- 1..4 ranks, and resume mid-stream --------------------------------------
 D="--data $W/c.h5 --stateful 1 --bptt 7 --batch-size 10 --cell lstm --hidden 12 --layers 2 \
 --dropout 0.2 --out-dropout 0.1 --epochs 2 --seed 5"
-for np in 1 2 3 4; do
-  # shellcheck disable=SC2086
-  expect_exit "$np ranks" 0 timeout 200 mpirun --oversubscribe -np $np "$BIN" train $D \
-    --run-dir "$W/np$np" || continue
-  [ "$np" -eq 1 ] && continue
-  "$PY" "$HERE/compare_runs.py" "$W/np1" "$W/np$np" --rtol 1e-5 >"$W/cmp" 2>&1 && ok \
-    || { bad "stateful: $np ranks differ from 1"; sed 's/^/    /' "$W/cmp" | tail -5 >&2; }
-done
+# shellcheck disable=SC2086
+ranks_agree stateful $D
 grep -q '^2,' "$W/np1/metrics.csv" && [ -n "$(tail -1 "$W/np1/metrics.csv" | cut -d, -f6)" ] && ok \
   || bad "no val_loss in metrics.csv: $(tail -1 "$W/np1/metrics.csv")"
 h5dump -H -d /state/carry "$W/np1/last.h5" >/dev/null 2>&1 && bad "an epoch's-end checkpoint holds /state/carry" || ok
