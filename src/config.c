@@ -407,6 +407,12 @@ void config_write(FILE *f, const Config *c)
     fprintf(f, "# rnn_dist effective configuration (rnn_dist train --config this-file)\n");
     for (int i = 0; i < NOPTS; i++) {
         if (!is_written(&OPTS[i])) continue;
+        /* an option the run's mode leaves unused is left out, so the file
+         * reads back (config_validate refuses bptt without stateful, shuffle
+         * with it) */
+        if ((OPTS[i].offset == OFF(bptt) && !c->stateful) ||
+            (OPTS[i].offset == OFF(shuffle) && c->stateful))
+            continue;
         format_value(value, &OPTS[i], c);
         fprintf(f, "%s = %s\n", OPTS[i].name, value);
     }

@@ -83,6 +83,8 @@ ranks_agree stateful $D
 grep -q '^2,' "$W/np1/metrics.csv" && [ -n "$(tail -1 "$W/np1/metrics.csv" | cut -d, -f6)" ] && ok \
   || bad "no val_loss in metrics.csv: $(tail -1 "$W/np1/metrics.csv")"
 h5dump -H -d /state/carry "$W/np1/last.h5" >/dev/null 2>&1 && bad "an epoch's-end checkpoint holds /state/carry" || ok
+expect_exit "the run's config.ini as --config" 0 "$BIN" train --config "$W/np1/config.ini" --epochs 1 \
+  --run-dir "$W/again" && ok
 # shellcheck disable=SC2086
 if expect_exit "max-steps" 0 timeout 200 mpirun --oversubscribe -np 2 "$BIN" train $D \
   --run-dir "$W/split" --max-steps 70; then

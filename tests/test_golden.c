@@ -365,6 +365,128 @@ static void test_bidirectional(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Read a whole dataset of n values of the fixture into buf (int32 or double). */
+static void read_whole(void *buf, hid_t type, hid_t f, const char *name)
+{
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    assert_true(ds >= 0);
+    assert_true(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Dclose(ds);
+}
+
+/* The carried state after the run against /state_final/h (and /c for
+ * lstm), [L, C, H] each; ours is [L, S, C, H]. */
+static int compare_state(const float *state, const ModelSpec *s, int C, hid_t f,
+                         const char *path)
+{
+    const size_t parts = s->cell == CELL_LSTM ? 2 : 1, block = (size_t)C * s->hidden;
+    const size_t n = (size_t)s->layers * block;
+    float *ref = xalloc_floats(n), *ours = xalloc_floats(n);
+    int bad = 0;
+    for (size_t part = 0; part < parts; part++) {
+        for (int k = 0; k < s->layers; k++)
+            memcpy(ours + (size_t)k * block, state + ((size_t)k * parts + part) * block,
+                   sizeof(float) * block);
+        read_whole(ref, H5T_NATIVE_FLOAT, f, part ? "/state_final/c" : "/state_final/h");
+        bad += compare(ours, ref, n, part ? "final state c" : "final state h", path);
+    }
+    free(ref);
+    free(ours);
+    return bad;
+}
+
+/* Stateful training against PyTorch (tests/fixtures/README.md, stateful):
+ * word_language_model's loop over the fixture's /stream (time-major
+ * [nb, C] tokens and next tokens), bptt steps at a time, the state carried
+ * detached from step to step and zeroed at each pass, Adam: every step's
+ * loss, the first step's gradients, the final parameters and state. */
+static int check_stateful(const char *cell)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%sstateful_%s.h5", tu_path("fixtures/"), cell);
+    Error e;
+    ModelSpec spec;
+    if (checkpoint_read_spec(&spec, path, &e)) fail_msg("%s", e.msg);
+    hid_t f;
+    assert_int_equal(h5io_open_read(&f, path, &e), 0);
+    int64_t C, bptt, nb, passes, steps;
+    double lr;
+    assert_int_equal(h5io_read_attr_i64(&C, f, "/", "batch"), 0);
+    assert_int_equal(h5io_read_attr_i64(&bptt, f, "/", "bptt"), 0);
+    assert_int_equal(h5io_read_attr_i64(&nb, f, "/", "nb"), 0);
+    assert_int_equal(h5io_read_attr_i64(&passes, f, "/", "passes"), 0);
+    assert_int_equal(h5io_read_attr_i64(&steps, f, "/", "steps_per_pass"), 0);
+    assert_int_equal(h5io_read_attr_f64(&lr, f, "/", "lr"), 0);
+    int32_t *x = xcalloc((size_t)(nb * C), sizeof *x), *y = xcalloc((size_t)(nb * C), sizeof *y);
+    int32_t *len = xcalloc((size_t)C, sizeof *len);
+    uint32_t *sample = xcalloc((size_t)C, sizeof *sample);
+    double *ref_loss = xcalloc((size_t)(passes * steps), sizeof *ref_loss);
+    read_whole(x, H5T_NATIVE_INT32, f, "/stream/inputs");
+    read_whole(y, H5T_NATIVE_INT32, f, "/stream/targets");
+    read_whole(ref_loss, H5T_NATIVE_DOUBLE, f, "/losses");
+    for (int64_t j = 0; j < C; j++) sample[j] = (uint32_t)j;
+    Model m;
+    model_create(&m, &spec);
+    read_params(m.params, &m, f, "/init", path);
+    OptimSpec os = {OPTIM_ADAM, lr, 0, 0, 0.9, 0.999, 1e-8, 0, 0.99};
+    Optim o;
+    optim_create(&o, &os, m.table.total);
+    float *state = xalloc_floats(model_state_floats(&spec, (int)C));
+    int bad = 0;
+    for (int64_t pass = 0, k = 0; pass < passes; pass++) {
+        memset(state, 0, sizeof(float) * model_state_floats(&spec, (int)C));
+        for (int64_t i = 0; i < steps; i++, k++) {
+            const int64_t Ti = bptt < nb - i * bptt ? bptt : nb - i * bptt;
+            for (int64_t j = 0; j < C; j++) len[j] = (int32_t)Ti;
+            const size_t at = (size_t)(i * bptt * C);
+            Batch b = {(int)C, (int)Ti, NULL, x + at, len, y + at, NULL, sample};
+            model_zero_grads(&m);
+            model_forward_state(&m, &b, state, 1, 0, 0);
+            LossSums s = model_loss(&m, &b, (float)(1.0 / (double)(Ti * C)));
+            model_backward(&m, &b);
+            double loss = s.loss / s.count;
+            if (fabs(loss - ref_loss[k]) > 10 * LOSS_RTOL * fabs(ref_loss[k])) {
+                print_error("%s: step %lld loss ours %.9g torch %.9g\n", path, (long long)k,
+                            loss, ref_loss[k]);
+                bad++;
+            }
+            if (k == 0) {
+                float *g = xalloc_floats(m.table.total);
+                read_params(g, &m, f, "/grads_step0", path);
+                bad += compare_params(&m, m.grads, g, "step 0 grad", path);
+                free(g);
+            }
+            model_state_final(state, &m);
+            optim_step(&o, m.params, m.grads);
+        }
+    }
+    float *ref = xalloc_floats(m.table.total);
+    read_params(ref, &m, f, "/params_after", path);
+    bad += compare_params(&m, m.params, ref, "params after", path);
+    bad += compare_state(state, &spec, (int)C, f, path);
+    free(ref);
+    free(state);
+    optim_free(&o);
+    model_free(&m);
+    free(x);
+    free(y);
+    free(len);
+    free(sample);
+    free(ref_loss);
+    H5Fclose(f);
+    return bad;
+}
+
+/* Stateful training of every cell (lstm, gru, rnn) against PyTorch. */
+static void test_stateful(void **state)
+{
+    (void)state;
+    int bad = 0;
+    static const char *const CELL[] = {"lstm", "gru", "rnn"};
+    for (int c = 0; c < 3; c++) bad += check_stateful(CELL[c]);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     h5io_init();
@@ -376,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_rmsprop_nesterov),
         cmocka_unit_test(test_class_weights),
         cmocka_unit_test(test_bidirectional),
+        cmocka_unit_test(test_stateful),
     };
     return cmocka_run_group_tests_name("golden (PyTorch)", tests, NULL, NULL);
 }
