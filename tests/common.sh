@@ -21,6 +21,7 @@ export OPENBLAS_NUM_THREADS=1
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
 pass=0
 fail=0
+T0=$(date +%s)
 ok() { pass=$((pass + 1)); [ $# -eq 0 ] || echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 # wait_line PATTERN FILE PID: wait (up to 60 s) for PATTERN in FILE while PID lives
@@ -32,9 +33,10 @@ wait_line() {
   done
   grep -q "$1" "$2" 2>/dev/null
 }
-# summary NAME: print the counts; false when any check failed
+# summary NAME: print the counts and the script's seconds (the suite's
+# budget is kept by reading these); false when any check failed
 summary() {
-  echo "$1: $pass passed, $fail failed"
+  echo "$1: $pass passed, $fail failed ($(($(date +%s) - T0)) s)"
   [ "$fail" -eq 0 ]
 }
 # expect_exit NAME EXPECTED_CODE CMD...: run CMD (300 s at most, stdin empty)
