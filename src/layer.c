@@ -12,7 +12,7 @@ float *layer_buf_grow(LayerBuf *p, size_t n)
     return p->p;
 }
 
-static void buf_free(LayerBuf *p)
+void layer_buf_free(LayerBuf *p)
 {
     free(p->p);
     p->p = NULL;
@@ -22,17 +22,17 @@ static void buf_free(LayerBuf *p)
 void layer_work_free(LayerWork *w)
 {
     for (int i = 0; i < LAYER_MAX_DIRS; i++) {
-        buf_free(&w->cache[i]);
-        buf_free(&w->hdir[i]);
+        layer_buf_free(&w->cache[i]);
+        layer_buf_free(&w->hdir[i]);
     }
-    buf_free(&w->xrev);
+    layer_buf_free(&w->xrev);
 }
 
 void layer_scratch_free(LayerScratch *s)
 {
-    buf_free(&s->cell);
-    for (int i = 0; i < LAYER_MAX_DIRS; i++) buf_free(&s->dh[i]);
-    buf_free(&s->dxrev);
+    layer_buf_free(&s->cell);
+    for (int i = 0; i < LAYER_MAX_DIRS; i++) layer_buf_free(&s->dh[i]);
+    layer_buf_free(&s->dxrev);
 }
 
 /* Row b's valid steps, reversed within its length when reverse:

@@ -27,7 +27,8 @@
 
 #define LAYER_MAX_DIRS 2
 
-/* A float buffer that grows to the largest size asked for. Owned. */
+/* A float buffer that grows to the largest size asked for (the model's
+ * workspace uses it too). Owned. */
 typedef struct LayerBuf {
     float *p;
     size_t cap;
@@ -53,6 +54,9 @@ typedef struct LayerScratch {
 /* p->p grown to at least n floats (contents kept only up to the old size);
  * returns p->p. */
 float *layer_buf_grow(LayerBuf *p, size_t n);
+
+/* Release p's buffer (and zero it). */
+void layer_buf_free(LayerBuf *p);
 
 /* Release a LayerWork's / LayerScratch's buffers (and zero it). */
 void layer_work_free(LayerWork *w);

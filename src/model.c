@@ -11,27 +11,15 @@
 #include "rng.h"
 #include "vecmath.h"
 
-/* A float buffer that grows to the largest size asked for. */
-typedef struct Grow {
-    float *p;
-    size_t cap;
-} Grow;
-
-static float *grow(Grow *g, size_t n)
-{
-    xgrow_floats(&g->p, &g->cap, n);
-    return g->p;
-}
-
 struct ModelWork {
-    Grow x0;                       /* [T, B, E] embedded tokens */
-    Grow h[MODEL_MAX_LAYERS];      /* [T, B, D*H] layer outputs */
+    LayerBuf x0;                       /* [T, B, E] embedded tokens */
+    LayerBuf h[MODEL_MAX_LAYERS];      /* [T, B, D*H] layer outputs */
     LayerWork layer[MODEL_MAX_LAYERS]; /* what each layer keeps for backward */
-    Grow xin[MODEL_MAX_LAYERS];    /* [T, B, D*H] dropped-out input of layer k > 0 */
-    Grow mask[MODEL_MAX_LAYERS];   /* [T, B, D*H] dropout mask applied to h[k] */
-    Grow z, zmask;                 /* [rows, D*H] fc input after dropout, its mask */
-    Grow logits, dlogits;          /* [rows, O] */
-    Grow da, db;                   /* [T, B, max(D*H, E)] backward ping-pong */
+    LayerBuf xin[MODEL_MAX_LAYERS];    /* [T, B, D*H] dropped-out input of layer k > 0 */
+    LayerBuf mask[MODEL_MAX_LAYERS];   /* [T, B, D*H] dropout mask applied to h[k] */
+    LayerBuf z, zmask;                 /* [rows, D*H] fc input after dropout, its mask */
+    LayerBuf logits, dlogits;          /* [rows, O] */
+    LayerBuf da, db;                   /* [T, B, max(D*H, E)] backward ping-pong */
     LayerScratch scratch;          /* layer backward scratch */
     const float *in[MODEL_MAX_LAYERS]; /* input of each layer in the last forward */
     const float *state0[MODEL_MAX_LAYERS]; /* its initial state, NULL: zeros */
@@ -138,30 +126,23 @@ void model_create(Model *m, const ModelSpec *spec)
     m->work = xcalloc(1, sizeof *m->work);
 }
 
-static void grow_free(Grow *g)
-{
-    free(g->p);
-    g->p = NULL;
-    g->cap = 0;
-}
-
 void model_free(Model *m)
 {
     if (!m->work) return;
     ModelWork *w = m->work;
-    grow_free(&w->x0);
+    layer_buf_free(&w->x0);
     for (int k = 0; k < MODEL_MAX_LAYERS; k++) {
-        grow_free(&w->h[k]);
+        layer_buf_free(&w->h[k]);
         layer_work_free(&w->layer[k]);
-        grow_free(&w->xin[k]);
-        grow_free(&w->mask[k]);
+        layer_buf_free(&w->xin[k]);
+        layer_buf_free(&w->mask[k]);
     }
-    grow_free(&w->z);
-    grow_free(&w->zmask);
-    grow_free(&w->logits);
-    grow_free(&w->dlogits);
-    grow_free(&w->da);
-    grow_free(&w->db);
+    layer_buf_free(&w->z);
+    layer_buf_free(&w->zmask);
+    layer_buf_free(&w->logits);
+    layer_buf_free(&w->dlogits);
+    layer_buf_free(&w->da);
+    layer_buf_free(&w->db);
     layer_scratch_free(&w->scratch);
     free(w);
     free(m->params);
@@ -233,7 +214,7 @@ static const float *forward_input(Model *m, const Batch *b)
     if (s->input != INPUT_TOKENS) return b->x;
     const int E = s->embed;
     const size_t TB = (size_t)b->T * b->B;
-    float *x0 = grow(&m->work->x0, TB * E);
+    float *x0 = layer_buf_grow(&m->work->x0, TB * E);
     for (size_t r = 0; r < TB; r++)
         memcpy(x0 + r * E, m->p.embedding + (size_t)b->tokens[r] * E, sizeof(float) * E);
     return x0;
@@ -251,15 +232,15 @@ static void forward_layers(Model *m, const Batch *b, const float *in, const floa
     const size_t TB = (size_t)T * B;
     for (int k = 0; k < s->layers; k++) {
         CellDims d = layer_dims(s, k);
-        float *h = grow(&w->h[k], TB * W);
+        float *h = layer_buf_grow(&w->h[k], TB * W);
         w->in[k] = in;
         w->state0[k] = state0 ? state0 + (size_t)k * cell_state_floats(&d, B) : NULL;
         layer_forward(h, &w->layer[k], in, w->state0[k], m->p.layer[k], b->lengths, &d,
                       model_dirs(s), T, B);
         w->use_mask[k] = train && s->dropout > 0.0f && k + 1 < s->layers;
         if (w->use_mask[k]) {
-            float *mask = grow(&w->mask[k], TB * W);
-            float *xin = grow(&w->xin[k + 1], TB * W);
+            float *mask = layer_buf_grow(&w->mask[k], TB * W);
+            float *xin = layer_buf_grow(&w->xin[k + 1], TB * W);
             model_dropout_mask(mask, s->dropout, seed, step, b->sample, (uint32_t)k, T, B, W);
             for (size_t i = 0; i < TB * W; i++) xin[i] = h[i] * mask[i];
             in = xin;
@@ -290,7 +271,7 @@ static const float *forward_head_input(Model *m, const Batch *b, int rows, int t
     const float *top = w->h[s->layers - 1].p;
     const float *z = top;
     if (s->target == TARGET_LAST) {
-        float *zb = grow(&w->z, (size_t)B * Z);
+        float *zb = layer_buf_grow(&w->z, (size_t)B * Z);
         for (int i = 0; i < B; i++)
             for (int dir = 0; dir < model_dirs(s); dir++)
                 memcpy(zb + (size_t)i * Z + (size_t)dir * H, top + last_state_at(s, b, i, dir),
@@ -299,8 +280,8 @@ static const float *forward_head_input(Model *m, const Batch *b, int rows, int t
     }
     w->use_zmask = train && s->out_dropout > 0.0f;
     if (w->use_zmask) {
-        float *zm = grow(&w->zmask, (size_t)rows * Z);
-        float *zd = grow(&w->z, (size_t)rows * Z); /* in place when z is already w->z */
+        float *zm = layer_buf_grow(&w->zmask, (size_t)rows * Z);
+        float *zd = layer_buf_grow(&w->z, (size_t)rows * Z); /* in place when z is already w->z */
         model_dropout_mask(zm, s->out_dropout, seed, step, b->sample, MODEL_DROP_HEAD,
                      s->target == TARGET_STEP ? T : 0, B, Z);
         for (size_t i = 0; i < (size_t)rows * Z; i++) zd[i] = z[i] * zm[i];
@@ -346,7 +327,7 @@ void model_forward_state(Model *m, const Batch *b, const float *state0, int trai
     int rows = s->target == TARGET_STEP ? (int)((size_t)b->T * b->B) : b->B;
     const float *z = forward_head_input(m, b, rows, train, seed, step);
     w->zin = z;
-    float *logits = grow(&w->logits, (size_t)rows * O);
+    float *logits = layer_buf_grow(&w->logits, (size_t)rows * O);
     for (int r = 0; r < rows; r++) memcpy(logits + (size_t)r * O, m->p.fc_b, sizeof(float) * O);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, O, Z, 1.0f, z, Z, m->p.fc_w, Z,
                 1.0f, logits, O);
@@ -369,7 +350,7 @@ LossSums model_loss(Model *m, const Batch *b, float dlogits_scale)
     const int O = s->out, rows = m->rows;
     LossSums sum = {0, 0, 0, 0, 0};
     /* d holds the logit gradients, and for CE first exp(logit - max) */
-    float *d = grow(&w->dlogits, (size_t)rows * O);
+    float *d = layer_buf_grow(&w->dlogits, (size_t)rows * O);
     if (s->loss == LOSS_CE) {
         for (int r = 0; r < rows; r++) {
             const float *o = m->logits + (size_t)r * O;
@@ -476,8 +457,8 @@ void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*pok
     const size_t TB = (size_t)T * B;
     CHECK(T == b->T && B == b->B);
     int wide = W > s->embed ? W : s->embed;
-    float *da = grow(&w->da, TB * wide);
-    float *db = grow(&w->db, TB * wide);
+    float *da = layer_buf_grow(&w->da, TB * wide);
+    float *db = layer_buf_grow(&w->db, TB * wide);
     backward_head(da, db, m, b);
     if (ready) ready(ctx, 0);
     /* layers, top down; da holds d loss / d h of the current layer */
