@@ -54,7 +54,7 @@ CORETESTBIN := $(addprefix $(BUILD)/tests/,test_check test_gemm test_vecmath tes
 # compiled with mpicc and linked with HDF5 (which loads libmpi; MPI is never
 # started); the code under test is the gcc-built core, and dist.o is absent.
 GOLDENOBJ := $(BUILD)/tests/testutil.o $(COREOBJ) \
-             $(patsubst %,$(BUILD)/%.o,h5io h5io_probe h5image fault checkpoint checkpoint_attrs trainstate)
+             $(patsubst %,$(BUILD)/%.o,h5io h5io_probe h5io_rows h5image fault checkpoint checkpoint_attrs trainstate)
 
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1

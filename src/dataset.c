@@ -418,62 +418,6 @@ size_t dataset_row_bytes(const Dataset *ds)
     return in + tg;
 }
 
-/* Streamed: read the view rows rows[0..n) (ascending, distinct) into the
- * cache, replacing what it held. */
-static int read_cached(Dataset *ds, const size_t *rows, size_t n, Error *e)
-{
-    const size_t T = (size_t)ds->T, per = ds->target == TARGET_STEP ? T : 1;
-    if (n > ds->cap_cached) {
-        free(ds->cached), free(ds->x), free(ds->tokens), free(ds->y_class), free(ds->y_value);
-        ds->x = ds->y_value = NULL;
-        ds->tokens = ds->y_class = NULL;
-        ds->cap_cached = n;
-        ds->cached = xcalloc(n, sizeof(size_t));
-        if (ds->input == INPUT_TOKENS)
-            ds->tokens = xcalloc(n * T, sizeof(int32_t));
-        else
-            ds->x = xalloc_floats(n * T * ds->F);
-        if (ds->has_targets && ds->kind == LOSS_CE)
-            ds->y_class = xcalloc(n * per, sizeof(int32_t));
-        else if (ds->has_targets)
-            ds->y_value = xalloc_floats(n * per * ds->O);
-    }
-    memcpy(ds->cached, rows, n * sizeof(size_t));
-    ds->n_cached = n;
-    hid_t f = (hid_t)ds->file_id;
-    int rc = ds->input == INPUT_TOKENS
-                 ? h5io_read_i32_rows(ds->tokens, f, ds->inputs_path, ds->row0, rows, n,
-                                      ds->file, e)
-                 : h5io_read_f32_rows(ds->x, f, ds->inputs_path, ds->row0, rows, n, ds->file, e);
-    if (!rc && ds->has_targets)
-        rc = ds->kind == LOSS_CE ? h5io_read_i32_rows(ds->y_class, f, ds->targets_path, ds->row0,
-                                                      rows, n, ds->file, e)
-                                 : h5io_read_f32_rows(ds->y_value, f, ds->targets_path, ds->row0,
-                                                      rows, n, ds->file, e);
-    if (rc) ds->n_cached = 0;
-    return rc;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-void dataset_load(Dataset *ds, const size_t *rows, size_t n)
-{
-    if (!ds->streamed || n == 0) return;
-    size_t *sorted = xcalloc(n, sizeof(size_t)), m = 0;
-    memcpy(sorted, rows, n * sizeof(size_t));
-    qsort(sorted, n, sizeof(size_t), cmp_size);
-    for (size_t i = 0; i < n; i++)
-        if (m == 0 || sorted[i] != sorted[m - 1]) sorted[m++] = sorted[i];
-    CHECK(sorted[m - 1] < ds->n);
-    Error e = {0, ""};
-    if (read_cached(ds, sorted, m, &e)) check_fail(__FILE__, __LINE__, "read rows", e.msg);
-    free(sorted);
-}
-
 int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, size_t row0,
                              size_t n, int need_targets, size_t check_lo, size_t check_hi,
                              Error *e)
@@ -485,6 +429,8 @@ int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, 
     }
     H5Iinc_ref(in->file); /* ds's own reference, dropped by dataset_close */
     ds->streamed = 1;
+    ds->slot_index = xcalloc(ds->n, sizeof(uint32_t));
+    memset(ds->slot_index, 0xff, ds->n * sizeof(uint32_t));
     ds->file_id = (int64_t)in->file;
     if (check_hi > ds->n) check_hi = ds->n;
     /* check this process's share a bounded chunk at a time */
@@ -494,27 +440,23 @@ int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, 
     for (size_t a = check_lo; !rc && a < check_hi; a += chunk) {
         size_t m = check_hi - a < chunk ? check_hi - a : chunk;
         for (size_t i = 0; i < m; i++) rows[i] = a + i;
-        rc = read_cached(ds, rows, m, e);
+        rc = dataset_read_rows(ds, rows, m, e);
         if (!rc) rc = check_values(ds, 0, m, e);
     }
     free(rows);
+    for (size_t i = 0; i < ds->n_cached; i++) ds->slot_index[ds->cached[i]] = UINT32_MAX;
     ds->n_cached = 0;
     if (rc) dataset_close(ds);
     return rc;
 }
 
-int dataset_open_in(Dataset *ds, const H5Input *in, const char *group, size_t row0, size_t n,
-                    int need_targets, Error *e)
+/* Read every view row of the open file f into fresh row data (resident
+ * layout: by view row). */
+static int read_all(Dataset *ds, hid_t f, Error *e)
 {
-    int rc = open_view(ds, in, group, row0, n, need_targets, e);
-    if (rc) {
-        dataset_close(ds);
-        return rc;
-    }
-    const size_t T = (size_t)ds->T, N = ds->n;
-    const char *in_path = ds->inputs_path, *tg = ds->targets_path, *file = in->path;
-    hid_t f = in->file;
-    row0 = ds->row0;
+    const size_t T = (size_t)ds->T, N = ds->n, row0 = ds->row0;
+    const char *in_path = ds->inputs_path, *tg = ds->targets_path, *file = ds->file;
+    int rc;
     if (ds->input == INPUT_TOKENS) {
         ds->tokens = xcalloc(N * T, sizeof(int32_t));
         rc = h5io_read_i32(ds->tokens, f, in_path, row0, N, file, e);
@@ -530,9 +472,35 @@ int dataset_open_in(Dataset *ds, const H5Input *in, const char *group, size_t ro
         ds->y_value = xalloc_floats(N * per_row * ds->O);
         rc = h5io_read_f32(ds->y_value, f, tg, row0, N, file, e);
     }
-    if (!rc) rc = check_values(ds, 0, N, e);
+    return rc;
+}
+
+int dataset_open_in(Dataset *ds, const H5Input *in, const char *group, size_t row0, size_t n,
+                    int need_targets, Error *e)
+{
+    int rc = open_view(ds, in, group, row0, n, need_targets, e);
+    if (!rc) rc = read_all(ds, in->file, e);
+    if (!rc) rc = check_values(ds, 0, ds->n, e);
     if (rc) dataset_close(ds);
     return rc;
+}
+
+int dataset_hold_all(Dataset *ds, Error *e)
+{
+    if (!ds->streamed) return 0;
+    free(ds->cached), free(ds->x), free(ds->tokens), free(ds->y_class), free(ds->y_value);
+    ds->cached = NULL;
+    ds->x = ds->y_value = NULL;
+    ds->tokens = ds->y_class = NULL;
+    ds->n_cached = ds->cap_cached = 0;
+    free(ds->slot_index);
+    ds->slot_index = NULL;
+    int rc = read_all(ds, (hid_t)ds->file_id, e);
+    if (rc) return rc;
+    H5Fclose((hid_t)ds->file_id);
+    ds->file_id = 0;
+    ds->streamed = 0;
+    return 0;
 }
 
 int dataset_open_streamed(Dataset *ds, const char *file, const char *group, size_t row0,
@@ -569,6 +537,8 @@ void dataset_close(Dataset *ds)
     ds->file_id = 0;
     free(ds->cached);
     ds->cached = NULL;
+    free(ds->slot_index);
+    ds->slot_index = NULL;
     ds->n_cached = ds->cap_cached = 0;
     free(ds->lengths);
     free(ds->x);

@@ -9,11 +9,12 @@
  *
  * A Dataset is a contiguous range of rows [row0, row0 + n) of one group (the
  * view). Opened resident, every row is checked and held in memory. Opened
- * streamed, only the lengths [n] stay in memory (4 bytes a row); this
+ * streamed, only the lengths [n] and where each row is held [n] stay in
+ * memory (8 bytes a row); this
  * process checks its share of the rows at open, then holds just the rows it
  * asks for (dataset_load, or dataset_fill_batch on a miss), read from the
- * file with one hyperslab selection per member: a rank reads only the rows
- * it trains on.
+ * file in few large sorted reads (h5io_read_*_rows): a rank reads only the
+ * rows it trains on, and dataset_hold_all makes it resident.
  */
 #ifndef RNN_DATASET_H
 #define RNN_DATASET_H
@@ -49,6 +50,7 @@ typedef struct Dataset {
     int streamed;
     int64_t file_id;
     size_t *cached;         /* [n_cached] */
+    uint32_t *slot_index;   /* [n] the slot of each view row held, UINT32_MAX if not */
     size_t n_cached, cap_cached;
     int64_t reloads;        /* batches that were not held and had to be read on
                              * the spot: read-ahead (epochplan.h) missed them */
@@ -119,9 +121,27 @@ int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, 
                              Error *e);
 
 /* Streamed: make the cache hold the view rows rows[0..n) (any order, repeats
- * allowed), replacing what it held; read-ahead for the coming batches.
- * Resident: nothing to do. A read failure ends the job (CHECK). */
+ * allowed); read-ahead for the coming batches. When it holds them all
+ * already nothing is read, else what it held is replaced by them, read in
+ * few large sorted reads (h5io_read_*_rows). Resident: nothing to do. A
+ * read failure ends the job (CHECK). */
 void dataset_load(Dataset *ds, const size_t *rows, size_t n);
+
+/* Streamed (dataset_cache.c): replace the rows held by the view rows
+ * rows[0..n) (ascending, distinct), read from the file. Returns 0, or
+ * EXIT_USAGE with e filled (nothing is then held). */
+int dataset_read_rows(Dataset *ds, const size_t *rows, size_t n, Error *e);
+
+/* Streamed: read every row of the view (a few large reads) and become
+ * resident, closing the file; a resident dataset is left as it is. The
+ * values were checked at open (each rank its share). Returns 0, or
+ * EXIT_USAGE with e filled when the file cannot be read (ds is then still
+ * valid to close). */
+int dataset_hold_all(Dataset *ds, Error *e);
+
+/* Where view row `row` is in ds's row data: the row itself when resident,
+ * its slot in the cache when streamed, SIZE_MAX when not held. */
+size_t dataset_slot(const Dataset *ds, size_t row);
 
 /* Bytes of row data (inputs and targets) per row, for sizing read-ahead. */
 size_t dataset_row_bytes(const Dataset *ds);
@@ -143,6 +163,7 @@ typedef struct BatchBuf {
     int32_t *tokens, *lengths, *y_class;
     float *y_value;
     uint32_t *sample;
+    size_t *slot;           /* [cap_rows] where each row of the batch is in the row data */
     size_t cap_rows, cap_tb;
 } BatchBuf;
 

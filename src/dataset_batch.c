@@ -5,19 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Slot of view row `row` in the row data, or SIZE_MAX when not held. */
-static size_t slot_of(const Dataset *ds, size_t row)
+size_t dataset_slot(const Dataset *ds, size_t row)
 {
     if (!ds->streamed) return row;
-    size_t lo = 0, hi = ds->n_cached;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ds->cached[mid] < row)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < ds->n_cached && ds->cached[lo] == row ? lo : SIZE_MAX;
+    uint32_t slot = ds->slot_index[row];
+    return slot == UINT32_MAX ? SIZE_MAX : slot;
 }
 
 /* Make ds hold rows[0..count): a streamed dataset reads them when any is
@@ -26,7 +18,7 @@ static void hold_rows(Dataset *ds, const size_t *rows, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         CHECK(rows[i] < ds->n);
-        if (slot_of(ds, rows[i]) == SIZE_MAX) {
+        if (dataset_slot(ds, rows[i]) == SIZE_MAX) {
             ds->reloads++;
             dataset_load(ds, rows, count);
             return;
@@ -43,6 +35,7 @@ void batchbuf_reserve(BatchBuf *bb, const Dataset *ds, size_t rows, size_t steps
     bb->cap_tb = TB;
     bb->lengths = xcalloc(B, sizeof(int32_t));
     bb->sample = xcalloc(B, sizeof(uint32_t));
+    bb->slot = xcalloc(B, sizeof(size_t));
     if (ds->input == INPUT_TOKENS)
         bb->tokens = xcalloc(TB, sizeof(int32_t));
     else
@@ -67,24 +60,66 @@ void batchbuf_put_step(BatchBuf *bb, size_t dst, const Dataset *ds, size_t slot,
         memcpy(bb->y_value + dst * O, ds->y_value + at * O, sizeof(float) * O);
 }
 
+/* Fill slot[0..count) with where rows[0..count) are in ds's row data,
+ * making a streamed ds hold them first when any is missing (a reload). */
+static void find_slots(size_t *slot, Dataset *ds, const size_t *rows, size_t count)
+{
+    int missing = 0;
+    for (size_t i = 0; i < count; i++) {
+        CHECK(rows[i] < ds->n);
+        slot[i] = dataset_slot(ds, rows[i]);
+        missing |= slot[i] == SIZE_MAX;
+    }
+    if (!missing) return;
+    ds->reloads++;
+    dataset_load(ds, rows, count);
+    for (size_t i = 0; i < count; i++) slot[i] = dataset_slot(ds, rows[i]);
+}
+
+/* Copy steps [0, Tb) of the row in `slot` to column i of bb's time-major
+ * batch of B rows: the inputs, and per-step targets. */
+static void put_row(BatchBuf *bb, size_t B, size_t i, const Dataset *ds, size_t slot, size_t Tb)
+{
+    const size_t T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
+    if (ds->input == INPUT_TOKENS) {
+        const int32_t *src = ds->tokens + slot * T;
+        for (size_t t = 0; t < Tb; t++) bb->tokens[t * B + i] = src[t];
+    } else {
+        const float *src = ds->x + slot * T * F;
+        for (size_t t = 0; t < Tb; t++) {
+            float *dst = bb->x + (t * B + i) * F;
+            for (size_t k = 0; k < F; k++) dst[k] = src[t * F + k];
+        }
+    }
+    if (!ds->has_targets || ds->target != TARGET_STEP) return;
+    if (ds->kind == LOSS_CE) {
+        const int32_t *src = ds->y_class + slot * T;
+        for (size_t t = 0; t < Tb; t++) bb->y_class[t * B + i] = src[t];
+    } else {
+        const float *src = ds->y_value + slot * T * O;
+        for (size_t t = 0; t < Tb; t++) {
+            float *dst = bb->y_value + (t * B + i) * O;
+            for (size_t k = 0; k < O; k++) dst[k] = src[t * O + k];
+        }
+    }
+}
+
 void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count)
 {
     CHECK(count > 0);
     const size_t B = (size_t)count, O = (size_t)ds->O;
     batchbuf_reserve(bb, ds, B, (size_t)ds->T);
-    hold_rows(ds, rows, B);
+    find_slots(bb->slot, ds, rows, B);
     int Tb = 1;
     for (size_t i = 0; i < B; i++) {
         bb->lengths[i] = ds->lengths[rows[i]];
         bb->sample[i] = (uint32_t)(ds->row0 + rows[i]);
         if (bb->lengths[i] > Tb) Tb = bb->lengths[i];
     }
-    for (size_t t = 0; t < (size_t)Tb; t++)
-        for (size_t i = 0; i < B; i++)
-            batchbuf_put_step(bb, t * B + i, ds, slot_of(ds, rows[i]), t);
+    for (size_t i = 0; i < B; i++) put_row(bb, B, i, ds, bb->slot[i], (size_t)Tb);
     if (ds->has_targets && ds->target == TARGET_LAST) {
         for (size_t i = 0; i < B; i++) {
-            size_t r = slot_of(ds, rows[i]);
+            size_t r = bb->slot[i];
             if (ds->kind == LOSS_CE)
                 bb->y_class[i] = ds->y_class[r];
             else
@@ -102,7 +137,7 @@ void dataset_copy_targets(int32_t *classes, float *values, Dataset *ds, const si
     const size_t per = ds->target == TARGET_STEP ? (size_t)ds->T : 1, O = (size_t)ds->O;
     hold_rows(ds, rows, (size_t)count);
     for (size_t i = 0; i < (size_t)count; i++) {
-        size_t r = slot_of(ds, rows[i]);
+        size_t r = dataset_slot(ds, rows[i]);
         if (ds->kind == LOSS_CE)
             memcpy(classes + i * per, ds->y_class + r * per, sizeof(int32_t) * per);
         else
@@ -118,5 +153,6 @@ void batchbuf_free(BatchBuf *bb)
     free(bb->y_class);
     free(bb->y_value);
     free(bb->sample);
+    free(bb->slot);
     memset(bb, 0, sizeof *bb);
 }

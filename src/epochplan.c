@@ -23,23 +23,29 @@ void epochplan_init(EpochPlan *p, PlanSplit split, size_t n, int batch, int rank
     p->batch = (size_t)batch;
     p->rank = rank;
     p->ranks = ranks;
-    /* rows this rank reads for one step, at the most */
-    size_t per = p->batch;
     if (split == PLAN_SPLIT_BATCH) {
         p->lo = 0;
         p->hi = n;
         p->steps = (int64_t)((n + p->batch - 1) / p->batch);
         p->order = xcalloc(n, sizeof(size_t));
-        per = (p->batch + (size_t)ranks - 1) / (size_t)ranks;
     } else {
         epochplan_share(&p->lo, &p->hi, n, rank, ranks);
         p->steps = (int64_t)((p->hi - p->lo + p->batch - 1) / p->batch);
         p->step_rows = xcalloc(p->batch, sizeof(size_t));
     }
-    size_t bytes = (row_bytes ? row_bytes : 1) * (per ? per : 1);
-    p->window = (int64_t)(DATASET_WINDOW_BYTES / bytes);
-    if (p->window < 1) p->window = 1;
+    epochplan_set_window(p, row_bytes, DATASET_WINDOW_BYTES);
     epochplan_begin(p, 0, 0, 0);
+}
+
+void epochplan_set_window(EpochPlan *p, size_t row_bytes, size_t window_bytes)
+{
+    /* rows this rank reads for one step, at the most */
+    size_t per = p->split == PLAN_SPLIT_BATCH ? (p->batch + (size_t)p->ranks - 1) / (size_t)p->ranks
+                                              : p->batch;
+    size_t bytes = (row_bytes ? row_bytes : 1) * (per ? per : 1);
+    p->window = (int64_t)(window_bytes / bytes);
+    if (p->window < 1) p->window = 1;
+    p->held_from = p->held_to = 0;
 }
 
 void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle)

@@ -16,8 +16,8 @@
  *
  * Read-ahead: a streamed dataset (dataset.h) holds only the rows it was
  * asked for. epochplan_batch loads, when step k is not held, this rank's
- * rows of steps k, k+1, ... up to DATASET_WINDOW_BYTES (at least one step,
- * never past the pass) in one read; the rows it hands out are then always
+ * rows of steps k, k+1, ... up to the window (DATASET_WINDOW_BYTES, or what
+ * datahold.h sets; at least one step, never past the pass) in one load; the rows it hands out are then always
  * held, so dataset_fill_batch never has to read (Dataset.reloads stays 0:
  * the unit test test_epochplan checks it for every split).
  *
@@ -58,10 +58,15 @@ typedef struct PlanBatch {
 void epochplan_share(size_t *lo, size_t *hi, size_t count, int rank, int ranks);
 
 /* A plan for passes over n rows, `batch` rows a step, as rank `rank` of
- * `ranks`; row_bytes (dataset_row_bytes) sizes the read-ahead window. The
+ * `ranks`; row_bytes (dataset_row_bytes) sizes the read-ahead window of
+ * DATASET_WINDOW_BYTES (epochplan_set_window changes it). The
  * order starts as the identity. Release with epochplan_free. */
 void epochplan_init(EpochPlan *p, PlanSplit split, size_t n, int batch, int rank, int ranks,
                     size_t row_bytes);
+
+/* Read ahead about window_bytes of rows at a time (at least one step) from
+ * now on; rows are row_bytes each (dataset_row_bytes). Nothing is held. */
+void epochplan_set_window(EpochPlan *p, size_t row_bytes, size_t window_bytes);
 
 /* Start a pass: the order of epoch `epoch` (SPLIT_BATCH: a permutation
  * drawn from (seed, epoch) when shuffle, else the identity; SPLIT_ROWS

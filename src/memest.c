@@ -213,7 +213,7 @@ uint64_t memest_data_bytes(size_t rows, size_t share, size_t batch, size_t row_b
     if (window < 1) window = 1;
     if (window > share) window = share;
     if (window < batch) window = batch;
-    return (uint64_t)rows * 4 + (order ? (uint64_t)rows * 8 : 0) +
+    return (uint64_t)rows * 8 + (order ? (uint64_t)rows * 8 : 0) +
            (uint64_t)window * (rb + MEMEST_ROW_OVERHEAD);
 }
 
@@ -477,8 +477,9 @@ static const char *advice(const MemestPart *p, const ModelSpec *s, int train)
 
 /* Refuse est over the limit on every rank alike: each rank judges against
  * its host's limit, and the message of the first rank over it goes to all. */
-static int judge_agreed(const Memest *est, const ModelSpec *s, uint64_t max_memory,
-                        const Dist *d, const char *what, int train, Error *e)
+static int judge_agreed(uint64_t *room, const Memest *est, const ModelSpec *s,
+                        uint64_t max_memory, const Dist *d, const char *what, int train,
+                        Error *e)
 {
     uint64_t limit = max_memory;
     char why[256] = "--max-memory";
@@ -488,6 +489,7 @@ static int judge_agreed(const Memest *est, const ModelSpec *s, uint64_t max_memo
         snprintf(why, sizeof why, "--max-memory; %s", from);
     }
     Error mine = {0, ""};
+    if (room) *room = est->total < limit ? limit - est->total : 0;
     if (est->total > limit) {
         const MemestPart *big = memest_largest(est);
         char need[32], allowed[32], part[32];
@@ -509,7 +511,7 @@ static size_t share_of(size_t n, int k)
     return (n + (size_t)k - 1) / (size_t)k;
 }
 
-int memest_check_train(const ModelSpec *spec, const Config *c, const Dist *d,
+int memest_check_train(uint64_t *room, const ModelSpec *spec, const Config *c, const Dist *d,
                        const Dataset *train, const Dataset *val, Error *e)
 {
     MemestRun r;
@@ -535,7 +537,7 @@ int memest_check_train(const ModelSpec *spec, const Config *c, const Dist *d,
         if (val) r.data += (uint64_t)(share_of(val->n, d->size) + 2) * dataset_row_bytes(val);
         Memest est;
         memest_compute(&est, &r);
-        return judge_agreed(&est, spec, c->max_memory, d, "this run", 1, e);
+        return judge_agreed(room, &est, spec, c->max_memory, d, "this run", 1, e);
     }
     if (val) {
         /* validation: each rank its share, batch-size rows a pass */
@@ -547,7 +549,7 @@ int memest_check_train(const ModelSpec *spec, const Config *c, const Dist *d,
     }
     Memest est;
     memest_compute(&est, &r);
-    return judge_agreed(&est, spec, c->max_memory, d, "this run", 1, e);
+    return judge_agreed(room, &est, spec, c->max_memory, d, "this run", 1, e);
 }
 
 int memest_check_eval(const ModelSpec *spec, const Dist *d, const Dataset *ds, int batch,
@@ -564,6 +566,6 @@ int memest_check_eval(const ModelSpec *spec, const Dist *d, const Dataset *ds, i
     r.data = memest_data_bytes(ds->n, share, (size_t)r.batch, dataset_row_bytes(ds), 0);
     Memest est;
     memest_compute(&est, &r);
-    return judge_agreed(&est, spec, max_memory, d, predict ? "this prediction" : "this evaluation",
+    return judge_agreed(NULL, &est, spec, max_memory, d, predict ? "this prediction" : "this evaluation",
                         0, e);
 }

@@ -88,8 +88,8 @@ void memest_compute(Memest *est, const MemestRun *run);
 const MemestPart *memest_largest(const Memest *est);
 
 /* Bytes a streamed dataset of `rows` rows of `row_bytes` costs a rank that
- * reads `share` of them, `batch` rows a pass: the lengths of every row (4
- * bytes each), the read window (DATASET_WINDOW_BYTES of rows, at least one
+ * reads `share` of them, `batch` rows a pass: the length and the cache
+ * slot of every row (8 bytes each), the read window (DATASET_WINDOW_BYTES of rows, at least one
  * batch, at most the share, plus MEMEST_ROW_OVERHEAD a row), and with
  * `order` the epoch order of training (8 bytes a row). */
 uint64_t memest_data_bytes(size_t rows, size_t share, size_t batch, size_t row_bytes,
@@ -135,8 +135,10 @@ int memest_limit(uint64_t *bytes, char *why, size_t why_len, int local_ranks);
  * data (val NULL: no validation), and refuse it over c->max_memory (0:
  * memest_limit). Collective: every rank calls it; all return the same
  * verdict (a rank over its host's limit refuses for all, with its message).
- * Returns 0 or EXIT_USAGE with e filled. */
-int memest_check_train(const ModelSpec *spec, const Config *c, const Dist *d,
+ * *room gets this rank's limit less the estimate (0 when over; about
+ * UINT64_MAX when no limit could be read): what datahold.h may spend on
+ * holding more data. Returns 0 or EXIT_USAGE with e filled. */
+int memest_check_train(uint64_t *room, const ModelSpec *spec, const Config *c, const Dist *d,
                        const Dataset *train, const Dataset *val, Error *e);
 
 /* eval (predict = 0) or predict (1) of ds, opened streamed, with `batch` rows

@@ -68,16 +68,6 @@ int stream_plan(Stream *s, const Dataset *ds, int columns, int bptt, int rank, i
     return 0;
 }
 
-/* Does ds hold exactly this rank's rows (a streamed Dataset's cache)? */
-static int rows_held(const Stream *s)
-{
-    const Dataset *ds = s->ds;
-    size_t n = s->row_hi - s->row_lo;
-    if (!ds->streamed || n == 0) return 1;
-    /* the cache is ascending and distinct: n rows from row_lo to row_hi - 1 are all of them */
-    return ds->n_cached == n && ds->cached[0] == s->row_lo && ds->cached[n - 1] == s->row_hi - 1;
-}
-
 /* Make ds hold this rank's rows [row_lo, row_hi). */
 static void load_rows(Stream *s)
 {
@@ -132,10 +122,6 @@ const Batch *stream_batch(Stream *s, int64_t i)
                bb->sample};
     bb->b = b;
     if (B == 0) return &bb->b;
-    if (!rows_held(s)) {
-        s->ds->reloads++;
-        load_rows(s);
-    }
     const int32_t *lengths = s->ds->lengths;
     for (size_t c = 0; c < B; c++) {
         bb->lengths[c] = (int32_t)Ti;
@@ -143,8 +129,13 @@ const Batch *stream_batch(Stream *s, int64_t i)
         size_t row = row_of(s, pos), step = pos - s->prefix[row];
         for (size_t t = 0; t < Ti; t++) {
             CHECK(row >= s->row_lo && row < s->row_hi);
-            batchbuf_put_step(bb, t * B + c, s->ds, s->ds->streamed ? row - s->row_lo : row,
-                              step);
+            size_t slot = dataset_slot(s->ds, row);
+            if (slot == SIZE_MAX) { /* another stream's rows replaced them */
+                s->ds->reloads++;
+                load_rows(s);
+                slot = dataset_slot(s->ds, row);
+            }
+            batchbuf_put_step(bb, t * B + c, s->ds, slot, step);
             if (++step == (size_t)lengths[row]) {
                 row++;
                 step = 0;

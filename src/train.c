@@ -317,8 +317,10 @@ static void train_epoch(Trainer *tr, EpochRun *er)
                               stream_target_count(&tr->sf.train, k), &s);
             seqs = (int64_t)tr->sf.train.columns;
         } else {
+            double t0 = metrics_now();
             PlanBatch b = epochplan_batch(p, &tr->train, k);
             if (b.count > 0) dataset_fill_batch(&tr->bb, &tr->train, b.mine, (int)b.count);
+            tr->data_time += metrics_now() - t0;
             norm = train_step(tr, b.count > 0 ? &tr->bb.b : NULL,
                               dataset_target_count(&tr->train, b.all, b.count_all), &s);
             seqs = (int64_t)b.count_all;

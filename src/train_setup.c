@@ -13,6 +13,7 @@
 #include "agree.h"
 #include "classweight.h"
 #include "datagen.h"
+#include "datahold.h"
 #include "evaluate.h"
 #include "fault.h"
 #include "memest.h"
@@ -232,7 +233,8 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
     ModelSpec spec;
     if (build_spec(&spec, c, &tr->train, e)) return EXIT_USAGE;
     if (tr->has_val && evaluate_check_data(&spec, &tr->val, 1, e)) return EXIT_USAGE;
-    if (memest_check_train(&spec, c, tr->d, &tr->train, tr->has_val ? &tr->val : NULL, e))
+    if (memest_check_train(&tr->mem_room, &spec, c, tr->d, &tr->train,
+                           tr->has_val ? &tr->val : NULL, e))
         return EXIT_USAGE;
     if (classweight_setup(&tr->class_weight, c->class_weights, spec.out, spec.loss, &tr->train,
                           tr->d, e))
@@ -361,6 +363,18 @@ static void report_finished(const Trainer *tr)
     printf("): %s\n", tr->plan.why);
 }
 
+/* Hold as much data in memory as the budget allows (datahold.h); the
+ * verdict is agreed. */
+static int setup_hold(Trainer *tr, Error *e)
+{
+    Dataset *val = tr->has_val ? &tr->val : NULL;
+    double t0 = metrics_now();
+    tr->hold = datahold_plan(tr->mem_room, &tr->train, &tr->rows, val);
+    int rc = datahold_apply(&tr->hold, &tr->train, &tr->rows, val, tr->d->rank, tr->d->size, e);
+    tr->data_time = metrics_now() - t0;
+    return agree_first(tr->d, rc, 0, e);
+}
+
 static void report_start(const Trainer *tr)
 {
     const ModelSpec *s = &tr->m.spec;
@@ -370,6 +384,11 @@ static void report_start(const Trainer *tr)
            cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor", s->hidden,
            s->layers, model_param_count(&tr->m.table), tr->train.n,
            tr->has_val ? "" : " (no validation)", d->size, d->size > 1 ? "s" : "", tr->run_dir);
+    if (!tr->sf.on) {
+        char line[400];
+        datahold_describe(line, sizeof line, &tr->hold, &tr->train, tr->has_val ? &tr->val : NULL);
+        printf("%s\n", line);
+    }
     if (tr->class_weight) {
         printf("class weights:");
         for (int k = 0; k < s->out; k++) printf(" %.6g", tr->class_weight[k]);
@@ -388,6 +407,9 @@ void trainer_report_done(const Trainer *tr)
     if (d->size > 1 && tr->step_time > 0)
         printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
                100.0 * tr->comm_wait / tr->step_time, d->size);
+    if (!tr->sf.on && tr->step_time > 0)
+        printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g s)\n",
+               100.0 * tr->data_time / (tr->data_time + tr->step_time), tr->data_time);
     const char *name = tr->has_val ? config_monitor_name(c->monitor)
                        : c->monitor == MONITOR_VAL_ACC ? "train_acc" : "train_loss";
     printf("done: %lld epochs, %lld steps; ", (long long)tr->st.epoch, (long long)tr->st.step);
@@ -430,6 +452,7 @@ int trainer_start(Trainer *tr, const Config *cfg, const Dist *d, Error *e)
     if (!rc)
         epochplan_init(&tr->rows, PLAN_SPLIT_BATCH, tr->train.n, tr->cfg.batch_size, d->rank,
                        d->size, dataset_row_bytes(&tr->train));
+    if (!rc && !tr->sf.on) rc = setup_hold(tr, e);
     if (!rc) rc = open_outputs(tr, e);
     if (!rc && d->rank == 0) report_start(tr);
     return rc;

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "datahold.h"
 #include "dataset.h"
 #include "dist.h"
 #include "epochplan.h"
@@ -47,6 +48,9 @@ typedef struct Trainer {
     TrainState st;
     BatchBuf bb;
     EpochPlan rows;           /* the rows of each step of an epoch, and their read-ahead */
+    uint64_t mem_room;        /* bytes under the memory limit beyond the run's estimate */
+    DataHold hold;            /* what of the data this rank holds in memory */
+    double data_time;         /* seconds holding data, reading ahead and batching rows */
     Stateful sf;              /* --stateful 1: the streams and the carried state (sf.on) */
     Metrics mt;               /* rank 0 only */
     GradBuckets buckets;      /* gradient ranges reduced as the backward pass ends each */
