@@ -134,6 +134,7 @@ integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_class_weights.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_bidir.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_stateful.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_datapath.sh
 
 # a user's habits: reruns into a run directory, resume with changed options,
 # an output over an input, Ctrl-C, a closed pipe, data that changes mid-run
@@ -165,6 +166,8 @@ integration-asan: $(BUILD)/rnn_dist
 
 bench: rnn_dist $(BUILD)/bench_model
 	@scripts/bench.sh $(BUILD)/bench_model
+	@echo
+	@$(PY) scripts/bench_train.py $(BUILD)/rnn_dist
 	@scripts/bench_dist.sh $(BUILD)/rnn_dist
 
 $(BUILD)/bench_model: $(BUILD)/bench_model.o $(LIBOBJ)

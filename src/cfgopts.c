@@ -110,7 +110,8 @@ static const OptDef OPTS[] = {
      "refuse (exit 2) a run whose estimated memory per rank is over this: bytes, or a "
      "decimal number with a suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), "
      "e.g. 512M, 1.5G; 0: what this process may use (its cgroup's limit or MemAvailable, the "
-     "smaller) shared by the ranks on this host"},
+     "smaller) shared by the ranks on this host; half of what the estimate leaves under it "
+     "may hold training data in memory"},
     {"on-nan", OT_ENUM, RESUME_FUTURE, OFF(on_nan), "stop", &ON_NAN_NAMES, 0, 0,
      "a non-finite loss or gradient (every rank agrees): stop, with the state before it in "
      "last.h5 (exit 3); or skip that update and count it in metrics.csv"},

@@ -74,7 +74,7 @@ void datahold_describe(char *out, size_t len, const DataHold *h, const Dataset *
     memest_format_size(size, sizeof size, h->window_bytes);
     int n;
     if (h->train_all)
-        n = snprintf(out, len, "data: training rows held in memory (%s)", whole);
+        n = snprintf(out, len, "data: training rows held in memory (%s a rank)", whole);
     else if (h->epoch_share)
         n = snprintf(out, len, "data: each epoch's training rows read in one sorted pass "
                      "(%s of %s)", size, whole);

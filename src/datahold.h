@@ -48,7 +48,7 @@ int datahold_apply(const DataHold *h, Dataset *train, EpochPlan *plan, Dataset *
                    int ranks, Error *e);
 
 /* One line for the run's start (no newline): where the rows come from,
- * e.g. "data: training rows held in memory (9.2 MiB); validation rows
+ * e.g. "data: training rows held in memory (9.2 MiB a rank); validation rows
  * held (1 MiB)". */
 void datahold_describe(char *out, size_t len, const DataHold *h, const Dataset *train,
                        const Dataset *val);
