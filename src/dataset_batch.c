@@ -76,32 +76,33 @@ static void find_slots(size_t *slot, Dataset *ds, const size_t *rows, size_t cou
     for (size_t i = 0; i < count; i++) slot[i] = dataset_slot(ds, rows[i]);
 }
 
+/* Column i of a time-major [Tb, B, W] block dst from a row-major [., W] src. */
+static void put_floats(float *dst, const float *src, size_t B, size_t i, size_t W, size_t Tb)
+{
+    for (size_t t = 0; t < Tb; t++)
+        for (size_t k = 0; k < W; k++) dst[(t * B + i) * W + k] = src[t * W + k];
+}
+
+/* Column i of a time-major [Tb, B] block dst from src [Tb]. */
+static void put_ints(int32_t *dst, const int32_t *src, size_t B, size_t i, size_t Tb)
+{
+    for (size_t t = 0; t < Tb; t++) dst[t * B + i] = src[t];
+}
+
 /* Copy steps [0, Tb) of the row in `slot` to column i of bb's time-major
  * batch of B rows: the inputs, and per-step targets. */
 static void put_row(BatchBuf *bb, size_t B, size_t i, const Dataset *ds, size_t slot, size_t Tb)
 {
     const size_t T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
-    if (ds->input == INPUT_TOKENS) {
-        const int32_t *src = ds->tokens + slot * T;
-        for (size_t t = 0; t < Tb; t++) bb->tokens[t * B + i] = src[t];
-    } else {
-        const float *src = ds->x + slot * T * F;
-        for (size_t t = 0; t < Tb; t++) {
-            float *dst = bb->x + (t * B + i) * F;
-            for (size_t k = 0; k < F; k++) dst[k] = src[t * F + k];
-        }
-    }
+    if (ds->input == INPUT_TOKENS)
+        put_ints(bb->tokens, ds->tokens + slot * T, B, i, Tb);
+    else
+        put_floats(bb->x, ds->x + slot * T * F, B, i, F, Tb);
     if (!ds->has_targets || ds->target != TARGET_STEP) return;
-    if (ds->kind == LOSS_CE) {
-        const int32_t *src = ds->y_class + slot * T;
-        for (size_t t = 0; t < Tb; t++) bb->y_class[t * B + i] = src[t];
-    } else {
-        const float *src = ds->y_value + slot * T * O;
-        for (size_t t = 0; t < Tb; t++) {
-            float *dst = bb->y_value + (t * B + i) * O;
-            for (size_t k = 0; k < O; k++) dst[k] = src[t * O + k];
-        }
-    }
+    if (ds->kind == LOSS_CE)
+        put_ints(bb->y_class, ds->y_class + slot * T, B, i, Tb);
+    else
+        put_floats(bb->y_value, ds->y_value + slot * T * O, B, i, O, Tb);
 }
 
 void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count)
