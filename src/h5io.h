@@ -102,8 +102,11 @@ int h5io_read_i32(int32_t *out, hid_t loc, const char *name, size_t row0, size_t
                   const char *file, Error *e);
 
 /* Read the rows row0 + rows[i], i < nrows (rows ascending, no repeats) of
- * dataset `name` into out, packed in that order: one hyperslab selection
- * of the runs of consecutive rows, one read. */
+ * dataset `name` into out, packed in that order, in few large reads
+ * (h5io_rows.c): a span of wanted rows whose gaps are at most 64 KiB of
+ * rows, and at most 256 KiB in all, is one read (through a staging buffer
+ * when it has gaps). A row past the end is refused (EXIT_USAGE, naming the
+ * rows); nrows = 0 reads nothing. */
 int h5io_read_f32_rows(float *out, hid_t loc, const char *name, size_t row0, const size_t *rows,
                        size_t nrows, const char *file, Error *e);
 int h5io_read_i32_rows(int32_t *out, hid_t loc, const char *name, size_t row0,

@@ -2,7 +2,9 @@
  * the global batches of training cover the epoch's permutation, and the
  * read-ahead predicts exactly the rows each step uses (a streamed dataset
  * never has to reload a batch: Dataset.reloads stays 0), for both splits,
- * several rank counts and batch sizes, and a pass resumed mid-way. */
+ * several rank counts and batch sizes, and a pass resumed mid-way; the
+ * window set in bytes (epochplan_set_window) becomes steps, and a window of
+ * the whole pass reads the pass's rows once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +170,93 @@ static void a_miss_is_counted(void **state)
     dataset_close(&ds);
 }
 
+/* epochplan_set_window: the window in steps is window_bytes over the bytes
+ * a step reads on this rank (row_bytes times ceil(batch / ranks) for
+ * SPLIT_BATCH, times batch for SPLIT_ROWS), at least 1; what was held is
+ * forgotten. */
+static void window_in_steps(void **state)
+{
+    (void)state;
+    const struct {
+        PlanSplit split;
+        size_t bytes;
+        int64_t steps;
+    } c[] = {{PLAN_SPLIT_BATCH, 4000, 10}, {PLAN_SPLIT_BATCH, 4399, 10},
+             {PLAN_SPLIT_BATCH, 4400, 11}, {PLAN_SPLIT_BATCH, 399, 1},
+             {PLAN_SPLIT_BATCH, 0, 1},     {PLAN_SPLIT_ROWS, 4000, 4},
+             {PLAN_SPLIT_ROWS, 4999, 4},   {PLAN_SPLIT_ROWS, 999, 1}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        EpochPlan p; /* 10 rows a step, 3 ranks: 4 rows a step (SPLIT_BATCH) */
+        epochplan_init(&p, c[i].split, 1000, 10, 2, 3, 100);
+        assert_int_equal(p.window, DATASET_WINDOW_BYTES / (c[i].split ? 1000 : 400));
+        Dataset resident;
+        memset(&resident, 0, sizeof resident);
+        epochplan_batch(&p, &resident, 0);
+        assert_true(p.held_to > 0);
+        epochplan_set_window(&p, 100, c[i].bytes);
+        assert_int_equal(p.window, c[i].steps);
+        assert_int_equal(p.held_from, 0);
+        assert_int_equal(p.held_to, 0);
+        epochplan_free(&p);
+    }
+}
+
+/* Rows this rank computes in a pass of p (nothing read: a resident view). */
+static size_t rows_of_pass(EpochPlan *p)
+{
+    Dataset resident;
+    memset(&resident, 0, sizeof resident);
+    size_t n = 0;
+    for (int64_t k = 0; k < p->steps; k++) n += epochplan_batch(p, &resident, k).count;
+    return n;
+}
+
+/* A window covering the whole pass reads this rank's rows once (rank 1 of
+ * 2, 30 rows a step: the default window holds part of the pass): after the
+ * first step the held range is the whole pass and the cache holds all the
+ * rank's rows; they are marked in memory (target -1 - row), and every later
+ * batch still has the marks: nothing was read again, nothing reloaded. */
+static void whole_pass_window_reads_once(void **state)
+{
+    TuDir *dir = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/big.h5", dir->path);
+    write_file(path);
+    for (int split = 0; split < 2; split++) {
+        Dataset ds;
+        Error e = {0, ""};
+        assert_int_equal(dataset_open_streamed(&ds, path, "/", 5, NROWS - 5, 1, 0, 0, &e), 0);
+        const size_t rb = dataset_row_bytes(&ds), per = split ? 30 : 15;
+        EpochPlan p;
+        epochplan_init(&p, split ? PLAN_SPLIT_ROWS : PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
+        assert_true(p.window < p.steps);
+        epochplan_set_window(&p, rb, (size_t)p.steps * per * rb);
+        assert_int_equal(p.window, p.steps);
+        epochplan_begin(&p, 3, 1, !split);
+        const size_t mine = rows_of_pass(&p);
+        epochplan_begin(&p, 3, 1, !split);
+        BatchBuf bb;
+        memset(&bb, 0, sizeof bb);
+        for (int64_t k = 0; k < p.steps; k++) {
+            PlanBatch b = epochplan_batch(&p, &ds, k);
+            assert_int_equal(p.held_from, 0);
+            assert_int_equal(p.held_to, p.steps);
+            if (k == 0) {
+                assert_int_equal(ds.n_cached, mine);
+                for (size_t s = 0; s < ds.n_cached; s++)
+                    ds.y_value[s] = -1.0f - (float)(ds.row0 + ds.cached[s]);
+            }
+            dataset_fill_batch(&bb, &ds, b.mine, (int)b.count);
+            for (size_t i = 0; i < b.count; i++)
+                assert_true(bb.b.y_value[i] == -1.0f - (float)(ds.row0 + b.mine[i]));
+        }
+        assert_int_equal(ds.reloads, 0);
+        batchbuf_free(&bb);
+        epochplan_free(&p);
+        dataset_close(&ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +264,9 @@ int main(void)
         cmocka_unit_test(batches_cover_the_epoch),
         cmocka_unit_test_setup_teardown(read_ahead_never_misses, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(a_miss_is_counted, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test(window_in_steps),
+        cmocka_unit_test_setup_teardown(whole_pass_window_reads_once, tu_dir_setup,
+                                        tu_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
