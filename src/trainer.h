@@ -20,6 +20,7 @@
 #include "dist.h"
 #include "epochplan.h"
 #include "filestamp.h"
+#include "gemmchoice.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -43,6 +44,7 @@ typedef struct Trainer {
     Dataset train, val;
     int has_val;
     Model m;
+    GemmChoice gemm;          /* the GEMM kernel (m.isa) and how it was chosen */
     float *class_weight;      /* class-weights [classes] (m.class_weight), or NULL */
     Optim o;
     TrainState st;
