@@ -21,7 +21,7 @@ OPT     ?= -O2 -g -fvect-cost-model=cheap
 SAN     ?=
 CFLAGS  := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP $(PKGCFG)
 LDFLAGS := $(SAN)
-LDLIBS  := $(PKGLIBS) -lm
+LDLIBS  := $(PKGLIBS) -lm -pthread
 PREFIX  ?= /usr/local
 NP      ?= 2
 PY      := /usr/bin/python3

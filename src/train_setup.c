@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agree.h"
+#include "batchfeed.h"
 #include "classweight.h"
 #include "datagen.h"
 #include "datahold.h"
@@ -385,7 +386,8 @@ static int setup_hold(Trainer *tr, Error *e)
     double t0 = metrics_now();
     tr->hold = datahold_plan(tr->mem_room, &tr->train, &tr->rows, val);
     int rc = datahold_apply(&tr->hold, &tr->train, &tr->rows, val, tr->d->rank, tr->d->size, e);
-    tr->data_time = metrics_now() - t0;
+    tr->hold_time = metrics_now() - t0;
+    tr->feed = !rc && batchfeed_useful(&tr->train);
     return agree_first(tr->d, rc, 0, e);
 }
 
@@ -404,7 +406,7 @@ static void report_start(const Trainer *tr)
     if (!tr->sf.on) {
         char line[400];
         datahold_describe(line, sizeof line, &tr->hold, &tr->train, tr->has_val ? &tr->val : NULL);
-        printf("%s\n", line);
+        printf("%s%s\n", line, tr->feed ? "; batches gathered ahead by a helper thread" : "");
     }
     if (tr->class_weight) {
         printf("class weights:");
@@ -425,8 +427,10 @@ void trainer_report_done(const Trainer *tr)
         printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
                100.0 * tr->comm_wait / tr->step_time, d->size);
     if (!tr->sf.on && tr->step_time > 0)
-        printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g s)\n",
-               100.0 * tr->data_time / (tr->data_time + tr->step_time), tr->data_time);
+        printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g s; "
+               "holding them at start took %.3g s)\n",
+               100.0 * tr->data_time / (tr->data_time + tr->step_time), tr->data_time,
+               tr->hold_time);
     const char *name = tr->has_val ? config_monitor_name(c->monitor)
                        : c->monitor == MONITOR_VAL_ACC ? "train_acc" : "train_loss";
     printf("done: %lld epochs, %lld steps; ", (long long)tr->st.epoch, (long long)tr->st.step);
