@@ -21,7 +21,7 @@ OPT     ?= -O2 -g -fvect-cost-model=cheap
 SAN     ?=
 CFLAGS  := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP $(PKGCFG)
 LDFLAGS := $(SAN)
-LDLIBS  := $(PKGLIBS) -lm
+LDLIBS  := $(PKGLIBS) -lm -pthread
 PREFIX  ?= /usr/local
 NP      ?= 2
 PY      := /usr/bin/python3
@@ -39,15 +39,15 @@ TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check types cfgopts rng vecmath gemm cellgemm cell layer model optim gradcheck stopping schedule config cfgtext \
-             cfgfile
+CORE      := check types cfgopts rng vecmath gemm gemmchoice cellgemm cell layer model optim gradcheck stopping schedule \
+             config cfgtext cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc
 CORE_CFLAGS := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP \
                $(shell pkg-config --cflags openblas 2>/dev/null)
 CORE_LIBS := $(shell pkg-config --libs openblas 2>/dev/null) -lm
 CORETESTBIN := $(addprefix $(BUILD)/tests/,test_check test_gemm test_vecmath test_gradcheck \
-                 test_model test_stopping test_cellstate)
+                 test_model test_stopping test_cellstate test_gemmchoice)
 # test_golden checks the core against PyTorch's numbers stored in .h5 files:
 # reading them takes HDF5, and hdf5-openmpi's hdf5.h includes mpi.h, so the
 # fixture reading (test_golden.c itself, testutil, h5io, checkpoint) is
@@ -109,11 +109,11 @@ datasets/counting.h5: | $(BUILD)/rnn_dist
 	@mkdir -p datasets
 	$(BUILD)/rnn_dist datagen counting --out $@
 
-# the structure rules of src/ (tests/check_structure.sh), unit tests (cmocka), the binary end to end, the fuzz regression corpus and
+# the structure rules of src/ (tests/check_structure.sh), that make bench's binary builds, unit tests (cmocka), the binary end to end, the fuzz regression corpus and
 # a sample of mutated files, then under mpirun and clusters
 test: deps
 	@tests/check_structure.sh
-	@$(MAKE) --no-print-directory unit integration mistakes fuzz-replay fuzz-mutants dist
+	@$(MAKE) --no-print-directory $(BUILD)/bench_model unit integration mistakes fuzz-replay fuzz-mutants dist
 	@$(MAKE) --no-print-directory asan
 
 unit: $(TESTBIN)

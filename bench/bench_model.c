@@ -1,7 +1,8 @@
 /* bench_model.c - training-step throughput of rnn_dist's engine (make bench).
  *
  * Prints one line per case: name, sequences/s, GFLOP/s (GEMM flops of
- * forward + backward, model_train_flops), then two single-thread peaks
+ * forward + backward, model_train_flops) and the GEMM kernel measured
+ * fastest for it (gemmchoice.h, as a training run chooses), then two single-thread peaks
  * measured on this machine, so figures can be read as ratios: OpenBLAS's
  * SGEMM (sgemm_peak) and the core's FMA rate on its widest vectors (fma_peak:
  * 12 independent FMA chains, AVX-512 where the CPU has it, else AVX2), the
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemmchoice.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -58,6 +60,9 @@ static void bench_case(const Case *c, double seconds)
     Model m;
     model_create(&m, &c->spec);
     model_init_params(&m, 1);
+    GemmChoice gc; /* as a training run chooses it */
+    gemmchoice_measure(&gc, &c->spec, c->T, c->B);
+    m.isa = gc.isa;
     OptimSpec os = {.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
     Optim o;
     optim_create(&o, &os, m.table.total);
@@ -83,7 +88,7 @@ static void bench_case(const Case *c, double seconds)
     }
     double seq = best_rate * c->B;
     double gflops = model_train_flops(&c->spec, c->T, c->B) * best_rate * 1e-9;
-    printf("%s seq_per_s %.1f gflops %.2f\n", c->name, seq, gflops);
+    printf("%s seq_per_s %.1f gflops %.2f gemm %s\n", c->name, seq, gflops, gemm_isa_name(gc.isa));
     fflush(stdout);
     optim_free(&o);
     model_free(&m);
@@ -181,11 +186,11 @@ int main(int argc, char **argv)
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
     vec_init_compute(1);
     ModelSpec big = {CELL_LSTM, NONLIN_TANH, INPUT_DENSE, 0, 0, 64, 256, 2, 10, LOSS_CE,
-                     TARGET_LAST, 0, 0};
+                     TARGET_LAST, 0, 0, 0};
     ModelSpec gru = big;
     gru.cell = CELL_GRU;
     ModelSpec counting = {CELL_RNN, NONLIN_TANH, INPUT_TOKENS, 10, 8, 0, 16, 1, 10, LOSS_CE,
-                          TARGET_STEP, 0, 0};
+                          TARGET_STEP, 0, 0, 0};
     Case cases[] = {{"lstm", big, 50, 64}, {"gru", gru, 50, 64}, {"counting", counting, 4, 32}};
     const char *only = getenv("BENCH_ONLY");
     /* the peak before and after the cases: a burst of other load during one

@@ -18,16 +18,16 @@ fma=$(echo "$ours" | awk '$1 == "fma_peak" { print $3 }')
 echo "single thread, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'):" \
   "SGEMM peak $peak GFLOP/s (OpenBLAS), FMA peak $fma GFLOP/s (widest vectors)"
 echo
-echo "| case | rnn_dist seq/s | GFLOP/s | % of SGEMM peak | % of FMA peak | PyTorch seq/s | ratio |"
+echo "| case (GEMM kernel measured fastest) | rnn_dist seq/s | GFLOP/s | % of SGEMM peak | % of FMA peak | PyTorch seq/s | ratio |"
 echo "|---|---|---|---|---|---|---|"
 echo "$ours" | awk -v peak="$peak" -v fma="$fma" -v torch="$torch" '
   $1 != "sgemm_peak" && $1 != "fma_peak" {
-    name = $1; seq = $3; gf = $5; ref = ""
+    name = $1; seq = $3; gf = $5; kernel = $7; ref = ""
     if (torch != "" && match(torch, "\"" name "\": [0-9.eE+-]+")) {
       s = substr(torch, RSTART, RLENGTH); sub(/.*: /, "", s); ref = s
     }
     of_fma = fma > 0 ? sprintf("%.0f%%", 100 * gf / fma) : "n/a"
-    printf "| %s | %.0f | %.1f | %.0f%% | %s | %s | %s |\n", name, seq, gf, 100 * gf / peak, of_fma,
+    printf "| %s (%s) | %.0f | %.1f | %.0f%% | %s | %s | %s |\n", name, kernel, seq, gf, 100 * gf / peak, of_fma,
       ref == "" ? "n/a" : sprintf("%.0f", ref), ref == "" ? "n/a" : sprintf("%.2fx", seq / ref)
   }'
 echo

@@ -95,7 +95,7 @@ static void rnn_forward(float *h, float *cache, const float *x, const float *sta
     const int H = d->hidden, given = state0 != NULL;
     const size_t BH = (size_t)B * H;
     RnnCache v = rnn_cache(cache, d, T, B);
-    GemmIsa isa = gemm_isa(); /* read once per pass */
+    const GemmIsa isa = d->isa;
     keep_state0(v.h0, state0, d, B);
     cellgemm_fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
     cellgemm_input(h, v.pack, x, p->w_ih, T * B, H, d->in, 1, isa);
@@ -129,7 +129,7 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
     const size_t BH = (size_t)B * H;
     const RnnCache v = rnn_cache((float *)cache, d, T, B);
     RnnScratch s = rnn_scratch(scratch, d, T, B);
-    GemmIsa isa = gemm_isa(); /* read once per pass */
+    const GemmIsa isa = d->isa;
     Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
@@ -248,7 +248,7 @@ static void lstm_forward(float *h, float *cache, const float *x, const float *st
     const int H = d->hidden, GH = 4 * H, given = state0 != NULL;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
     LstmCache v = lstm_cache(cache, d, T, B);
-    GemmIsa isa = gemm_isa(); /* read once per pass */
+    const GemmIsa isa = d->isa;
     keep_state0(v.state, state0, d, B);
     cellgemm_fill_rows(v.bias, p->b_ih, p->b_hh, 1, GH);
     cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
@@ -271,7 +271,7 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const size_t BH = (size_t)B * H;
     const LstmCache v = lstm_cache((float *)cache, d, T, B);
     LstmScratch s = lstm_scratch(scratch, d, T, B);
-    GemmIsa isa = gemm_isa(); /* read once per pass */
+    const GemmIsa isa = d->isa;
     Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
     memset(s.dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
@@ -398,7 +398,7 @@ static void gru_forward(float *h, float *cache, const float *x, const float *sta
     const int H = d->hidden, GH = 3 * H, given = state0 != NULL;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H;
     GruCache v = gru_cache(cache, d, T, B);
-    GemmIsa isa = gemm_isa(); /* read once per pass */
+    const GemmIsa isa = d->isa;
     keep_state0(v.h0, state0, d, B);
     if (!given) memset(v.zeros, 0, sizeof(float) * B * GH);
     cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
@@ -423,7 +423,7 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const size_t BH = (size_t)B * H;
     const GruCache v = gru_cache((float *)cache, d, T, B);
     GruScratch s = gru_scratch(scratch, d, T, B);
-    GemmIsa isa = gemm_isa(); /* read once per pass */
+    const GemmIsa isa = d->isa;
     Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
     for (int t = T - 1; t >= 0; t--) {
         float *dgh_t = s.dgh + (size_t)t * B * GH;

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 
+#include "gemm.h"
 #include "types.h"
 
 /* The shape of one layer. */
@@ -32,6 +33,7 @@ typedef struct CellDims {
     Nonlin act;   /* CELL_RNN only */
     int in;       /* input features of this layer */
     int hidden;   /* H */
+    GemmIsa isa;  /* the kernel of its products (gemm.h): the model's choice */
 } CellDims;
 
 /* Views of one layer's parameters (or of their gradients) in the model's

@@ -65,20 +65,22 @@ void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle)
     }
 }
 
+PlanBatch epochplan_rows(const EpochPlan *p, int64_t k)
+{
+    CHECK(p->split == PLAN_SPLIT_BATCH && k >= 0 && k < p->steps);
+    size_t a = (size_t)k * p->batch;
+    size_t count = p->n - a < p->batch ? p->n - a : p->batch, lo, hi;
+    epochplan_share(&lo, &hi, count, p->rank, p->ranks);
+    PlanBatch b = {p->order + a, count, p->order + a + lo, hi - lo};
+    return b;
+}
+
 /* The rows of step k, computed without reading anything. */
 static PlanBatch rows_of(EpochPlan *p, int64_t k)
 {
     PlanBatch b;
+    if (p->split == PLAN_SPLIT_BATCH) return epochplan_rows(p, k);
     size_t a = (size_t)k * p->batch;
-    if (p->split == PLAN_SPLIT_BATCH) {
-        size_t count = p->n - a < p->batch ? p->n - a : p->batch, lo, hi;
-        epochplan_share(&lo, &hi, count, p->rank, p->ranks);
-        b.all = p->order + a;
-        b.count_all = count;
-        b.mine = p->order + a + lo;
-        b.count = hi - lo;
-        return b;
-    }
     size_t first = p->lo + a, count = p->hi - first < p->batch ? p->hi - first : p->batch;
     for (size_t i = 0; i < count; i++) p->step_rows[i] = first + i;
     b.all = b.mine = p->step_rows;

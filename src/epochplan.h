@@ -80,6 +80,11 @@ void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle);
  * rows stay valid until the next call. */
 PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k);
 
+/* The rows of step k of the current pass of a PLAN_SPLIT_BATCH plan, read
+ * ahead or not (nothing is loaded): it only reads the order, so another
+ * thread may call it while the plan does not change (batchfeed.h). */
+PlanBatch epochplan_rows(const EpochPlan *p, int64_t k);
+
 /* Release what epochplan_init allocated (a zeroed plan too). */
 void epochplan_free(EpochPlan *p);
 

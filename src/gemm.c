@@ -24,17 +24,38 @@
 /* Rows of A and B per packed chunk of gemm_tn. */
 #define GEMM_KC 256
 
-GemmIsa gemm_isa(void)
+GemmIsa gemm_isa_best(void)
 {
 #if GEMM_X86
-    const char *force = getenv("RNN_DIST_GEMM");
-    if (force && strcmp(force, "blas") == 0) return GEMM_BLAS;
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return GEMM_BLAS;
-    if (force && strcmp(force, "avx2") == 0) return GEMM_AVX2;
     return __builtin_cpu_supports("avx512f") ? GEMM_AVX512 : GEMM_AVX2;
 #else
     return GEMM_BLAS;
 #endif
+}
+
+int gemm_isa_forced(GemmIsa *isa)
+{
+    const char *force = getenv("RNN_DIST_GEMM");
+    GemmIsa want;
+    if (!force) return 0;
+    if (strcmp(force, "blas") == 0)
+        want = GEMM_BLAS;
+    else if (strcmp(force, "avx2") == 0)
+        want = GEMM_AVX2;
+    else if (strcmp(force, "avx512") == 0)
+        want = GEMM_AVX512;
+    else
+        return 0;
+    GemmIsa best = gemm_isa_best();
+    *isa = want < best ? want : best;
+    return 1;
+}
+
+GemmIsa gemm_isa(void)
+{
+    GemmIsa isa;
+    return gemm_isa_forced(&isa) ? isa : gemm_isa_best();
 }
 
 const char *gemm_isa_name(GemmIsa isa)

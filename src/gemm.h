@@ -12,7 +12,8 @@
  * Packed layout: ceil(N / 16) panels, panel p holding B[0..K, 16p..16p+16)
  * row by row (K x 16 floats), zero-padded past N. Two kernels read it:
  * AVX2 + FMA (6 rows x 16 columns per call) and AVX-512 (12 rows x 32
- * columns: two panels); gemm_isa() says which one runs on this CPU, and
+ * columns: two panels); the caller says which one runs (gemm_isa(), or a
+ * training run's measured choice, gemmchoice.h), and
  * callers call cblas_sgemm on the unpacked matrix when it says GEMM_BLAS.
  *
  * Each C element is one FMA chain over k = 0..K-1 in order, added to C at
@@ -35,10 +36,19 @@ typedef enum GemmIsa {
     GEMM_AVX512    /* x86-64 AVX-512F */
 } GemmIsa;
 
-/* The fastest kernel this CPU runs, lowered by the environment variable
- * RNN_DIST_GEMM: "blas" gives GEMM_BLAS (OpenBLAS for every product, to test
- * or compare that path), "avx2" at most GEMM_AVX2. Reads the environment:
- * call it once per pass, not per product. */
+/* The widest kernel this CPU runs (its flags alone): GEMM_AVX512 with
+ * AVX-512F, GEMM_AVX2 with AVX2 + FMA, else GEMM_BLAS. */
+GemmIsa gemm_isa_best(void);
+
+/* Does the environment variable RNN_DIST_GEMM force a kernel? "blas" (OpenBLAS
+ * for every product, to test or compare that path), "avx2" or "avx512": 1
+ * with *isa that kernel, lowered to gemm_isa_best(); else (unset or another
+ * value) 0 and *isa untouched. */
+int gemm_isa_forced(GemmIsa *isa);
+
+/* The forced kernel, else gemm_isa_best(): the default of a Model (a
+ * training run then measures, gemmchoice.h). Reads the environment: call it
+ * once per pass at most, not per product. */
 GemmIsa gemm_isa(void);
 
 /* Name of a kernel: "blas", "avx2" or "avx512". */
@@ -59,7 +69,7 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N);
  *   c    out (in/out when add) [M, ldc] row-major, columns 0..N written
  *   a    in     [M, lda] row-major, columns 0..K read
  *   bp   in     packed B
- *   isa  GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa() */
+ *   isa  GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa_best() */
 void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
                  int K, int add, GemmIsa isa);
 
@@ -72,7 +82,7 @@ size_t gemm_tn_floats(int K, int N);
  *   work  scratch [gemm_tn_floats(K, N)]
  *   a     in     [K, lda] row-major, columns 0..M read (A^T is M x K)
  *   b     in     [K, ldb] row-major, columns 0..N read
- *   isa   GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa()
+ *   isa   GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa_best()
  * Each C element is one FMA chain per chunk, added to C chunk by chunk. */
 void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
              int M, int N, int K, GemmIsa isa);

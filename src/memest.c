@@ -27,7 +27,7 @@ typedef struct Work {
 
 static CellDims layer_dims(const ModelSpec *s, int k)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden};
+    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS}; /* sizes only */
     return d;
 }
 

@@ -103,6 +103,9 @@ typedef struct Model {
     /* CE only: the weight of each class [O] (nn.CrossEntropyLoss's weight=),
      * or NULL for none (all 1). Owned by the caller; model_create sets NULL. */
     const float *class_weight;
+    /* The GEMM kernel of every pass (gemm.h): gemm_isa() from model_create;
+     * training sets the one gemmchoice.h measured fastest. */
+    GemmIsa isa;
 } Model;
 
 /* Fill t with the names, shapes and offsets of spec's parameters. */

@@ -7,12 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batchfeed.h"
 #include "evaluate.h"
 #include "fault.h"
 #include "schedule.h"
 #include "signals.h"
 #include "stopping.h"
 #include "trainer.h"
+
+/* Batches a feed gathers ahead of the step (batchfeed.h), in bytes. */
+#define TRAIN_FEED_BYTES ((size_t)1 << 20)
 
 /* ---- the loop ------------------------------------------------------------- */
 
@@ -296,6 +300,24 @@ static void epoch_progress(Trainer *tr, const EpochRun *er, int64_t done, int64_
     metrics_progress(&tr->mt, &t);
 }
 
+/* This rank's batch of step k (NULL: no rows in it) and the step's rows:
+ * from the feed when there is one, else gathered here; the time it takes
+ * counts as data time. */
+static const Batch *step_batch(Trainer *tr, BatchFeed *feed, int64_t k, PlanBatch *b)
+{
+    double t0 = metrics_now();
+    const Batch *batch;
+    if (feed) {
+        batch = batchfeed_next(feed, k, b);
+    } else {
+        *b = epochplan_batch(&tr->rows, &tr->train, k);
+        if (b->count > 0) dataset_fill_batch(&tr->bb, &tr->train, b->mine, (int)b->count);
+        batch = b->count > 0 ? &tr->bb.b : NULL;
+    }
+    tr->data_time += metrics_now() - t0;
+    return batch;
+}
+
 /* Phase 1: train the batches of the epoch from er->next on, until the epoch
  * ends, max-steps is reached, a stop signal arrives or (--on-nan stop) a
  * step is non-finite; er->next is then the next batch. */
@@ -305,6 +327,9 @@ static void train_epoch(Trainer *tr, EpochRun *er)
     EpochPlan *p = &tr->rows;
     const int64_t k0 = er->next;
     if (!tr->sf.on) epochplan_begin(p, tr->st.seed, er->epoch, c->shuffle);
+    BatchFeed *feed = tr->feed && k0 < epoch_steps(tr)
+                          ? batchfeed_start(p, &tr->train, k0, TRAIN_FEED_BYTES)
+                          : NULL;
     int64_t k = k0;
     for (; k < epoch_steps(tr); k++) {
         if (c->max_steps > 0 && tr->st.step >= c->max_steps) break;
@@ -317,12 +342,10 @@ static void train_epoch(Trainer *tr, EpochRun *er)
                               stream_target_count(&tr->sf.train, k), &s);
             seqs = (int64_t)tr->sf.train.columns;
         } else {
-            double t0 = metrics_now();
-            PlanBatch b = epochplan_batch(p, &tr->train, k);
-            if (b.count > 0) dataset_fill_batch(&tr->bb, &tr->train, b.mine, (int)b.count);
-            tr->data_time += metrics_now() - t0;
-            norm = train_step(tr, b.count > 0 ? &tr->bb.b : NULL,
-                              dataset_target_count(&tr->train, b.all, b.count_all), &s);
+            PlanBatch b;
+            const Batch *batch = step_batch(tr, feed, k, &b);
+            norm = train_step(tr, batch, dataset_target_count(&tr->train, b.all, b.count_all),
+                              &s);
             seqs = (int64_t)b.count_all;
         }
         if (!isfinite(norm) && nonfinite_step(tr, er, k)) break;
@@ -335,6 +358,7 @@ static void train_epoch(Trainer *tr, EpochRun *er)
         er->sums.steps++;
         if (tr->d->rank == 0) epoch_progress(tr, er, k + 1, k0);
     }
+    batchfeed_stop(feed);
     er->next = k;
     er->train_time = metrics_now() - er->t0;
 }

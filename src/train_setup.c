@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "agree.h"
+#include "batchfeed.h"
 #include "classweight.h"
 #include "datagen.h"
 #include "datahold.h"
 #include "evaluate.h"
 #include "fault.h"
+#include "gemmchoice.h"
 #include "memest.h"
 #include "signals.h"
 
@@ -225,6 +227,18 @@ static int build_spec(ModelSpec *s, const Config *c, const Dataset *ds, Error *e
     return 0;
 }
 
+/* The GEMM kernel: rank 0 measures the candidates on this run's layers
+ * (gemmchoice.h) and every rank takes its choice. */
+static void choose_gemm(Trainer *tr)
+{
+    const Config *c = &tr->cfg;
+    const int T = c->stateful ? c->bptt : tr->train.T;
+    const int B = (c->batch_size + tr->d->size - 1) / tr->d->size;
+    if (tr->d->rank == 0) gemmchoice_measure(&tr->gemm, &tr->m.spec, T, B);
+    dist_bcast(tr->d, &tr->gemm, sizeof tr->gemm, 0);
+    tr->m.isa = tr->gemm.isa;
+}
+
 /* The model, and its parameters: from the checkpoint resumed (rank 0: ckpt,
  * opened and checked by plan_resume), from --init, or new. */
 static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
@@ -241,6 +255,7 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
         return EXIT_USAGE;
     model_create(&tr->m, &spec);
     tr->m.class_weight = tr->class_weight;
+    choose_gemm(tr);
     model_grad_buckets(&tr->buckets, &tr->m);
     tr->pending = dist_pending_create(tr->buckets.count);
     OptimSpec os = optim_spec_from_config(c);
@@ -371,7 +386,8 @@ static int setup_hold(Trainer *tr, Error *e)
     double t0 = metrics_now();
     tr->hold = datahold_plan(tr->mem_room, &tr->train, &tr->rows, val);
     int rc = datahold_apply(&tr->hold, &tr->train, &tr->rows, val, tr->d->rank, tr->d->size, e);
-    tr->data_time = metrics_now() - t0;
+    tr->hold_time = metrics_now() - t0;
+    tr->feed = !rc && batchfeed_useful(&tr->train);
     return agree_first(tr->d, rc, 0, e);
 }
 
@@ -379,15 +395,18 @@ static void report_start(const Trainer *tr)
 {
     const ModelSpec *s = &tr->m.spec;
     const Dist *d = tr->d;
+    char gemm[160];
+    gemmchoice_describe(gemm, sizeof gemm, &tr->gemm);
     printf("rnn_dist: %s %s, hidden %d x %d layers, %zu parameters; %zu train rows%s; "
-           "%d rank%s; run-dir %s\n",
+           "%d rank%s; run-dir %s; %s\n",
            cell_name(s->cell), s->loss == LOSS_CE ? "classifier" : "regressor", s->hidden,
            s->layers, model_param_count(&tr->m.table), tr->train.n,
-           tr->has_val ? "" : " (no validation)", d->size, d->size > 1 ? "s" : "", tr->run_dir);
+           tr->has_val ? "" : " (no validation)", d->size, d->size > 1 ? "s" : "", tr->run_dir,
+           gemm);
     if (!tr->sf.on) {
         char line[400];
         datahold_describe(line, sizeof line, &tr->hold, &tr->train, tr->has_val ? &tr->val : NULL);
-        printf("%s\n", line);
+        printf("%s%s\n", line, tr->feed ? "; batches gathered ahead by a helper thread" : "");
     }
     if (tr->class_weight) {
         printf("class weights:");
@@ -408,8 +427,10 @@ void trainer_report_done(const Trainer *tr)
         printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
                100.0 * tr->comm_wait / tr->step_time, d->size);
     if (!tr->sf.on && tr->step_time > 0)
-        printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g s)\n",
-               100.0 * tr->data_time / (tr->data_time + tr->step_time), tr->data_time);
+        printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g s; "
+               "holding them at start took %.3g s)\n",
+               100.0 * tr->data_time / (tr->data_time + tr->step_time), tr->data_time,
+               tr->hold_time);
     const char *name = tr->has_val ? config_monitor_name(c->monitor)
                        : c->monitor == MONITOR_VAL_ACC ? "train_acc" : "train_loss";
     printf("done: %lld epochs, %lld steps; ", (long long)tr->st.epoch, (long long)tr->st.step);

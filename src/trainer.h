@@ -20,6 +20,7 @@
 #include "dist.h"
 #include "epochplan.h"
 #include "filestamp.h"
+#include "gemmchoice.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -43,6 +44,7 @@ typedef struct Trainer {
     Dataset train, val;
     int has_val;
     Model m;
+    GemmChoice gemm;          /* the GEMM kernel (m.isa) and how it was chosen */
     float *class_weight;      /* class-weights [classes] (m.class_weight), or NULL */
     Optim o;
     TrainState st;
@@ -50,7 +52,9 @@ typedef struct Trainer {
     EpochPlan rows;           /* the rows of each step of an epoch, and their read-ahead */
     uint64_t mem_room;        /* bytes under the memory limit beyond the run's estimate */
     DataHold hold;            /* what of the data this rank holds in memory */
-    double data_time;         /* seconds holding data, reading ahead and batching rows */
+    int feed;                 /* 1: a helper thread gathers the batches (batchfeed.h) */
+    double hold_time;         /* seconds reading the rows held at start (datahold.h) */
+    double data_time;         /* seconds reading ahead, batching rows or waiting for them */
     Stateful sf;              /* --stateful 1: the streams and the carried state (sf.on) */
     Metrics mt;               /* rank 0 only */
     GradBuckets buckets;      /* gradient ranges reduced as the backward pass ends each */

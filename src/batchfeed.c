@@ -1,0 +1,163 @@
+/* batchfeed.c - the coming steps' batches gathered by a helper thread (see
+ * batchfeed.h).
+ *
+ * Steps are counted from k0: the helper has gathered `produced` of them, the
+ * trainer has handed back `consumed` (it uses step consumed while it
+ * computes). The helper may fill step j while j < consumed + depth: the
+ * slot j % depth is then not the trainer's. Either side sleeps only when it
+ * must (ring full, step not ready): under the mutex it raises its flag, then
+ * looks at the other's counter, and waits; the other moves its counter,
+ * then looks at the flag, and clears it and signals under the mutex. All of
+ * it is sequentially consistent, so one of the two sees the other's move
+ * and no wakeup is lost; a sleeping helper is woken once, when half the
+ * ring is free, so a step costs no system call while the helper keeps
+ * ahead. */
+#include "batchfeed.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+#define FEED_MIN_DEPTH 2
+#define FEED_MAX_DEPTH 256
+
+struct BatchFeed {
+    const EpochPlan *p;
+    const Dataset *ds;
+    int64_t k0, steps;          /* the steps [k0, steps) of the pass */
+    int64_t depth;              /* batches in the ring */
+    BatchBuf *ring;             /* [depth] */
+    int64_t taken;              /* trainer: steps taken so far */
+    int64_t seen;               /* trainer: `produced` when it last looked */
+    /* each on its own cache line: a line one thread writes every step must
+     * not be read by the other every step */
+    alignas(64) _Atomic int64_t produced;
+    alignas(64) _Atomic int64_t consumed;
+    alignas(64) _Atomic int helper_sleeps;
+    alignas(64) _Atomic int trainer_sleeps;
+    alignas(64) _Atomic int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t space, ready;
+    pthread_t helper;
+};
+
+int batchfeed_useful(const Dataset *ds)
+{
+    if (ds->streamed) return 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2;
+}
+
+/* Helper: wait until step j may be filled (or the feed stops: returns 0);
+ * *until caches the first step it may not fill yet, as last seen. */
+static int wait_space(BatchFeed *f, int64_t j, int64_t *until)
+{
+    if (j < *until) return !atomic_load(&f->stop);
+    *until = atomic_load(&f->consumed) + f->depth;
+    if (j < *until) return !atomic_load(&f->stop);
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        /* the flag first, then the look: a trainer that moved `consumed` too
+         * late for the look sees the flag (the trainer clears it to wake us) */
+        atomic_store(&f->helper_sleeps, 1);
+        if (j < (*until = atomic_load(&f->consumed) + f->depth) || atomic_load(&f->stop)) break;
+        pthread_cond_wait(&f->space, &f->mu);
+    }
+    atomic_store(&f->helper_sleeps, 0);
+    pthread_mutex_unlock(&f->mu);
+    return !atomic_load(&f->stop);
+}
+
+static void *helper_run(void *arg)
+{
+    BatchFeed *f = arg;
+    /* resident data: dataset_fill_batch only reads it (no load, no reload) */
+    Dataset *ds = (Dataset *)f->ds;
+    int64_t until = 0;
+    for (int64_t j = 0; f->k0 + j < f->steps && wait_space(f, j, &until); j++) {
+        PlanBatch b = epochplan_rows(f->p, f->k0 + j);
+        if (b.count > 0) dataset_fill_batch(&f->ring[j % f->depth], ds, b.mine, (int)b.count);
+        atomic_store(&f->produced, j + 1);
+        if (atomic_load(&f->trainer_sleeps)) {
+            pthread_mutex_lock(&f->mu);
+            if (atomic_exchange(&f->trainer_sleeps, 0)) pthread_cond_signal(&f->ready);
+            pthread_mutex_unlock(&f->mu);
+        }
+    }
+    return NULL;
+}
+
+BatchFeed *batchfeed_start(const EpochPlan *p, const Dataset *ds, int64_t k0, size_t ring_bytes)
+{
+    CHECK(p->split == PLAN_SPLIT_BATCH && !ds->streamed && k0 >= 0 && k0 <= p->steps);
+    const size_t bytes = (sizeof(BatchFeed) + 63) / 64 * 64;
+    BatchFeed *f = aligned_alloc(64, bytes); /* its cache lines as laid out */
+    CHECK_MSG(f != NULL, "out of memory");
+    memset(f, 0, bytes);
+    const size_t per = (p->batch + (size_t)p->ranks - 1) / (size_t)p->ranks;
+    const size_t batch_bytes = (per ? per : 1) * (dataset_row_bytes(ds) + 16);
+    int64_t depth = (int64_t)(ring_bytes / batch_bytes);
+    f->depth = depth < FEED_MIN_DEPTH ? FEED_MIN_DEPTH : depth > FEED_MAX_DEPTH ? FEED_MAX_DEPTH
+                                                                                : depth;
+    f->p = p;
+    f->ds = ds;
+    f->k0 = k0;
+    f->steps = p->steps;
+    f->ring = xcalloc((size_t)f->depth, sizeof *f->ring);
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->space, NULL);
+    pthread_cond_init(&f->ready, NULL);
+    CHECK_MSG(pthread_create(&f->helper, NULL, helper_run, f) == 0,
+              "cannot start the batch helper thread");
+    return f;
+}
+
+const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows)
+{
+    const int64_t j = k - f->k0;
+    CHECK(j == f->taken && k < f->steps);
+    /* the previous step's slot is free: wake the helper once half the ring is */
+    atomic_store(&f->consumed, j);
+    if (atomic_load(&f->helper_sleeps) && j + f->depth - atomic_load(&f->produced) >= f->depth / 2) {
+        pthread_mutex_lock(&f->mu);
+        if (atomic_exchange(&f->helper_sleeps, 0)) pthread_cond_signal(&f->space);
+        pthread_mutex_unlock(&f->mu);
+    }
+    if (f->seen <= j) f->seen = atomic_load(&f->produced);
+    if (f->seen <= j) {
+        pthread_mutex_lock(&f->mu);
+        for (;;) {
+            atomic_store(&f->trainer_sleeps, 1); /* as in wait_space: the flag, then the look */
+            if ((f->seen = atomic_load(&f->produced)) > j) break;
+            pthread_cond_wait(&f->ready, &f->mu);
+        }
+        atomic_store(&f->trainer_sleeps, 0);
+        pthread_mutex_unlock(&f->mu);
+    }
+    f->taken = j + 1;
+    *rows = epochplan_rows(f->p, k);
+    return rows->count > 0 ? &f->ring[j % f->depth].b : NULL;
+}
+
+void batchfeed_stop(BatchFeed *f)
+{
+    if (!f) return;
+    atomic_store(&f->stop, 1);
+    pthread_mutex_lock(&f->mu);
+    atomic_store(&f->helper_sleeps, 0);
+    pthread_cond_signal(&f->space);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->helper, NULL);
+    for (int64_t i = 0; i < f->depth; i++) batchbuf_free(&f->ring[i]);
+    free(f->ring);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->space);
+    pthread_cond_destroy(&f->ready);
+    free(f);
+}

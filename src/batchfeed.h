@@ -1,0 +1,49 @@
+/* batchfeed.h - the coming steps' batches gathered by a helper thread while
+ * the current step computes, so training does not wait on its data.
+ *
+ * Gathering a step's rows into a time-major batch (dataset_fill_batch) is
+ * mostly cache misses: the rows of a shuffled epoch are scattered over the
+ * whole dataset. For a small model it is a tenth of the step. A feed runs
+ * it on another core, a ring of batches ahead of the step that uses them:
+ * the trainer takes batch k ready-made, waiting only when the helper is
+ * behind. The batches are the ones dataset_fill_batch gives (the same
+ * function fills them), so nothing about a result changes.
+ *
+ * Only for data held in memory (resident, datahold.h): the helper reads the
+ * rows and the epoch's order and writes only its own ring; it calls neither
+ * HDF5 nor MPI. It sleeps when the ring is full and is woken when half of it
+ * is free, so a step costs no system call while the helper keeps ahead.
+ */
+#ifndef RNN_BATCHFEED_H
+#define RNN_BATCHFEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "epochplan.h"
+
+typedef struct BatchFeed BatchFeed;
+
+/* Can a feed help here: is the dataset held in memory and may this process
+ * run on more than one CPU (its affinity: mpirun binds a rank to one core
+ * by default, a process run alone is not bound)? */
+int batchfeed_useful(const Dataset *ds);
+
+/* Start a helper gathering this rank's batches of the steps [k0, p->steps)
+ * of p's current pass (PLAN_SPLIT_BATCH, after epochplan_begin) from ds
+ * (resident), at most `ring_bytes` of batches ahead (2 to 256 batches). p and
+ * ds must not change until batchfeed_stop. */
+BatchFeed *batchfeed_start(const EpochPlan *p, const Dataset *ds, int64_t k0, size_t ring_bytes);
+
+/* The batch of step k, the step after the previous call's (k0 first),
+ * waiting for the helper when it is behind; *rows gets the step's rows
+ * (epochplan_rows). Returns NULL when this rank has no rows in step k.
+ * Valid until the next call or batchfeed_stop. */
+const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows);
+
+/* Stop the helper (wherever it is in the pass) and release the feed; NULL
+ * is a no-op. */
+void batchfeed_stop(BatchFeed *f);
+
+#endif

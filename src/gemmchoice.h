@@ -1,0 +1,47 @@
+/* gemmchoice.h - the GEMM kernel a training run takes, chosen by measuring.
+ *
+ * Which kernel is fastest depends on the CPU more than on its flags: one
+ * core with AVX-512 runs 512-bit FMAs at twice its AVX2 rate, another at the
+ * same rate (then the AVX2 kernel, packing half as wide, can win). So a run
+ * times a forward and backward pass of its own recurrent layers (its shapes,
+ * its local batch, a few time steps) on each kernel the CPU can run, and
+ * takes the fastest. Only the packed kernels compete (AVX-512, AVX2): they
+ * give the same bits (gemm.h), so the choice changes speed, never a result,
+ * and a resumed run continues bit for bit whatever it measures. OpenBLAS
+ * (other bits) runs only on a CPU without AVX2 + FMA, or when the
+ * environment variable RNN_DIST_GEMM forces a kernel (blas, avx2, avx512),
+ * which skips the measuring.
+ *
+ * Core code: no MPI (train_setup measures on rank 0 and broadcasts the
+ * result, so every rank computes the same way).
+ */
+#ifndef RNN_GEMMCHOICE_H
+#define RNN_GEMMCHOICE_H
+
+#include <stddef.h>
+
+#include "gemm.h"
+#include "model.h"
+
+#define GEMMCHOICE_MAX 3
+
+typedef struct GemmChoice {
+    GemmIsa isa;                      /* the kernel to run */
+    int forced;                       /* 1: RNN_DIST_GEMM chose it */
+    int count;                        /* kernels timed (0 when forced or only one runs) */
+    GemmIsa cand[GEMMCHOICE_MAX];     /* [count] */
+    double seconds[GEMMCHOICE_MAX];   /* [count] the best of its timed passes */
+} GemmChoice;
+
+/* Choose the kernel for spec's layers at T steps (at most 4 are timed) and
+ * B rows (this rank's part of a batch): forced, the only one, or the
+ * fastest of the packed kernels this CPU runs (best of 3 timed passes each,
+ * taken in turn after a warm-up). Takes a few milliseconds for small
+ * layers, about a second for 1024-wide LSTM layers. */
+void gemmchoice_measure(GemmChoice *c, const ModelSpec *spec, int T, int B);
+
+/* "gemm avx512 (measured: avx512 1.21 ms, avx2 1.43 ms)", "gemm avx2
+ * (RNN_DIST_GEMM)", "gemm blas (no AVX2 here)": for the run's first line. */
+void gemmchoice_describe(char *out, size_t len, const GemmChoice *c);
+
+#endif

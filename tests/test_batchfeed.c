@@ -1,0 +1,159 @@
+/* test_batchfeed.c - a feed hands out, step after step, exactly the batches
+ * dataset_fill_batch gathers in the trainer's own thread: for whole passes
+ * and passes resumed at step k0, stopped halfway, with a ring of 2 batches
+ * (the helper always waiting) or of many, on ranks whose part of a step may
+ * be empty, with shuffled orders; and a feed stopped before its first step
+ * ends cleanly. */
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "batchfeed.h"
+#include "dataset.h"
+#include "epochplan.h"
+
+#define NROWS 203
+#define NT 6
+#define NF 3
+
+/* A resident dataset held in memory only: dense inputs, per-step classes,
+ * varied lengths. */
+static void fake_dataset(Dataset *ds)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->input = INPUT_DENSE;
+    ds->kind = LOSS_CE;
+    ds->target = TARGET_STEP;
+    ds->n = ds->total_rows = NROWS;
+    ds->T = NT;
+    ds->F = NF;
+    ds->O = ds->num_classes = 4;
+    ds->has_targets = 1;
+    ds->row0 = 11;
+    ds->lengths = xcalloc(NROWS, sizeof(int32_t));
+    ds->x = xalloc_floats((size_t)NROWS * NT * NF);
+    ds->y_class = xcalloc((size_t)NROWS * NT, sizeof(int32_t));
+    for (size_t i = 0; i < NROWS; i++) {
+        ds->lengths[i] = 1 + (int32_t)((i * 7) % NT);
+        for (size_t t = 0; t < NT; t++) {
+            ds->y_class[i * NT + t] = (int32_t)((i + t) % 4);
+            for (size_t k = 0; k < NF; k++)
+                ds->x[(i * NT + t) * NF + k] = (float)(i * 100 + t * 10 + k);
+        }
+    }
+}
+
+/* Two batches equal in every field the trainer reads. */
+static void assert_same_batch(const Batch *a, const Batch *b)
+{
+    assert_int_equal(a->B, b->B);
+    assert_int_equal(a->T, b->T);
+    const size_t B = (size_t)a->B, TB = (size_t)a->T * B;
+    assert_memory_equal(a->lengths, b->lengths, B * sizeof(int32_t));
+    assert_memory_equal(a->sample, b->sample, B * sizeof(uint32_t));
+    assert_memory_equal(a->x, b->x, TB * NF * sizeof(float));
+    assert_memory_equal(a->y_class, b->y_class, TB * sizeof(int32_t));
+}
+
+/* A pass of plan p from step k0 up to (not including) `until`, through a
+ * feed of ring_bytes, checked step by step against the inline gathering. */
+static void check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until, size_t ring_bytes)
+{
+    BatchBuf bb;
+    memset(&bb, 0, sizeof bb);
+    BatchFeed *f = batchfeed_start(p, ds, k0, ring_bytes);
+    for (int64_t k = k0; k < until; k++) {
+        PlanBatch got_rows;
+        const Batch *got = batchfeed_next(f, k, &got_rows);
+        PlanBatch want = epochplan_rows(p, k);
+        assert_int_equal(got_rows.count, want.count);
+        assert_int_equal(got_rows.count_all, want.count_all);
+        assert_ptr_equal(got_rows.all, want.all);
+        if (want.count == 0) {
+            assert_null(got);
+            continue;
+        }
+        assert_non_null(got);
+        dataset_fill_batch(&bb, ds, want.mine, (int)want.count);
+        assert_same_batch(got, &bb.b);
+    }
+    batchfeed_stop(f);
+    batchbuf_free(&bb);
+}
+
+static void test_passes(void **state)
+{
+    (void)state;
+    Dataset ds;
+    fake_dataset(&ds);
+    const size_t rings[] = {1, 1 << 12, 1 << 20}; /* 2 batches, a few, 64 */
+    const int batches[] = {2, 16, 50};
+    for (int bi = 0; bi < 3; bi++)
+        for (int ranks = 1; ranks <= 3; ranks++)
+            for (int rank = 0; rank < ranks; rank++)
+                for (int ri = 0; ri < 3; ri++) {
+                    EpochPlan p;
+                    epochplan_init(&p, PLAN_SPLIT_BATCH, NROWS, batches[bi], rank, ranks,
+                                   dataset_row_bytes(&ds));
+                    for (int64_t epoch = 1; epoch <= 2; epoch++) {
+                        epochplan_begin(&p, 42, epoch, 1);
+                        check_pass(&p, &ds, 0, p.steps, rings[ri]);            /* whole */
+                        check_pass(&p, &ds, p.steps / 3, p.steps, rings[ri]);  /* resumed */
+                        check_pass(&p, &ds, 0, p.steps / 2, rings[ri]);        /* stopped */
+                    }
+                    epochplan_free(&p);
+                }
+    dataset_close(&ds);
+}
+
+static void test_stop_at_once(void **state)
+{
+    (void)state;
+    Dataset ds;
+    fake_dataset(&ds);
+    EpochPlan p;
+    epochplan_init(&p, PLAN_SPLIT_BATCH, NROWS, 4, 0, 1, dataset_row_bytes(&ds));
+    epochplan_begin(&p, 1, 1, 1);
+    for (int i = 0; i < 50; i++) batchfeed_stop(batchfeed_start(&p, &ds, 0, 1));
+    batchfeed_stop(NULL);
+    epochplan_free(&p);
+    dataset_close(&ds);
+}
+
+static void test_useful(void **state)
+{
+    (void)state;
+    Dataset ds;
+    fake_dataset(&ds);
+    ds.streamed = 1; /* a feed never reads a file */
+    assert_int_equal(batchfeed_useful(&ds), 0);
+    ds.streamed = 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    cpu_set_t was;
+    assert_int_equal(sched_getaffinity(0, sizeof was, &was), 0);
+    if (CPU_COUNT(&was) >= 2) assert_int_equal(batchfeed_useful(&ds), 1);
+    /* bound to one core (mpirun's default): no helper */
+    if (sched_setaffinity(0, sizeof one, &one) == 0) {
+        assert_int_equal(batchfeed_useful(&ds), 0);
+        assert_int_equal(sched_setaffinity(0, sizeof was, &was), 0);
+    }
+    dataset_close(&ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_passes),
+        cmocka_unit_test(test_stop_at_once),
+        cmocka_unit_test(test_useful),
+    };
+    return cmocka_run_group_tests_name("batchfeed", tests, NULL, NULL);
+}
