@@ -107,7 +107,7 @@ def main():
     except rdt.UserError:
         pass
     print(f"rnn_dist train, shuffled: dense I{F}, RNN {HIDDEN}, T {T}, batch {BATCH}, "
-          f"{args.rows} rows ({size:.1f} MB), 1 rank, 1 thread; {held}")
+          f"{args.rows} rows ({size:.1f} MB), 1 rank, 1 compute thread; {held}")
     print()
     print("| case | rnn_dist seq/s | data loading, % of training time | PyTorch seq/s | ratio |")
     print("|---|---|---|---|---|")

@@ -3,13 +3,15 @@
 # memory when they fit half the room under the memory limit, else read ahead
 # a window at a time in sorted reads; results must not depend on it.
 #   - by default a small file is held whole (and its validation rows): the
-#     run's "data:" line says so, and the closing "data: N% of training time"
-#     line is there;
+#     run's "data:" line says so (and, run alone on 2 CPUs or more, that a
+#     helper thread gathers the batches), and the closing "data: N% of
+#     training time" line is there;
 #   - with --max-memory just above the run's estimate the same run reads
 #     8 MiB windows (12 MB of rows: two a pass), validation rows as needed,
 #     and ends with exactly the weights and losses of the held run; on 2
 #     ranks each epoch's share is read in one sorted pass, again exactly as
-#     held on 2 ranks;
+#     held on 2 ranks, and 2 unbound ranks whose batches a helper thread
+#     gathers end exactly as 2 bound ones gathering their own;
 #   - a windowed run stopped mid-epoch (--max-steps) and resumed held ends
 #     bit for bit as the straight run;
 #   - token inputs with padded rows (lookahead): held and windowed agree.
@@ -50,6 +52,11 @@ if expect_exit "held" 0 "$BIN" train $A --run-dir "$W/held"; then
     || bad "held: no 'data: training rows held in memory' line: $(grep '^data' "$W/out")"
   grep -Eq '^data: [0-9.]+% of training time reading and batching rows' "$W/out" && ok \
     || bad "held: no closing data share line"
+  # run alone, the process is bound to no core: a helper thread gathers the batches
+  if [ "$(nproc)" -ge 2 ]; then
+    grep -q '^data: training rows held .*; batches gathered ahead by a helper thread$' "$W/out" \
+      && ok || bad "held, alone on $(nproc) CPUs: no helper thread: $(grep '^data' "$W/out")"
+  fi
 fi
 
 # windows: the limit 2 MiB above the estimate leaves a 1 MiB budget
@@ -68,12 +75,24 @@ fi
 # shellcheck disable=SC2086
 est2=$(estimate 2 $A)
 # shellcheck disable=SC2086
-if expect_exit "2 ranks held" 0 mpirun --oversubscribe -np 2 "$BIN" train $A --run-dir "$W/held2" \
-  && expect_exit "2 ranks, a pass at a time" 0 mpirun --oversubscribe -np 2 "$BIN" train $A \
+if expect_exit "2 ranks held" 0 mpirun --oversubscribe -np 2 "$BIN" train $A --run-dir "$W/held2"; then
+  # each rank bound to a core (mpirun's default for 2): it gathers its own batches
+  grep -q 'helper thread' "$W/out" && bad "2 bound ranks used a helper thread" || ok
+fi
+# shellcheck disable=SC2086
+if expect_exit "2 ranks, a pass at a time" 0 mpirun --oversubscribe -np 2 "$BIN" train $A \
     --run-dir "$W/pass2" --max-memory $((est2 + 2097152)); then
   grep -q "^data: each epoch's training rows read in one sorted pass" "$W/out" && ok \
     || bad "2 ranks: not one pass an epoch: $(grep '^data' "$W/out")"
   same_run "$W/held2" "$W/pass2" "2 ranks held vs one pass an epoch"
+fi
+# unbound, a helper thread gathers each rank's batches: the same run
+# shellcheck disable=SC2086
+if expect_exit "2 unbound ranks held" 0 mpirun --oversubscribe --bind-to none -np 2 "$BIN" train \
+    $A --run-dir "$W/feed2"; then
+  grep -q 'batches gathered ahead by a helper thread' "$W/out" && ok \
+    || bad "2 unbound ranks: no helper thread: $(grep '^data' "$W/out")"
+  same_run "$W/held2" "$W/feed2" "2 ranks held: helper thread vs none"
 fi
 
 # a windowed run stopped mid-epoch, resumed held == straight
