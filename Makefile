@@ -164,11 +164,20 @@ integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_answers.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_text.sh
 
-bench: rnn_dist $(BUILD)/bench_model
+# oneDNN (libdnnl-dev, scripts/install-deps.sh --with-bench): the reference of the shape table
+DNNL := $(wildcard /usr/include/dnnl.h)
+
+bench: rnn_dist $(BUILD)/bench_model $(if $(DNNL),$(BUILD)/bench_onednn)
 	@scripts/bench.sh $(BUILD)/bench_model
 	@echo
 	@$(PY) scripts/bench_train.py $(BUILD)/rnn_dist
+	@echo
+	@if [ -n "$(DNNL)" ]; then scripts/bench_onednn.sh $(BUILD)/bench_model $(BUILD)/bench_onednn; \
+	else echo "oneDNN comparison skipped: libdnnl-dev is not installed (scripts/install-deps.sh --with-bench)"; fi
 	@scripts/bench_dist.sh $(BUILD)/rnn_dist
+
+$(BUILD)/bench_onednn: bench/bench_onednn.c | $(BUILD)
+	gcc $(OPT) -std=c11 $(WARN) -D_GNU_SOURCE -o $@ $< -ldnnl
 
 $(BUILD)/bench_model: $(BUILD)/bench_model.o $(LIBOBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)

@@ -8,8 +8,11 @@
  * 12 independent FMA chains, AVX-512 where the CPU has it, else AVX2), the
  * ceiling no GEMM passes. Each figure is the best of five timing windows
  * (after a warm-up), the peaks likewise. The environment variable
- * BENCH_ONLY=lstm|gru|counting runs one case and no peak.
- * Usage: bench_model [seconds per case]
+ * BENCH_ONLY=lstm|gru|counting runs one case and no peak. Shapes given as
+ * arguments (cell:I:H:L:T:B: dense input of I features, H hidden, L
+ * layers, T steps, batch B, last-step 10-class CE, Adam) are run instead,
+ * followed by the FMA peak alone.
+ * Usage: bench_model [seconds per case [SHAPE...]]
  */
 #include <cblas.h>
 #if defined(__x86_64__)
@@ -181,10 +184,43 @@ static double fma_peak(double seconds)
     return best;
 }
 
+/* The training step of a shape cell:I:H:L:T:B (lstm, gru or rnn; dense
+ * input of I features, last-step 10-class CE, Adam) as a case; 0 or -1. */
+static int shape_case(Case *c, const char *text)
+{
+    char cell[16];
+    int in, hid, lay, steps, rows;
+    if (sscanf(text, "%15[a-z]:%d:%d:%d:%d:%d", cell, &in, &hid, &lay, &steps, &rows) != 6 ||
+        in < 1 || hid < 1 || lay < 1 || lay > MODEL_MAX_LAYERS || steps < 1 || rows < 1)
+        return -1;
+    CellKind kind = strcmp(cell, "lstm") == 0 ? CELL_LSTM
+                  : strcmp(cell, "gru") == 0  ? CELL_GRU
+                                              : CELL_RNN;
+    if (kind == CELL_RNN && strcmp(cell, "rnn") != 0) return -1;
+    ModelSpec s = {kind, NONLIN_TANH, INPUT_DENSE, 0, 0, in, hid, lay, 10, LOSS_CE, TARGET_LAST,
+                   0, 0, 0};
+    Case k = {text, s, steps, rows};
+    *c = k;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
     vec_init_compute(1);
+    if (argc > 2) {
+        /* shapes: those cases, then the FMA peak (scripts/bench_onednn.sh) */
+        for (int i = 2; i < argc; i++) {
+            Case c;
+            if (shape_case(&c, argv[i])) {
+                fprintf(stderr, "bench_model: %s: not cell:I:H:L:T:B\n", argv[i]);
+                return 2;
+            }
+            bench_case(&c, seconds);
+        }
+        printf("fma_peak gflops %.2f\n", fma_peak(seconds));
+        return 0;
+    }
     ModelSpec big = {CELL_LSTM, NONLIN_TANH, INPUT_DENSE, 0, 0, 64, 256, 2, 10, LOSS_CE,
                      TARGET_LAST, 0, 0, 0};
     ModelSpec gru = big;

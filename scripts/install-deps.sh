@@ -4,9 +4,11 @@
 # SLURM cluster of make test; time: GNU time's peak resident sets in the
 # tests).
 # Does nothing (and needs no root) when every package is already present.
-# Usage: scripts/install-deps.sh [--with-torch] [--with-fuzz]
+# Usage: scripts/install-deps.sh [--with-torch] [--with-bench] [--with-fuzz]
 #   --with-torch  also install python3-torch (only needed to regenerate
 #                 the PyTorch fixtures and for the PyTorch columns of make bench)
+#   --with-bench  also install what make bench compares against: python3-torch
+#                 and libdnnl-dev (oneDNN, the fastest CPU RNN library)
 #   --with-fuzz   also install clang and its sanitizer/libFuzzer runtime
 #                 (only needed for make fuzz)
 set -eu
@@ -16,6 +18,7 @@ iproute2 procps time slurm-wlm munge"
 for opt in "$@"; do
   case "$opt" in
   --with-torch) pkgs="$pkgs python3-torch" ;;
+  --with-bench) pkgs="$pkgs python3-torch libdnnl-dev" ;;
   --with-fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
   *) echo "install-deps: unknown option $opt" >&2 && exit 2 ;;
   esac

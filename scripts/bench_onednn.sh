@@ -1,0 +1,33 @@
+#!/bin/sh
+# make bench: rnn_dist's full training step (forward, loss, backward, Adam)
+# against oneDNN's forward and backward of the recurrent layers alone
+# (bench_onednn.c), one thread each, shape after shape in the same run, on
+# the shapes cell:I:H:L:T:B of issue 14; with the core's FMA peak, so each
+# figure is also a share of what the core can do.
+# Usage: scripts/bench_onednn.sh BENCH_MODEL BENCH_ONEDNN [seconds per case]
+set -eu
+model=$1
+onednn=$2
+secs=${3:-2}
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+shapes="lstm:64:256:2:50:64 gru:64:256:2:50:64 lstm:128:128:1:100:64 lstm:512:512:2:50:64
+lstm:1024:1024:1:50:32 lstm:64:256:2:50:16 lstm:64:256:2:50:256 gru:512:512:2:50:64"
+out=""
+for s in $shapes; do
+  ours=$("$model" "$secs" "$s" | awk '$2 == "seq_per_s" { print $3, $5, $7 } $1 == "fma_peak" { print "fma", $3 }')
+  ref=$("$onednn" "$secs" "$s" | awk '{ print $3 }')
+  out="$out$s $(echo "$ours" | tr '\n' ' ') $ref
+"
+done
+echo "rnn_dist against oneDNN $(dpkg-query -W -f='${Version}' libdnnl2 2>/dev/null || echo '?'), one thread," \
+  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'):"
+echo
+echo "| shape (cell:I:H:L:T:B) | rnn_dist seq/s (kernel) | % of FMA peak | oneDNN seq/s | ratio |"
+echo "|---|---|---|---|---|"
+printf '%s' "$out" | awk '{
+  # shape seq gflops kernel fma PEAK ref
+  printf "| %s | %.0f (%s) | %.0f%% | %.0f | %.2fx |\n", $1, $2, $4, 100 * $3 / $6, $7, $2 / $7
+}'
+echo
+echo "rnn_dist: the whole training step (a 10-class head on the last step, Adam); oneDNN: the"
+echo "recurrent layers' forward_training and backward alone (weights reordered for backward each step)."
