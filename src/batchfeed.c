@@ -82,6 +82,10 @@ static void *helper_run(void *arg)
     int64_t until = 0;
     for (int64_t j = 0; f->k0 + j < f->steps && wait_space(f, j, &until); j++) {
         PlanBatch b = epochplan_rows(f->p, f->k0 + j);
+        if (f->k0 + j + 1 < f->steps) { /* the next step's misses overlap this one's copy */
+            PlanBatch next = epochplan_rows(f->p, f->k0 + j + 1);
+            dataset_prefetch(ds, next.mine, next.count);
+        }
         if (b.count > 0) dataset_fill_batch(&f->ring[j % f->depth], ds, b.mine, (int)b.count);
         atomic_store(&f->produced, j + 1);
         if (atomic_load(&f->trainer_sleeps)) {

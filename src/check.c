@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* The abort hook (check.h): the one process-wide setting, set once at start. */
 static CheckAbort check_abort_hook;
@@ -50,6 +51,18 @@ float *xalloc_floats(size_t n)
     size_t bytes = ((n ? n : 1) * sizeof(float) + 63) / 64 * 64;
     float *p = aligned_alloc(64, bytes);
     CHECK_MSG(p != NULL, "out of memory");
+    memset(p, 0, bytes);
+    return p;
+}
+
+void *xalloc_rows(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < huge) return xcalloc(bytes, 1);
+    bytes = (bytes + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, bytes);
+    CHECK_MSG(p != NULL, "out of memory");
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice: refused or not, p is usable */
     memset(p, 0, bytes);
     return p;
 }

@@ -369,7 +369,7 @@ static int check_values(Dataset *ds, size_t s0, size_t s1, Error *e)
 /* Read the lengths of the view (or T for every row without them). */
 static int read_lengths(Dataset *ds, hid_t f, Error *e)
 {
-    ds->lengths = xcalloc(ds->n, sizeof(int32_t));
+    ds->lengths = xalloc_rows(ds->n * sizeof(int32_t)); /* read at random, as the rows */
     if (ds->has_lengths)
         return h5io_read_i32(ds->lengths, f, ds->lengths_path, ds->row0, ds->n, ds->file, e);
     for (size_t i = 0; i < ds->n; i++) ds->lengths[i] = ds->T;
@@ -458,18 +458,18 @@ static int read_all(Dataset *ds, hid_t f, Error *e)
     const char *in_path = ds->inputs_path, *tg = ds->targets_path, *file = ds->file;
     int rc;
     if (ds->input == INPUT_TOKENS) {
-        ds->tokens = xcalloc(N * T, sizeof(int32_t));
+        ds->tokens = xalloc_rows(N * T * sizeof(int32_t));
         rc = h5io_read_i32(ds->tokens, f, in_path, row0, N, file, e);
     } else {
-        ds->x = xalloc_floats(N * T * ds->F);
+        ds->x = xalloc_rows(N * T * (size_t)ds->F * sizeof(float));
         rc = h5io_read_f32(ds->x, f, in_path, row0, N, file, e);
     }
     size_t per_row = ds->target == TARGET_STEP ? T : 1;
     if (!rc && ds->has_targets && ds->kind == LOSS_CE) {
-        ds->y_class = xcalloc(N * per_row, sizeof(int32_t));
+        ds->y_class = xalloc_rows(N * per_row * sizeof(int32_t));
         rc = h5io_read_i32(ds->y_class, f, tg, row0, N, file, e);
     } else if (!rc && ds->has_targets) {
-        ds->y_value = xalloc_floats(N * per_row * ds->O);
+        ds->y_value = xalloc_rows(N * per_row * (size_t)ds->O * sizeof(float));
         rc = h5io_read_f32(ds->y_value, f, tg, row0, N, file, e);
     }
     return rc;

@@ -185,6 +185,12 @@ void batchbuf_put_step(BatchBuf *bb, size_t dst, const Dataset *ds, size_t slot,
  * counts it in ds->reloads. */
 void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count);
 
+/* Start fetching rows[0..count) of ds (view rows; those not held are
+ * skipped) into the cache: the first lines of each row's inputs and
+ * targets, which the hardware cannot guess (a shuffled epoch takes rows at
+ * random); it streams the rest of each row. Reads nothing, changes nothing. */
+void dataset_prefetch(const Dataset *ds, const size_t *rows, size_t count);
+
 /* The targets of rows[0..count) of ds (indices within the view) as stored,
  * row after row, padding included; a streamed dataset reads the rows it
  * does not hold (dataset_load, counted in ds->reloads). ds must have targets.

@@ -89,6 +89,25 @@ static void put_ints(int32_t *dst, const int32_t *src, size_t B, size_t i, size_
     for (size_t t = 0; t < Tb; t++) dst[t * B + i] = src[t];
 }
 
+void dataset_prefetch(const Dataset *ds, const size_t *rows, size_t count)
+{
+    const size_t T = (size_t)ds->T, F = (size_t)ds->F, O = (size_t)ds->O;
+    const size_t per = ds->target == TARGET_STEP ? T : 1;
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i] >= ds->n) continue;
+        __builtin_prefetch(ds->lengths + rows[i]);
+        const size_t r = dataset_slot(ds, rows[i]);
+        if (r == SIZE_MAX) continue;
+        const char *in = ds->input == INPUT_TOKENS ? (const char *)(ds->tokens + r * T)
+                                                   : (const char *)(ds->x + r * T * F);
+        __builtin_prefetch(in);
+        __builtin_prefetch(in + 64);
+        if (!ds->has_targets) continue;
+        __builtin_prefetch(ds->kind == LOSS_CE ? (const void *)(ds->y_class + r * per)
+                                               : (const void *)(ds->y_value + r * per * O));
+    }
+}
+
 /* Copy steps [0, Tb) of the row in `slot` to column i of bb's time-major
  * batch of B rows: the inputs, and per-step targets. */
 static void put_row(BatchBuf *bb, size_t B, size_t i, const Dataset *ds, size_t slot, size_t Tb)

@@ -2,8 +2,9 @@
  * dataset_fill_batch gathers in the trainer's own thread: for whole passes
  * and passes resumed at step k0, stopped halfway, with a ring of 2 batches
  * (the helper always waiting) or of many, on ranks whose part of a step may
- * be empty, with shuffled orders; and a feed stopped before its first step
- * ends cleanly. */
+ * be empty, with shuffled orders; a feed stopped before its first step ends
+ * cleanly; dataset_prefetch changes nothing; a helper only where the
+ * process may run on two CPUs. */
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +127,25 @@ static void test_stop_at_once(void **state)
     dataset_close(&ds);
 }
 
+/* dataset_prefetch reads nothing and changes nothing, even for rows past
+ * the view or not held. */
+static void test_prefetch_changes_nothing(void **state)
+{
+    (void)state;
+    Dataset ds, copy;
+    fake_dataset(&ds);
+    copy = ds;
+    float *x = xalloc_floats((size_t)NROWS * NT * NF);
+    memcpy(x, ds.x, sizeof(float) * NROWS * NT * NF);
+    size_t rows[] = {0, 5, NROWS - 1, NROWS, NROWS + 1000, 7};
+    dataset_prefetch(&ds, rows, 6);
+    dataset_prefetch(&ds, rows, 0);
+    assert_memory_equal(&ds, &copy, sizeof ds);
+    assert_memory_equal(x, ds.x, sizeof(float) * NROWS * NT * NF);
+    free(x);
+    dataset_close(&ds);
+}
+
 static void test_useful(void **state)
 {
     (void)state;
@@ -153,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passes),
         cmocka_unit_test(test_stop_at_once),
+        cmocka_unit_test(test_prefetch_changes_nothing),
         cmocka_unit_test(test_useful),
     };
     return cmocka_run_group_tests_name("batchfeed", tests, NULL, NULL);
