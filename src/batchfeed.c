@@ -46,12 +46,13 @@ struct BatchFeed {
     pthread_t helper;
 };
 
-int batchfeed_useful(const Dataset *ds)
+int batchfeed_useful(const Dataset *ds, int local_ranks)
 {
     if (ds->streamed) return 0;
     cpu_set_t set;
     CPU_ZERO(&set);
-    return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2;
+    return sched_getaffinity(0, sizeof set, &set) == 0 &&
+           CPU_COUNT(&set) >= 2 * (local_ranks > 1 ? local_ranks : 1);
 }
 
 /* Helper: wait until step j may be filled (or the feed stops: returns 0);

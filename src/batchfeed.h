@@ -25,10 +25,13 @@
 
 typedef struct BatchFeed BatchFeed;
 
-/* Can a feed help here: is the dataset held in memory and may this process
- * run on more than one CPU (its affinity: mpirun binds a rank to one core
- * by default, a process run alone is not bound)? */
-int batchfeed_useful(const Dataset *ds);
+/* Can a feed help here: is the dataset held in memory, and may this
+ * process run on two CPUs for each of the `local_ranks` ranks of its host
+ * (its affinity: mpirun binds a rank to one core by default; a process run
+ * alone is not bound)? Where the ranks fill the cores, a helper would take
+ * time from the other ranks' steps (measured: 2 ranks on 2 cores, 3-8%
+ * slower with helpers). */
+int batchfeed_useful(const Dataset *ds, int local_ranks);
 
 /* Start a helper gathering this rank's batches of the steps [k0, p->steps)
  * of p's current pass (PLAN_SPLIT_BATCH, after epochplan_begin) from ds

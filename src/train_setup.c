@@ -387,7 +387,7 @@ static int setup_hold(Trainer *tr, Error *e)
     tr->hold = datahold_plan(tr->mem_room, &tr->train, &tr->rows, val);
     int rc = datahold_apply(&tr->hold, &tr->train, &tr->rows, val, tr->d->rank, tr->d->size, e);
     tr->hold_time = metrics_now() - t0;
-    tr->feed = !rc && batchfeed_useful(&tr->train);
+    tr->feed = !rc && batchfeed_useful(&tr->train, dist_local_size(tr->d));
     return agree_first(tr->d, rc, 0, e);
 }
 

@@ -4,7 +4,7 @@
  * (the helper always waiting) or of many, on ranks whose part of a step may
  * be empty, with shuffled orders; a feed stopped before its first step ends
  * cleanly; dataset_prefetch changes nothing; a helper only where the
- * process may run on two CPUs. */
+ * process may run on two CPUs for each rank of its host. */
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,17 +152,22 @@ static void test_useful(void **state)
     Dataset ds;
     fake_dataset(&ds);
     ds.streamed = 1; /* a feed never reads a file */
-    assert_int_equal(batchfeed_useful(&ds), 0);
+    assert_int_equal(batchfeed_useful(&ds, 1), 0);
     ds.streamed = 0;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(0, &one);
     cpu_set_t was;
     assert_int_equal(sched_getaffinity(0, sizeof was, &was), 0);
-    if (CPU_COUNT(&was) >= 2) assert_int_equal(batchfeed_useful(&ds), 1);
+    const int cpus = CPU_COUNT(&was);
+    /* two CPUs for each rank of the host */
+    assert_int_equal(batchfeed_useful(&ds, 1), cpus >= 2);
+    assert_int_equal(batchfeed_useful(&ds, 0), cpus >= 2);
+    assert_int_equal(batchfeed_useful(&ds, 2), cpus >= 4);
+    assert_int_equal(batchfeed_useful(&ds, cpus), 0);
     /* bound to one core (mpirun's default): no helper */
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
     if (sched_setaffinity(0, sizeof one, &one) == 0) {
-        assert_int_equal(batchfeed_useful(&ds), 0);
+        assert_int_equal(batchfeed_useful(&ds, 1), 0);
         assert_int_equal(sched_setaffinity(0, sizeof was, &was), 0);
     }
     dataset_close(&ds);
