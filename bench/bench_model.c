@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
+#include "gemmbf16.h"
 #include "gemmchoice.h"
 #include "metrics.h"
 #include "model.h"
@@ -95,6 +97,44 @@ static void bench_case(const Case *c, double seconds)
     fflush(stdout);
     optim_free(&o);
     model_free(&m);
+}
+
+/* GFLOP/s of the packed product C[M, N] = A[M, K] B[K, N] (the recurrent
+ * product of an LSTM of H = N / 4 on a batch of M), best of 5 windows: in
+ * fp32 on the kernel gemm_isa() gives (bf16 0), or with bf16 operands
+ * (bf16 1, gemmbf16.h; 0 where the CPU lacks AVX512_BF16). */
+static double packed_rate(int bf16, int M, int N, int K, double seconds)
+{
+    if (bf16 && !gemm_bf16_supported()) return 0;
+    float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
+    float *c = xalloc_floats((size_t)M * N), *bp = xalloc_floats(gemm_packed_floats(K, N));
+    uint16_t *ar = xcalloc((size_t)M * gemm_bf16_kp(K), sizeof(uint16_t));
+    uint16_t *bq = xcalloc(gemm_bf16_packed_count(K, N), sizeof(uint16_t));
+    for (size_t i = 0; i < (size_t)M * K; i++) a[i] = 0.001f * (float)(i % 97);
+    for (size_t i = 0; i < (size_t)K * N; i++) b[i] = 0.001f * (float)(i % 89);
+    gemm_pack(bp, b, N, 0, K, N);
+    gemm_bf16_pack(bq, b, N, 0, K, N);
+    gemm_bf16_round_rows(ar, a, K, M, K);
+    GemmIsa isa = gemm_isa();
+    double best = 0;
+    for (int w = 0; w < 6; w++) {
+        long reps = 0;
+        double t0 = metrics_now();
+        while (metrics_now() - t0 < seconds / 10) {
+            if (bf16)
+                gemm_bf16_packed(c, N, ar, gemm_bf16_kp(K), bq, M, N, K, 0);
+            else if (isa != GEMM_BLAS)
+                gemm_packed(c, N, a, K, bp, M, N, K, 0, isa);
+            else
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b,
+                            N, 0.0f, c, N);
+            reps++;
+        }
+        double rate = 2.0 * M * N * (double)K * (double)reps / (metrics_now() - t0) * 1e-9;
+        if (w > 0 && rate > best) best = rate;
+    }
+    free(a), free(b), free(c), free(bp), free(ar), free(bq);
+    return best;
 }
 
 /* Best single-thread SGEMM rate over square sizes and several windows, GFLOP/s. */
@@ -238,6 +278,8 @@ int main(int argc, char **argv)
         double after = sgemm_peak(seconds);
         printf("sgemm_peak gflops %.2f\n", after > peak ? after : peak);
         printf("fma_peak gflops %.2f\n", fma_peak(seconds));
+        printf("packed_fp32 gflops %.2f\n", packed_rate(0, 64, 1024, 256, seconds));
+        printf("packed_bf16 gflops %.2f\n", packed_rate(1, 64, 1024, 256, seconds));
     }
     return 0;
 }

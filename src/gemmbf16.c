@@ -1,0 +1,211 @@
+/* gemmbf16.c - bfloat16 products with fp32 accumulation (see gemmbf16.h). */
+#include "gemmbf16.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define BF16_X86 1
+#else
+#define BF16_X86 0
+#endif
+
+/* Rows per kernel call: 12 rows x 2 panels = 24 accumulators of 32 registers. */
+#define BF16_MR 12
+
+int gemm_bf16_supported(void)
+{
+#if BF16_X86
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
+uint16_t gemm_bf16_round(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+float gemm_bf16_value(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+int gemm_bf16_kp(int K)
+{
+    return K + (K & 1);
+}
+
+void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K)
+{
+    const int Kp = gemm_bf16_kp(K);
+    for (int m = 0; m < M; m++) {
+        const float *row = a + (size_t)m * lda;
+        uint16_t *o = out + (size_t)m * Kp;
+        for (int k = 0; k < K; k++) o[k] = gemm_bf16_round(row[k]);
+        if (Kp > K) o[K] = 0;
+    }
+}
+
+size_t gemm_bf16_packed_count(int K, int N)
+{
+    return (size_t)gemm_bf16_kp(K) * (size_t)((N + GEMM_BF16_NR - 1) / GEMM_BF16_NR) *
+           GEMM_BF16_NR;
+}
+
+void gemm_bf16_pack(uint16_t *bp, const float *b, int ldb, int trans, int K, int N)
+{
+    const int Kp = gemm_bf16_kp(K);
+    for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
+        uint16_t *panel = bp + (size_t)n0 * Kp;
+        for (int p = 0; p < Kp / 2; p++)
+            for (int j = 0; j < GEMM_BF16_NR; j++)
+                for (int h = 0; h < 2; h++) {
+                    int k = 2 * p + h, n = n0 + j;
+                    float v = k < K && n < N ? (trans ? b[(size_t)n * ldb + k]
+                                                      : b[(size_t)k * ldb + n])
+                                             : 0.0f;
+                    panel[((size_t)p * GEMM_BF16_NR + j) * 2 + h] = gemm_bf16_round(v);
+                }
+    }
+}
+
+/* A bf16 input as the instruction reads it: denormals as zero. */
+static float daz(uint16_t b)
+{
+    return (b & 0x7f80u) == 0 ? ((b & 0x8000u) ? -0.0f : 0.0f) : gemm_bf16_value(b);
+}
+
+/* A result as the instruction writes it: denormals flushed to zero. */
+static float ftz(float x)
+{
+    return fabsf(x) < FLT_MIN ? copysignf(0.0f, x) : x;
+}
+
+void gemm_bf16_reference(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *bp,
+                         int M, int N, int K, int add)
+{
+    const int Kp = gemm_bf16_kp(K);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            const uint16_t *panel = bp + (size_t)(n / GEMM_BF16_NR) * GEMM_BF16_NR * Kp;
+            const int j = n % GEMM_BF16_NR;
+            float acc = 0.0f;
+            for (int p = 0; p < Kp / 2; p++) {
+                const uint16_t *bb = panel + ((size_t)p * GEMM_BF16_NR + j) * 2;
+                const uint16_t *aa = a + (size_t)m * lda + 2 * p;
+                acc = ftz(fmaf(daz(aa[1]), daz(bb[1]), acc));
+                acc = ftz(fmaf(daz(aa[0]), daz(bb[0]), acc));
+            }
+            float *cm = c + (size_t)m * ldc + n;
+            *cm = add ? *cm + acc : acc;
+        }
+}
+
+#if BF16_X86
+/* c[rows, 16 nv] (+)= A[rows, Kp] [p0 | p1], columns masked by m0 and m1;
+ * rows <= BF16_MR and nv (1 or 2) are constants after inlining. */
+__attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void
+kernel(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, const uint16_t *p1,
+       int pairs, int rows, int nv, __mmask16 m0, __mmask16 m1, int add)
+{
+    __m512 acc[BF16_MR][2];
+#pragma GCC unroll 12
+    for (int r = 0; r < BF16_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int p = 0; p < pairs; p++) {
+        __m512i b0 = _mm512_loadu_si512(p0 + (size_t)p * 2 * GEMM_BF16_NR);
+        __m512i b1 = nv == 2 ? _mm512_loadu_si512(p1 + (size_t)p * 2 * GEMM_BF16_NR) : b0;
+#pragma GCC unroll 12
+        for (int r = 0; r < BF16_MR; r++) {
+            if (r >= rows) break;
+            /* the pair (A[r, 2p], A[r, 2p + 1]) in every lane, broadcast from memory */
+            __m512i av = _mm512_broadcastd_epi32(_mm_loadu_si32(a + (size_t)r * lda + 2 * p));
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], (__m512bh)av, (__m512bh)b0);
+            if (nv == 2) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], (__m512bh)av, (__m512bh)b1);
+        }
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < BF16_MR; r++) {
+        if (r >= rows) break;
+        float *cr = c + (size_t)r * ldc;
+        if (add) {
+            acc[r][0] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]);
+            if (nv == 2) acc[r][1] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc[r][1]);
+        }
+        _mm512_mask_storeu_ps(cr, m0, acc[r][0]);
+        if (nv == 2) _mm512_mask_storeu_ps(cr + 16, m1, acc[r][1]);
+    }
+}
+
+/* kernel over rows 0..M in blocks of BF16_MR, for 16 nv columns. */
+__attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void
+panel_rows(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, const uint16_t *p1,
+           int pairs, int M, int nv, __mmask16 m0, __mmask16 m1, int add)
+{
+    int m = 0;
+    for (; m + BF16_MR <= M; m += BF16_MR)
+        kernel(c + (size_t)m * ldc, ldc, a + (size_t)m * lda, lda, p0, p1, pairs, BF16_MR, nv,
+               m0, m1, add);
+    float *cm = c + (size_t)m * ldc;
+    const uint16_t *am = a + (size_t)m * lda;
+    switch (M - m) {
+#define BF16_TAIL(R)                                                                         \
+    case R: kernel(cm, ldc, am, lda, p0, p1, pairs, R, nv, m0, m1, add); break;
+        BF16_TAIL(11) BF16_TAIL(10) BF16_TAIL(9) BF16_TAIL(8) BF16_TAIL(7) BF16_TAIL(6)
+        BF16_TAIL(5) BF16_TAIL(4) BF16_TAIL(3) BF16_TAIL(2) BF16_TAIL(1)
+#undef BF16_TAIL
+    default: break;
+    }
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void
+panels_two(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, const uint16_t *p1,
+           int pairs, int M, __mmask16 m1, int add)
+{
+    panel_rows(c, ldc, a, lda, p0, p1, pairs, M, 2, 0xffff, m1, add);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void
+panels_one(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, int pairs, int M,
+           __mmask16 m0, int add)
+{
+    panel_rows(c, ldc, a, lda, p0, p0, pairs, M, 1, m0, 0, add);
+}
+#endif
+
+void gemm_bf16_packed(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *bp, int M,
+                      int N, int K, int add)
+{
+    CHECK(gemm_bf16_supported());
+#if BF16_X86
+    const int Kp = gemm_bf16_kp(K), pairs = Kp / 2;
+    const size_t panel = (size_t)GEMM_BF16_NR * Kp;
+    int n0 = 0;
+    for (; n0 + 2 * GEMM_BF16_NR <= N || (N - n0 > GEMM_BF16_NR); n0 += 2 * GEMM_BF16_NR) {
+        int rest = N - n0 - GEMM_BF16_NR; /* columns of the second panel, 1..16 */
+        __mmask16 m1 = (__mmask16)(rest >= 16 ? 0xffff : (1u << rest) - 1u);
+        const uint16_t *p0 = bp + (size_t)(n0 / GEMM_BF16_NR) * panel;
+        panels_two(c + n0, ldc, a, lda, p0, p0 + panel, pairs, M, m1, add);
+    }
+    if (n0 < N) {
+        int rest = N - n0;
+        __mmask16 m0 = (__mmask16)(rest >= 16 ? 0xffff : (1u << rest) - 1u);
+        panels_one(c + n0, ldc, a, lda, bp + (size_t)(n0 / GEMM_BF16_NR) * panel, pairs, M, m0,
+                   add);
+    }
+#else
+    (void)c, (void)ldc, (void)a, (void)lda, (void)bp, (void)M, (void)N, (void)K, (void)add;
+#endif
+}

@@ -1,0 +1,178 @@
+/* test_gemmbf16.c - the bfloat16 arithmetic of precision bf16: rounding to
+ * nearest even; the scalar reference against the exact sums of the rounded
+ * operands (in double) and against fp32 products within bf16's rounding;
+ * and, on a CPU with AVX512_BF16, the vector kernel bit for bit against the
+ * reference over shapes with partial panels, row blocks and odd K, adding or
+ * storing. Without the instruction the kernel's part is skipped and said so;
+ * the rest runs everywhere. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+#include "gemmbf16.h"
+
+static uint32_t bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static float from_bits(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static void test_round(void **state)
+{
+    (void)state;
+    assert_int_equal(gemm_bf16_round(1.0f), 0x3f80);
+    assert_int_equal(gemm_bf16_round(-2.0f), 0xc000);
+    assert_int_equal(gemm_bf16_round(-0.0f), 0x8000);
+    /* halfway cases go to the even neighbour */
+    assert_int_equal(gemm_bf16_round(from_bits(0x3f808000u)), 0x3f80); /* 1 + 2^-8 */
+    assert_int_equal(gemm_bf16_round(from_bits(0x3f818000u)), 0x3f82); /* 1 + 3 2^-8 */
+    assert_int_equal(gemm_bf16_round(from_bits(0x3f808001u)), 0x3f81); /* just above half */
+    assert_int_equal(gemm_bf16_round(from_bits(0x3f807fffu)), 0x3f80); /* just below */
+    /* the largest floats round up to infinity; infinity and NaN stay */
+    assert_int_equal(gemm_bf16_round(from_bits(0x7f7fffffu)), 0x7f80);
+    assert_int_equal(gemm_bf16_round(INFINITY), 0x7f80);
+    uint16_t nan = gemm_bf16_round(from_bits(0x7f800001u)); /* a signalling NaN */
+    assert_true((nan & 0x7f80) == 0x7f80 && (nan & 0x7f) != 0 && (nan & 0x40));
+    /* exact round trip of every bf16 value that is a normal number */
+    for (uint32_t b = 0x0080; b < 0x7f80; b += 37)
+        assert_int_equal(gemm_bf16_round(gemm_bf16_value((uint16_t)b)), b);
+    assert_true(bits(gemm_bf16_value(0x3f80)) == bits(1.0f));
+}
+
+/* Uniform in [-1, 1) from a 32-bit LCG. */
+static float uniform(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / 8388608.0f - 1.0f;
+}
+
+typedef struct Mats {
+    int M, N, K, Kp, lda, ldc;
+    float *a, *b, *c;    /* fp32 A [M, K], B [K, N], C [M, ldc] */
+    uint16_t *ar, *bp;   /* A rounded [M, lda], B packed */
+} Mats;
+
+static void mats_make(Mats *t, int M, int N, int K, uint32_t seed)
+{
+    t->M = M, t->N = N, t->K = K, t->Kp = gemm_bf16_kp(K), t->lda = t->Kp + 4, t->ldc = N + 3;
+    t->a = xalloc_floats((size_t)M * K);
+    t->b = xalloc_floats((size_t)K * N);
+    t->c = xalloc_floats((size_t)M * t->ldc);
+    t->ar = xcalloc((size_t)M * t->lda, sizeof(uint16_t));
+    t->bp = xcalloc(gemm_bf16_packed_count(K, N), sizeof(uint16_t));
+    for (size_t i = 0; i < (size_t)M * K; i++) t->a[i] = uniform(&seed);
+    for (size_t i = 0; i < (size_t)K * N; i++) t->b[i] = uniform(&seed);
+    uint16_t *tmp = xcalloc((size_t)M * t->Kp, sizeof(uint16_t));
+    gemm_bf16_round_rows(tmp, t->a, K, M, K);
+    for (int m = 0; m < M; m++)
+        memcpy(t->ar + (size_t)m * t->lda, tmp + (size_t)m * t->Kp, sizeof(uint16_t) * t->Kp);
+    free(tmp);
+    gemm_bf16_pack(t->bp, t->b, N, 0, K, N);
+}
+
+static void mats_free(Mats *t)
+{
+    free(t->a), free(t->b), free(t->c), free(t->ar), free(t->bp);
+}
+
+/* The reference equals the exact sum of the rounded products up to fp32
+ * rounding of each partial sum, and the fp32 product up to bf16's rounding
+ * of both operands (relative 2^-8 each). */
+static void test_reference_accuracy(void **state)
+{
+    (void)state;
+    Mats t;
+    mats_make(&t, 7, 21, 301, 11);
+    gemm_bf16_reference(t.c, t.ldc, t.ar, t.lda, t.bp, t.M, t.N, t.K, 0);
+    for (int m = 0; m < t.M; m++)
+        for (int n = 0; n < t.N; n++) {
+            double exact = 0, full = 0, mag = 0;
+            for (int k = 0; k < t.K; k++) {
+                double ra = gemm_bf16_value(gemm_bf16_round(t.a[(size_t)m * t.K + k]));
+                double rb = gemm_bf16_value(gemm_bf16_round(t.b[(size_t)k * t.N + n]));
+                exact += ra * rb;
+                full += (double)t.a[(size_t)m * t.K + k] * t.b[(size_t)k * t.N + n];
+                mag += fabs(ra * rb);
+            }
+            double got = t.c[(size_t)m * t.ldc + n];
+            assert_true(fabs(got - exact) <= t.K * 0x1p-24 * mag);
+            assert_true(fabs(got - full) <= 2.0 * 0x1p-8 * mag + t.K * 0x1p-24 * mag);
+            /* and not the fp32 product itself: the operands were rounded */
+        }
+    mats_free(&t);
+}
+
+/* Within a pair the odd element is added first, as VDPBF16PS does: after a
+ * first pair leaves 2^24 in the sum, the pair (2, 1) gives 2^24 + 1 -> 2^24
+ * (a tie, to even), then + 2 = 2^24 + 2; the even element first would give
+ * 2^24 + 2, then + 1 -> 2^24 + 4 (a tie, to even). */
+static void test_reference_order(void **state)
+{
+    (void)state;
+    const float big = 16777216.0f; /* 2^24 */
+    float a[4] = {0.0f, big, 2.0f, 1.0f}, b[4] = {1.0f, 1.0f, 1.0f, 1.0f};
+    uint16_t ar[4], bp[4 * GEMM_BF16_NR];
+    gemm_bf16_round_rows(ar, a, 4, 1, 4);
+    gemm_bf16_pack(bp, b, 1, 0, 4, 1);
+    float c = 5.0f;
+    gemm_bf16_reference(&c, 1, ar, 4, bp, 1, 1, 4, 0);
+    assert_true(c == big + 2.0f);
+    if (!gemm_bf16_supported()) return;
+    c = 5.0f;
+    gemm_bf16_packed(&c, 1, ar, 4, bp, 1, 1, 4, 0);
+    assert_true(c == big + 2.0f);
+}
+
+static void test_kernel_bits(void **state)
+{
+    (void)state;
+    if (!gemm_bf16_supported()) {
+        print_message("no AVX512_BF16 here: the vector kernel is not tested\n");
+        skip();
+    }
+    const int Ms[] = {1, 5, 12, 13, 30}, Ns[] = {1, 15, 16, 17, 32, 33, 47, 64};
+    const int Ks[] = {1, 2, 7, 64, 255};
+    uint32_t seed = 1;
+    for (size_t i = 0; i < sizeof Ms / sizeof *Ms; i++)
+        for (size_t j = 0; j < sizeof Ns / sizeof *Ns; j++)
+            for (size_t k = 0; k < sizeof Ks / sizeof *Ks; k++)
+                for (int add = 0; add < 2; add++) {
+                    Mats t;
+                    mats_make(&t, Ms[i], Ns[j], Ks[k], seed++);
+                    float *want = xalloc_floats((size_t)t.M * t.ldc);
+                    for (size_t q = 0; q < (size_t)t.M * t.ldc; q++)
+                        t.c[q] = want[q] = 0.25f * (float)(q % 9) - 1.0f;
+                    gemm_bf16_reference(want, t.ldc, t.ar, t.lda, t.bp, t.M, t.N, t.K, add);
+                    gemm_bf16_packed(t.c, t.ldc, t.ar, t.lda, t.bp, t.M, t.N, t.K, add);
+                    /* every element, the padding columns past N untouched */
+                    assert_memory_equal(t.c, want, sizeof(float) * (size_t)t.M * t.ldc);
+                    free(want);
+                    mats_free(&t);
+                }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round),
+        cmocka_unit_test(test_reference_accuracy),
+        cmocka_unit_test(test_reference_order),
+        cmocka_unit_test(test_kernel_bits),
+    };
+    return cmocka_run_group_tests_name("gemmbf16", tests, NULL, NULL);
+}
