@@ -119,7 +119,9 @@ void gemmchoice_describe(char *out, size_t len, const GemmChoice *c)
     }
     int n = snprintf(out, len, "gemm %s (measured:", name);
     for (int i = 0; i < c->count && n >= 0 && (size_t)n < len; i++)
-        n += snprintf(out + n, len - (size_t)n, "%s %s %.3g ms", i ? "," : "",
-                      gemm_isa_name(c->cand[i]), 1e3 * c->seconds[i]);
+        n += snprintf(out + n, len - (size_t)n, "%s %s %.3g %s", i ? "," : "",
+                      gemm_isa_name(c->cand[i]),
+                      c->seconds[i] < 1e-3 ? 1e6 * c->seconds[i] : 1e3 * c->seconds[i],
+                      c->seconds[i] < 1e-3 ? "us" : "ms");
     if (n >= 0 && (size_t)n < len) snprintf(out + n, len - (size_t)n, ")");
 }

@@ -40,7 +40,7 @@ typedef struct GemmChoice {
  * layers, about a second for 1024-wide LSTM layers. */
 void gemmchoice_measure(GemmChoice *c, const ModelSpec *spec, int T, int B);
 
-/* "gemm avx512 (measured: avx512 1.21 ms, avx2 1.43 ms)", "gemm avx2
+/* "gemm avx512 (measured: avx2 1.43 ms, avx512 1.21 ms)", "gemm avx2
  * (RNN_DIST_GEMM)", "gemm blas (no AVX2 here)": for the run's first line. */
 void gemmchoice_describe(char *out, size_t len, const GemmChoice *c);
 

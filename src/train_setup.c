@@ -427,10 +427,10 @@ void trainer_report_done(const Trainer *tr)
         printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
                100.0 * tr->comm_wait / tr->step_time, d->size);
     if (!tr->sf.on && tr->step_time > 0)
-        printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g s; "
-               "holding them at start took %.3g s)\n",
-               100.0 * tr->data_time / (tr->data_time + tr->step_time), tr->data_time,
-               tr->hold_time);
+        printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g ms; "
+               "holding them at start took %.3g ms)\n",
+               100.0 * tr->data_time / (tr->data_time + tr->step_time), 1e3 * tr->data_time,
+               1e3 * tr->hold_time);
     const char *name = tr->has_val ? config_monitor_name(c->monitor)
                        : c->monitor == MONITOR_VAL_ACC ? "train_acc" : "train_loss";
     printf("done: %lld epochs, %lld steps; ", (long long)tr->st.epoch, (long long)tr->st.step);
