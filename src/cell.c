@@ -29,7 +29,8 @@ size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
     size_t ih = backward ? gemm_packed_floats(GH, In) : gemm_packed_floats(In, GH);
     size_t hh = backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
     size_t tb = (size_t)T * (size_t)B; /* gemm_tn packs at most a chunk of it */
-    size_t tn = backward ? gemm_tn_floats(tb < INT_MAX ? (int)tb : INT_MAX, In > H ? In : H) : 0;
+    size_t tn = backward ? gemm_tn_floats(GH, tb < INT_MAX ? (int)tb : INT_MAX, In > H ? In : H)
+                         : 0;
     size_t most = ih > hh ? ih : hh;
     return most > tn ? most : tn;
 }

@@ -73,14 +73,13 @@ void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int 
         gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, 1, w->isa);
 }
 
-/* c[M, N] += a[K, M]^T b[K, N]. gemm_tn reads a down its columns: on AVX2
- * (6-row blocks) strides of 4 KiB and more thrash the cache (74 GFLOP/s
- * where OpenBLAS gives 100), on AVX-512 it runs at twice OpenBLAS's rate; so
- * gemm_tn on AVX-512 only. work: the pass's packing space. */
+/* c[M, N] += a[K, M]^T b[K, N] on the packed kernels (AVX2 and AVX-512 give
+ * the same bits: the kernel choice never changes a result), or OpenBLAS.
+ * work: the pass's packing space. */
 static void grad_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b,
                     int ldb, int M, int N, int K, GemmIsa isa)
 {
-    if (isa != GEMM_AVX512)
+    if (isa == GEMM_BLAS)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, lda, b, ldb, 1.0f,
                     c, ldc);
     else

@@ -322,17 +322,31 @@ void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, in
     gemm_run(c, ldc, a, lda, 0, bp, M, N, K, add, isa);
 }
 
-size_t gemm_tn_floats(int K, int N)
+/* The row stride gemm_tn copies a chunk of A to: M and a cache line more,
+ * never a multiple of 1 KiB (A's own stride, often 4 KiB or a multiple,
+ * maps the rows of a chunk onto a few cache sets). */
+static int tn_stride(int M)
 {
-    return gemm_packed_floats(K < GEMM_KC ? K : GEMM_KC, N);
+    int ld = (M + 15) / 16 * 16 + 16;
+    return ld % 256 == 0 ? ld + 16 : ld;
+}
+
+size_t gemm_tn_floats(int M, int K, int N)
+{
+    const int kc = K < GEMM_KC ? K : GEMM_KC;
+    return gemm_packed_floats(kc, N) + (size_t)kc * (size_t)tn_stride(M);
 }
 
 void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
              int M, int N, int K, GemmIsa isa)
 {
+    const int ldp = tn_stride(M);
+    float *ap = work + gemm_packed_floats(K < GEMM_KC ? K : GEMM_KC, N);
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
         int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
         gemm_pack(work, b + (size_t)k0 * ldb, ldb, 0, kc, N);
-        gemm_run(c, ldc, a + (size_t)k0 * lda, lda, 1, work, M, N, kc, 1, isa);
+        for (int k = 0; k < kc; k++)
+            memcpy(ap + (size_t)k * ldp, a + (size_t)(k0 + k) * lda, sizeof(float) * (size_t)M);
+        gemm_run(c, ldc, ap, ldp, 1, work, M, N, kc, 1, isa);
     }
 }

@@ -73,13 +73,14 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N);
 void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
                  int K, int add, GemmIsa isa);
 
-/* Floats of gemm_tn's work space for K and N. */
-size_t gemm_tn_floats(int K, int N);
+/* Floats of gemm_tn's work space for M, K and N. */
+size_t gemm_tn_floats(int M, int K, int N);
 
 /* C += A^T B for weight gradients (A and B share their long K dimension),
  * packing B in chunks of 256 rows into work, on kernel isa.
  *   c     in/out [M, ldc] row-major, columns 0..N updated
- *   work  scratch [gemm_tn_floats(K, N)]
+ *   work  scratch [gemm_tn_floats(M, K, N)]: B's chunk packed, A's chunk
+ *         copied to a stride that does not alias in the cache
  *   a     in     [K, lda] row-major, columns 0..M read (A^T is M x K)
  *   b     in     [K, ldb] row-major, columns 0..N read
  *   isa   GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa_best()

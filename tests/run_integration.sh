@@ -240,4 +240,25 @@ if [ "$QUICK" != 1 ]; then
   fi
 fi
 
+# ---- the GEMM kernel: measured, forced, never a different result -------------
+"$BIN" datagen lookahead --out "$W/gk.h5" --n 400 >/dev/null 2>&1 || bad "datagen lookahead"
+if run "kernel measured" 0 "$BIN" train --data "$W/gk.h5" --cell lstm --hidden 24 --epochs 1 \
+  --run-dir "$W/gk_auto"; then
+  head -1 "$W/out" | grep -Eq '; gemm (avx2|avx512) \(measured: avx2 [0-9.]+ [um]s, avx512 [0-9.]+ [um]s\)$|; gemm (avx2|blas) \((the only kernel here|no AVX2 \+ FMA here)\)$' \
+    && ok || bad "first line does not end with the measured kernel: $(head -1 "$W/out")"
+fi
+if grep -q avx512f /proc/cpuinfo; then
+  # AVX2 and AVX-512 give the same bits: every cell, tokens and dense, two layers
+  for cell in lstm gru rnn; do
+    for g in avx2 avx512; do
+      run "$cell on $g" 0 env RNN_DIST_GEMM=$g "$BIN" train --data "$W/gk.h5" --cell $cell \
+        --hidden 40 --layers 2 --bidirectional 1 --batch-size 50 --epochs 2 --run-dir "$W/gk_${cell}_$g" \
+        && { head -1 "$W/out" | grep -q "gemm $g (RNN_DIST_GEMM)$" || bad "$cell: not forced to $g"; }
+    done
+    [ "$(h5dump -g /params "$W/gk_${cell}_avx2/last.h5" | grep -v '^HDF5')" = \
+      "$(h5dump -g /params "$W/gk_${cell}_avx512/last.h5" | grep -v '^HDF5')" ] && ok \
+      || bad "$cell: AVX2 and AVX-512 runs end with different weights"
+  done
+fi
+
 summary integration

@@ -129,7 +129,7 @@ static void check_tn(int M, int N, int K, GemmIsa isa)
     int lda = M + 2, ldb = N + 1, ldc = N + 3;
     float *a = xalloc_floats((size_t)K * lda), *b = xalloc_floats((size_t)K * ldb);
     float *c0 = xalloc_floats((size_t)M * ldc), *c = xalloc_floats((size_t)M * ldc);
-    float *work = xalloc_floats(gemm_tn_floats(K, N));
+    float *work = xalloc_floats(gemm_tn_floats(M, K, N));
     fill_uniform(a, (size_t)K * lda, 4);
     fill_uniform(b, (size_t)K * ldb, 5);
     fill_uniform(c0, (size_t)M * ldc, 6);
