@@ -83,10 +83,7 @@ static void *helper_run(void *arg)
     int64_t until = 0;
     for (int64_t j = 0; f->k0 + j < f->steps && wait_space(f, j, &until); j++) {
         PlanBatch b = epochplan_rows(f->p, f->k0 + j);
-        if (f->k0 + j + 1 < f->steps) { /* the next step's misses overlap this one's copy */
-            PlanBatch next = epochplan_rows(f->p, f->k0 + j + 1);
-            dataset_prefetch(ds, next.mine, next.count);
-        }
+        epochplan_prefetch(f->p, ds, f->k0 + j + 1);
         if (b.count > 0) dataset_fill_batch(&f->ring[j % f->depth], ds, b.mine, (int)b.count);
         atomic_store(&f->produced, j + 1);
         if (atomic_load(&f->trainer_sleeps)) {
@@ -105,7 +102,7 @@ BatchFeed *batchfeed_start(const EpochPlan *p, const Dataset *ds, int64_t k0, si
     BatchFeed *f = aligned_alloc(64, bytes); /* its cache lines as laid out */
     CHECK_MSG(f != NULL, "out of memory");
     memset(f, 0, bytes);
-    const size_t per = (p->batch + (size_t)p->ranks - 1) / (size_t)p->ranks;
+    const size_t per = epochplan_step_rows(p);
     const size_t batch_bytes = (per ? per : 1) * (dataset_row_bytes(ds) + 16);
     int64_t depth = (int64_t)(ring_bytes / batch_bytes);
     f->depth = depth < FEED_MIN_DEPTH ? FEED_MIN_DEPTH : depth > FEED_MAX_DEPTH ? FEED_MAX_DEPTH

@@ -26,16 +26,15 @@ DataHold datahold_plan(uint64_t room, const Dataset *train, const EpochPlan *pla
         left -= all;
     } else {
         /* a pass's share: every step's rows of this rank, with their index */
-        const uint64_t per = (plan->batch + (size_t)plan->ranks - 1) / (size_t)plan->ranks;
-        const uint64_t share = (uint64_t)plan->steps * per * (rb + MEMEST_ROW_OVERHEAD);
+        const uint64_t share =
+            (uint64_t)plan->steps * epochplan_step_rows(plan) * (rb + MEMEST_ROW_OVERHEAD);
         uint64_t win = share < left ? share : left;
         if (win > DATASET_WINDOW_BYTES) h.window_bytes = (size_t)win;
         h.epoch_share = h.window_bytes >= share;
         h.held = h.window_bytes;
         left = left > h.window_bytes ? left - h.window_bytes : 0;
     }
-    if (val && !val->streamed) return h;
-    if (val) {
+    if (val && val->streamed) {
         size_t lo, hi;
         epochplan_share(&lo, &hi, val->n, plan->rank, plan->ranks);
         uint64_t vbytes = (uint64_t)(hi - lo) * (dataset_row_bytes(val) + sizeof(size_t));
@@ -58,10 +57,7 @@ int datahold_apply(const DataHold *h, Dataset *train, EpochPlan *plan, Dataset *
     if (h->val_share && val) {
         size_t lo, hi;
         epochplan_share(&lo, &hi, val->n, rank, ranks);
-        size_t *rows = xcalloc(hi > lo ? hi - lo : 1, sizeof(size_t));
-        for (size_t i = lo; i < hi; i++) rows[i - lo] = i;
-        dataset_load(val, rows, hi - lo);
-        free(rows);
+        dataset_load_range(val, lo, hi);
     }
     return 0;
 }

@@ -450,28 +450,39 @@ int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, 
     return rc;
 }
 
+void dataset_rows_free(Dataset *ds)
+{
+    free(ds->x), free(ds->tokens), free(ds->y_class), free(ds->y_value);
+    ds->x = ds->y_value = NULL;
+    ds->tokens = ds->y_class = NULL;
+}
+
+void dataset_rows_alloc(Dataset *ds, size_t n)
+{
+    const size_t T = (size_t)ds->T, per = ds->target == TARGET_STEP ? T : 1;
+    dataset_rows_free(ds);
+    if (ds->input == INPUT_TOKENS)
+        ds->tokens = xalloc_rows(n * T * sizeof(int32_t));
+    else
+        ds->x = xalloc_rows(n * T * (size_t)ds->F * sizeof(float));
+    if (ds->has_targets && ds->kind == LOSS_CE)
+        ds->y_class = xalloc_rows(n * per * sizeof(int32_t));
+    else if (ds->has_targets)
+        ds->y_value = xalloc_rows(n * per * (size_t)ds->O * sizeof(float));
+}
+
 /* Read every view row of the open file f into fresh row data (resident
  * layout: by view row). */
 static int read_all(Dataset *ds, hid_t f, Error *e)
 {
-    const size_t T = (size_t)ds->T, N = ds->n, row0 = ds->row0;
+    const size_t N = ds->n, row0 = ds->row0;
     const char *in_path = ds->inputs_path, *tg = ds->targets_path, *file = ds->file;
-    int rc;
-    if (ds->input == INPUT_TOKENS) {
-        ds->tokens = xalloc_rows(N * T * sizeof(int32_t));
-        rc = h5io_read_i32(ds->tokens, f, in_path, row0, N, file, e);
-    } else {
-        ds->x = xalloc_rows(N * T * (size_t)ds->F * sizeof(float));
-        rc = h5io_read_f32(ds->x, f, in_path, row0, N, file, e);
-    }
-    size_t per_row = ds->target == TARGET_STEP ? T : 1;
-    if (!rc && ds->has_targets && ds->kind == LOSS_CE) {
-        ds->y_class = xalloc_rows(N * per_row * sizeof(int32_t));
-        rc = h5io_read_i32(ds->y_class, f, tg, row0, N, file, e);
-    } else if (!rc && ds->has_targets) {
-        ds->y_value = xalloc_rows(N * per_row * (size_t)ds->O * sizeof(float));
-        rc = h5io_read_f32(ds->y_value, f, tg, row0, N, file, e);
-    }
+    dataset_rows_alloc(ds, N);
+    int rc = ds->input == INPUT_TOKENS ? h5io_read_i32(ds->tokens, f, in_path, row0, N, file, e)
+                                       : h5io_read_f32(ds->x, f, in_path, row0, N, file, e);
+    if (!rc && ds->has_targets)
+        rc = ds->kind == LOSS_CE ? h5io_read_i32(ds->y_class, f, tg, row0, N, file, e)
+                                 : h5io_read_f32(ds->y_value, f, tg, row0, N, file, e);
     return rc;
 }
 
@@ -488,10 +499,8 @@ int dataset_open_in(Dataset *ds, const H5Input *in, const char *group, size_t ro
 int dataset_hold_all(Dataset *ds, Error *e)
 {
     if (!ds->streamed) return 0;
-    free(ds->cached), free(ds->x), free(ds->tokens), free(ds->y_class), free(ds->y_value);
+    free(ds->cached);
     ds->cached = NULL;
-    ds->x = ds->y_value = NULL;
-    ds->tokens = ds->y_class = NULL;
     ds->n_cached = ds->cap_cached = 0;
     free(ds->slot_index);
     ds->slot_index = NULL;
@@ -541,12 +550,8 @@ void dataset_close(Dataset *ds)
     ds->slot_index = NULL;
     ds->n_cached = ds->cap_cached = 0;
     free(ds->lengths);
-    free(ds->x);
-    free(ds->tokens);
-    free(ds->y_class);
-    free(ds->y_value);
-    ds->lengths = ds->tokens = ds->y_class = NULL;
-    ds->x = ds->y_value = NULL;
+    ds->lengths = NULL;
+    dataset_rows_free(ds);
 }
 
 double dataset_target_count(const Dataset *ds, const size_t *rows, size_t n)

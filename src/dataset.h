@@ -127,6 +127,15 @@ int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, 
  * read failure ends the job (CHECK). */
 void dataset_load(Dataset *ds, const size_t *rows, size_t n);
 
+/* Streamed: dataset_load of the view rows [lo, hi). */
+void dataset_load_range(Dataset *ds, size_t lo, size_t hi);
+
+/* Make ds's row data (inputs, targets: x or tokens, y_class or y_value)
+ * room for n rows of its kind, zeroed (xalloc_rows), releasing what it had;
+ * dataset_rows_free releases it. For dataset.c and dataset_cache.c. */
+void dataset_rows_alloc(Dataset *ds, size_t n);
+void dataset_rows_free(Dataset *ds);
+
 /* Streamed (dataset_cache.c): replace the rows held by the view rows
  * rows[0..n) (ascending, distinct), read from the file. Returns 0, or
  * EXIT_USAGE with e filled (nothing is then held). */

@@ -12,18 +12,21 @@ size_t dataset_slot(const Dataset *ds, size_t row)
     return slot == UINT32_MAX ? SIZE_MAX : slot;
 }
 
-/* Make ds hold rows[0..count): a streamed dataset reads them when any is
- * missing, counted as a reload (read-ahead should have loaded them). */
-static void hold_rows(Dataset *ds, const size_t *rows, size_t count)
+/* Fill slot[0..count) (NULL: only make them held) with where rows[0..count)
+ * are in ds's row data; a streamed ds missing any reads them all first, a
+ * reload (read-ahead should have loaded them). */
+static void find_slots(size_t *slot, Dataset *ds, const size_t *rows, size_t count)
 {
-    for (size_t i = 0; i < count; i++) {
+    int missing = 0;
+    for (size_t i = 0; i < count && !missing; i++) {
         CHECK(rows[i] < ds->n);
-        if (dataset_slot(ds, rows[i]) == SIZE_MAX) {
-            ds->reloads++;
-            dataset_load(ds, rows, count);
-            return;
-        }
+        missing = dataset_slot(ds, rows[i]) == SIZE_MAX;
     }
+    if (missing) {
+        ds->reloads++;
+        dataset_load(ds, rows, count);
+    }
+    for (size_t i = 0; slot && i < count; i++) slot[i] = dataset_slot(ds, rows[i]);
 }
 
 void batchbuf_reserve(BatchBuf *bb, const Dataset *ds, size_t rows, size_t steps)
@@ -58,22 +61,6 @@ void batchbuf_put_step(BatchBuf *bb, size_t dst, const Dataset *ds, size_t slot,
         bb->y_class[dst] = ds->y_class[at];
     else
         memcpy(bb->y_value + dst * O, ds->y_value + at * O, sizeof(float) * O);
-}
-
-/* Fill slot[0..count) with where rows[0..count) are in ds's row data,
- * making a streamed ds hold them first when any is missing (a reload). */
-static void find_slots(size_t *slot, Dataset *ds, const size_t *rows, size_t count)
-{
-    int missing = 0;
-    for (size_t i = 0; i < count; i++) {
-        CHECK(rows[i] < ds->n);
-        slot[i] = dataset_slot(ds, rows[i]);
-        missing |= slot[i] == SIZE_MAX;
-    }
-    if (!missing) return;
-    ds->reloads++;
-    dataset_load(ds, rows, count);
-    for (size_t i = 0; i < count; i++) slot[i] = dataset_slot(ds, rows[i]);
 }
 
 /* Column i of a time-major [Tb, B, W] block dst from a row-major [., W] src. */
@@ -155,7 +142,7 @@ void dataset_copy_targets(int32_t *classes, float *values, Dataset *ds, const si
 {
     CHECK(count > 0 && ds->has_targets);
     const size_t per = ds->target == TARGET_STEP ? (size_t)ds->T : 1, O = (size_t)ds->O;
-    hold_rows(ds, rows, (size_t)count);
+    find_slots(NULL, ds, rows, (size_t)count);
     for (size_t i = 0; i < (size_t)count; i++) {
         size_t r = dataset_slot(ds, rows[i]);
         if (ds->kind == LOSS_CE)

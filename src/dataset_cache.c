@@ -7,21 +7,11 @@
 
 int dataset_read_rows(Dataset *ds, const size_t *rows, size_t n, Error *e)
 {
-    const size_t T = (size_t)ds->T, per = ds->target == TARGET_STEP ? T : 1;
     if (n > ds->cap_cached) {
-        free(ds->cached), free(ds->x), free(ds->tokens), free(ds->y_class), free(ds->y_value);
-        ds->x = ds->y_value = NULL;
-        ds->tokens = ds->y_class = NULL;
+        free(ds->cached);
         ds->cap_cached = n;
         ds->cached = xcalloc(n, sizeof(size_t));
-        if (ds->input == INPUT_TOKENS)
-            ds->tokens = xcalloc(n * T, sizeof(int32_t));
-        else
-            ds->x = xalloc_floats(n * T * ds->F);
-        if (ds->has_targets && ds->kind == LOSS_CE)
-            ds->y_class = xcalloc(n * per, sizeof(int32_t));
-        else if (ds->has_targets)
-            ds->y_value = xalloc_floats(n * per * ds->O);
+        dataset_rows_alloc(ds, n);
     }
     for (size_t i = 0; i < ds->n_cached; i++) ds->slot_index[ds->cached[i]] = UINT32_MAX;
     memcpy(ds->cached, rows, n * sizeof(size_t));
@@ -79,6 +69,15 @@ static int all_cached(const Dataset *ds, const size_t *rows, size_t m)
     return 1;
 }
 
+void dataset_load_range(Dataset *ds, size_t lo, size_t hi)
+{
+    if (!ds->streamed || hi <= lo) return;
+    size_t *rows = xcalloc(hi - lo, sizeof(size_t));
+    for (size_t i = lo; i < hi; i++) rows[i - lo] = i;
+    dataset_load(ds, rows, hi - lo);
+    free(rows);
+}
+
 void dataset_load(Dataset *ds, const size_t *rows, size_t n)
 {
     if (!ds->streamed || n == 0) return;
@@ -90,4 +89,3 @@ void dataset_load(Dataset *ds, const size_t *rows, size_t n)
     if (dataset_read_rows(ds, sorted, m, &e)) check_fail(__FILE__, __LINE__, "read rows", e.msg);
     free(sorted);
 }
-

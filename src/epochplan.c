@@ -37,11 +37,15 @@ void epochplan_init(EpochPlan *p, PlanSplit split, size_t n, int batch, int rank
     epochplan_begin(p, 0, 0, 0);
 }
 
+size_t epochplan_step_rows(const EpochPlan *p)
+{
+    return p->split == PLAN_SPLIT_BATCH ? (p->batch + (size_t)p->ranks - 1) / (size_t)p->ranks
+                                        : p->batch;
+}
+
 void epochplan_set_window(EpochPlan *p, size_t row_bytes, size_t window_bytes)
 {
-    /* rows this rank reads for one step, at the most */
-    size_t per = p->split == PLAN_SPLIT_BATCH ? (p->batch + (size_t)p->ranks - 1) / (size_t)p->ranks
-                                              : p->batch;
+    size_t per = epochplan_step_rows(p);
     size_t bytes = (row_bytes ? row_bytes : 1) * (per ? per : 1);
     p->window = (int64_t)(window_bytes / bytes);
     if (p->window < 1) p->window = 1;
@@ -73,6 +77,13 @@ PlanBatch epochplan_rows(const EpochPlan *p, int64_t k)
     epochplan_share(&lo, &hi, count, p->rank, p->ranks);
     PlanBatch b = {p->order + a, count, p->order + a + lo, hi - lo};
     return b;
+}
+
+void epochplan_prefetch(const EpochPlan *p, const Dataset *ds, int64_t k)
+{
+    if (k < 0 || k >= p->steps) return;
+    PlanBatch b = epochplan_rows(p, k);
+    dataset_prefetch(ds, b.mine, b.count);
 }
 
 /* The rows of step k, computed without reading anything. */

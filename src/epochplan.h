@@ -64,6 +64,10 @@ void epochplan_share(size_t *lo, size_t *hi, size_t count, int rank, int ranks);
 void epochplan_init(EpochPlan *p, PlanSplit split, size_t n, int batch, int rank, int ranks,
                     size_t row_bytes);
 
+/* The most rows this rank computes in one step: ceil(batch / ranks) when
+ * training (SPLIT_BATCH), batch otherwise. */
+size_t epochplan_step_rows(const EpochPlan *p);
+
 /* Read ahead about window_bytes of rows at a time (at least one step) from
  * now on; rows are row_bytes each (dataset_row_bytes). Nothing is held. */
 void epochplan_set_window(EpochPlan *p, size_t row_bytes, size_t window_bytes);
@@ -84,6 +88,11 @@ PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k);
  * ahead or not (nothing is loaded): it only reads the order, so another
  * thread may call it while the plan does not change (batchfeed.h). */
 PlanBatch epochplan_rows(const EpochPlan *p, int64_t k);
+
+/* dataset_prefetch of this rank's rows of step k (a PLAN_SPLIT_BATCH plan;
+ * nothing past the pass): called a step ahead, their cache misses overlap
+ * the current step's work. Thread-safe as epochplan_rows. */
+void epochplan_prefetch(const EpochPlan *p, const Dataset *ds, int64_t k);
 
 /* Release what epochplan_init allocated (a zeroed plan too). */
 void epochplan_free(EpochPlan *p);

@@ -71,12 +71,7 @@ int stream_plan(Stream *s, const Dataset *ds, int columns, int bptt, int rank, i
 /* Make ds hold this rank's rows [row_lo, row_hi). */
 static void load_rows(Stream *s)
 {
-    size_t n = s->row_hi - s->row_lo;
-    if (!s->ds->streamed || n == 0) return;
-    size_t *rows = xcalloc(n, sizeof(size_t));
-    for (size_t k = 0; k < n; k++) rows[k] = s->row_lo + k;
-    dataset_load(s->ds, rows, n);
-    free(rows);
+    dataset_load_range(s->ds, s->row_lo, s->row_hi);
 }
 
 /* The batch buffers for bptt x (c1 - c0), with the sample ids set. */

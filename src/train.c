@@ -313,11 +313,7 @@ static const Batch *step_batch(Trainer *tr, BatchFeed *feed, int64_t k, PlanBatc
         *b = epochplan_batch(&tr->rows, &tr->train, k);
         if (b->count > 0) dataset_fill_batch(&tr->bb, &tr->train, b->mine, (int)b->count);
         batch = b->count > 0 ? &tr->bb.b : NULL;
-        /* the next step's rows, while this one computes: their misses overlap */
-        if (k + 1 < tr->rows.steps) {
-            PlanBatch next = epochplan_rows(&tr->rows, k + 1);
-            dataset_prefetch(&tr->train, next.mine, next.count);
-        }
+        epochplan_prefetch(&tr->rows, &tr->train, k + 1); /* read while this step computes */
     }
     tr->data_time += metrics_now() - t0;
     return batch;
