@@ -176,6 +176,7 @@ bench: rnn_dist $(BUILD)/bench_model $(if $(DNNL),$(BUILD)/bench_onednn)
 	@if [ -n "$(DNNL)" ]; then scripts/bench_onednn.sh $(BUILD)/bench_model $(BUILD)/bench_onednn; \
 	else echo "oneDNN comparison skipped: libdnnl-dev is not installed (scripts/install-deps.sh --with-bench)"; fi
 	@scripts/bench_dist.sh $(BUILD)/rnn_dist
+	@scripts/bench_cluster.sh $(BUILD)/rnn_dist
 
 $(BUILD)/bench_onednn: bench/bench_onednn.c | $(BUILD)
 	gcc $(OPT) -std=c11 $(WARN) -D_GNU_SOURCE -o $@ $< -ldnnl

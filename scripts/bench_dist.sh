@@ -18,21 +18,12 @@ set -eu
 bin=$1
 rounds=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench_common.sh"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT INT TERM
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OMPI_MCA_mpi_yield_when_idle=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-/usr/bin/python3 - "$W/lstm.h5" <<'PYEOF'
-import sys
-import h5py
-import numpy as np
-rng = np.random.default_rng(0)
-n, t, f = 64 * 2 * 28, 50, 64
-with h5py.File(sys.argv[1], "w") as h:
-    h["inputs"] = rng.standard_normal((n, t, f), dtype=np.float32)
-    h["targets"] = rng.integers(0, 10, n, dtype=np.int32)
-    h.attrs["num_classes"] = 10
-PYEOF
+bench_lstm_data "$W/lstm.h5" $((64 * 2 * 28))
 torch=0
 /usr/bin/python3 -c 'import torch' 2>/dev/null && torch=1
 
@@ -50,8 +41,7 @@ ours() {
   timeout 300 mpirun --oversubscribe -np "$1" "$bin" train --data "$W/lstm.h5" --cell lstm \
     --hidden 256 --layers 2 --batch-size $((64 * $1)) --epochs 3 --checkpoint-every 0 \
     --run-dir "$r" >"$r.out" 2>&1 || { cat "$r.out"; exit 1; }
-  awk -F, -v round="$2" 'NR > 2 && $9 > best { best = $9 } END { printf "%s %.1f\n", round, best }' \
-    "$r/metrics.csv" >>"$W/np$1"
+  bench_seqs_append "$r" "$2" "$W/np$1"
   sed -n "s/^all-reduce: \([0-9.]*\)%.*/$2 \1/p" "$r.out" >>"$W/wait$1"
 }
 for round in $(seq "$rounds"); do
@@ -61,30 +51,18 @@ for round in $(seq "$rounds"); do
   if [ "$torch" = 1 ] && [ $((round % 2)) = 0 ]; then ddp "$round"; fi
 done
 
-# ratio A B: per-round A/B over the rounds as "median (min-max)"
-ratio() {
-  join "$1" "$2" | awk '{ print $2 / $3 }' | sort -g |
-    awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                              printf "%.2fx (%.2f-%.2fx)", m, v[1], v[NR] }'
-}
-# span FILE [DIGITS]: the values of FILE's rounds as "median (min-max)"
-span() {
-  awk '{ print $2 }' "$1" | sort -g |
-    awk -v d="${2:-0}" '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                                           f = "%." d "f"; printf f " (" f "-" f ")", m, v[1], v[NR] }'
-}
 best() { awk '$2 > b { b = $2 } END { printf "%.0f", b }' "$1"; }
 echo
 echo "data parallel, LSTM shape, 64 sequences per rank; $rounds rounds, median (range) over the rounds"
 echo
 echo "| | seq/s | best | ratio per round | ratio of the bests |"
 echo "|---|---|---|---|---|"
-echo "| rnn_dist, 1 rank | $(span "$W/np1") | $(best "$W/np1") | | |"
-echo "| rnn_dist, 2 ranks | $(span "$W/np2") | $(best "$W/np2") | scaling $(ratio "$W/np2" "$W/np1") |" \
+echo "| rnn_dist, 1 rank | $(bench_span "$W/np1") | $(best "$W/np1") | | |"
+echo "| rnn_dist, 2 ranks | $(bench_span "$W/np2") | $(best "$W/np2") | scaling $(bench_ratio "$W/np2" "$W/np1") |" \
   "$(awk -v a="$(best "$W/np2")" -v b="$(best "$W/np1")" 'BEGIN { printf "%.2fx", a / b }') |"
-echo "| all-reduce wait, 2 ranks | $(span "$W/wait2" 1) % of step time | | | |"
+echo "| all-reduce wait, 2 ranks | $(bench_span "$W/wait2" 1) % of step time | | | |"
 if [ "$torch" = 1 ]; then
-  echo "| PyTorch DDP (gloo), 2 processes | $(span "$W/ddp") | $(best "$W/ddp") | rnn_dist $(ratio "$W/np2" "$W/ddp") |" \
+  echo "| PyTorch DDP (gloo), 2 processes | $(bench_span "$W/ddp") | $(best "$W/ddp") | rnn_dist $(bench_ratio "$W/np2" "$W/ddp") |" \
     "$(awk -v a="$(best "$W/np2")" -v b="$(best "$W/ddp")" 'BEGIN { printf "%.2fx", a / b }') |"
 else
   echo "| PyTorch DDP | n/a (python3-torch not installed) | | | |"

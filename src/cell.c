@@ -136,6 +136,7 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
         if (t > 0) cellgemm_recur_back(dt - BH, dt, &w, B, H, H);
+        cellgemm_poke(d);
     }
     cellgemm_weight_grads(dx, g, s.pack, s.ones, dh, dh, x, h, state0 ? v.h0 : NULL, p, d, T, B,
                           isa);
@@ -280,6 +281,7 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
         lstm_step_backward(dgt, s.dc, v.gates + (size_t)t * B * GH, v.tc + t * BH,
                            t > 0 ? v.c + (t - 1) * BH : v.state + BH, dh + t * BH, B, H);
         if (t > 0) cellgemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
+        cellgemm_poke(d);
     }
     cellgemm_weight_grads(dx, g, s.pack, s.ones, s.dgates, s.dgates, x, h,
                           state0 ? v.state : NULL, p, d, T, B, isa);
@@ -432,6 +434,7 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
                           v.gates + (size_t)t * B * GH, v.hn + t * BH,
                           t > 0 ? h + (t - 1) * BH : v.h0, dh + t * BH, B, H);
         if (t > 0) cellgemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
+        cellgemm_poke(d);
     }
     cellgemm_weight_grads(dx, g, s.pack, s.ones, s.dgi, s.dgh, x, h, state0 ? v.h0 : NULL, p, d,
                           T, B, isa);

@@ -27,13 +27,23 @@
 #include "gemm.h"
 #include "types.h"
 
-/* The shape of one layer. */
+/* fn(ctx), called by cell_backward once per time step (and between its
+ * weight-gradient products), so that transfers started before the pass
+ * (the all-reduce of the layers above, allreduce.h) move on while it
+ * computes; fn NULL: nothing is called. */
+typedef struct CellPoke {
+    void (*fn)(void *ctx);
+    void *ctx;
+} CellPoke;
+
+/* The shape of one layer, and how its pass runs. */
 typedef struct CellDims {
     CellKind kind;
-    Nonlin act;   /* CELL_RNN only */
-    int in;       /* input features of this layer */
-    int hidden;   /* H */
-    GemmIsa isa;  /* the kernel of its products (gemm.h): the model's choice */
+    Nonlin act;     /* CELL_RNN only */
+    int in;         /* input features of this layer */
+    int hidden;     /* H */
+    GemmIsa isa;    /* the kernel of its products (gemm.h): the model's choice */
+    CellPoke poke;  /* backward only; {NULL, NULL}: none */
 } CellDims;
 
 /* Views of one layer's parameters (or of their gradients) in the model's

@@ -86,6 +86,11 @@ static void grad_tn(float *c, int ldc, float *work, const float *a, int lda, con
         gemm_tn(c, ldc, work, a, lda, b, ldb, M, N, K, isa);
 }
 
+void cellgemm_poke(const CellDims *d)
+{
+    if (d->poke.fn) d->poke.fn(d->poke.ctx);
+}
+
 void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
                            const float *dgh, const float *x, const float *h, const float *h0,
                            const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa)
@@ -93,8 +98,10 @@ void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, c
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     const size_t TB = (size_t)T * B;
     grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, isa);
+    cellgemm_poke(d);
     if (T > 1) grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, isa);
     if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, isa);
+    cellgemm_poke(d);
     cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
     cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
     if (!dx) return;

@@ -63,6 +63,9 @@ void cellgemm_recur(float *out, const float *h, const Recur *w, int B, int GH, i
  *   dh in/out [B, H];  dg in [B, GH] */
 void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H);
 
+/* d->poke.fn(d->poke.ctx) if there is one (cell.h, CellPoke). */
+void cellgemm_poke(const CellDims *d);
+
 /* The weight gradients and dx from the pre-activation gradients of all
  * steps, ACCUMULATED into g (dx overwritten; NULL to skip):
  *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0),

@@ -14,6 +14,7 @@ const EnumNames LR_SCHEDULE_NAMES = ENUM_NAMES("none", "step", "cosine", "platea
 const EnumNames ON_NAN_NAMES = ENUM_NAMES("stop", "skip");
 const EnumNames ON_SAVE_ERROR_NAMES = ENUM_NAMES("stop", "continue");
 const EnumNames TARGET_CHOICE_NAMES = ENUM_NAMES("auto", "step", "last");
+const EnumNames ALLREDUCE_NAMES = ENUM_NAMES("fp32", "bf16");
 
 static const OptDef OPTS[] = {
     {"data", OT_STR, RESUME_DATA, OFF(data), "", NULL, 0, 0,
@@ -106,6 +107,10 @@ static const OptDef OPTS[] = {
      "start from the /params of this checkpoint (an rnn_dist or from_pytorch.py file)"},
     {"threads", OT_INT, RESUME_FUTURE, OFF(threads), "1", NULL, 1, 1024,
      "OpenBLAS threads per rank"},
+    {"allreduce", OT_ENUM, RESUME_FUTURE, OFF(allreduce), "fp32", &ALLREDUCE_NAMES, 0, 0,
+     "what the gradient all-reduce sends between ranks: fp32, or bf16 (half the bytes, for "
+     "slow links; gradients rounded to 8 significant bits on the way, so a run on N ranks "
+     "no longer equals one on 1 rank within fp32 rounding; 1 rank: no effect)"},
     {"max-memory", OT_SIZE, RESUME_LAUNCH, OFF(max_memory), "0", NULL, 0, 0,
      "refuse (exit 2) a run whose estimated memory per rank is over this: bytes, or a "
      "decimal number with a suffix K, M, G or T (powers of 1024; KB, KiB... mean the same), "

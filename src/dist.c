@@ -135,50 +135,91 @@ void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value)
     wait_all(d, 1, &r, "an all-gather");
 }
 
-struct DistPending {
-    int cap, n;
-    MPI_Request *req;
-    const Dist *d;  /* of the started requests: its watchdog applies to the wait */
+struct DistXfer {
+    int cap;
+    MPI_Request *req;    /* MPI_REQUEST_NULL once complete */
+    unsigned char *held; /* slot i names a transfer until dist_xfer_done says 1 */
 };
 
-DistPending *dist_pending_create(int cap)
+DistXfer *dist_xfer_create(int cap)
 {
-    DistPending *p = xcalloc(1, sizeof *p);
-    p->cap = cap;
-    p->req = xcalloc((size_t)cap, sizeof(MPI_Request));
-    return p;
+    DistXfer *x = xcalloc(1, sizeof *x);
+    x->cap = cap;
+    x->req = xcalloc((size_t)cap, sizeof(MPI_Request));
+    x->held = xcalloc((size_t)cap, 1);
+    for (int i = 0; i < cap; i++) x->req[i] = MPI_REQUEST_NULL;
+    return x;
 }
 
-void dist_pending_free(DistPending *p)
+void dist_xfer_free(DistXfer *x)
 {
-    if (!p) return;
-    free(p->req);
-    free(p);
+    if (!x) return;
+    for (int i = 0; i < x->cap; i++) CHECK(!x->held[i]);
+    free(x->req);
+    free(x->held);
+    free(x);
 }
 
-void dist_iallreduce_sum_f32(DistPending *p, const Dist *d, float *buf, size_t n)
+static int xfer_slot(const DistXfer *x)
 {
-    if (d->size == 1 || n == 0) return;
-    CHECK(p->n < p->cap && n <= (size_t)INT_MAX);
-    MPI_OK(MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
-                          &p->req[p->n]));
-    p->n++;
-    p->d = d;
+    for (int i = 0; i < x->cap; i++)
+        if (!x->held[i]) return i;
+    CHECK_MSG(0, "more transfers outstanding than the set holds");
+    return -1;
 }
 
-void dist_pending_poke(DistPending *p)
+/* The largest tag MPI allows (at least 32767 by the standard). */
+static int tag_upper_bound(void)
 {
+    int *ub = NULL, flag = 0;
+    MPI_OK(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &ub, &flag));
+    return flag && ub ? *ub : 32767;
+}
+
+int dist_xfer_start(DistXfer *x, void *buf, size_t bytes, int peer, int tag, int send)
+{
+    CHECK(bytes <= (size_t)INT_MAX && tag >= 0 && tag <= tag_upper_bound());
+    int i = xfer_slot(x);
+    x->held[i] = 1;
+    if (send)
+        MPI_OK(MPI_Isend(buf, (int)bytes, MPI_BYTE, peer, tag, MPI_COMM_WORLD, &x->req[i]));
+    else
+        MPI_OK(MPI_Irecv(buf, (int)bytes, MPI_BYTE, peer, tag, MPI_COMM_WORLD, &x->req[i]));
+    return i;
+}
+
+int dist_xfer_done(DistXfer *x, int h)
+{
+    CHECK(h >= 0 && h < x->cap && x->held[h]);
     int done = 0;
-    if (p->n > 0) MPI_OK(MPI_Testall(p->n, p->req, &done, MPI_STATUSES_IGNORE));
+    MPI_OK(MPI_Test(&x->req[h], &done, MPI_STATUS_IGNORE));
+    if (done) x->held[h] = 0;
+    return done;
 }
 
-double dist_pending_wait(DistPending *p)
+void dist_xfer_wait_any(DistXfer *x, const Dist *d, const char *op)
 {
-    if (p->n == 0) return 0.0;
+    int idx = MPI_UNDEFINED, done = 0;
+    if (d->comm_timeout <= 0.0) {
+        MPI_OK(MPI_Waitany(x->cap, x->req, &idx, MPI_STATUS_IGNORE));
+        CHECK_MSG(idx != MPI_UNDEFINED, "waiting with no transfer outstanding");
+        return;
+    }
     double t0 = MPI_Wtime();
-    wait_all(p->d, p->n, p->req, "the gradient all-reduce");
-    p->n = 0;
-    return MPI_Wtime() - t0;
+    for (;;) {
+        MPI_OK(MPI_Testany(x->cap, x->req, &idx, &done, MPI_STATUS_IGNORE));
+        if (done) {
+            CHECK_MSG(idx != MPI_UNDEFINED, "waiting with no transfer outstanding");
+            return;
+        }
+        if (MPI_Wtime() - t0 > d->comm_timeout) watchdog_fire(d, op);
+        sched_yield();
+    }
+}
+
+double dist_time(void)
+{
+    return MPI_Wtime();
 }
 
 void dist_bcast(const Dist *d, void *buf, size_t bytes, int root)

@@ -48,20 +48,26 @@ int dist_allreduce_max_int(const Dist *d, int x);
 /* all[r] = value of rank r, for r in 0..size-1, on every rank.
  *   all  out [d->size] */
 void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value);
-/* Non-blocking sums in place, waited for together: the gradient buckets are
- * reduced while the backward pass goes on. Requests are started in the same
- * order with the same sizes on every rank. */
-typedef struct DistPending DistPending;
-/* Room for `cap` outstanding requests. Owned by the caller. */
-DistPending *dist_pending_create(int cap);
-void dist_pending_free(DistPending *p);
-/* Start buf[0..n) = sum over ranks (MPI_Iallreduce); buf must stay untouched
- * until dist_pending_wait. No-op on one rank. */
-void dist_iallreduce_sum_f32(DistPending *p, const Dist *d, float *buf, size_t n);
-/* Let started requests progress without blocking (MPI_Testall). */
-void dist_pending_poke(DistPending *p);
-/* Wait for every started request; returns the seconds spent waiting. */
-double dist_pending_wait(DistPending *p);
+/* A set of started point-to-point transfers (MPI_Isend / MPI_Irecv of
+ * bytes), each named by a handle (a slot of the set) until it completes:
+ * what the ring all-reduce (allreduce.h) is made of. Owned by the caller. */
+typedef struct DistXfer DistXfer;
+/* Room for `cap` transfers outstanding at once. */
+DistXfer *dist_xfer_create(int cap);
+/* Free the set; no transfer may be outstanding. */
+void dist_xfer_free(DistXfer *x);
+/* Start sending (send 1) buf[0..bytes) to rank peer, or receiving (send 0)
+ * into it from peer, with tag (0..MPI_TAG_UB); buf stays untouched (send) or
+ * unread (receive) until the transfer is done. Returns its handle. */
+int dist_xfer_start(DistXfer *x, void *buf, size_t bytes, int peer, int tag, int send);
+/* 1 when transfer h is done (its slot is then free and h invalid), 0 if
+ * not yet; lets every started transfer progress (MPI_Test). */
+int dist_xfer_done(DistXfer *x, int h);
+/* Block until one outstanding transfer of the set completes (some must be
+ * outstanding), with d's watchdog naming op. Which one: ask dist_xfer_done. */
+void dist_xfer_wait_any(DistXfer *x, const Dist *d, const char *op);
+/* Wall-clock seconds (MPI_Wtime). */
+double dist_time(void);
 /* Copy root's buf[0..bytes) to every rank. */
 void dist_bcast(const Dist *d, void *buf, size_t bytes, int root);
 #endif

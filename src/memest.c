@@ -27,7 +27,8 @@ typedef struct Work {
 
 static CellDims layer_dims(const ModelSpec *s, int k)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS}; /* sizes only */
+    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS, /* sizes only */
+                  {NULL, NULL}};
     return d;
 }
 

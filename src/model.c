@@ -32,7 +32,7 @@ struct ModelWork {
 /* Layer k's dims, its products on kernel isa. */
 static CellDims layer_dims(const ModelSpec *s, int k, GemmIsa isa)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, isa};
+    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, isa, {NULL, NULL}};
     return d;
 }
 
@@ -466,6 +466,7 @@ void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*pok
     /* layers, top down; da holds d loss / d h of the current layer */
     for (int k = s->layers - 1; k >= 0; k--) {
         CellDims d = layer_dims(s, k, m->isa);
+        d.poke = (CellPoke){poke, ctx};
         int want_dx = k > 0 || s->input == INPUT_TOKENS;
         layer_backward(want_dx ? db : NULL, m->g.layer[k], da, &w->scratch, w->in[k],
                        w->state0[k], w->h[k].p, &w->layer[k], m->p.layer[k], b->lengths, &d,

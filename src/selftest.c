@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "allreduce.h"
 #include "config.h"
+#include "gemmbf16.h"
 #include "gradcheck.h"
 #include "model.h"
 #include "train.h"
@@ -132,23 +134,100 @@ static void check_allreduce(Table *t, const Dist *d)
     for (size_t i = 0; i < 1000; i++) bad_g += fabs(g[i] - tri * (0.1 + (double)i)) > 1e-9 * g[i];
     /* the bucketed, non-blocking sums of training: three uneven buckets */
     size_t cut[4] = {0, 1000, 1000 + n / 3, n};
-    for (size_t i = 0; i < n; i++) f[i] = (float)((d->rank + 1) * (int)(i % 5));
-    DistPending *p = dist_pending_create(3);
-    for (int b = 0; b < 3; b++) {
-        dist_iallreduce_sum_f32(p, d, f + cut[b], cut[b + 1] - cut[b]);
-        dist_pending_poke(p);
+    for (int wire = ALLREDUCE_FP32; wire <= ALLREDUCE_BF16; wire++) {
+        for (size_t i = 0; i < n; i++) f[i] = (float)((d->rank + 1) * (int)(i % 5));
+        Allreduce *a = allreduce_create(d, (AllreduceWire)wire);
+        for (int b = 0; b < 3; b++) {
+            allreduce_start(a, f + cut[b], cut[b + 1] - cut[b]);
+            allreduce_poke(a);
+        }
+        allreduce_wait(a);
+        allreduce_free(a);
+        /* small integers: exact in bf16 too */
+        for (size_t i = 0; i < n; i++) bad_i += f[i] != (float)(tri * (double)(i % 5));
     }
-    dist_pending_wait(p);
-    dist_pending_free(p);
-    for (size_t i = 0; i < n; i++) bad_i += f[i] != (float)(tri * (double)(i % 5));
     int max = dist_allreduce_max_int(d, d->rank);
     snprintf(r->detail, sizeof r->detail,
-             "%zu floats blocking: %zu wrong; 3 buckets non-blocking: %zu wrong; 1000 doubles: "
+             "%zu floats blocking: %zu wrong; 3 buckets in a ring, fp32 and bf16: %zu wrong; 1000 doubles: "
              "%zu wrong; max of ranks %d (want %d)",
              n, bad_f, bad_i, bad_g, max, d->size - 1);
     free(f);
     free(g);
     row_end(r, d, bad_f || bad_i || bad_g || max != d->size - 1);
+}
+
+/* FNV-1a of bytes[0..n). */
+static uint64_t hash_bytes(const void *bytes, size_t n)
+{
+    const unsigned char *p = bytes;
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Rank q's element i for the bf16 wire: positive, not a bf16 value. */
+static float bf16_wire_value(int q, size_t i)
+{
+    return (float)((q + 1) * (1.0 + (double)((i * 7919) % 1000) / 1000.0) / 3.0);
+}
+
+/* Element i of the bf16 wire's sum over P ranks, as the ring computes it:
+ * its chunk c's partial sum starts at rank c and is rounded to bf16 before
+ * each of the P - 1 hops, the next rank adding its own term in fp32; the
+ * full sum is rounded once more (1 rank: no rounding at all). */
+static float bf16_wire_sum(size_t i, int P)
+{
+    if (P == 1) return bf16_wire_value(0, i);
+    const size_t piece = i / ALLREDUCE_PIECE, j = i % ALLREDUCE_PIECE;
+    const size_t n = 2 * ALLREDUCE_PIECE + 5;
+    const size_t len = n - piece * ALLREDUCE_PIECE < ALLREDUCE_PIECE ? n - piece * ALLREDUCE_PIECE
+                                                                     : ALLREDUCE_PIECE;
+    int c = P - 1;
+    while (len * (size_t)c / (size_t)P > j) c--;
+    float acc = bf16_wire_value(c, i);
+    for (int k = 1; k < P; k++)
+        acc = bf16_wire_value((c + k) % P, i) + gemm_bf16_value(gemm_bf16_round(acc));
+    return gemm_bf16_value(gemm_bf16_round(acc));
+}
+
+/* The bf16 wire (allreduce.h) on values bf16 cannot hold, over several
+ * pieces: every rank ends with the same bits, equal to the ring's arithmetic
+ * done here in scalar code, each within P (2^-8 + 2^-22) of the exact sum of
+ * positive terms (P - 1 roundings of partial sums on the way and one of the
+ * full sum, at most 2^-8 relative each, plus fp32 additions). */
+static void check_allreduce_bf16(Table *t, const Dist *d)
+{
+    Row *r = row_begin(t, "all-reduce bf16");
+    const size_t n = 2 * ALLREDUCE_PIECE + 5;
+    const int P = d->size;
+    float *f = xalloc_floats(n);
+    for (size_t i = 0; i < n; i++) f[i] = bf16_wire_value(d->rank, i);
+    Allreduce *a = allreduce_create(d, ALLREDUCE_BF16);
+    allreduce_start(a, f, n);
+    allreduce_wait(a);
+    allreduce_free(a);
+    const double bound = P * (ldexp(1.0, -8) + ldexp(1.0, -22));
+    double worst = 0.0;
+    size_t over = 0, unlike = 0;
+    for (size_t i = 0; i < n; i++) {
+        double want = 0.0;
+        for (int q = 0; q < P; q++) want += bf16_wire_value(q, i);
+        double rel = fabs(f[i] - want) / want;
+        worst = rel > worst ? rel : worst;
+        over += rel > bound;
+        unlike += f[i] != bf16_wire_sum(i, P);
+    }
+    uint64_t *sums = xcalloc((size_t)P, sizeof(uint64_t));
+    dist_allgather_u64(d, sums, hash_bytes(f, n * sizeof(float)));
+    int differ = 0;
+    for (int q = 1; q < P; q++) differ += sums[q] != sums[0];
+    snprintf(r->detail, sizeof r->detail,
+             "%zu floats: %d rank(s) differing from rank 0; %zu unlike the ring's arithmetic; "
+             "worst relative error %.2e, %zu over %.2e",
+             n, differ, unlike, worst, over, bound);
+    free(sums);
+    free(f);
+    row_end(r, d, differ || unlike || over);
 }
 
 static ModelSpec bigger_spec(void)
@@ -309,6 +388,7 @@ int selftest_run(FILE *out, const Dist *d, Error *e)
     check_cell(&t, d, CELL_GRU, NONLIN_TANH, "gradcheck gru");
     check_checker(&t, d);
     check_allreduce(&t, d);
+    check_allreduce_bf16(&t, d);
     ModelSpec s = bigger_spec();
     Model m;
     model_create(&m, &s);

@@ -25,12 +25,12 @@ static void start_bucket(void *ctx, int i)
 {
     Trainer *tr = ctx;
     const GradBuckets *gb = &tr->buckets;
-    dist_iallreduce_sum_f32(tr->pending, tr->d, tr->m.grads + gb->lo[i], gb->hi[i] - gb->lo[i]);
+    allreduce_start(tr->pending, tr->m.grads + gb->lo[i], gb->hi[i] - gb->lo[i]);
 }
 
 static void poke_buckets(void *ctx)
 {
-    dist_pending_poke(((Trainer *)ctx)->pending);
+    allreduce_poke(((Trainer *)ctx)->pending);
 }
 
 /* The steps of an epoch: the stream's (stateful) or the rows' plan's. */
@@ -72,7 +72,7 @@ static double train_step(Trainer *tr, const Batch *bt, double total, LossSums *s
         /* no rows here this step: take part in the same reductions */
         for (int i = 0; i < tr->buckets.count; i++) start_bucket(tr, i);
     }
-    tr->comm_wait += dist_pending_wait(tr->pending);
+    tr->comm_wait += allreduce_wait(tr->pending);
     tr->step_time += metrics_now() - t0;
     double norm = optim_grad_norm(m->grads, m->table.total);
     if (tr->cfg.clip_grad_norm > 0.0)

@@ -257,7 +257,7 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
     tr->m.class_weight = tr->class_weight;
     choose_gemm(tr);
     model_grad_buckets(&tr->buckets, &tr->m);
-    tr->pending = dist_pending_create(tr->buckets.count);
+    tr->pending = allreduce_create(tr->d, (AllreduceWire)c->allreduce);
     OptimSpec os = optim_spec_from_config(c);
     optim_create(&tr->o, &os, tr->m.table.total);
     memset(&tr->st, 0, sizeof tr->st);
@@ -361,7 +361,7 @@ void trainer_free(Trainer *tr)
     batchbuf_free(&tr->bb);
     epochplan_free(&tr->rows);
     free(tr->config_text);
-    dist_pending_free(tr->pending);
+    allreduce_free(tr->pending);
     if (tr->d->rank == 0 && tr->mt.csv) metrics_close(&tr->mt);
     if (tr->d->rank == 0) rundir_close(&tr->rd);
 }
@@ -413,6 +413,9 @@ static void report_start(const Trainer *tr)
         for (int k = 0; k < s->out; k++) printf(" %.6g", tr->class_weight[k]);
         printf("\n");
     }
+    if (tr->cfg.allreduce == ALLREDUCE_BF16)
+        printf(d->size > 1 ? "gradients cross between ranks in bf16 (--allreduce bf16)\n"
+                           : "note: --allreduce bf16 has no effect on 1 rank\n");
     if (tr->cfg.dropout > 0 && tr->cfg.layers == 1)
         printf("warning: dropout applies between layers; with layers = 1 it has no "
                "effect (use out-dropout)\n");
@@ -424,8 +427,10 @@ void trainer_report_done(const Trainer *tr)
     const Config *c = &tr->cfg;
     const Dist *d = tr->d;
     if (d->size > 1 && tr->step_time > 0)
-        printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks)\n",
-               100.0 * tr->comm_wait / tr->step_time, d->size);
+        printf("all-reduce: %.1f%% of step time waiting for gradients (%d ranks, %s on the "
+               "wire)\n",
+               100.0 * tr->comm_wait / tr->step_time, d->size,
+               types_enum_name(&ALLREDUCE_NAMES, tr->cfg.allreduce));
     if (!tr->sf.on && tr->step_time > 0)
         printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g ms; "
                "holding them at start took %.3g ms)\n",

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "allreduce.h"
 #include "check.h"
 #include "checkpoint.h"
 #include "config.h"
@@ -58,7 +59,7 @@ typedef struct Trainer {
     Stateful sf;              /* --stateful 1: the streams and the carried state (sf.on) */
     Metrics mt;               /* rank 0 only */
     GradBuckets buckets;      /* gradient ranges reduced as the backward pass ends each */
-    DistPending *pending;     /* their outstanding all-reduces */
+    Allreduce *pending;       /* their all-reduces (allreduce.h) */
     double comm_wait, step_time; /* seconds waiting on the reduction, in steps */
     int stop_signal;          /* the stop signal every rank agreed on, or 0 */
     int nan_stop;             /* stopped before a non-finite step (--on-nan stop) */

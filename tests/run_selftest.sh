@@ -9,7 +9,7 @@ set -u
 # shellcheck source=tests/common.sh
 . "$(dirname "$0")/common.sh"
 trap 'rm -rf "$W"' EXIT INT TERM
-ROWS=9
+ROWS=10
 # st NAME NP: rnn_dist selftest on NP ranks (0: without mpirun), bounded,
 # TMPDIR=$W/tmp; output in $W/NAME.out; returns the exit code
 st() {
@@ -39,7 +39,7 @@ for np in 0 4; do
   fi
 done
 for row in "gradcheck rnn tanh" "gradcheck rnn relu" "gradcheck lstm" "gradcheck gru" \
-  "gradcheck catches errors" "all-reduce" "broadcast" "parameter checksum" "tiny run"; do
+  "gradcheck catches errors" "all-reduce" "all-reduce bf16" "broadcast" "parameter checksum" "tiny run"; do
   grep -q "^$row .* pass  " "$W/np4.out" || bad "selftest on 4 ranks: no passing row '$row'"
 done
 
@@ -49,7 +49,7 @@ RNN_DIST_FAULT=drift@1 st drift 2
 rc=$?
 if [ "$rc" -ne 0 ] && grep -q '^tiny run (counting) *FAIL .*replicas drifted apart.*see ' "$W/drift.out" &&
   grep -q "^selftest: $((ROWS - 1)) passed, 1 failed" "$W/drift.out" &&
-  grep -q 'rnn_dist: selftest: 1 of 9 checks failed' "$W/drift.out"; then
+  grep -q 'rnn_dist: selftest: 1 of 10 checks failed' "$W/drift.out"; then
   ok "drifted replica in the tiny run: its row fails, exit $rc"
 else
   bad "drifted replica in the tiny run: exit $rc"

@@ -1,7 +1,8 @@
 /* test_model.c - model pieces not covered by the gradient and PyTorch checks:
  * dropout masks (rate, scale, keyed by sample not by position), dropout off
  * in evaluation, the parameter table layout, initialisation ranges, trimmed
- * batches equal to padded ones. */
+ * batches equal to padded ones, the backward pass's hooks (buckets, polls
+ * inside the time loop). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,6 +161,69 @@ static void test_trim_equals_padding(void **state)
     }
 }
 
+/* What the hooks of model_backward_hooked saw. */
+typedef struct HookLog {
+    int pokes;                          /* polls so far */
+    int ready[MODEL_MAX_BUCKETS + 1];   /* pokes seen when bucket i was final */
+    int buckets;                        /* buckets announced, in order */
+} HookLog;
+
+static void log_ready(void *ctx, int bucket)
+{
+    HookLog *h = ctx;
+    assert_int_equal(bucket, h->buckets);
+    h->ready[h->buckets++] = h->pokes;
+}
+
+static void log_poke(void *ctx)
+{
+    ((HookLog *)ctx)->pokes++;
+}
+
+/* The hooked backward pass: every bucket announced once, in order, the
+ * same gradients as the plain pass, and while each layer below the top
+ * computes (between two buckets) at least one poll per time step of each
+ * direction, so the sums of the buckets above move on inside the time loop,
+ * not only between layers. */
+static void test_backward_pokes(void **state)
+{
+    (void)state;
+    const int T = 9;
+    for (int cell = 0; cell < 3; cell++)
+        for (int bidir = 0; bidir < 2; bidir++) {
+            ModelSpec s = spec_with(0, 0);
+            s.cell = (CellKind)cell;
+            s.layers = 3;
+            s.bidirectional = bidir;
+            Model m;
+            model_create(&m, &s);
+            model_init_params(&m, 5);
+            GradcheckBatch tb;
+            gradcheck_batch_random(&tb, &s, T, 4, 1, 6);
+            model_forward(&m, &tb.b, 0, 0, 0);
+            model_loss(&m, &tb.b, 0.1f);
+            model_zero_grads(&m);
+            model_backward(&m, &tb.b);
+            float *plain = malloc(sizeof(float) * m.table.total);
+            memcpy(plain, m.grads, sizeof(float) * m.table.total);
+            model_zero_grads(&m);
+            HookLog h = {0};
+            model_backward_hooked(&m, &tb.b, log_ready, log_poke, &h);
+            assert_memory_equal(plain, m.grads, sizeof(float) * m.table.total);
+            GradBuckets gb;
+            model_grad_buckets(&gb, &m);
+            assert_int_equal(h.buckets, gb.count);
+            for (int i = 1; i < gb.count; i++)
+                if (h.ready[i] - h.ready[i - 1] < T * (1 + bidir))
+                    fail_msg("%s%s: %d polls while bucket %d computed, want >= %d",
+                             cell_name(s.cell), bidir ? " bidirectional" : "",
+                             h.ready[i] - h.ready[i - 1], i, T * (1 + bidir));
+            free(plain);
+            gradcheck_batch_free(&tb);
+            model_free(&m);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_dropout_only_in_training),
         cmocka_unit_test(test_param_table),
         cmocka_unit_test(test_trim_equals_padding),
+        cmocka_unit_test(test_backward_pokes),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
