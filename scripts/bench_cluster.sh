@@ -17,7 +17,8 @@
 # Needs root (namespaces, tc); prints one line and exits 0 otherwise. Leaves
 # the cluster as it found it (brought down if this script brought it up)
 # and removes every qdisc it added, also on Ctrl-C.
-# Usage: scripts/bench_cluster.sh RNN_DIST_BINARY [rounds]
+# Usage: [BENCH_LINKS="none 10gbit 1gbit"] scripts/bench_cluster.sh RNN_DIST_BINARY [rounds]
+# (BENCH_LINKS: the tc rates to run, "none" for unshaped)
 set -eu
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 rounds=${2:-3}
@@ -72,7 +73,7 @@ ours() {
   bench_seqs_append "$r" "$4" "$W/$2-$3-$1"
   sed -n "s/^all-reduce: \([0-9.]*\)%.*/$4 \1/p" "$r.out" >>"$W/$2-$3-wait"
 }
-links="none 10gbit 1gbit"
+links=${BENCH_LINKS:-none 10gbit 1gbit}
 for round in $(seq "$rounds"); do
   for link in $links; do
     shape "$link"

@@ -44,6 +44,11 @@ static size_t chunk_max(int P)
     return (ALLREDUCE_PIECE + (size_t)P - 1) / (size_t)P;
 }
 
+size_t allreduce_stage_bytes(int P)
+{
+    return P > 1 ? ALLREDUCE_WINDOW * 2 * chunk_max(P) * sizeof(float) : 0;
+}
+
 Allreduce *allreduce_create(const Dist *d, AllreduceWire wire)
 {
     Allreduce *a = xcalloc(1, sizeof *a);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "agree.h"
+#include "allreduce.h"
 #include "cell.h"
 
 #define MAXTO(a, b) ((a) = (a) > (b) ? (a) : (b))
@@ -197,6 +198,9 @@ void memest_compute(Memest *est, const MemestRun *r)
     add_workspace(est, r);
     if (r->predict) add_predict_rows(est, r);
     add_data(est, r);
+    if (r->train)
+        add_part(est, MEMEST_SCRATCH, allreduce_stage_bytes(r->ranks),
+                 "the gradient all-reduce's messages");
 }
 
 const MemestPart *memest_largest(const Memest *est)
@@ -519,6 +523,7 @@ int memest_check_train(uint64_t *room, const ModelSpec *spec, const Config *c, c
     memset(&r, 0, sizeof r);
     r.spec = *spec;
     r.train = 1;
+    r.ranks = d->size;
     r.moments = c->optimizer == OPTIM_RMSPROP ? 1
               : c->optimizer != OPTIM_SGD ? 2
               : c->momentum > 0.0         ? 1

@@ -51,7 +51,7 @@ typedef enum MemestKind {
     MEMEST_DATA         /* read window, batch, row lengths, epoch order */
 } MemestKind;
 
-#define MEMEST_MAX_PARTS 12
+#define MEMEST_MAX_PARTS 16
 
 typedef struct MemestPart {
     MemestKind kind;
@@ -78,6 +78,7 @@ typedef struct MemestRun {
                            * none */
     int predict;        /* forward only, no loss; a batch of outputs staged for the file */
     uint64_t data;      /* data caches: the sum of memest_data_bytes over the datasets */
+    int ranks;          /* ranks of a training run (> 1: the all-reduce's messages) */
 } MemestRun;
 
 /* Fill est with the parts of run (zero-byte parts left out) and their total,
