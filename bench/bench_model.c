@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "gemmamx.h"
 #include "gemmbf16.h"
 #include "gemmchoice.h"
 #include "metrics.h"
@@ -99,13 +100,19 @@ static void bench_case(const Case *c, double seconds)
     model_free(&m);
 }
 
+/* Operands of packed_rate. */
+enum { PACKED_FP32, PACKED_BF16, PACKED_AMX };
+
 /* GFLOP/s of the packed product C[M, N] = A[M, K] B[K, N] (the recurrent
  * product of an LSTM of H = N / 4 on a batch of M), best of 5 windows: in
- * fp32 on the kernel gemm_isa() gives (bf16 0), or with bf16 operands
- * (bf16 1, gemmbf16.h; 0 where the CPU lacks AVX512_BF16). */
-static double packed_rate(int bf16, int M, int N, int K, double seconds)
+ * fp32 on the kernel gemm_isa() gives (PACKED_FP32), or with bf16 operands
+ * on AVX512_BF16 (PACKED_BF16, gemmbf16.h) or on AMX tiles (PACKED_AMX,
+ * gemmamx.h; the same packed operands); 0 where the CPU lacks the kernel's
+ * instructions. */
+static double packed_rate(int kind, int M, int N, int K, double seconds)
 {
-    if (bf16 && !gemm_bf16_supported()) return 0;
+    if (kind == PACKED_BF16 && !gemm_bf16_supported()) return 0;
+    if (kind == PACKED_AMX && !gemm_amx_supported()) return 0;
     float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
     float *c = xalloc_floats((size_t)M * N), *bp = xalloc_floats(gemm_packed_floats(K, N));
     uint16_t *ar = xcalloc((size_t)M * gemm_bf16_kp(K), sizeof(uint16_t));
@@ -121,8 +128,10 @@ static double packed_rate(int bf16, int M, int N, int K, double seconds)
         long reps = 0;
         double t0 = metrics_now();
         while (metrics_now() - t0 < seconds / 10) {
-            if (bf16)
+            if (kind == PACKED_BF16)
                 gemm_bf16_packed(c, N, ar, gemm_bf16_kp(K), bq, M, N, K, 0);
+            else if (kind == PACKED_AMX)
+                gemm_amx_packed(c, N, ar, gemm_bf16_kp(K), bq, M, N, K, 0);
             else if (isa != GEMM_BLAS)
                 gemm_packed(c, N, a, K, bp, M, N, K, 0, isa);
             else
@@ -278,8 +287,9 @@ int main(int argc, char **argv)
         double after = sgemm_peak(seconds);
         printf("sgemm_peak gflops %.2f\n", after > peak ? after : peak);
         printf("fma_peak gflops %.2f\n", fma_peak(seconds));
-        printf("packed_fp32 gflops %.2f\n", packed_rate(0, 64, 1024, 256, seconds));
-        printf("packed_bf16 gflops %.2f\n", packed_rate(1, 64, 1024, 256, seconds));
+        printf("packed_fp32 gflops %.2f\n", packed_rate(PACKED_FP32, 64, 1024, 256, seconds));
+        printf("packed_bf16 gflops %.2f\n", packed_rate(PACKED_BF16, 64, 1024, 256, seconds));
+        printf("packed_amx gflops %.2f\n", packed_rate(PACKED_AMX, 64, 1024, 256, seconds));
     }
     return 0;
 }

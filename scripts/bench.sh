@@ -31,8 +31,12 @@ echo "$ours" | awk -v peak="$peak" -v fma="$fma" -v torch="$torch" '
       ref == "" ? "n/a" : sprintf("%.0f", ref), ref == "" ? "n/a" : sprintf("%.2fx", seq / ref)
   }'
 echo
-echo "$ours" | awk '$1 == "packed_fp32" { f = $3 } $1 == "packed_bf16" { b = $3 }
-  END { if (b > 0) printf "packed product 64 x 1024 x 256 (an LSTM 256 step, batch 64): fp32 %.1f GFLOP/s, bf16 operands (AVX512_BF16) %.1f GFLOP/s = %.2fx\n", f, b, b / f
-        else printf "packed product 64 x 1024 x 256: fp32 %.1f GFLOP/s; no AVX512_BF16 here\n", f }'
+echo "$ours" | awk '$1 == "packed_fp32" { f = $3 } $1 == "packed_bf16" { b = $3 } $1 == "packed_amx" { x = $3 }
+  END { s = sprintf("packed product 64 x 1024 x 256 (an LSTM 256 step, batch 64): fp32 %.1f GFLOP/s", f)
+        if (b > 0) s = s sprintf(", bf16 operands (AVX512_BF16) %.1f GFLOP/s = %.2fx", b, b / f)
+        if (x > 0) s = s sprintf(", bf16 operands on AMX tiles (AMX-BF16) %.1f GFLOP/s = %.2fx", x, x / f)
+        no = b > 0 ? "" : "AVX512_BF16"
+        if (x <= 0) no = no (no == "" ? "" : " nor ") "AMX-BF16"
+        print s (no == "" ? "" : "; no " no " here") }'
 echo "lstm/gru: input 64, hidden 256, 2 layers, T 50, batch 64, last-step 10-class CE, Adam."
 echo "counting: tokens (vocab 10, embed 8), RNN 16, T 4, batch 32, per-step CE, Adam."
