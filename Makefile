@@ -39,7 +39,7 @@ TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check types cfgopts rng vecmath gemm gemmbf16 gemmamx gemmchoice cellgemm cell layer model optim gradcheck stopping schedule \
+CORE      := check types cfgopts rng vecmath gemm gemmbf16 gemmamx gemmprec gemmchoice cellgemm cell layer model optim gradcheck stopping schedule \
              config cfgtext cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc
@@ -48,7 +48,7 @@ CORE_CFLAGS := $(OPT) $(SAN) -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP \
 CORE_LIBS := $(shell pkg-config --libs openblas 2>/dev/null) -lm
 CORETESTBIN := $(addprefix $(BUILD)/tests/,test_check test_gemm test_vecmath test_gradcheck \
                  test_model test_stopping test_cellstate test_gemmchoice \
-                 test_gemmbf16 test_gemmamx)
+                 test_gemmbf16 test_gemmamx test_cellbf16)
 # test_golden checks the core against PyTorch's numbers stored in .h5 files:
 # reading them takes HDF5, and hdf5-openmpi's hdf5.h includes mpi.h, so the
 # fixture reading (test_golden.c itself, testutil, h5io, checkpoint) is

@@ -3,7 +3,7 @@
 # (input 64, hidden 256, 2 layers, T 50, 64 sequences per rank, last-step
 # 10-class CE, Adam) on the 2-host test cluster of network namespaces
 # (scripts/testcluster.sh), 1 rank per host, with the link between the hosts
-# shaped by tbf to 10 Gbit/s and to 1 Gbit/s (and unshaped), the gradient
+# shaped by tbf to 10 Gbit/s, 1 Gbit/s and 300 Mbit/s (and unshaped), the gradient
 # all-reduce in fp32 and in bf16 (`--allreduce bf16`).
 #
 # Method. Every host shares this machine's cores, so ranks run with
@@ -17,7 +17,7 @@
 # Needs root (namespaces, tc); prints one line and exits 0 otherwise. Leaves
 # the cluster as it found it (brought down if this script brought it up)
 # and removes every qdisc it added, also on Ctrl-C.
-# Usage: [BENCH_LINKS="none 10gbit 1gbit"] scripts/bench_cluster.sh RNN_DIST_BINARY [rounds]
+# Usage: [BENCH_LINKS="none 10gbit 1gbit 300mbit"] scripts/bench_cluster.sh RNN_DIST_BINARY [rounds]
 # (BENCH_LINKS: the tc rates to run, "none" for unshaped)
 set -eu
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -73,7 +73,7 @@ ours() {
   bench_seqs_append "$r" "$4" "$W/$2-$3-$1"
   sed -n "s/^all-reduce: \([0-9.]*\)%.*/$4 \1/p" "$r.out" >>"$W/$2-$3-wait"
 }
-links=${BENCH_LINKS:-none 10gbit 1gbit}
+links=${BENCH_LINKS:-none 10gbit 1gbit 300mbit}
 for round in $(seq "$rounds"); do
   for link in $links; do
     shape "$link"

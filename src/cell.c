@@ -25,6 +25,7 @@ const char *cell_name(CellKind kind)
  * N = In). */
 size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
 {
+    if (d->bf16 != GEMM_BF16_OFF) return cellgemm_bf16_floats(d, backward);
     int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     size_t ih = backward ? gemm_packed_floats(GH, In) : gemm_packed_floats(In, GH);
     size_t hh = backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
@@ -99,7 +100,7 @@ static void rnn_forward(float *h, float *cache, const float *x, const float *sta
     const GemmIsa isa = d->isa;
     keep_state0(v.h0, state0, d, B);
     cellgemm_fill_rows(h, p->b_ih, p->b_hh, (size_t)T * B, H);
-    cellgemm_input(h, v.pack, x, p->w_ih, T * B, H, d->in, 1, isa);
+    cellgemm_input(h, v.pack, x, p->w_ih, T * B, H, d->in, 1, d);
     Recur w = cellgemm_recur_prepare(v.pack, p->w_hh, d, given ? T : T - 1, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;
@@ -253,7 +254,7 @@ static void lstm_forward(float *h, float *cache, const float *x, const float *st
     const GemmIsa isa = d->isa;
     keep_state0(v.state, state0, d, B);
     cellgemm_fill_rows(v.bias, p->b_ih, p->b_hh, 1, GH);
-    cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, d);
     Recur w = cellgemm_recur_prepare(v.pack, p->w_hh, d, given ? T : T - 1, 0, isa);
     for (int t = 0; t < T; t++) {
         float *gt = v.gates + (size_t)t * B * GH, *ht = h + t * BH;
@@ -404,7 +405,7 @@ static void gru_forward(float *h, float *cache, const float *x, const float *sta
     const GemmIsa isa = d->isa;
     keep_state0(v.h0, state0, d, B);
     if (!given) memset(v.zeros, 0, sizeof(float) * B * GH);
-    cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, isa);
+    cellgemm_input(v.gates, v.pack, x, p->w_ih, (int)TB, GH, d->in, 0, d);
     Recur w = cellgemm_recur_prepare(v.pack, p->w_hh, d, given ? T : T - 1, 0, isa);
     for (int t = 0; t < T; t++) {
         float *ht = h + t * BH;

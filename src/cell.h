@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "gemm.h"
+#include "gemmprec.h"
 #include "types.h"
 
 /* fn(ctx), called by cell_backward once per time step (and between its
@@ -43,6 +44,8 @@ typedef struct CellDims {
     int in;         /* input features of this layer */
     int hidden;     /* H */
     GemmIsa isa;    /* the kernel of its products (gemm.h): the model's choice */
+    GemmBf16 bf16;  /* precision bf16: the kernel of its products instead
+                     * (gemmprec.h); GEMM_BF16_OFF: fp32 on isa */
     CellPoke poke;  /* backward only; {NULL, NULL}: none */
 } CellDims;
 

@@ -4,6 +4,90 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "gemmbf16.h"
+
+/* ---- precision bf16: the pass's packing space as bf16 ------------------- */
+
+/* A bf16 packing space: the packed matrix, then the staging of A's rows. */
+typedef struct Bf16Space {
+    uint16_t *b; /* [bf16_packed_count] */
+    uint16_t *a; /* [CELLGEMM_BF16_ROWS * gemm_bf16_kp(max(In, G*H))] */
+} Bf16Space;
+
+static size_t max_size(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
+/* bf16 elements of the largest packed matrix of a pass, rounded up to 32
+ * (the staging after it starts on 64 bytes). */
+static size_t bf16_packed_count(const CellDims *d, int backward)
+{
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
+    size_t n;
+    if (backward)
+        n = max_size(max_size(gemm_bf16_packed_count(GH, H), gemm_bf16_packed_count(GH, In)),
+                     gemm_bf16_packed_count(CELLGEMM_BF16_ROWS, In > H ? In : H));
+    else
+        n = max_size(gemm_bf16_packed_count(In, GH), gemm_bf16_packed_count(H, GH));
+    return (n + 31) / 32 * 32;
+}
+
+/* bf16 elements of the staging: CELLGEMM_BF16_ROWS rows of the widest A
+ * (K = In, H or G*H; a weight gradient's G*H rows of CELLGEMM_BF16_ROWS). */
+static size_t bf16_stage_count(const CellDims *d)
+{
+    const int GH = cell_gates(d->kind) * d->hidden;
+    return (size_t)CELLGEMM_BF16_ROWS * (size_t)gemm_bf16_kp(d->in > GH ? d->in : GH);
+}
+
+size_t cellgemm_bf16_floats(const CellDims *d, int backward)
+{
+    return (bf16_packed_count(d, backward) + bf16_stage_count(d) + 1) / 2;
+}
+
+static Bf16Space bf16_space(float *buf, const CellDims *d, int backward)
+{
+    Bf16Space s;
+    s.b = (uint16_t *)buf;
+    s.a = s.b + bf16_packed_count(d, backward);
+    return s;
+}
+
+/* c[M, N] (+)= a[M, K] B on kernel k, B packed in bp, a's rows rounded to
+ * bf16 in the staging CELLGEMM_BF16_ROWS at a time (a row's result does not
+ * depend on the others). */
+static void bf16_rows(float *c, int ldc, uint16_t *stage, const float *a, int lda,
+                      const uint16_t *bp, int M, int N, int K, int add, GemmBf16 k)
+{
+    for (int m0 = 0; m0 < M; m0 += CELLGEMM_BF16_ROWS) {
+        const int mc = M - m0 < CELLGEMM_BF16_ROWS ? M - m0 : CELLGEMM_BF16_ROWS;
+        gemm_bf16_round_rows(stage, a + (size_t)m0 * lda, lda, mc, K);
+        gemmprec_run(k, c + (size_t)m0 * ldc, ldc, stage, gemm_bf16_kp(K), bp, mc, N, K, add);
+    }
+}
+
+/* c[M, N] += a[K, M]^T b[K, N] on kernel k: the long dimension K in chunks
+ * of CELLGEMM_BF16_ROWS rows, each chunk's a^T rounded into s.a (M rows)
+ * and its b packed into s.b, each chunk's product added to c. */
+static void bf16_tn(float *c, int ldc, Bf16Space s, const float *a, int lda, const float *b,
+                    int ldb, int M, int N, int K, GemmBf16 k)
+{
+    for (int k0 = 0; k0 < K; k0 += CELLGEMM_BF16_ROWS) {
+        const int kc = K - k0 < CELLGEMM_BF16_ROWS ? K - k0 : CELLGEMM_BF16_ROWS;
+        const int kp = gemm_bf16_kp(kc);
+        for (int m = 0; m < M; m++) {
+            uint16_t *o = s.a + (size_t)m * kp;
+            for (int j = 0; j < kc; j++) o[j] = gemm_bf16_round(a[(size_t)(k0 + j) * lda + m]);
+            if (kp > kc) o[kc] = 0;
+        }
+        gemm_bf16_pack(s.b, b + (size_t)k0 * ldb, ldb, 0, kc, N);
+        gemmprec_run(k, c, ldc, s.a, kp, s.b, M, N, kc, 1);
+    }
+}
+
+/* ---- the products of a pass ---------------------------------------------- */
+
 float *cellgemm_carve(Carver *c, size_t n)
 {
     float *v = c->base ? c->base + c->used : NULL;
@@ -14,9 +98,20 @@ float *cellgemm_carve(Carver *c, size_t n)
 Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, int products,
                              int backward, GemmIsa isa)
 {
-    Recur r = {w_hh, NULL, isa};
-    if (products < 1 || r.isa == GEMM_BLAS) return r;
+    Recur r = {w_hh, NULL, isa, GEMM_BF16_OFF, NULL, NULL};
     int H = d->hidden, GH = cell_gates(d->kind) * H;
+    if (products >= 1 && d->bf16 != GEMM_BF16_OFF) {
+        Bf16Space s = bf16_space(buf, d, backward);
+        if (backward)
+            gemm_bf16_pack(s.b, w_hh, H, 0, GH, H);
+        else
+            gemm_bf16_pack(s.b, w_hh, H, 1, H, GH);
+        r.bf16 = d->bf16;
+        r.packed16 = s.b;
+        r.a16 = s.a;
+        return r;
+    }
+    if (products < 1 || r.isa == GEMM_BLAS) return r;
     if (backward)
         gemm_pack(buf, w_hh, H, 0, GH, H);
     else
@@ -44,8 +139,15 @@ void cellgemm_add_colsum(float *acc, const float *rows, float *ones, size_t n, i
 }
 
 void cellgemm_input(float *out, float *buf, const float *x, const float *w_ih, int TB, int GH,
-                    int In, int add, GemmIsa isa)
+                    int In, int add, const CellDims *d)
 {
+    const GemmIsa isa = d->isa;
+    if (d->bf16 != GEMM_BF16_OFF) {
+        Bf16Space s = bf16_space(buf, d, 0);
+        gemm_bf16_pack(s.b, w_ih, In, 1, In, GH);
+        bf16_rows(out, GH, s.a, x, In, s.b, TB, GH, In, add, d->bf16);
+        return;
+    }
     if (isa == GEMM_BLAS) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, GH, In, 1.0f, x, In, w_ih, In,
                     add ? 1.0f : 0.0f, out, GH);
@@ -57,7 +159,9 @@ void cellgemm_input(float *out, float *buf, const float *x, const float *w_ih, i
 
 void cellgemm_recur(float *out, const float *h, const Recur *w, int B, int GH, int H, int add)
 {
-    if (!w->packed)
+    if (w->packed16)
+        bf16_rows(out, GH, w->a16, h, H, w->packed16, B, GH, H, add, w->bf16);
+    else if (!w->packed)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, h, H, w->w_hh, H,
                     add ? 1.0f : 0.0f, out, GH);
     else
@@ -66,20 +170,24 @@ void cellgemm_recur(float *out, const float *h, const Recur *w, int B, int GH, i
 
 void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H)
 {
-    if (!w->packed)
+    if (w->packed16)
+        bf16_rows(dh, H, w->a16, dg, GH, w->packed16, B, H, GH, 1, w->bf16);
+    else if (!w->packed)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dg, GH, w->w_hh,
                     H, 1.0f, dh, H);
     else
         gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, 1, w->isa);
 }
 
-/* c[M, N] += a[K, M]^T b[K, N] on the packed kernels (AVX2 and AVX-512 give
- * the same bits: the kernel choice never changes a result), or OpenBLAS.
- * work: the pass's packing space. */
+/* c[M, N] += a[K, M]^T b[K, N] on d's bf16 kernel when set, else on the
+ * packed kernels (AVX2 and AVX-512 give the same bits: the kernel choice
+ * never changes a result), or OpenBLAS. work: the pass's packing space. */
 static void grad_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b,
-                    int ldb, int M, int N, int K, GemmIsa isa)
+                    int ldb, int M, int N, int K, const CellDims *d, GemmIsa isa)
 {
-    if (isa == GEMM_BLAS)
+    if (d->bf16 != GEMM_BF16_OFF)
+        bf16_tn(c, ldc, bf16_space(work, d, 1), a, lda, b, ldb, M, N, K, d->bf16);
+    else if (isa == GEMM_BLAS)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, lda, b, ldb, 1.0f,
                     c, ldc);
     else
@@ -97,14 +205,21 @@ void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, c
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     const size_t TB = (size_t)T * B;
-    grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, isa);
+    grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d, isa);
     cellgemm_poke(d);
-    if (T > 1) grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, isa);
-    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, isa);
+    if (T > 1)
+        grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d, isa);
+    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d, isa);
     cellgemm_poke(d);
     cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
     cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
     if (!dx) return;
+    if (d->bf16 != GEMM_BF16_OFF) {
+        Bf16Space s = bf16_space(buf, d, 1);
+        gemm_bf16_pack(s.b, p->w_ih, In, 0, GH, In);
+        bf16_rows(dx, In, s.a, dgi, GH, s.b, (int)TB, In, GH, 0, d->bf16);
+        return;
+    }
     if (isa == GEMM_BLAS) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, In, GH, 1.0f, dgi, GH,
                     p->w_ih, In, 0.0f, dx, In);

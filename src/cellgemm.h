@@ -11,6 +11,7 @@
 #define RNN_CELLGEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cell.h"
 #include "gemm.h"
@@ -22,13 +23,26 @@ typedef struct Carver {
     size_t used; /* floats laid out so far */
 } Carver;
 
+/* Rows of A a bf16 product rounds at a time (the bf16 staging's height),
+ * and rows of the long dimension per weight-gradient product. */
+#define CELLGEMM_BF16_ROWS 256
+
 /* The recurrent weights of one pass: packed once when the packed kernel
- * runs, else used as they are. */
+ * runs, else used as they are; with precision bf16 packed in bf16, each
+ * step's operand rounded into a16. */
 typedef struct Recur {
     const float *w_hh;   /* [G*H, H] */
     const float *packed; /* gemm_pack of w_hh (or w_hh^T); NULL: use OpenBLAS */
     GemmIsa isa;         /* the kernel that runs on packed */
+    GemmBf16 bf16;       /* not GEMM_BF16_OFF: products on packed16 instead */
+    const uint16_t *packed16; /* gemm_bf16_pack of w_hh (or w_hh^T) */
+    uint16_t *a16;       /* staging of the step's rows in bf16 */
 } Recur;
+
+/* Floats of a pass's packing space (cell_pack_floats) with precision bf16:
+ * the largest bf16 packed matrix of the pass, then the staging of
+ * CELLGEMM_BF16_ROWS rows of A in bf16. */
+size_t cellgemm_bf16_floats(const CellDims *d, int backward);
 
 /* The next view of n floats of c (NULL when c->base is NULL). */
 float *cellgemm_carve(Carver *c, size_t n);
@@ -49,11 +63,12 @@ void cellgemm_fill_rows(float *rows, const float *a, const float *b, size_t n, i
  *   acc in/out [width];  rows in [n, width];  ones scratch [n] */
 void cellgemm_add_colsum(float *acc, const float *rows, float *ones, size_t n, int width);
 
-/* out = x w_ih^T (+ out when add), on kernel isa with w_ih^T packed into buf,
- * or on OpenBLAS when isa is GEMM_BLAS.
+/* out = x w_ih^T (+ out when add), with w_ih^T packed into buf: on
+ * d->bf16 when set, else on kernel d->isa, or OpenBLAS when that is
+ * GEMM_BLAS.
  *   out out [TB, GH];  buf scratch (the pass's packing space);  x in [TB, In] */
 void cellgemm_input(float *out, float *buf, const float *x, const float *w_ih, int TB, int GH,
-                    int In, int add, GemmIsa isa);
+                    int In, int add, const CellDims *d);
 
 /* out = h w_hh^T (+ out when add), for one step.
  *   out out [B, GH];  h in [B, H] */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "vecmath.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -48,13 +49,20 @@ int gemm_bf16_kp(int K)
     return K + (K & 1);
 }
 
-void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K)
+/* gemm_bf16_round on every element, written so that it vectorises (the
+ * same bits: a NaN keeps its sign and upper payload, made quiet). */
+VEC_CLONES void gemm_bf16_round_rows(uint16_t *restrict out, const float *restrict a, int lda,
+                                     int M, int K)
 {
     const int Kp = gemm_bf16_kp(K);
     for (int m = 0; m < M; m++) {
-        const float *row = a + (size_t)m * lda;
+        const uint32_t *row = (const uint32_t *)(const void *)(a + (size_t)m * lda);
         uint16_t *o = out + (size_t)m * Kp;
-        for (int k = 0; k < K; k++) o[k] = gemm_bf16_round(row[k]);
+        for (int k = 0; k < K; k++) {
+            uint32_t u = row[k];
+            uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+            o[k] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r);
+        }
         if (Kp > K) o[K] = 0;
     }
 }

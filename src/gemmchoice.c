@@ -34,7 +34,7 @@ static float *carve(float **at, size_t n)
 
 static void bench_init(Bench *b, const ModelSpec *s, int k, int T, int B)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS, {NULL, NULL}};
+    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS, GEMM_BF16_OFF, {NULL, NULL}};
     const size_t GH = (size_t)cell_gates(s->cell) * s->hidden, In = (size_t)d.in;
     const size_t TB = (size_t)T * B, H = (size_t)s->hidden;
     const size_t np = GH * (In + H + 2);

@@ -79,6 +79,8 @@ typedef struct MemestRun {
     int predict;        /* forward only, no loss; a batch of outputs staged for the file */
     uint64_t data;      /* data caches: the sum of memest_data_bytes over the datasets */
     int ranks;          /* ranks of a training run (> 1: the all-reduce's messages) */
+    GemmBf16 bf16;      /* precision bf16: any bf16 kernel (their packing spaces are
+                         * the same size); GEMM_BF16_OFF: fp32 */
 } MemestRun;
 
 /* Fill est with the parts of run (zero-byte parts left out) and their total,

@@ -32,7 +32,7 @@ struct ModelWork {
 /* Layer k's dims, its products on kernel isa. */
 static CellDims layer_dims(const ModelSpec *s, int k, GemmIsa isa)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, isa, {NULL, NULL}};
+    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, isa, GEMM_BF16_OFF, {NULL, NULL}};
     return d;
 }
 

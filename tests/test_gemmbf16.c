@@ -93,6 +93,36 @@ static void mats_free(Mats *t)
 /* The reference equals the exact sum of the rounded products up to fp32
  * rounding of each partial sum, and the fp32 product up to bf16's rounding
  * of both operands (relative 2^-8 each). */
+/* gemm_bf16_round_rows (vectorised) gives gemm_bf16_round's bits for every
+ * kind of float (normal, denormal, zero, infinity, NaN of either sign),
+ * reads only K of each row of lda, and pads an odd K with a zero. */
+static void test_round_rows(void **state)
+{
+    (void)state;
+    enum { M = 37, K = 301, LDA = 310 };
+    const int Kp = gemm_bf16_kp(K);
+    float *a = malloc(sizeof(float) * M * LDA);
+    uint16_t *out = malloc(sizeof(uint16_t) * M * Kp);
+    uint32_t x = 12345u;
+    const uint32_t special[] = {0x7f800000u, 0xff800000u, 0x7fc00001u, 0xffbfffffu, 0x7f800001u,
+                                0x00000001u, 0x807fffffu, 0x007f8000u, 0x7f7fffffu, 0x3f808000u,
+                                0x3f818000u, 0x80000000u, 0x00000000u};
+    for (int i = 0; i < M * LDA; i++) {
+        x = x * 1664525u + 1013904223u;
+        uint32_t u = i < (int)(sizeof special / sizeof *special) ? special[i] : x;
+        a[i] = from_bits(u);
+    }
+    memset(out, 0xff, sizeof(uint16_t) * M * Kp);
+    gemm_bf16_round_rows(out, a, LDA, M, K);
+    for (int m = 0; m < M; m++) {
+        for (int k = 0; k < K; k++)
+            assert_int_equal(out[m * Kp + k], gemm_bf16_round(a[m * LDA + k]));
+        assert_int_equal(out[m * Kp + K], 0);
+    }
+    free(a);
+    free(out);
+}
+
 static void test_reference_accuracy(void **state)
 {
     (void)state;
@@ -170,6 +200,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round),
+        cmocka_unit_test(test_round_rows),
         cmocka_unit_test(test_reference_accuracy),
         cmocka_unit_test(test_reference_order),
         cmocka_unit_test(test_kernel_bits),

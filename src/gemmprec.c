@@ -1,0 +1,38 @@
+/* gemmprec.c - the product kernel of precision bf16 (see gemmprec.h). */
+#include "gemmprec.h"
+
+#include "check.h"
+#include "gemmamx.h"
+#include "gemmbf16.h"
+
+const char *gemmprec_name(GemmBf16 k)
+{
+    switch (k) {
+    case GEMM_BF16_OFF: return "fp32";
+    case GEMM_BF16_AVX512: return "avx512-bf16";
+    case GEMM_BF16_AMX: return "amx-bf16";
+    case GEMM_BF16_AVX512_MODEL: return "avx512-bf16-model";
+    case GEMM_BF16_AMX_MODEL: return "amx-bf16-model";
+    }
+    return "?";
+}
+
+int gemmprec_supported(GemmBf16 k)
+{
+    if (k == GEMM_BF16_AVX512) return gemm_bf16_supported();
+    if (k == GEMM_BF16_AMX) return gemm_amx_supported();
+    return 1;
+}
+
+void gemmprec_run(GemmBf16 k, float *c, int ldc, const uint16_t *a, int lda,
+                  const uint16_t *bp, int M, int N, int K, int add)
+{
+    CHECK_MSG(k != GEMM_BF16_OFF, "gemmprec_run runs bf16 kernels only");
+    switch (k) {
+    case GEMM_BF16_AVX512: gemm_bf16_packed(c, ldc, a, lda, bp, M, N, K, add); return;
+    case GEMM_BF16_AMX: gemm_amx_packed(c, ldc, a, lda, bp, M, N, K, add); return;
+    case GEMM_BF16_AVX512_MODEL: gemm_bf16_reference(c, ldc, a, lda, bp, M, N, K, add); return;
+    case GEMM_BF16_AMX_MODEL: gemm_amx_reference(c, ldc, a, lda, bp, M, N, K, add); return;
+    case GEMM_BF16_OFF: return;
+    }
+}
