@@ -142,13 +142,14 @@ integration: $(BUILD)/rnn_dist
 mistakes: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_mistakes.sh
 
-# distributed semantics: rank-count invariance, resume across rank counts,
+# distributed semantics: rank-count invariance (also with precision bf16), resume across rank counts,
 # signals, kill -9, drifted replicas; the selftest alone and on 4 ranks;
 # 2 hosts x 2 ranks on the namespace cluster and a lost host; the sbatch
 # script on a local SLURM: resume, and a time-limit signal with requeue; a
 # disk that fills up mid-run (root)
 dist: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_dist.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_precision.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_selftest.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_cluster.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_slurm.sh
@@ -161,6 +162,7 @@ asan:
 integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_dist.sh
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_precision.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_selftest.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_answers.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_text.sh

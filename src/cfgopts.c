@@ -15,6 +15,7 @@ const EnumNames ON_NAN_NAMES = ENUM_NAMES("stop", "skip");
 const EnumNames ON_SAVE_ERROR_NAMES = ENUM_NAMES("stop", "continue");
 const EnumNames TARGET_CHOICE_NAMES = ENUM_NAMES("auto", "step", "last");
 const EnumNames ALLREDUCE_NAMES = ENUM_NAMES("fp32", "bf16");
+const EnumNames PRECISION_NAMES = ENUM_NAMES("fp32", "bf16");
 
 static const OptDef OPTS[] = {
     {"data", OT_STR, RESUME_DATA, OFF(data), "", NULL, 0, 0,
@@ -107,6 +108,10 @@ static const OptDef OPTS[] = {
      "start from the /params of this checkpoint (an rnn_dist or from_pytorch.py file)"},
     {"threads", OT_INT, RESUME_FUTURE, OFF(threads), "1", NULL, 1, 1024,
      "OpenBLAS threads per rank"},
+    {"precision", OT_ENUM, RESUME_FUTURE, OFF(precision), "fp32", &PRECISION_NAMES, 0, 0,
+     "the recurrent layers' products: fp32, or bf16 (operands rounded to bfloat16, 8 "
+     "significant bits; sums, weights and optimizer state stay fp32; on AMX or AVX512_BF16, "
+     "refused on a CPU without either)"},
     {"allreduce", OT_ENUM, RESUME_FUTURE, OFF(allreduce), "fp32", &ALLREDUCE_NAMES, 0, 0,
      "what the gradient all-reduce sends between ranks: fp32, or bf16 (half the bytes, for "
      "slow links; gradients rounded to 8 significant bits on the way, so a run on N ranks "

@@ -50,6 +50,7 @@ extern const EnumNames ON_NAN_NAMES;        /* stop skip */
 extern const EnumNames ON_SAVE_ERROR_NAMES; /* stop continue */
 extern const EnumNames TARGET_CHOICE_NAMES; /* auto step last */
 extern const EnumNames ALLREDUCE_NAMES;     /* fp32 bf16 */
+extern const EnumNames PRECISION_NAMES;     /* fp32 bf16 */
 
 /* The train options (names as on the command line, '-' -> '_'). */
 typedef struct Config {
@@ -96,6 +97,7 @@ typedef struct Config {
     char init[CFG_PATH];     /* checkpoint whose /params start the run */
     int threads;
     int allreduce;           /* AllreduceWire (allreduce.h): fp32 | bf16 on the wire */
+    int precision;           /* 0 fp32, 1 bf16: the recurrent products (gemmprec.h) */
     uint64_t max_memory;     /* bytes per rank; 0: auto (memest_limit) */
     int on_nan;              /* OnNan */
     int on_save_error;       /* OnSaveError */

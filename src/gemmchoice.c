@@ -32,9 +32,12 @@ static float *carve(float **at, size_t n)
     return p;
 }
 
-static void bench_init(Bench *b, const ModelSpec *s, int k, int T, int B)
+/* Layer k of s at T steps of B rows; its buffers sized for the fp32
+ * kernels (bf16 OFF) or the bf16 ones (any other). */
+static void bench_init(Bench *b, const ModelSpec *s, int k, int T, int B, GemmBf16 bf16)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS, GEMM_BF16_OFF, {NULL, NULL}};
+    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS, bf16,
+                  {NULL, NULL}};
     const size_t GH = (size_t)cell_gates(s->cell) * s->hidden, In = (size_t)d.in;
     const size_t TB = (size_t)T * B, H = (size_t)s->hidden;
     const size_t np = GH * (In + H + 2);
@@ -63,11 +66,13 @@ static void bench_init(Bench *b, const ModelSpec *s, int k, int T, int B)
     for (size_t i = 0; i < TB * In; i++) b->x[i] = 0.1f * (float)((int)(i % 5) - 2);
 }
 
-/* Seconds of one forward and backward pass of b on kernel isa. */
-static double bench_pass(Bench *b, GemmIsa isa)
+/* Seconds of one forward and backward pass of b on kernel isa (bf16 OFF)
+ * or bf16. */
+static double bench_pass(Bench *b, GemmIsa isa, GemmBf16 bf16)
 {
     struct timespec t0, t1;
     b->d.isa = isa;
+    b->d.bf16 = bf16;
     for (size_t i = 0; i < b->n_dh; i++) b->dh[i] = 0.001f;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     cell_forward(b->h, b->cache, b->x, NULL, &b->p, &b->d, b->T, b->B);
@@ -75,6 +80,31 @@ static double bench_pass(Bench *b, GemmIsa isa)
                   b->T, b->B);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+}
+
+/* Time c's candidates on spec's layer 0 and one upper layer standing for
+ * the others (T steps, at most CHOICE_MAX_T, of B rows) and take the
+ * fastest into c->isa and c->bf16. */
+static void measure(GemmChoice *c, const ModelSpec *spec, int T, int B, GemmBf16 size_as)
+{
+    Bench lay[2];
+    const int nl = spec->layers > 1 ? 2 : 1, Tm = T < CHOICE_MAX_T ? T : CHOICE_MAX_T;
+    const double weight[2] = {1.0, (double)(spec->layers - 1)};
+    for (int l = 0; l < nl; l++) bench_init(&lay[l], spec, l, Tm, B, size_as);
+    for (int rep = -1; rep < CHOICE_REPS; rep++) {
+        for (int i = 0; i < c->count; i++) {
+            double t = 0;
+            for (int l = 0; l < nl; l++)
+                t += weight[l] * bench_pass(&lay[l], c->cand[i], c->cand16[i]);
+            if (rep == 0 || (rep > 0 && t < c->seconds[i])) c->seconds[i] = t;
+        }
+    }
+    for (int l = 0; l < nl; l++) free(lay[l].mem);
+    int best = 0;
+    for (int i = 1; i < c->count; i++)
+        if (c->seconds[i] < c->seconds[best]) best = i;
+    c->isa = c->cand[best];
+    c->bf16 = c->cand16[best];
 }
 
 void gemmchoice_measure(GemmChoice *c, const ModelSpec *spec, int T, int B)
@@ -86,41 +116,55 @@ void gemmchoice_measure(GemmChoice *c, const ModelSpec *spec, int T, int B)
     if (c->isa == GEMM_BLAS) return;
     for (int k = GEMM_AVX2; k <= (int)c->isa; k++) c->cand[c->count++] = (GemmIsa)k;
     if (c->count < 2) return;
-    /* layer 0, and one upper layer standing for the others */
-    Bench lay[2];
-    const int nl = spec->layers > 1 ? 2 : 1, Tm = T < CHOICE_MAX_T ? T : CHOICE_MAX_T;
-    const double weight[2] = {1.0, (double)(spec->layers - 1)};
-    for (int l = 0; l < nl; l++) bench_init(&lay[l], spec, l, Tm, B);
-    for (int rep = -1; rep < CHOICE_REPS; rep++) {
-        for (int i = 0; i < c->count; i++) {
-            double t = 0;
-            for (int l = 0; l < nl; l++) t += weight[l] * bench_pass(&lay[l], c->cand[i]);
-            if (rep == 0 || (rep > 0 && t < c->seconds[i])) c->seconds[i] = t;
-        }
+    measure(c, spec, T, B, GEMM_BF16_OFF);
+}
+
+void gemmchoice_measure_bf16(GemmChoice *c, const ModelSpec *spec, int T, int B)
+{
+    memset(c, 0, sizeof *c);
+    c->isa = gemm_isa();
+    GemmBf16 k;
+    if (gemmprec_forced(&k)) {
+        c->forced = 1;
+        c->bf16 = gemmprec_supported(k) ? k : GEMM_BF16_OFF;
+        return;
     }
-    for (int l = 0; l < nl; l++) free(lay[l].mem);
-    int best = 0;
-    for (int i = 1; i < c->count; i++)
-        if (c->seconds[i] < c->seconds[best]) best = i;
-    c->isa = c->cand[best];
+    const GemmBf16 order[2] = {GEMM_BF16_AVX512, GEMM_BF16_AMX};
+    for (int i = 0; i < 2; i++)
+        if (gemmprec_supported(order[i])) {
+            c->cand[c->count] = c->isa;
+            c->cand16[c->count++] = order[i];
+        }
+    if (c->count == 1) c->bf16 = c->cand16[0];
+    if (c->count < 2) return;
+    measure(c, spec, T, B, GEMM_BF16_AMX);
+}
+
+/* Name of candidate i of c (c->count > i), or of the choice (i < 0). */
+static const char *kernel_name(const GemmChoice *c, int i)
+{
+    GemmBf16 k = i < 0 ? c->bf16 : c->cand16[i];
+    return k != GEMM_BF16_OFF ? gemmprec_name(k) : gemm_isa_name(i < 0 ? c->isa : c->cand[i]);
 }
 
 void gemmchoice_describe(char *out, size_t len, const GemmChoice *c)
 {
-    const char *name = gemm_isa_name(c->isa);
+    const char *name = kernel_name(c, -1);
     if (c->forced) {
-        snprintf(out, len, "gemm %s (RNN_DIST_GEMM)", name);
+        snprintf(out, len, "gemm %s (%s)", name,
+                 c->bf16 != GEMM_BF16_OFF ? "RNN_DIST_BF16" : "RNN_DIST_GEMM");
         return;
     }
     if (c->count < 2) {
         snprintf(out, len, "gemm %s (%s)", name,
-                 c->isa == GEMM_BLAS ? "no AVX2 + FMA here" : "the only kernel here");
+                 c->bf16 == GEMM_BF16_OFF && c->isa == GEMM_BLAS ? "no AVX2 + FMA here"
+                                                                 : "the only kernel here");
         return;
     }
     int n = snprintf(out, len, "gemm %s (measured:", name);
     for (int i = 0; i < c->count && n >= 0 && (size_t)n < len; i++)
         n += snprintf(out + n, len - (size_t)n, "%s %s %.3g %s", i ? "," : "",
-                      gemm_isa_name(c->cand[i]),
+                      kernel_name(c, i),
                       c->seconds[i] < 1e-3 ? 1e6 * c->seconds[i] : 1e3 * c->seconds[i],
                       c->seconds[i] < 1e-3 ? "us" : "ms");
     if (n >= 0 && (size_t)n < len) snprintf(out + n, len - (size_t)n, ")");

@@ -27,9 +27,12 @@
 
 typedef struct GemmChoice {
     GemmIsa isa;                      /* the kernel to run */
-    int forced;                       /* 1: RNN_DIST_GEMM chose it */
+    GemmBf16 bf16;                    /* precision bf16: the recurrent products' kernel
+                                       * (OFF: fp32, or no bf16 kernel runs here) */
+    int forced;                       /* 1: RNN_DIST_GEMM (RNN_DIST_BF16) chose it */
     int count;                        /* kernels timed (0 when forced or only one runs) */
     GemmIsa cand[GEMMCHOICE_MAX];     /* [count] */
+    GemmBf16 cand16[GEMMCHOICE_MAX];  /* [count] bf16: the kernels timed */
     double seconds[GEMMCHOICE_MAX];   /* [count] the best of its timed passes */
 } GemmChoice;
 
@@ -40,8 +43,17 @@ typedef struct GemmChoice {
  * layers, about a second for 1024-wide LSTM layers. */
 void gemmchoice_measure(GemmChoice *c, const ModelSpec *spec, int T, int B);
 
+/* The same for precision bf16: the bf16 kernel of the recurrent products
+ * (gemmprec.h), forced by RNN_DIST_BF16, the only one, or the faster of
+ * AMX and AVX512_BF16 where both run (they give different bits: every rank
+ * must take rank 0's choice); c->bf16 GEMM_BF16_OFF when this CPU runs
+ * neither (or RNN_DIST_BF16 forces one it lacks). c->isa: the widest fp32
+ * kernel, for the head. */
+void gemmchoice_measure_bf16(GemmChoice *c, const ModelSpec *spec, int T, int B);
+
 /* "gemm avx512 (measured: avx2 1.43 ms, avx512 1.21 ms)", "gemm avx2
- * (RNN_DIST_GEMM)", "gemm blas (no AVX2 here)": for the run's first line. */
+ * (RNN_DIST_GEMM)", "gemm blas (no AVX2 here)", "gemm amx-bf16 (measured:
+ * avx512-bf16 3.1 ms, amx-bf16 1.2 ms)": for the run's first line. */
 void gemmchoice_describe(char *out, size_t len, const GemmChoice *c);
 
 #endif

@@ -1,6 +1,9 @@
 /* gemmprec.c - the product kernel of precision bf16 (see gemmprec.h). */
 #include "gemmprec.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "check.h"
 #include "gemmamx.h"
 #include "gemmbf16.h"
@@ -15,6 +18,22 @@ const char *gemmprec_name(GemmBf16 k)
     case GEMM_BF16_AMX_MODEL: return "amx-bf16-model";
     }
     return "?";
+}
+
+int gemmprec_forced(GemmBf16 *k)
+{
+    const char *v = getenv("RNN_DIST_BF16");
+    if (!v) return 0;
+    if (strcmp(v, "none") == 0) {
+        *k = GEMM_BF16_OFF;
+        return 1;
+    }
+    for (int i = GEMM_BF16_AVX512; i <= GEMM_BF16_AMX_MODEL; i++)
+        if (strcmp(v, gemmprec_name((GemmBf16)i)) == 0) {
+            *k = (GemmBf16)i;
+            return 1;
+        }
+    return 0;
 }
 
 int gemmprec_supported(GemmBf16 k)

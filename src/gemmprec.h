@@ -27,6 +27,13 @@ typedef enum GemmBf16 {
  * "amx-bf16-model". */
 const char *gemmprec_name(GemmBf16 k);
 
+/* Does the environment variable RNN_DIST_BF16 name a bf16 kernel
+ * ("avx512-bf16", "amx-bf16", "avx512-bf16-model", "amx-bf16-model"), or
+ * "none" (as on a CPU without one: to test the refusal)? 1 with *k that
+ * kernel (supported or not; GEMM_BF16_OFF for none); else (unset or another
+ * value) 0 and *k untouched. */
+int gemmprec_forced(GemmBf16 *k);
+
 /* Does this CPU (and OS) run kernel k? The models and OFF run anywhere. */
 int gemmprec_supported(GemmBf16 k);
 

@@ -526,6 +526,7 @@ int memest_check_train(uint64_t *room, const ModelSpec *spec, const Config *c, c
     r.spec = *spec;
     r.train = 1;
     r.ranks = d->size;
+    r.bf16 = c->precision ? GEMM_BF16_AMX : GEMM_BF16_OFF; /* sizes: any bf16 kernel */
     r.moments = c->optimizer == OPTIM_RMSPROP ? 1
               : c->optimizer != OPTIM_SGD ? 2
               : c->momentum > 0.0         ? 1

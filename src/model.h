@@ -106,6 +106,10 @@ typedef struct Model {
     /* The GEMM kernel of every pass (gemm.h): gemm_isa() from model_create;
      * training sets the one gemmchoice.h measured fastest. */
     GemmIsa isa;
+    /* precision bf16: the kernel of the recurrent layers' products instead
+     * (gemmprec.h; the head stays fp32 on isa); GEMM_BF16_OFF from
+     * model_create: fp32. */
+    GemmBf16 bf16;
 } Model;
 
 /* Fill t with the names, shapes and offsets of spec's parameters. */

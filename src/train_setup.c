@@ -234,9 +234,15 @@ static void choose_gemm(Trainer *tr)
     const Config *c = &tr->cfg;
     const int T = c->stateful ? c->bptt : tr->train.T;
     const int B = (c->batch_size + tr->d->size - 1) / tr->d->size;
-    if (tr->d->rank == 0) gemmchoice_measure(&tr->gemm, &tr->m.spec, T, B);
+    if (tr->d->rank == 0) {
+        if (c->precision)
+            gemmchoice_measure_bf16(&tr->gemm, &tr->m.spec, T, B);
+        else
+            gemmchoice_measure(&tr->gemm, &tr->m.spec, T, B);
+    }
     dist_bcast(tr->d, &tr->gemm, sizeof tr->gemm, 0);
     tr->m.isa = tr->gemm.isa;
+    tr->m.bf16 = tr->gemm.bf16;
 }
 
 /* The model, and its parameters: from the checkpoint resumed (rank 0: ckpt,
@@ -256,6 +262,11 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
     model_create(&tr->m, &spec);
     tr->m.class_weight = tr->class_weight;
     choose_gemm(tr);
+    if (c->precision && tr->m.bf16 == GEMM_BF16_OFF)
+        return error_set(e, EXIT_USAGE,
+                         "precision bf16 needs a CPU with AMX-BF16 or AVX512_BF16 (rank 0's has "
+                         "neither%s); use precision fp32",
+                         getenv("RNN_DIST_BF16") ? ", or not the kernel RNN_DIST_BF16 names" : "");
     model_grad_buckets(&tr->buckets, &tr->m);
     tr->pending = allreduce_create(tr->d, (AllreduceWire)c->allreduce);
     OptimSpec os = optim_spec_from_config(c);
