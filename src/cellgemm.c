@@ -8,10 +8,12 @@
 
 /* ---- precision bf16: the pass's packing space as bf16 ------------------- */
 
-/* A bf16 packing space: the packed matrix, then the staging of A's rows. */
+/* A bf16 packing space: the packed matrix, the staging of A's rows, and
+ * (backward) a weight gradient's transpose. */
 typedef struct Bf16Space {
     uint16_t *b; /* [bf16_packed_count] */
-    uint16_t *a; /* [CELLGEMM_BF16_ROWS * gemm_bf16_kp(max(In, G*H))] */
+    uint16_t *a; /* [bf16_stage_count] */
+    float *ct;   /* backward: [max(In, H), G*H] */
 } Bf16Space;
 
 static size_t max_size(size_t a, size_t b)
@@ -19,31 +21,43 @@ static size_t max_size(size_t a, size_t b)
     return a > b ? a : b;
 }
 
-/* bf16 elements of the largest packed matrix of a pass, rounded up to 32
- * (the staging after it starts on 64 bytes). */
+/* bf16 elements of the largest packed matrix of a pass (backward: W_hh,
+ * W_ih, and a chunk of CELLGEMM_BF16_KCHUNK rows of the gate gradients),
+ * rounded up to 32: the staging after it starts on 64 bytes. */
 static size_t bf16_packed_count(const CellDims *d, int backward)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     size_t n;
     if (backward)
         n = max_size(max_size(gemm_bf16_packed_count(GH, H), gemm_bf16_packed_count(GH, In)),
-                     gemm_bf16_packed_count(CELLGEMM_BF16_ROWS, In > H ? In : H));
+                     gemm_bf16_packed_count(CELLGEMM_BF16_KCHUNK, GH));
     else
         n = max_size(gemm_bf16_packed_count(In, GH), gemm_bf16_packed_count(H, GH));
     return (n + 31) / 32 * 32;
 }
 
 /* bf16 elements of the staging: CELLGEMM_BF16_ROWS rows of the widest A
- * (K = In, H or G*H; a weight gradient's G*H rows of CELLGEMM_BF16_ROWS). */
+ * (K = In, H or G*H), or a weight gradient's max(In, H) rows of
+ * CELLGEMM_BF16_KCHUNK, rounded up to 32. */
 static size_t bf16_stage_count(const CellDims *d)
 {
-    const int GH = cell_gates(d->kind) * d->hidden;
-    return (size_t)CELLGEMM_BF16_ROWS * (size_t)gemm_bf16_kp(d->in > GH ? d->in : GH);
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
+    size_t n = max_size((size_t)CELLGEMM_BF16_ROWS * (size_t)gemm_bf16_kp(In > GH ? In : GH),
+                        (size_t)(In > H ? In : H) * CELLGEMM_BF16_KCHUNK);
+    return (n + 31) / 32 * 32;
+}
+
+/* Floats of a weight gradient's transpose: [max(In, H), G*H]. */
+static size_t bf16_ct_floats(const CellDims *d)
+{
+    const int H = d->hidden, In = d->in;
+    return (size_t)(In > H ? In : H) * (size_t)cell_gates(d->kind) * H;
 }
 
 size_t cellgemm_bf16_floats(const CellDims *d, int backward)
 {
-    return (bf16_packed_count(d, backward) + bf16_stage_count(d) + 1) / 2;
+    return (bf16_packed_count(d, backward) + bf16_stage_count(d)) / 2 +
+           (backward ? bf16_ct_floats(d) : 0);
 }
 
 static Bf16Space bf16_space(float *buf, const CellDims *d, int backward)
@@ -51,6 +65,7 @@ static Bf16Space bf16_space(float *buf, const CellDims *d, int backward)
     Bf16Space s;
     s.b = (uint16_t *)buf;
     s.a = s.b + bf16_packed_count(d, backward);
+    s.ct = backward ? (float *)(s.a + bf16_stage_count(d)) : NULL;
     return s;
 }
 
@@ -67,23 +82,26 @@ static void bf16_rows(float *c, int ldc, uint16_t *stage, const float *a, int ld
     }
 }
 
-/* c[M, N] += a[K, M]^T b[K, N] on kernel k: the long dimension K in chunks
- * of CELLGEMM_BF16_ROWS rows, each chunk's a^T rounded into s.a (M rows)
- * and its b packed into s.b, each chunk's product added to c. */
+/* c[M, N] += a[K, M]^T b[K, N] on kernel k, as its transpose b^T a: the
+ * long dimension K in chunks of CELLGEMM_BF16_KCHUNK rows, each chunk's b^T
+ * rounded into s.a (N rows: b is the narrower, the layer's input or
+ * state), its a packed into s.b (rows in pairs, as they lie), its product
+ * summed into s.ct [N, M] (zeroed first), which is then added to c: each
+ * element of c gets one fp32 addition of its sum over the chunks. */
 static void bf16_tn(float *c, int ldc, Bf16Space s, const float *a, int lda, const float *b,
                     int ldb, int M, int N, int K, GemmBf16 k)
 {
-    for (int k0 = 0; k0 < K; k0 += CELLGEMM_BF16_ROWS) {
-        const int kc = K - k0 < CELLGEMM_BF16_ROWS ? K - k0 : CELLGEMM_BF16_ROWS;
-        const int kp = gemm_bf16_kp(kc);
-        for (int m = 0; m < M; m++) {
-            uint16_t *o = s.a + (size_t)m * kp;
-            for (int j = 0; j < kc; j++) o[j] = gemm_bf16_round(a[(size_t)(k0 + j) * lda + m]);
-            if (kp > kc) o[kc] = 0;
-        }
-        gemm_bf16_pack(s.b, b + (size_t)k0 * ldb, ldb, 0, kc, N);
-        gemmprec_run(k, c, ldc, s.a, kp, s.b, M, N, kc, 1);
+    memset(s.ct, 0, sizeof(float) * (size_t)N * M);
+    for (int k0 = 0; k0 < K; k0 += CELLGEMM_BF16_KCHUNK) {
+        const int kc = K - k0 < CELLGEMM_BF16_KCHUNK ? K - k0 : CELLGEMM_BF16_KCHUNK;
+        gemm_bf16_round_cols(s.a, b + (size_t)k0 * ldb, ldb, N, kc);
+        gemm_bf16_pack(s.b, a + (size_t)k0 * lda, lda, 0, kc, M);
+        gemmprec_run(k, s.ct, M, s.a, gemm_bf16_kp(kc), s.b, N, M, kc, 1);
     }
+    for (int m0 = 0; m0 < M; m0 += GEMM_BF16_NR)
+        for (int n = 0; n < N; n++)
+            for (int m = m0; m < M && m < m0 + GEMM_BF16_NR; m++)
+                c[(size_t)m * ldc + n] += s.ct[(size_t)n * M + m];
 }
 
 /* ---- the products of a pass ---------------------------------------------- */

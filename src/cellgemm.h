@@ -24,8 +24,10 @@ typedef struct Carver {
 } Carver;
 
 /* Rows of A a bf16 product rounds at a time (the bf16 staging's height),
- * and rows of the long dimension per weight-gradient product. */
+ * and rows of the long dimension (time x batch) per weight-gradient
+ * product: each such chunk's sum is added to the gradient's in fp32. */
 #define CELLGEMM_BF16_ROWS 256
+#define CELLGEMM_BF16_KCHUNK 1024
 
 /* The recurrent weights of one pass: packed once when the packed kernel
  * runs, else used as they are; with precision bf16 packed in bf16, each

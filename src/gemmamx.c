@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "gemmbf16.h"
+#include "vecmath.h"
 
 #if defined(__x86_64__) && defined(__linux__)
 #include <cpuid.h>
@@ -118,7 +119,8 @@ int gemm_amx_supported(void)
 
 /* c[rows, cols] = s (add 0) or += s (add 1); s is a C tile stored with 16
  * floats a row. The same fp32 addition as gemm_amx_reference's. */
-static void tile_put(float *c, int ldc, const float *s, int rows, int cols, int add)
+VEC_CLONES static void tile_put(float *restrict c, int ldc, const float *restrict s, int rows,
+                                int cols, int add)
 {
     for (int r = 0; r < rows; r++) {
         float *cr = c + (size_t)r * ldc;

@@ -27,13 +27,26 @@ int gemm_bf16_supported(void)
 #endif
 }
 
-uint16_t gemm_bf16_round(float x)
+/* gemm_bf16_round of the float with bits u, without branches (so that
+ * loops of it vectorise): a NaN keeps its sign and upper payload, made
+ * quiet; everything else rounds to nearest even. */
+static inline uint16_t round_bits(uint32_t u)
+{
+    uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r);
+}
+
+/* The bits of *p. */
+static inline uint32_t bits_at(const float *p)
 {
     uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
+    memcpy(&u, p, sizeof u);
+    return u;
+}
+
+uint16_t gemm_bf16_round(float x)
+{
+    return round_bits(bits_at(&x));
 }
 
 float gemm_bf16_value(uint16_t b)
@@ -49,21 +62,31 @@ int gemm_bf16_kp(int K)
     return K + (K & 1);
 }
 
-/* gemm_bf16_round on every element, written so that it vectorises (the
- * same bits: a NaN keeps its sign and upper payload, made quiet). */
 VEC_CLONES void gemm_bf16_round_rows(uint16_t *restrict out, const float *restrict a, int lda,
                                      int M, int K)
 {
     const int Kp = gemm_bf16_kp(K);
     for (int m = 0; m < M; m++) {
-        const uint32_t *row = (const uint32_t *)(const void *)(a + (size_t)m * lda);
+        const float *row = a + (size_t)m * lda;
         uint16_t *o = out + (size_t)m * Kp;
-        for (int k = 0; k < K; k++) {
-            uint32_t u = row[k];
-            uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-            o[k] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r);
-        }
+        for (int k = 0; k < K; k++) o[k] = round_bits(bits_at(row + k));
         if (Kp > K) o[K] = 0;
+    }
+}
+
+VEC_CLONES void gemm_bf16_round_cols(uint16_t *restrict out, const float *restrict a, int lda,
+                                     int M, int K)
+{
+    const int Kp = gemm_bf16_kp(K);
+    for (int m0 = 0; m0 < M; m0 += GEMM_BF16_NR) {
+        const int mw = M - m0 < GEMM_BF16_NR ? M - m0 : GEMM_BF16_NR;
+        uint16_t *o = out + (size_t)m0 * Kp;
+        for (int k = 0; k < K; k++) {
+            const float *src = a + (size_t)k * lda + m0;
+            for (int i = 0; i < mw; i++) o[(size_t)i * Kp + k] = round_bits(bits_at(src + i));
+        }
+        if (Kp > K)
+            for (int i = 0; i < mw; i++) o[(size_t)i * Kp + K] = 0;
     }
 }
 
@@ -73,20 +96,60 @@ size_t gemm_bf16_packed_count(int K, int N)
            GEMM_BF16_NR;
 }
 
+/* A pair of bf16 seen as one word (little-endian: the first in the low
+ * half), allowed to alias the uint16_t elements. */
+typedef uint32_t __attribute__((may_alias)) pair32;
+
+/* One panel of B = b (trans 0: B[k, n] = b[k * ldb + n]), nw <= 16 of its
+ * columns real: each pair of rows (k, k+1) interleaved, zero past K and N. */
+VEC_CLONES static void pack_panel_rows(uint16_t *restrict panel, const float *restrict b, int ldb, int K,
+                            int nw)
+{
+    const int pairs = gemm_bf16_kp(K) / 2;
+    for (int p = 0; p < pairs; p++) {
+        const float *r0 = b + (size_t)2 * p * ldb, *r1 = r0 + ldb;
+        const int two = 2 * p + 1 < K;
+        uint16_t *o = panel + (size_t)p * 2 * GEMM_BF16_NR;
+        if (nw == GEMM_BF16_NR && two) {
+            /* a pair is one 32-bit word, B[k, n] in its low half */
+            pair32 *o32 = (pair32 *)o;
+            for (int j = 0; j < GEMM_BF16_NR; j++)
+                o32[j] = round_bits(bits_at(r0 + j)) | (uint32_t)round_bits(bits_at(r1 + j)) << 16;
+            continue;
+        }
+        for (int j = 0; j < GEMM_BF16_NR; j++) {
+            o[2 * j] = j < nw ? round_bits(bits_at(r0 + j)) : 0;
+            o[2 * j + 1] = j < nw && two ? round_bits(bits_at(r1 + j)) : 0;
+        }
+    }
+}
+
+/* The same for B = b^T (trans 1: B[k, n] = b[n * ldb + k]): column n of B
+ * is row n of b, its pairs adjacent floats. */
+VEC_CLONES static void pack_panel_cols(uint16_t *restrict panel, const float *restrict b, int ldb, int K,
+                            int nw)
+{
+    const int pairs = gemm_bf16_kp(K) / 2;
+    for (int j = 0; j < GEMM_BF16_NR; j++) {
+        const float *row = b + (size_t)j * ldb;
+        for (int p = 0; p < pairs; p++) {
+            uint16_t *o = panel + (size_t)p * 2 * GEMM_BF16_NR + 2 * j;
+            o[0] = j < nw ? round_bits(bits_at(row + 2 * p)) : 0;
+            o[1] = j < nw && 2 * p + 1 < K ? round_bits(bits_at(row + 2 * p + 1)) : 0;
+        }
+    }
+}
+
 void gemm_bf16_pack(uint16_t *bp, const float *b, int ldb, int trans, int K, int N)
 {
     const int Kp = gemm_bf16_kp(K);
     for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
+        const int nw = N - n0 < GEMM_BF16_NR ? N - n0 : GEMM_BF16_NR;
         uint16_t *panel = bp + (size_t)n0 * Kp;
-        for (int p = 0; p < Kp / 2; p++)
-            for (int j = 0; j < GEMM_BF16_NR; j++)
-                for (int h = 0; h < 2; h++) {
-                    int k = 2 * p + h, n = n0 + j;
-                    float v = k < K && n < N ? (trans ? b[(size_t)n * ldb + k]
-                                                      : b[(size_t)k * ldb + n])
-                                             : 0.0f;
-                    panel[((size_t)p * GEMM_BF16_NR + j) * 2 + h] = gemm_bf16_round(v);
-                }
+        if (trans)
+            pack_panel_cols(panel, b + (size_t)n0 * ldb, ldb, K, nw);
+        else
+            pack_panel_rows(panel, b + n0, ldb, K, nw);
     }
 }
 

@@ -49,6 +49,11 @@ int gemm_bf16_kp(int K);
  * A[m, k] = a[m * lda + k]. */
 void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K);
 
+/* out[M, Kp] = A^T rounded to bf16: out[m, k] = a[k * lda + m] for m < M,
+ * k < K, zero-padded to Kp = gemm_bf16_kp(K) (a weight gradient's
+ * A = dG^T, read from dG [K, lda]). */
+void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K);
+
 /* Elements of a packed K x N matrix. */
 size_t gemm_bf16_packed_count(int K, int N);
 

@@ -123,6 +123,71 @@ static void test_round_rows(void **state)
     free(out);
 }
 
+/* The packed layout by its definition (gemmbf16.h), element by element. */
+static void pack_by_definition(uint16_t *bp, const float *b, int ldb, int trans, int K, int N)
+{
+    const int Kp = gemm_bf16_kp(K);
+    for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR)
+        for (int p = 0; p < Kp / 2; p++)
+            for (int j = 0; j < GEMM_BF16_NR; j++)
+                for (int h = 0; h < 2; h++) {
+                    int k = 2 * p + h, n = n0 + j;
+                    float v = k < K && n < N ? (trans ? b[(size_t)n * ldb + k]
+                                                      : b[(size_t)k * ldb + n])
+                                             : 0.0f;
+                    bp[(size_t)n0 * Kp + ((size_t)p * GEMM_BF16_NR + j) * 2 + h] =
+                        gemm_bf16_round(v);
+                }
+}
+
+/* gemm_bf16_pack = the definition, both orientations, odd and even K, N at
+ * and off a panel edge, ldb past the matrix (whose extra columns must not be
+ * read into the panels). */
+static void test_pack(void **state)
+{
+    (void)state;
+    const int Ks[] = {1, 2, 7, 32, 33}, Ns[] = {1, 15, 16, 17, 40};
+    float *b = malloc(sizeof(float) * 64 * 64);
+    for (int i = 0; i < 64 * 64; i++) b[i] = (float)((i * 7919) % 1001 - 500) / 37.0f;
+    for (int ki = 0; ki < 5; ki++)
+        for (int ni = 0; ni < 5; ni++)
+            for (int trans = 0; trans < 2; trans++) {
+                const int K = Ks[ki], N = Ns[ni], ldb = 64;
+                size_t n = gemm_bf16_packed_count(K, N);
+                uint16_t *want = malloc(sizeof(uint16_t) * n), *got = malloc(sizeof(uint16_t) * n);
+                memset(got, 0xab, sizeof(uint16_t) * n);
+                pack_by_definition(want, b, ldb, trans, K, N);
+                gemm_bf16_pack(got, b, ldb, trans, K, N);
+                if (memcmp(want, got, sizeof(uint16_t) * n) != 0)
+                    fail_msg("pack K %d N %d trans %d differs from its definition", K, N, trans);
+                free(want);
+                free(got);
+            }
+    free(b);
+}
+
+/* gemm_bf16_round_cols: A^T rounded, odd K padded with a zero. */
+static void test_round_cols(void **state)
+{
+    (void)state;
+    enum { M = 37, K = 51, LDA = 40 };
+    const int Kp = gemm_bf16_kp(K);
+    float *a = malloc(sizeof(float) * K * LDA);
+    /* rows past M: a guard that must stay untouched */
+    uint16_t *out = malloc(sizeof(uint16_t) * (M + GEMM_BF16_NR) * Kp);
+    for (int i = 0; i < K * LDA; i++) a[i] = (float)((i * 104729) % 2003 - 1001) / 13.0f;
+    memset(out, 0xff, sizeof(uint16_t) * (M + GEMM_BF16_NR) * Kp);
+    gemm_bf16_round_cols(out, a, LDA, M, K);
+    for (int m = 0; m < M; m++) {
+        for (int k = 0; k < K; k++)
+            assert_int_equal(out[m * Kp + k], gemm_bf16_round(a[k * LDA + m]));
+        assert_int_equal(out[m * Kp + K], 0);
+    }
+    for (int i = M * Kp; i < (M + GEMM_BF16_NR) * Kp; i++) assert_int_equal(out[i], 0xffff);
+    free(a);
+    free(out);
+}
+
 static void test_reference_accuracy(void **state)
 {
     (void)state;
@@ -201,6 +266,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_round_rows),
+        cmocka_unit_test(test_round_cols),
+        cmocka_unit_test(test_pack),
         cmocka_unit_test(test_reference_accuracy),
         cmocka_unit_test(test_reference_order),
         cmocka_unit_test(test_kernel_bits),
