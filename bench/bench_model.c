@@ -26,6 +26,7 @@
 #include "gemmamx.h"
 #include "gemmbf16.h"
 #include "gemmchoice.h"
+#include "gemmprec.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -61,14 +62,28 @@ static void make_batch(Batch *b, const ModelSpec *s, int T, int B)
     *b = bb;
 }
 
-static void bench_case(const Case *c, double seconds)
+/* Training steps of case c for about `seconds`, in fp32 or (bf16 1) with
+ * precision bf16; prints "NAME seq_per_s X gflops Y gemm KERNEL" (bf16:
+ * "NAME bf16_seq_per_s ...", 0 and kernel "none" where no bf16 kernel
+ * runs). */
+static void bench_case(const Case *c, double seconds, int bf16)
 {
     Model m;
     model_create(&m, &c->spec);
     model_init_params(&m, 1);
     GemmChoice gc; /* as a training run chooses it */
-    gemmchoice_measure(&gc, &c->spec, c->T, c->B);
+    if (bf16)
+        gemmchoice_measure_bf16(&gc, &c->spec, c->T, c->B);
+    else
+        gemmchoice_measure(&gc, &c->spec, c->T, c->B);
     m.isa = gc.isa;
+    m.bf16 = gc.bf16;
+    const char *label = bf16 ? "bf16_seq_per_s" : "seq_per_s";
+    if (bf16 && gc.bf16 == GEMM_BF16_OFF) {
+        printf("%s %s 0 gflops 0 gemm none\n", c->name, label);
+        model_free(&m);
+        return;
+    }
     OptimSpec os = {.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
     Optim o;
     optim_create(&o, &os, m.table.total);
@@ -94,7 +109,8 @@ static void bench_case(const Case *c, double seconds)
     }
     double seq = best_rate * c->B;
     double gflops = model_train_flops(&c->spec, c->T, c->B) * best_rate * 1e-9;
-    printf("%s seq_per_s %.1f gflops %.2f gemm %s\n", c->name, seq, gflops, gemm_isa_name(gc.isa));
+    printf("%s %s %.1f gflops %.2f gemm %s\n", c->name, label, seq, gflops,
+           bf16 ? gemmprec_name(gc.bf16) : gemm_isa_name(gc.isa));
     fflush(stdout);
     optim_free(&o);
     model_free(&m);
@@ -265,7 +281,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_model: %s: not cell:I:H:L:T:B\n", argv[i]);
                 return 2;
             }
-            bench_case(&c, seconds);
+            bench_case(&c, seconds, 0);
+            bench_case(&c, seconds, 1);
         }
         printf("fma_peak gflops %.2f\n", fma_peak(seconds));
         return 0;
@@ -282,7 +299,7 @@ int main(int argc, char **argv)
      * measurement must not inflate the ratios */
     double peak = only ? 0 : sgemm_peak(seconds);
     for (int i = 0; i < 3; i++)
-        if (!only || strcmp(only, cases[i].name) == 0) bench_case(&cases[i], seconds);
+        if (!only || strcmp(only, cases[i].name) == 0) bench_case(&cases[i], seconds, 0);
     if (!only) {
         double after = sgemm_peak(seconds);
         printf("sgemm_peak gflops %.2f\n", after > peak ? after : peak);
