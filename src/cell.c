@@ -25,7 +25,12 @@ const char *cell_name(CellKind kind)
  * N = In). */
 size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
 {
-    if (d->bf16 != GEMM_BF16_OFF) return cellgemm_bf16_floats(d, backward);
+    if (d->bf16 != GEMM_BF16_OFF) {
+        size_t n = cellgemm_bf16_floats(d, backward);
+        size_t in32 = gemm_packed_floats(d->in, cell_gates(d->kind) * d->hidden);
+        /* an fp32 input projection (bf16_in OFF) packs W_ih^T in fp32 */
+        return !backward && d->bf16_in == GEMM_BF16_OFF && in32 > n ? in32 : n;
+    }
     int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     size_t ih = backward ? gemm_packed_floats(GH, In) : gemm_packed_floats(In, GH);
     size_t hh = backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);

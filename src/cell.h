@@ -46,6 +46,9 @@ typedef struct CellDims {
     GemmIsa isa;    /* the kernel of its products (gemm.h): the model's choice */
     GemmBf16 bf16;  /* precision bf16: the kernel of its products instead
                      * (gemmprec.h); GEMM_BF16_OFF: fp32 on isa */
+    GemmBf16 bf16_in; /* the kernel of the forward input projection x W_ih^T:
+                       * bf16, or GEMM_BF16_OFF for fp32 on isa (layer 0:
+                       * the data's own values, model_layer_dims) */
     CellPoke poke;  /* backward only; {NULL, NULL}: none */
 } CellDims;
 

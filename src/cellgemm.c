@@ -160,10 +160,10 @@ void cellgemm_input(float *out, float *buf, const float *x, const float *w_ih, i
                     int In, int add, const CellDims *d)
 {
     const GemmIsa isa = d->isa;
-    if (d->bf16 != GEMM_BF16_OFF) {
+    if (d->bf16_in != GEMM_BF16_OFF) {
         Bf16Space s = bf16_space(buf, d, 0);
         gemm_bf16_pack(s.b, w_ih, In, 1, In, GH);
-        bf16_rows(out, GH, s.a, x, In, s.b, TB, GH, In, add, d->bf16);
+        bf16_rows(out, GH, s.a, x, In, s.b, TB, GH, In, add, d->bf16_in);
         return;
     }
     if (isa == GEMM_BLAS) {

@@ -66,7 +66,7 @@ void cellgemm_fill_rows(float *rows, const float *a, const float *b, size_t n, i
 void cellgemm_add_colsum(float *acc, const float *rows, float *ones, size_t n, int width);
 
 /* out = x w_ih^T (+ out when add), with w_ih^T packed into buf: on
- * d->bf16 when set, else on kernel d->isa, or OpenBLAS when that is
+ * d->bf16_in when set, else on kernel d->isa, or OpenBLAS when that is
  * GEMM_BLAS.
  *   out out [TB, GH];  buf scratch (the pass's packing space);  x in [TB, In] */
 void cellgemm_input(float *out, float *buf, const float *x, const float *w_ih, int TB, int GH,

@@ -16,6 +16,8 @@
 
 /* One layer's buffers for a forward and backward pass. */
 typedef struct Bench {
+    ModelSpec spec;
+    int k;       /* the layer */
     CellDims d;
     int T, B;
     float *mem;
@@ -36,12 +38,13 @@ static float *carve(float **at, size_t n)
  * kernels (bf16 OFF) or the bf16 ones (any other). */
 static void bench_init(Bench *b, const ModelSpec *s, int k, int T, int B, GemmBf16 bf16)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS, bf16,
-                  {NULL, NULL}};
+    CellDims d = model_layer_dims(s, k, GEMM_BLAS, bf16);
     const size_t GH = (size_t)cell_gates(s->cell) * s->hidden, In = (size_t)d.in;
     const size_t TB = (size_t)T * B, H = (size_t)s->hidden;
     const size_t np = GH * (In + H + 2);
     const size_t cache = cell_cache_floats(&d, T, B), scratch = cell_scratch_floats(&d, T, B);
+    b->spec = *s;
+    b->k = k;
     b->d = d;
     b->T = T;
     b->B = B;
@@ -71,8 +74,7 @@ static void bench_init(Bench *b, const ModelSpec *s, int k, int T, int B, GemmBf
 static double bench_pass(Bench *b, GemmIsa isa, GemmBf16 bf16)
 {
     struct timespec t0, t1;
-    b->d.isa = isa;
-    b->d.bf16 = bf16;
+    b->d = model_layer_dims(&b->spec, b->k, isa, bf16);
     for (size_t i = 0; i < b->n_dh; i++) b->dh[i] = 0.001f;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     cell_forward(b->h, b->cache, b->x, NULL, &b->p, &b->d, b->T, b->B);

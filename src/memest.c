@@ -26,14 +26,6 @@ typedef struct Work {
     size_t rows;   /* its logit rows */
 } Work;
 
-/* Layer k's dims, for sizes only (bf16: a bf16 pass's packing space). */
-static CellDims layer_dims(const ModelSpec *s, int k, GemmBf16 bf16)
-{
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, GEMM_BLAS, bf16,
-                  {NULL, NULL}};
-    return d;
-}
-
 /* Grow w to what model_forward (and with `loss` model_loss, with `train`
  * model_backward) allocate for a batch of B rows of T steps. */
 static void work_pass(Work *w, const ModelSpec *s, int T, int B, int train, int loss,
@@ -45,7 +37,7 @@ static void work_pass(Work *w, const ModelSpec *s, int T, int B, int train, int 
     const int bidir = model_dirs(s) == 2;
     if (s->input == INPUT_TOKENS) MAXTO(w->x0, TB * (size_t)s->embed);
     for (int k = 0; k < s->layers; k++) {
-        CellDims d = layer_dims(s, k, bf16);
+        CellDims d = model_layer_dims(s, k, GEMM_BLAS, bf16);
         MAXTO(w->h[k], TB * H);
         MAXTO(w->cache[k], cell_cache_floats(&d, T, B));
         if (bidir) {
@@ -74,7 +66,7 @@ static void work_pass(Work *w, const ModelSpec *s, int T, int B, int train, int 
     MAXTO(w->da, TB * wide);
     MAXTO(w->db, TB * wide);
     for (int k = 0; k < s->layers; k++) {
-        CellDims d = layer_dims(s, k, bf16);
+        CellDims d = model_layer_dims(s, k, GEMM_BLAS, bf16);
         size_t sc = cell_scratch_floats(&d, T, B);
         if (sc > w->scratch) {
             w->scratch = sc;
@@ -145,7 +137,7 @@ static void add_workspace(Memest *est, const MemestRun *r)
     work_pass(&w, s, r->val_T, r->val_batch, 0, 1, r->bf16);
     size_t act = w.x0 + w.z + w.zmask, pack = 0, dirs = (size_t)model_dirs(s);
     for (int k = 0; k < s->layers; k++) {
-        CellDims d = layer_dims(s, k, r->bf16);
+        CellDims d = model_layer_dims(s, k, GEMM_BLAS, r->bf16);
         size_t p = cell_pack_floats(&d, 1, 1, 0); /* forward: no T x B term */
         pack += dirs * p;
         act += w.h[k] + dirs * (w.cache[k] - p + w.hdir[k]) + w.xrev[k] + w.mask[k] + w.xin[k];

@@ -29,10 +29,11 @@ struct ModelWork {
     int T, B;
 };
 
-/* Layer k's dims, its products on kernel isa, or bf16 when not OFF. */
-static CellDims layer_dims(const ModelSpec *s, int k, GemmIsa isa, GemmBf16 bf16)
+CellDims model_layer_dims(const ModelSpec *s, int k, GemmIsa isa, GemmBf16 bf16)
 {
-    CellDims d = {s->cell, s->act, model_layer_input(s, k), s->hidden, isa, bf16, {NULL, NULL}};
+    CellDims d = {s->cell, s->act,        model_layer_input(s, k), s->hidden,
+                  isa,     bf16,          k > 0 ? bf16 : GEMM_BF16_OFF,
+                  {NULL, NULL}};
     return d;
 }
 
@@ -234,7 +235,7 @@ static void forward_layers(Model *m, const Batch *b, const float *in, const floa
     const int T = b->T, B = b->B, W = model_layer_output(s);
     const size_t TB = (size_t)T * B;
     for (int k = 0; k < s->layers; k++) {
-        CellDims d = layer_dims(s, k, m->isa, m->bf16);
+        CellDims d = model_layer_dims(s, k, m->isa, m->bf16);
         float *h = layer_buf_grow(&w->h[k], TB * W);
         w->in[k] = in;
         w->state0[k] = state0 ? state0 + (size_t)k * cell_state_floats(&d, B) : NULL;
@@ -300,7 +301,7 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
 
 size_t model_state_floats(const ModelSpec *s, int B)
 {
-    CellDims d = layer_dims(s, 0, GEMM_BLAS, GEMM_BF16_OFF); /* sizes do not depend on the kernel */
+    CellDims d = model_layer_dims(s, 0, GEMM_BLAS, GEMM_BF16_OFF); /* sizes do not depend on the kernel */
     return (size_t)s->layers * cell_state_floats(&d, B);
 }
 
@@ -310,7 +311,7 @@ void model_state_final(float *state, const Model *m)
     const ModelWork *w = m->work;
     CHECK(model_dirs(s) == 1);
     for (int k = 0; k < s->layers; k++) {
-        CellDims d = layer_dims(s, k, m->isa, m->bf16);
+        CellDims d = model_layer_dims(s, k, m->isa, m->bf16);
         cell_state_final(state + (size_t)k * cell_state_floats(&d, w->B), w->h[k].p,
                          w->layer[k].cache[0].p, &d, w->T, w->B);
     }
@@ -466,7 +467,7 @@ void model_backward_hooked(Model *m, const Batch *b, GradReady ready, void (*pok
     if (ready) ready(ctx, 0);
     /* layers, top down; da holds d loss / d h of the current layer */
     for (int k = s->layers - 1; k >= 0; k--) {
-        CellDims d = layer_dims(s, k, m->isa, m->bf16);
+        CellDims d = model_layer_dims(s, k, m->isa, m->bf16);
         d.poke = (CellPoke){poke, ctx};
         int want_dx = k > 0 || s->input == INPUT_TOKENS;
         layer_backward(want_dx ? db : NULL, m->g.layer[k], da, &w->scratch, w->in[k],

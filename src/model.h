@@ -119,6 +119,11 @@ void model_param_table(ParamTable *t, const ModelSpec *spec);
 size_t model_param_count(const ParamTable *t);
 /* Point v's fields into buf (a buffer laid out as model_param_table says). */
 void model_views(ModelViews *v, float *buf, const ModelSpec *spec);
+/* Layer k's dims (cell.h), its products on kernel isa, or on bf16 when
+ * not GEMM_BF16_OFF (precision bf16) except layer 0's forward input
+ * projection, which stays fp32: the data's own values are not rounded
+ * (on the arith task, rounding them made the MSE 2.6x worse). */
+CellDims model_layer_dims(const ModelSpec *spec, int k, GemmIsa isa, GemmBf16 bf16);
 /* Input width of layer k. */
 int model_layer_input(const ModelSpec *spec, int k);
 /* Directions D: 2 when bidirectional, else 1. */

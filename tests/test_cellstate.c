@@ -85,7 +85,7 @@ static LayerParams views(float *base, const size_t n[4])
 static void layer_make(Layer *L, const Kind *k, int H, int B, uint64_t seed)
 {
     memset(L, 0, sizeof *L);
-    CellDims d = {k->kind, k->act, IN, H, gemm_isa(), GEMM_BF16_OFF, {NULL, NULL}};
+    CellDims d = {k->kind, k->act, IN, H, gemm_isa(), GEMM_BF16_OFF, GEMM_BF16_OFF, {NULL, NULL}};
     L->d = d;
     L->B = B;
     size_t GH = (size_t)cell_gates(k->kind) * H, TB = (size_t)T_ALL * B, i = 0;

@@ -93,7 +93,7 @@ static void test_measured(void **state)
 static void cell_pass(float *out, size_t n_out, GemmIsa isa)
 {
     const int T = 30, B = 40, In = 50, H = 64, GH = 4 * H;
-    CellDims d = {CELL_LSTM, NONLIN_TANH, In, H, isa, GEMM_BF16_OFF, {NULL, NULL}};
+    CellDims d = {CELL_LSTM, NONLIN_TANH, In, H, isa, GEMM_BF16_OFF, GEMM_BF16_OFF, {NULL, NULL}};
     const size_t np = (size_t)GH * (In + H + 2), TB = (size_t)T * B;
     float *mem = xalloc_floats(2 * np + 2 * TB * In + 2 * TB * H + cell_cache_floats(&d, T, B) +
                                cell_scratch_floats(&d, T, B));
