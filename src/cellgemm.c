@@ -117,23 +117,19 @@ Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, i
                              int backward, GemmIsa isa)
 {
     Recur r = {w_hh, NULL, isa, GEMM_BF16_OFF, NULL, NULL};
-    int H = d->hidden, GH = cell_gates(d->kind) * H;
+    const int H = d->hidden, GH = cell_gates(d->kind) * H;
+    /* backward: B = w_hh [GH, H]; forward: B = w_hh^T [H, GH] */
+    const int trans = !backward, K = backward ? GH : H, N = backward ? H : GH;
     if (products >= 1 && d->bf16 != GEMM_BF16_OFF) {
         Bf16Space s = bf16_space(buf, d, backward);
-        if (backward)
-            gemm_bf16_pack(s.b, w_hh, H, 0, GH, H);
-        else
-            gemm_bf16_pack(s.b, w_hh, H, 1, H, GH);
+        gemm_bf16_pack(s.b, w_hh, H, trans, K, N);
         r.bf16 = d->bf16;
         r.packed16 = s.b;
         r.a16 = s.a;
         return r;
     }
     if (products < 1 || r.isa == GEMM_BLAS) return r;
-    if (backward)
-        gemm_pack(buf, w_hh, H, 0, GH, H);
-    else
-        gemm_pack(buf, w_hh, H, 1, H, GH);
+    gemm_pack(buf, w_hh, H, trans, K, N);
     r.packed = buf;
     return r;
 }
@@ -201,15 +197,15 @@ void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int 
  * packed kernels (AVX2 and AVX-512 give the same bits: the kernel choice
  * never changes a result), or OpenBLAS. work: the pass's packing space. */
 static void grad_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b,
-                    int ldb, int M, int N, int K, const CellDims *d, GemmIsa isa)
+                    int ldb, int M, int N, int K, const CellDims *d)
 {
     if (d->bf16 != GEMM_BF16_OFF)
         bf16_tn(c, ldc, bf16_space(work, d, 1), a, lda, b, ldb, M, N, K, d->bf16);
-    else if (isa == GEMM_BLAS)
+    else if (d->isa == GEMM_BLAS)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, lda, b, ldb, 1.0f,
                     c, ldc);
     else
-        gemm_tn(c, ldc, work, a, lda, b, ldb, M, N, K, isa);
+        gemm_tn(c, ldc, work, a, lda, b, ldb, M, N, K, d->isa);
 }
 
 void cellgemm_poke(const CellDims *d)
@@ -223,11 +219,11 @@ void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, c
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     const size_t TB = (size_t)T * B;
-    grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d, isa);
+    grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d);
     cellgemm_poke(d);
     if (T > 1)
-        grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d, isa);
-    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d, isa);
+        grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d);
+    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d);
     cellgemm_poke(d);
     cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
     cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);

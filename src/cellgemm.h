@@ -23,10 +23,10 @@ typedef struct Carver {
     size_t used; /* floats laid out so far */
 } Carver;
 
-/* Rows of A a bf16 product rounds at a time (the bf16 staging's height),
- * and rows of the long dimension (time x batch) per weight-gradient
- * product: each such chunk's sum is added to the gradient's in fp32. */
+/* Rows of A a bf16 product rounds at a time (the bf16 staging's height). */
 #define CELLGEMM_BF16_ROWS 256
+/* Rows of the long dimension (time x batch) per weight-gradient product:
+ * each such chunk's sum is added to the gradient's in fp32. */
 #define CELLGEMM_BF16_KCHUNK 1024
 
 /* The recurrent weights of one pass: packed once when the packed kernel
@@ -42,8 +42,8 @@ typedef struct Recur {
 } Recur;
 
 /* Floats of a pass's packing space (cell_pack_floats) with precision bf16:
- * the largest bf16 packed matrix of the pass, then the staging of
- * CELLGEMM_BF16_ROWS rows of A in bf16. */
+ * the largest bf16 packed matrix of the pass, the staging of A's rows in
+ * bf16, and (backward) a weight gradient's transpose in fp32. */
 size_t cellgemm_bf16_floats(const CellDims *d, int backward);
 
 /* The next view of n floats of c (NULL when c->base is NULL). */

@@ -137,6 +137,7 @@ void dist_allgather_u64(const Dist *d, uint64_t *all, uint64_t value)
 
 struct DistXfer {
     int cap;
+    int tag_ub;          /* the largest tag MPI allows */
     MPI_Request *req;    /* MPI_REQUEST_NULL once complete */
     unsigned char *held; /* slot i names a transfer until dist_xfer_done says 1 */
 };
@@ -145,6 +146,10 @@ DistXfer *dist_xfer_create(int cap)
 {
     DistXfer *x = xcalloc(1, sizeof *x);
     x->cap = cap;
+    /* at least 32767 by the standard */
+    int *ub = NULL, flag = 0;
+    MPI_OK(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &ub, &flag));
+    x->tag_ub = flag && ub ? *ub : 32767;
     x->req = xcalloc((size_t)cap, sizeof(MPI_Request));
     x->held = xcalloc((size_t)cap, 1);
     for (int i = 0; i < cap; i++) x->req[i] = MPI_REQUEST_NULL;
@@ -168,17 +173,9 @@ static int xfer_slot(const DistXfer *x)
     return -1;
 }
 
-/* The largest tag MPI allows (at least 32767 by the standard). */
-static int tag_upper_bound(void)
-{
-    int *ub = NULL, flag = 0;
-    MPI_OK(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &ub, &flag));
-    return flag && ub ? *ub : 32767;
-}
-
 int dist_xfer_start(DistXfer *x, void *buf, size_t bytes, int peer, int tag, int send)
 {
-    CHECK(bytes <= (size_t)INT_MAX && tag >= 0 && tag <= tag_upper_bound());
+    CHECK(bytes <= (size_t)INT_MAX && tag >= 0 && tag <= x->tag_ub);
     int i = xfer_slot(x);
     x->held[i] = 1;
     if (send)

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
+
 #define SAMPLE_BYTES (64u << 10)
 #define SAMPLES 16
 
@@ -52,15 +54,6 @@ int filestamp_changed(char *what, size_t len, const FileStamp *s, const char *pa
     return 0;
 }
 
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 int filestamp_fingerprint(uint64_t *hash, uint64_t *bytes, const char *path, Error *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -74,8 +67,8 @@ int filestamp_fingerprint(uint64_t *hash, uint64_t *bytes, const char *path, Err
         close(fd);
         return error_set(e, EXIT_USAGE, "%s: not a regular file", path);
     }
-    uint64_t size = (uint64_t)st.st_size, h = 0xcbf29ce484222325ULL;
-    h = fnv1a(h, (const unsigned char *)&size, sizeof size);
+    uint64_t size = (uint64_t)st.st_size, h = HASH_FNV_BASIS;
+    h = hash_fnv1a(h, &size, sizeof size);
     unsigned char *buf = malloc(SAMPLE_BYTES);
     CHECK(buf != NULL);
     uint64_t last = size > SAMPLE_BYTES ? size - SAMPLE_BYTES : 0;
@@ -88,7 +81,7 @@ int filestamp_fingerprint(uint64_t *hash, uint64_t *bytes, const char *path, Err
             close(fd);
             return error_set(e, EXIT_USAGE, "%s: %s", path, strerror(err));
         }
-        h = fnv1a(h, buf, (size_t)n);
+        h = hash_fnv1a(h, buf, (size_t)n);
     }
     free(buf);
     close(fd);

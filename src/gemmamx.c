@@ -167,6 +167,15 @@ __attribute__((target("amx-tile"))) static void tiles_configure(int R, int q0, i
     __asm__ volatile("ldtilecfg %0" ::"m"(t) : "memory");
 }
 
+/* The four C tiles = 0. */
+__attribute__((target("amx-tile"))) static inline void c_tiles_zero(void)
+{
+    _tile_zero(AMX_C00);
+    _tile_zero(AMX_C01);
+    _tile_zero(AMX_C10);
+    _tile_zero(AMX_C11);
+}
+
 /* C tiles = the A rows a [mt tiles of R rows] times the panels p0, p0 +
  * panel [nt of them] over all the chunks (of 16 pairs; or the tail alone,
  * chunk 0 then), A0 B0 A1 B1 configured to their shape: four tile loads a
@@ -176,10 +185,7 @@ block_square(const AmxJob *j, const uint16_t *a, const uint16_t *p0, int R, int 
 {
     const long sa = 2L * j->lda, sb = 64;
     const uint16_t *a1 = a + (size_t)R * j->lda, *p1 = p0 + j->panel;
-    _tile_zero(AMX_C00);
-    _tile_zero(AMX_C01);
-    _tile_zero(AMX_C10);
-    _tile_zero(AMX_C11);
+    c_tiles_zero();
     for (int k = 0; k < (j->chunks ? j->chunks : 1); k++) {
         const size_t ka = (size_t)k * 2 * AMX_PAIRS, kb = ka * GEMM_BF16_NR;
         _tile_loadd(AMX_A0, a + ka, sa);
@@ -222,10 +228,7 @@ block_split(const AmxJob *j, const uint16_t *a, const uint16_t *p0, int R, int m
 {
     const long sa = 2L * j->lda, sb = 64;
     const uint16_t *a1 = a + (size_t)R * j->lda, *p1 = p0 + j->panel;
-    _tile_zero(AMX_C00);
-    _tile_zero(AMX_C01);
-    _tile_zero(AMX_C10);
-    _tile_zero(AMX_C11);
+    c_tiles_zero();
     size_t ka = 0, kb = 0;
     for (int k = 0; k < j->chunks; k++) {
         ka = (size_t)k * 2 * AMX_PAIRS, kb = ka * GEMM_BF16_NR;

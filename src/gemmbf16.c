@@ -102,13 +102,13 @@ typedef uint32_t __attribute__((may_alias)) pair32;
 
 /* One panel of B = b (trans 0: B[k, n] = b[k * ldb + n]), nw <= 16 of its
  * columns real: each pair of rows (k, k+1) interleaved, zero past K and N. */
-VEC_CLONES static void pack_panel_rows(uint16_t *restrict panel, const float *restrict b, int ldb, int K,
-                            int nw)
+VEC_CLONES static void pack_panel_rows(uint16_t *restrict panel, const float *restrict b, int ldb,
+                                       int K, int nw)
 {
     const int pairs = gemm_bf16_kp(K) / 2;
     for (int p = 0; p < pairs; p++) {
-        const float *r0 = b + (size_t)2 * p * ldb, *r1 = r0 + ldb;
-        const int two = 2 * p + 1 < K;
+        const int two = 2 * p + 1 < K; /* row k + 1 exists */
+        const float *r0 = b + (size_t)2 * p * ldb, *r1 = two ? r0 + ldb : r0;
         uint16_t *o = panel + (size_t)p * 2 * GEMM_BF16_NR;
         if (nw == GEMM_BF16_NR && two) {
             /* a pair is one 32-bit word, B[k, n] in its low half */
@@ -126,12 +126,12 @@ VEC_CLONES static void pack_panel_rows(uint16_t *restrict panel, const float *re
 
 /* The same for B = b^T (trans 1: B[k, n] = b[n * ldb + k]): column n of B
  * is row n of b, its pairs adjacent floats. */
-VEC_CLONES static void pack_panel_cols(uint16_t *restrict panel, const float *restrict b, int ldb, int K,
-                            int nw)
+VEC_CLONES static void pack_panel_cols(uint16_t *restrict panel, const float *restrict b, int ldb,
+                                       int K, int nw)
 {
     const int pairs = gemm_bf16_kp(K) / 2;
     for (int j = 0; j < GEMM_BF16_NR; j++) {
-        const float *row = b + (size_t)j * ldb;
+        const float *row = b + (size_t)(j < nw ? j : 0) * ldb;
         for (int p = 0; p < pairs; p++) {
             uint16_t *o = panel + (size_t)p * 2 * GEMM_BF16_NR + 2 * j;
             o[0] = j < nw ? round_bits(bits_at(row + 2 * p)) : 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "hash.h"
 #include "rng.h"
 #include "vecmath.h"
 
@@ -301,7 +302,8 @@ void model_forward(Model *m, const Batch *b, int train, uint64_t seed, uint64_t 
 
 size_t model_state_floats(const ModelSpec *s, int B)
 {
-    CellDims d = model_layer_dims(s, 0, GEMM_BLAS, GEMM_BF16_OFF); /* sizes do not depend on the kernel */
+    /* sizes do not depend on the kernel */
+    CellDims d = model_layer_dims(s, 0, GEMM_BLAS, GEMM_BF16_OFF);
     return (size_t)s->layers * cell_state_floats(&d, B);
 }
 
@@ -503,10 +505,7 @@ void model_sums_add(LossSums *acc, const LossSums *s)
 
 uint64_t model_param_checksum(const Model *m)
 {
-    const unsigned char *p = (const unsigned char *)m->params;
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < m->table.total * sizeof(float); i++) h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
+    return hash_fnv1a(HASH_FNV_BASIS, m->params, m->table.total * sizeof(float));
 }
 
 double model_batch_count(const ModelSpec *s, const Batch *b)

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "gemmbf16.h"
 #include "gradcheck.h"
+#include "hash.h"
 #include "model.h"
 #include "train.h"
 
@@ -148,21 +149,12 @@ static void check_allreduce(Table *t, const Dist *d)
     }
     int max = dist_allreduce_max_int(d, d->rank);
     snprintf(r->detail, sizeof r->detail,
-             "%zu floats blocking: %zu wrong; 3 buckets in a ring, fp32 and bf16: %zu wrong; 1000 doubles: "
-             "%zu wrong; max of ranks %d (want %d)",
+             "%zu floats blocking: %zu wrong; 3 buckets in a ring, fp32 and bf16: %zu wrong; "
+             "1000 doubles: %zu wrong; max of ranks %d (want %d)",
              n, bad_f, bad_i, bad_g, max, d->size - 1);
     free(f);
     free(g);
     row_end(r, d, bad_f || bad_i || bad_g || max != d->size - 1);
-}
-
-/* FNV-1a of bytes[0..n). */
-static uint64_t hash_bytes(const void *bytes, size_t n)
-{
-    const unsigned char *p = bytes;
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
 }
 
 /* Rank q's element i for the bf16 wire: positive, not a bf16 value. */
@@ -218,7 +210,7 @@ static void check_allreduce_bf16(Table *t, const Dist *d)
         unlike += f[i] != bf16_wire_sum(i, P);
     }
     uint64_t *sums = xcalloc((size_t)P, sizeof(uint64_t));
-    dist_allgather_u64(d, sums, hash_bytes(f, n * sizeof(float)));
+    dist_allgather_u64(d, sums, hash_fnv1a(HASH_FNV_BASIS, f, n * sizeof(float)));
     int differ = 0;
     for (int q = 1; q < P; q++) differ += sums[q] != sums[0];
     snprintf(r->detail, sizeof r->detail,

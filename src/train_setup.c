@@ -266,7 +266,7 @@ static int setup_model(Trainer *tr, const H5Input *ckpt, Error *e)
         return error_set(e, EXIT_USAGE,
                          "precision bf16 needs a CPU with AMX-BF16 or AVX512_BF16 (rank 0's has "
                          "neither%s); use precision fp32",
-                         getenv("RNN_DIST_BF16") ? ", or not the kernel RNN_DIST_BF16 names" : "");
+                         tr->gemm.forced ? ", or not the kernel RNN_DIST_BF16 names" : "");
     model_grad_buckets(&tr->buckets, &tr->m);
     tr->pending = allreduce_create(tr->d, (AllreduceWire)c->allreduce);
     OptimSpec os = optim_spec_from_config(c);

@@ -41,26 +41,13 @@
 #include <cmocka.h>
 
 #include "cell.h"
+#include "cellkinds.h"
 #include "check.h"
 #include "gemm.h"
 #include "gemmprec.h"
 #include "rng.h"
 
 #define BF16_RTOL 0.015
-
-typedef struct Kind {
-    CellKind kind;
-    Nonlin act;
-    const char *name;
-} Kind;
-
-static const Kind KINDS[] = {
-    {CELL_RNN, NONLIN_TANH, "rnn/tanh"},
-    {CELL_RNN, NONLIN_RELU, "rnn/relu"},
-    {CELL_LSTM, NONLIN_TANH, "lstm"},
-    {CELL_GRU, NONLIN_TANH, "gru"},
-};
-#define NKINDS (int)(sizeof KINDS / sizeof KINDS[0])
 
 typedef struct Shape {
     int in, hidden, T, B;

@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "cell.h"
+#include "cellkinds.h"
 #include "check.h"
 #include "gemm.h"
 #include "gradcheck.h"
@@ -39,20 +40,6 @@
 #define T_ALL 7
 #define T_FIRST 3 /* the first chunk: steps 0..2, the second 3..6 */
 #define IN 5
-
-typedef struct Kind {
-    CellKind kind;
-    Nonlin act;
-    const char *name;
-} Kind;
-
-static const Kind KINDS[] = {
-    {CELL_RNN, NONLIN_TANH, "rnn/tanh"},
-    {CELL_RNN, NONLIN_RELU, "rnn/relu"},
-    {CELL_LSTM, NONLIN_TANH, "lstm"},
-    {CELL_GRU, NONLIN_TANH, "gru"},
-};
-#define NKINDS (int)(sizeof KINDS / sizeof KINDS[0])
 
 static const int SHAPES[][2] = {{4, 3}, {16, 5}}; /* H, B */
 #define NSHAPES 2
