@@ -23,6 +23,8 @@
 #define GEMM_A_BLOCK 65536
 /* Rows of A and B per packed chunk of gemm_tn. */
 #define GEMM_KC 256
+/* Rows of A per panel gemm_tn packs: one AVX-512 block, two AVX2 blocks. */
+#define GEMM_AP GEMM_MR512
 
 GemmIsa gemm_isa_best(void)
 {
@@ -68,6 +70,15 @@ size_t gemm_packed_floats(int K, int N)
     return (size_t)K * (size_t)((N + GEMM_NR - 1) / GEMM_NR) * GEMM_NR;
 }
 
+/* Rows of A per block of gemm_run (and of gemm_tn's packing) for K: a
+ * multiple of GEMM_AP whose K columns fill about GEMM_A_BLOCK floats, at
+ * least 4 AVX-512 blocks. */
+static int block_rows(int K)
+{
+    int mc = K > 0 && GEMM_A_BLOCK / K > 4 * GEMM_MR512 ? GEMM_A_BLOCK / K : 4 * GEMM_MR512;
+    return mc - mc % GEMM_AP;
+}
+
 void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
 {
     for (int n0 = 0; n0 < N; n0 += GEMM_NR) {
@@ -77,6 +88,8 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
             float *row = panel + (size_t)k * GEMM_NR;
             if (trans)
                 for (int j = 0; j < w; j++) row[j] = b[(size_t)(n0 + j) * ldb + k];
+            else if (w == GEMM_NR) /* a constant size: an inlined copy, not a call */
+                memcpy(row, b + (size_t)k * ldb + n0, sizeof(float) * GEMM_NR);
             else
                 memcpy(row, b + (size_t)k * ldb + n0, sizeof(float) * (size_t)w);
             for (int j = w; j < GEMM_NR; j++) row[j] = 0.0f;
@@ -85,10 +98,19 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
 }
 
 #if GEMM_X86
-/* A[r, k]: a[r * lda + k], or a[k * lda + r] when at (A stored transposed). */
+/* A[r, k] of a block of rows: a[r * lda + k], or a[k * lda + r] when at
+ * (A packed in panels by gemm_tn, lda = GEMM_AP). */
 static inline const float *a_at(const float *a, int lda, int at, int r, int k)
 {
     return at ? a + (size_t)k * lda + r : a + (size_t)r * lda + k;
+}
+
+/* The start of the block of rows from row m of A [M, K]: row m as stored,
+ * or (at) row m % GEMM_AP of panel m / GEMM_AP, each panel [K, GEMM_AP]. */
+static inline const float *a_block(const float *a, int lda, int at, int m, int K)
+{
+    return at ? a + (size_t)(m / GEMM_AP) * GEMM_AP * (size_t)K + m % GEMM_AP
+              : a + (size_t)m * lda;
 }
 
 /* c[rows, cols] (+)= A[rows, K] panel[K, 16], adding to c when add; rows <=
@@ -145,10 +167,10 @@ panel_rows(float *c, int ldc, const float *a, int lda, int at, const float *pane
 {
     int m = 0;
     for (; m + GEMM_MR <= M; m += GEMM_MR)
-        kernel(c + (size_t)m * ldc, ldc, a_at(a, lda, at, m, 0), lda, at, panel, K, GEMM_MR,
+        kernel(c + (size_t)m * ldc, ldc, a_block(a, lda, at, m, K), lda, at, panel, K, GEMM_MR,
                cols, add);
     float *cm = c + (size_t)m * ldc;
-    const float *am = a_at(a, lda, at, m, 0);
+    const float *am = a_block(a, lda, at, m, K);
     switch (M - m) {
     case 5: kernel(cm, ldc, am, lda, at, panel, K, 5, cols, add); break;
     case 4: kernel(cm, ldc, am, lda, at, panel, K, 4, cols, add); break;
@@ -159,7 +181,7 @@ panel_rows(float *c, int ldc, const float *a, int lda, int at, const float *pane
     }
 }
 
-/* panel_rows with A as stored (n) or transposed (t). */
+/* panel_rows with A as stored (n) or packed in panels (t). */
 __attribute__((target("avx2,fma"))) static void panel_n(float *c, int ldc, const float *a,
                                                         int lda, const float *panel, int M,
                                                         int K, int cols, int add)
@@ -216,10 +238,10 @@ panel_rows512(float *c, int ldc, const float *a, int lda, int at, const float *p
 {
     int m = 0;
     for (; m + GEMM_MR512 <= M; m += GEMM_MR512)
-        kernel512(c + (size_t)m * ldc, ldc, a_at(a, lda, at, m, 0), lda, at, p0, p1, K,
+        kernel512(c + (size_t)m * ldc, ldc, a_block(a, lda, at, m, K), lda, at, p0, p1, K,
                   GEMM_MR512, nv, m0, m1, add);
     float *cm = c + (size_t)m * ldc;
-    const float *am = a_at(a, lda, at, m, 0);
+    const float *am = a_block(a, lda, at, m, K);
     switch (M - m) {
 #define GEMM_TAIL(n) \
     case n: kernel512(cm, ldc, am, lda, at, p0, p1, K, n, nv, m0, m1, add); break;
@@ -231,7 +253,7 @@ panel_rows512(float *c, int ldc, const float *a, int lda, int at, const float *p
 }
 
 /* 32 columns (two panels, the second masked by m1) or 16 (one panel masked
- * by m0), with A as stored (n) or transposed (t). */
+ * by m0), with A as stored (n) or packed in panels (t). */
 __attribute__((target("avx512f"))) static void pair_n(float *c, int ldc, const float *a,
                                                       int lda, const float *p0, const float *p1,
                                                       int M, int K, __mmask16 m1, int add)
@@ -267,20 +289,19 @@ static __mmask16 lanes(int n)
 }
 #endif
 
-/* C (+)= A B, A[r, k] at a_at(a, lda, at, r, k), over row blocks whose A
- * part stays in the L2 cache. */
+/* C (+)= A B, A as stored (at 0) or packed in panels of GEMM_AP rows (at 1,
+ * lda GEMM_AP), over row blocks whose A part stays in the L2 cache. */
 static void gemm_run(float *c, int ldc, const float *a, int lda, int at, const float *bp, int M,
                      int N, int K, int add, GemmIsa isa)
 {
 #if GEMM_X86
     CHECK(M >= 0 && N >= 0 && K >= 0);
     CHECK(isa == GEMM_AVX2 || isa == GEMM_AVX512);
-    int mc = K > 0 && GEMM_A_BLOCK / K > 4 * GEMM_MR512 ? GEMM_A_BLOCK / K : 4 * GEMM_MR512;
-    mc -= mc % GEMM_MR512;
+    const int mc = block_rows(K);
     for (int m0 = 0; m0 < M; m0 += mc) {
         int mb = M - m0 < mc ? M - m0 : mc;
         float *cm = c + (size_t)m0 * ldc;
-        const float *am = a_at(a, lda, at, m0, 0);
+        const float *am = a_block(a, lda, at, m0, K);
         if (isa == GEMM_AVX2) {
             for (int n0 = 0; n0 < N; n0 += GEMM_NR) {
                 int cols = N - n0 < GEMM_NR ? N - n0 : GEMM_NR;
@@ -322,31 +343,54 @@ void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, in
     gemm_run(c, ldc, a, lda, 0, bp, M, N, K, add, isa);
 }
 
-/* The row stride gemm_tn copies a chunk of A to: M and a cache line more,
- * never a multiple of 1 KiB (A's own stride, often 4 KiB or a multiple,
- * maps the rows of a chunk onto a few cache sets). */
-static int tn_stride(int M)
+/* Rows of A gemm_tn packs at a time for a chunk of kc rows of K. */
+static int tn_rows(int M, int kc)
 {
-    int ld = (M + 15) / 16 * 16 + 16;
-    return ld % 256 == 0 ? ld + 16 : ld;
+    int mc = block_rows(kc), all = (M + GEMM_AP - 1) / GEMM_AP * GEMM_AP;
+    return all < mc ? all : mc;
 }
 
 size_t gemm_tn_floats(int M, int K, int N)
 {
     const int kc = K < GEMM_KC ? K : GEMM_KC;
-    return gemm_packed_floats(kc, N) + (size_t)kc * (size_t)tn_stride(M);
+    return gemm_packed_floats(kc, N) + (size_t)kc * (size_t)tn_rows(M, kc);
+}
+
+/* ap [ceil(M / GEMM_AP) panels of K x GEMM_AP] = a^T, a [K, lda] holding
+ * A^T's M columns: panel p holds A's rows p GEMM_AP.. in row k of the
+ * panel, so a block's kernel reads one short run per k (the rows of a,
+ * often a multiple of 4 KiB apart, would cost a page and a cache set per k);
+ * past M the last panel is left as it was (the kernels never read it). */
+static void pack_panels(float *ap, const float *a, int lda, int M, int K)
+{
+    for (int m0 = 0; m0 < M; m0 += GEMM_AP) {
+        const int w = M - m0 < GEMM_AP ? M - m0 : GEMM_AP;
+        float *panel = ap + (size_t)m0 * K;
+        const float *src = a + m0;
+        for (int k = 0; k < K; k++) {
+            float *to = panel + (size_t)k * GEMM_AP;
+            const float *from = src + (size_t)k * lda;
+            if (w == GEMM_AP) /* a constant size: an inlined copy, not a call */
+                memcpy(to, from, sizeof(float) * GEMM_AP);
+            else
+                memcpy(to, from, sizeof(float) * (size_t)w);
+        }
+    }
 }
 
 void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
              int M, int N, int K, GemmIsa isa)
 {
-    const int ldp = tn_stride(M);
-    float *ap = work + gemm_packed_floats(K < GEMM_KC ? K : GEMM_KC, N);
+    const int kc0 = K < GEMM_KC ? K : GEMM_KC, mc = tn_rows(M, kc0);
+    float *ap = work + gemm_packed_floats(kc0, N);
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
         int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
         gemm_pack(work, b + (size_t)k0 * ldb, ldb, 0, kc, N);
-        for (int k = 0; k < kc; k++)
-            memcpy(ap + (size_t)k * ldp, a + (size_t)(k0 + k) * lda, sizeof(float) * (size_t)M);
-        gemm_run(c, ldc, ap, ldp, 1, work, M, N, kc, 1, isa);
+        /* each block of A packed just before its products: it is still in the L2 cache */
+        for (int m0 = 0; m0 < M; m0 += mc) {
+            int mb = M - m0 < mc ? M - m0 : mc;
+            pack_panels(ap, a + (size_t)k0 * lda + m0, lda, mb, kc);
+            gemm_run(c + (size_t)m0 * ldc, ldc, ap, GEMM_AP, 1, work, mb, N, kc, 1, isa);
+        }
     }
 }
