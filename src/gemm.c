@@ -79,21 +79,39 @@ static int block_rows(int K)
     return mc - mc % GEMM_AP;
 }
 
-void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
+/* gemm_pack of B stored transposed (b is N x K): 16 rows of b read side by
+ * side per panel. */
+static void pack_trans(float *bp, const float *b, int ldb, int K, int N)
 {
     for (int n0 = 0; n0 < N; n0 += GEMM_NR) {
         float *panel = bp + (size_t)n0 * K;
         int w = N - n0 < GEMM_NR ? N - n0 : GEMM_NR;
         for (int k = 0; k < K; k++) {
             float *row = panel + (size_t)k * GEMM_NR;
-            if (trans)
-                for (int j = 0; j < w; j++) row[j] = b[(size_t)(n0 + j) * ldb + k];
-            else if (w == GEMM_NR) /* a constant size: an inlined copy, not a call */
-                memcpy(row, b + (size_t)k * ldb + n0, sizeof(float) * GEMM_NR);
-            else
-                memcpy(row, b + (size_t)k * ldb + n0, sizeof(float) * (size_t)w);
+            for (int j = 0; j < w; j++) row[j] = b[(size_t)(n0 + j) * ldb + k];
             for (int j = w; j < GEMM_NR; j++) row[j] = 0.0f;
         }
+    }
+}
+
+void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
+{
+    if (trans) {
+        pack_trans(bp, b, ldb, K, N);
+        return;
+    }
+    /* row by row of b, each read once and in order (column by column, a
+     * row of b a cache miss apart, waited on memory) */
+    const int full = N / GEMM_NR * GEMM_NR;
+    for (int k = 0; k < K; k++) {
+        const float *from = b + (size_t)k * ldb;
+        float *to = bp + (size_t)k * GEMM_NR;
+        for (int n0 = 0; n0 < full; n0 += GEMM_NR) /* a constant size: an inlined copy */
+            memcpy(to + (size_t)n0 * K, from + n0, sizeof(float) * GEMM_NR);
+        if (full == N) continue;
+        float *row = to + (size_t)full * K;
+        memcpy(row, from + full, sizeof(float) * (size_t)(N - full));
+        memset(row + (N - full), 0, sizeof(float) * (size_t)(GEMM_NR - (N - full)));
     }
 }
 
@@ -363,18 +381,14 @@ size_t gemm_tn_floats(int M, int K, int N)
  * past M the last panel is left as it was (the kernels never read it). */
 static void pack_panels(float *ap, const float *a, int lda, int M, int K)
 {
-    for (int m0 = 0; m0 < M; m0 += GEMM_AP) {
-        const int w = M - m0 < GEMM_AP ? M - m0 : GEMM_AP;
-        float *panel = ap + (size_t)m0 * K;
-        const float *src = a + m0;
-        for (int k = 0; k < K; k++) {
-            float *to = panel + (size_t)k * GEMM_AP;
-            const float *from = src + (size_t)k * lda;
-            if (w == GEMM_AP) /* a constant size: an inlined copy, not a call */
-                memcpy(to, from, sizeof(float) * GEMM_AP);
-            else
-                memcpy(to, from, sizeof(float) * (size_t)w);
-        }
+    const int full = M / GEMM_AP * GEMM_AP;
+    /* row by row of a: each row read once, in order */
+    for (int k = 0; k < K; k++) {
+        const float *from = a + (size_t)k * lda;
+        float *to = ap + (size_t)k * GEMM_AP;
+        for (int m0 = 0; m0 < full; m0 += GEMM_AP) /* a constant size: an inlined copy */
+            memcpy(to + (size_t)m0 * K, from + m0, sizeof(float) * GEMM_AP);
+        if (full < M) memcpy(to + (size_t)full * K, from + full, sizeof(float) * (size_t)(M - full));
     }
 }
 
