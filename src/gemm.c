@@ -139,6 +139,12 @@ kernel(float *c, int ldc, const float *a, int lda, int at, const float *panel, i
        int cols, int add)
 {
     __m256 acc[GEMM_MR][2];
+    /* C's rows on their way while the products run (see kernel512) */
+#pragma GCC unroll 6
+    for (int r = 0; r < GEMM_MR; r++) {
+        if (!add || r >= rows) break;
+        _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
+    }
 #pragma GCC unroll 6
     for (int r = 0; r < GEMM_MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (int k = 0; k < K; k++) {
@@ -222,6 +228,14 @@ kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, c
           int K, int rows, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
     __m512 acc[GEMM_MR512][2];
+    /* C's rows on their way while the products run (C is often cold: the
+     * input projection made long before the step) */
+#pragma GCC unroll 12
+    for (int r = 0; r < GEMM_MR512; r++) {
+        if (!add || r >= rows) break;
+        _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
+        if (nv == 2) _mm_prefetch((const char *)(c + (size_t)r * ldc + GEMM_NR), _MM_HINT_T0);
+    }
 #pragma GCC unroll 12
     for (int r = 0; r < GEMM_MR512; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (int k = 0; k < K; k++) {
