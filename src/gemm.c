@@ -375,17 +375,19 @@ void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, in
     gemm_run(c, ldc, a, lda, 0, bp, M, N, K, add, isa);
 }
 
-/* Rows of A gemm_tn packs at a time for a chunk of kc rows of K. */
-static int tn_rows(int M, int kc)
+/* Rows of A gemm_tn packs at a time: those of a full chunk of GEMM_KC
+ * rows of K whatever the chunk (sized by the chunk, the work space would
+ * not grow with K: a shorter chunk packs more rows). */
+static int tn_rows(int M)
 {
-    int mc = block_rows(kc), all = (M + GEMM_AP - 1) / GEMM_AP * GEMM_AP;
+    int mc = block_rows(GEMM_KC), all = (M + GEMM_AP - 1) / GEMM_AP * GEMM_AP;
     return all < mc ? all : mc;
 }
 
 size_t gemm_tn_floats(int M, int K, int N)
 {
     const int kc = K < GEMM_KC ? K : GEMM_KC;
-    return gemm_packed_floats(kc, N) + (size_t)kc * (size_t)tn_rows(M, kc);
+    return gemm_packed_floats(kc, N) + (size_t)kc * (size_t)tn_rows(M);
 }
 
 /* ap [ceil(M / GEMM_AP) panels of K x GEMM_AP] = a^T, a [K, lda] holding
@@ -409,7 +411,7 @@ static void pack_panels(float *ap, const float *a, int lda, int M, int K)
 void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
              int M, int N, int K, GemmIsa isa)
 {
-    const int kc0 = K < GEMM_KC ? K : GEMM_KC, mc = tn_rows(M, kc0);
+    const int kc0 = K < GEMM_KC ? K : GEMM_KC, mc = tn_rows(M);
     float *ap = work + gemm_packed_floats(kc0, N);
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
         int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;

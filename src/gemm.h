@@ -73,7 +73,8 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N);
 void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
                  int K, int add, GemmIsa isa);
 
-/* Floats of gemm_tn's work space for M, K and N. */
+/* Floats of gemm_tn's work space for M, K and N; enough for any smaller K
+ * and N too (a pass sizes it once, for its longest product). */
 size_t gemm_tn_floats(int M, int K, int N);
 
 /* C += A^T B for weight gradients (A and B share their long K dimension),

@@ -179,6 +179,26 @@ static void test_tn(void **state)
                 for (int ik = 0; ik < 4; ik++) check_tn(Ms[im], Ns[in], Ks[ik], isa);
 }
 
+/* A pass sizes gemm_tn's work space once, for its largest K and N, and
+ * then runs shorter products in it: the size may not shrink as they grow
+ * (it once did, and a 245-row product wrote past a 250-row space). */
+static void test_tn_floats_grow(void **state)
+{
+    (void)state;
+    const int Ms[] = {1, 13, 256, 300, 1024, 4096}, Ns[] = {1, 64, 1000};
+    for (int im = 0; im < 6; im++)
+        for (int in = 0; in < 3; in++)
+            for (int K = 2; K <= 700; K++) {
+                size_t here = gemm_tn_floats(Ms[im], K, Ns[in]);
+                if (here < gemm_tn_floats(Ms[im], K - 1, Ns[in]) ||
+                    (in > 0 && here < gemm_tn_floats(Ms[im], K, Ns[in - 1]))) {
+                    print_error("gemm_tn_floats shrinks at M %d K %d N %d\n", Ms[im], K,
+                                Ns[in]);
+                    fail();
+                }
+            }
+}
+
 static void test_pack_layout(void **state)
 {
     (void)state;
@@ -201,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_shapes_avx2),
         cmocka_unit_test(test_shapes_avx512),
         cmocka_unit_test(test_tn),
+        cmocka_unit_test(test_tn_floats_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
