@@ -94,25 +94,33 @@ static void pack_trans(float *bp, const float *b, int ldb, int K, int N)
     }
 }
 
-void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
+/* dst [ceil(N / w) panels of K x w] = src [K, ld] cut into panels of w
+ * columns, the last zero-padded past N, read row by row of src: each row
+ * once and in order (column by column, a row a cache miss apart, waited on
+ * memory). w is a constant after inlining: the full panels' copies are
+ * inlined, not calls. */
+__attribute__((always_inline)) static inline void pack_rows(float *dst, const float *src,
+                                                            int ld, int K, int N, int w)
 {
-    if (trans) {
-        pack_trans(bp, b, ldb, K, N);
-        return;
-    }
-    /* row by row of b, each read once and in order (column by column, a
-     * row of b a cache miss apart, waited on memory) */
-    const int full = N / GEMM_NR * GEMM_NR;
+    const int full = N / w * w;
     for (int k = 0; k < K; k++) {
-        const float *from = b + (size_t)k * ldb;
-        float *to = bp + (size_t)k * GEMM_NR;
-        for (int n0 = 0; n0 < full; n0 += GEMM_NR) /* a constant size: an inlined copy */
-            memcpy(to + (size_t)n0 * K, from + n0, sizeof(float) * GEMM_NR);
+        const float *from = src + (size_t)k * ld;
+        float *to = dst + (size_t)k * w;
+        for (int n0 = 0; n0 < full; n0 += w)
+            memcpy(to + (size_t)n0 * K, from + n0, sizeof(float) * (size_t)w);
         if (full == N) continue;
         float *row = to + (size_t)full * K;
         memcpy(row, from + full, sizeof(float) * (size_t)(N - full));
-        memset(row + (N - full), 0, sizeof(float) * (size_t)(GEMM_NR - (N - full)));
+        memset(row + (N - full), 0, sizeof(float) * (size_t)(w - (N - full)));
     }
+}
+
+void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
+{
+    if (trans)
+        pack_trans(bp, b, ldb, K, N);
+    else
+        pack_rows(bp, b, ldb, K, N, GEMM_NR);
 }
 
 #if GEMM_X86
@@ -390,24 +398,6 @@ size_t gemm_tn_floats(int M, int K, int N)
     return gemm_packed_floats(kc, N) + (size_t)kc * (size_t)tn_rows(M);
 }
 
-/* ap [ceil(M / GEMM_AP) panels of K x GEMM_AP] = a^T, a [K, lda] holding
- * A^T's M columns: panel p holds A's rows p GEMM_AP.. in row k of the
- * panel, so a block's kernel reads one short run per k (the rows of a,
- * often a multiple of 4 KiB apart, would cost a page and a cache set per k);
- * past M the last panel is left as it was (the kernels never read it). */
-static void pack_panels(float *ap, const float *a, int lda, int M, int K)
-{
-    const int full = M / GEMM_AP * GEMM_AP;
-    /* row by row of a: each row read once, in order */
-    for (int k = 0; k < K; k++) {
-        const float *from = a + (size_t)k * lda;
-        float *to = ap + (size_t)k * GEMM_AP;
-        for (int m0 = 0; m0 < full; m0 += GEMM_AP) /* a constant size: an inlined copy */
-            memcpy(to + (size_t)m0 * K, from + m0, sizeof(float) * GEMM_AP);
-        if (full < M) memcpy(to + (size_t)full * K, from + full, sizeof(float) * (size_t)(M - full));
-    }
-}
-
 void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
              int M, int N, int K, GemmIsa isa)
 {
@@ -416,10 +406,13 @@ void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const floa
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
         int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
         gemm_pack(work, b + (size_t)k0 * ldb, ldb, 0, kc, N);
-        /* each block of A packed just before its products: it is still in the L2 cache */
+        /* each block of A packed just before its products (still in the L2
+         * cache), in panels of GEMM_AP rows: its kernel reads one short run
+         * per k (A's own rows, often a multiple of 4 KiB apart, would cost a
+         * page and a cache set per k) */
         for (int m0 = 0; m0 < M; m0 += mc) {
             int mb = M - m0 < mc ? M - m0 : mc;
-            pack_panels(ap, a + (size_t)k0 * lda + m0, lda, mb, kc);
+            pack_rows(ap, a + (size_t)k0 * lda + m0, lda, kc, mb, GEMM_AP);
             gemm_run(c + (size_t)m0 * ldc, ldc, ap, GEMM_AP, 1, work, mb, N, kc, 1, isa);
         }
     }

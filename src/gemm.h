@@ -80,8 +80,8 @@ size_t gemm_tn_floats(int M, int K, int N);
 /* C += A^T B for weight gradients (A and B share their long K dimension),
  * packing B in chunks of 256 rows into work, on kernel isa.
  *   c     in/out [M, ldc] row-major, columns 0..N updated
- *   work  scratch [gemm_tn_floats(M, K, N)]: B's chunk packed, A's chunk
- *         copied to a stride that does not alias in the cache
+ *   work  scratch [gemm_tn_floats(M, K, N)]: B's chunk packed, then a block
+ *         of A's rows at a time packed in panels of 12 (one short run per k)
  *   a     in     [K, lda] row-major, columns 0..M read (A^T is M x K)
  *   b     in     [K, ldb] row-major, columns 0..N read
  *   isa   GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa_best()
