@@ -21,7 +21,7 @@ const char *cell_name(CellKind kind)
 
 /* A pass's packing space is used by one product at a time: forward W_ih^T
  * (K = In, N = G*H), then W_hh^T (K = H, N = G*H); backward W_hh (K = G*H,
- * N = H), then gemm_tn's work for the weight gradients, then W_ih (K = G*H,
+ * N = H), then gemm_tn_parts' work for the weight gradients, then W_ih (K = G*H,
  * N = In). */
 size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
 {
@@ -35,8 +35,9 @@ size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
     size_t ih = backward ? gemm_packed_floats(GH, In) : gemm_packed_floats(In, GH);
     size_t hh = backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
     size_t tb = (size_t)T * (size_t)B; /* gemm_tn packs at most a chunk of it */
-    size_t tn = backward ? gemm_tn_floats(GH, tb < INT_MAX ? (int)tb : INT_MAX, In > H ? In : H)
-                         : 0;
+    /* gemm_tn_parts's B: x and h side by side, each in whole panels */
+    int xh = (int)(gemm_packed_floats(1, In) + gemm_packed_floats(1, H));
+    size_t tn = backward ? gemm_tn_floats(GH, tb < INT_MAX ? (int)tb : INT_MAX, xh) : 0;
     size_t most = ih > hh ? ih : hh;
     return most > tn ? most : tn;
 }
@@ -69,7 +70,7 @@ typedef struct RnnCache {
 
 /* The RNN's scratch (the pre-activation gradients live in dh). */
 typedef struct RnnScratch {
-    float *ones;   /* [T*B] for the bias gradients' column sums */
+    float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
     size_t floats; /* the whole scratch: cell_scratch_floats */
 } RnnScratch;
@@ -90,7 +91,7 @@ static RnnScratch rnn_scratch(float *base, const CellDims *d, int T, int B)
 {
     Carver c = {base, 0};
     RnnScratch v;
-    v.ones = cellgemm_carve(&c, (size_t)T * B);
+    v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;
@@ -215,7 +216,7 @@ typedef struct LstmCache {
 typedef struct LstmScratch {
     float *dgates; /* [T, B, 4H] pre-activation gradients */
     float *dc;     /* [B, H] cell gradient carried from t+1 to t */
-    float *ones;   /* [T*B] for the bias gradients' column sums */
+    float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
     size_t floats; /* the whole scratch: cell_scratch_floats */
 } LstmScratch;
@@ -244,7 +245,7 @@ static LstmScratch lstm_scratch(float *base, const CellDims *d, int T, int B)
     LstmScratch v;
     v.dgates = cellgemm_carve(&c, TB * 4 * H);
     v.dc = cellgemm_carve(&c, (size_t)B * H);
-    v.ones = cellgemm_carve(&c, TB);
+    v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;
@@ -365,7 +366,7 @@ typedef struct GruScratch {
     float *dgi;    /* [T, B, 3H] gradients of the input projection */
     float *dgh;    /* [T, B, 3H] gradients of the recurrent projection */
     float *sink;   /* [B, H] where the t = 0 step sends d h_{-1} */
-    float *ones;   /* [T*B] for the bias gradients' column sums */
+    float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
     size_t floats; /* the whole scratch: cell_scratch_floats */
 } GruScratch;
@@ -395,7 +396,7 @@ static GruScratch gru_scratch(float *base, const CellDims *d, int T, int B)
     v.dgi = cellgemm_carve(&c, TB * 3 * H);
     v.dgh = cellgemm_carve(&c, TB * 3 * H);
     v.sink = cellgemm_carve(&c, (size_t)B * H);
-    v.ones = cellgemm_carve(&c, TB);
+    v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;

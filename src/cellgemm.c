@@ -145,6 +145,11 @@ void cellgemm_fill_rows(float *rows, const float *a, const float *b, size_t n, i
     }
 }
 
+size_t cellgemm_sums_floats(const CellDims *d, int T, int B)
+{
+    return max_size((size_t)T * (size_t)B, (size_t)cell_gates(d->kind) * (size_t)d->hidden);
+}
+
 void cellgemm_add_colsum(float *acc, const float *rows, float *ones, size_t n, int width)
 {
     for (size_t r = 0; r < n; r++) ones[r] = 1.0f;
@@ -213,20 +218,53 @@ void cellgemm_poke(const CellDims *d)
     if (d->poke.fn) d->poke.fn(d->poke.ctx);
 }
 
+/* g's weight and bias gradients on the packed kernels, A (the gate
+ * gradients) packed once for W_ih and W_hh and summed into the biases as
+ * it is packed. The GRU's r and z gradients are the same in dgi and dgh
+ * (its n gradients differ): those columns go once, the n columns apart.
+ *   sum scratch [G*H] */
+static void grads_packed(LayerParams *g, float *buf, float *sum, const float *dgi,
+                         const float *dgh, const float *x, const float *h, const float *h0,
+                         const CellDims *d, int T, int B)
+{
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in, TB = T * B;
+    /* W_hh meets step t's gate gradients with h_{t-1}: h0 (or zeros) at t = 0 */
+    const int recur = T > 1 || h0 != NULL;
+    const int shared = dgi == dgh ? GH : 2 * H; /* columns of dgi that dgh repeats */
+    GemmTnPart parts[2] = {{g->w_ih, In, x, In, In, 0, NULL}, {g->w_hh, H, h, H, H, B, h0}};
+    memset(sum, 0, sizeof(float) * (size_t)GH);
+    gemm_tn_parts(sum, buf, dgi, GH, shared, TB, parts, recur ? 2 : 1, d->isa);
+    for (int j = 0; j < shared; j++) g->b_hh[j] += sum[j];
+    cellgemm_poke(d);
+    if (shared < GH) { /* the GRU's n columns: dgi's with x, dgh's with h_{t-1} */
+        parts[0].c += (size_t)shared * In;
+        parts[1].c += (size_t)shared * H;
+        gemm_tn_parts(sum + shared, buf, dgi + shared, GH, GH - shared, TB, parts, 1, d->isa);
+        gemm_tn_parts(g->b_hh + shared, buf, dgh + shared, GH, GH - shared, TB, parts + 1,
+                      recur, d->isa);
+    }
+    for (int j = 0; j < GH; j++) g->b_ih[j] += sum[j];
+    cellgemm_poke(d);
+}
+
 void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
                            const float *dgh, const float *x, const float *h, const float *h0,
                            const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     const size_t TB = (size_t)T * B;
-    grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d);
-    cellgemm_poke(d);
-    if (T > 1)
-        grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d);
-    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d);
-    cellgemm_poke(d);
-    cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
-    cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
+    if (d->bf16 == GEMM_BF16_OFF && d->isa != GEMM_BLAS) {
+        grads_packed(g, buf, ones, dgi, dgh, x, h, h0, d, T, B);
+    } else {
+        grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d);
+        cellgemm_poke(d);
+        if (T > 1)
+            grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d);
+        if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d);
+        cellgemm_poke(d);
+        cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
+        cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
+    }
     if (!dx) return;
     if (d->bf16 != GEMM_BF16_OFF) {
         Bf16Space s = bf16_space(buf, d, 1);

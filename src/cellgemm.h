@@ -61,6 +61,9 @@ Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, i
  *   rows out [n, width];  a, b in [width] */
 void cellgemm_fill_rows(float *rows, const float *a, const float *b, size_t n, int width);
 
+/* Floats of cellgemm_weight_grads' `ones` scratch: max(T*B, G*H). */
+size_t cellgemm_sums_floats(const CellDims *d, int T, int B);
+
 /* acc[:] += sum over r of rows[r, :], as rows^T ones.
  *   acc in/out [width];  rows in [n, width];  ones scratch [n] */
 void cellgemm_add_colsum(float *acc, const float *rows, float *ones, size_t n, int width);
@@ -90,7 +93,11 @@ void cellgemm_poke(const CellDims *d);
  *   dgi, dgh in [T*B, GH] (the same buffer for RNN and LSTM)
  *   x in [T*B, In];  h in [T*B, H]
  *   h0   in [B, H] the initial hidden state; NULL: zeros, its term skipped
- *   ones scratch [T*B];  buf: the pass's packing space (cell_pack_floats) */
+ *   ones scratch [cellgemm_sums_floats];  buf: the pass's packing space
+ *   (cell_pack_floats)
+ * On the packed kernels (fp32) the gate gradients are packed once for W_ih
+ * and W_hh together, their column sums taken as they are packed
+ * (gemm_tn_parts); the GRU's r and z columns, the same in dgi and dgh, once. */
 void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
                            const float *dgh, const float *x, const float *h, const float *h0,
                            const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa);

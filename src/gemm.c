@@ -94,22 +94,26 @@ static void pack_trans(float *bp, const float *b, int ldb, int K, int N)
     }
 }
 
-/* dst [ceil(N / w) panels of K x w] = src [K, ld] cut into panels of w
- * columns, the last zero-padded past N, read row by row of src: each row
- * once and in order (column by column, a row a cache miss apart, waited on
- * memory). w is a constant after inlining: the full panels' copies are
- * inlined, not calls. */
-__attribute__((always_inline)) static inline void pack_rows(float *dst, const float *src,
-                                                            int ld, int K, int N, int w)
+/* dst [ceil(N / w) panels of kp x w] = src [K, ld] cut into panels of w
+ * columns, the last zero-padded past N, rows 0..K of each panel written,
+ * read row by row of src: each row once and in order (column by column, a
+ * row a cache miss apart, waited on memory); sum[j] += src[k, j] for each
+ * row in order when sum is not NULL. w is a constant after inlining: the
+ * full panels' copies are inlined, not calls. */
+__attribute__((always_inline)) static inline void pack_rows(float *dst, float *sum,
+                                                            const float *src, int ld, int K,
+                                                            int N, int w, int kp)
 {
     const int full = N / w * w;
     for (int k = 0; k < K; k++) {
         const float *from = src + (size_t)k * ld;
         float *to = dst + (size_t)k * w;
+        if (sum)
+            for (int j = 0; j < N; j++) sum[j] += from[j];
         for (int n0 = 0; n0 < full; n0 += w)
-            memcpy(to + (size_t)n0 * K, from + n0, sizeof(float) * (size_t)w);
+            memcpy(to + (size_t)n0 * kp, from + n0, sizeof(float) * (size_t)w);
         if (full == N) continue;
-        float *row = to + (size_t)full * K;
+        float *row = to + (size_t)full * kp;
         memcpy(row, from + full, sizeof(float) * (size_t)(N - full));
         memset(row + (N - full), 0, sizeof(float) * (size_t)(w - (N - full)));
     }
@@ -120,7 +124,7 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
     if (trans)
         pack_trans(bp, b, ldb, K, N);
     else
-        pack_rows(bp, b, ldb, K, N, GEMM_NR);
+        pack_rows(bp, NULL, b, ldb, K, N, GEMM_NR, K);
 }
 
 #if GEMM_X86
@@ -398,22 +402,57 @@ size_t gemm_tn_floats(int M, int K, int N)
     return gemm_packed_floats(kc, N) + (size_t)kc * (size_t)tn_rows(M);
 }
 
-void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
-             int M, int N, int K, GemmIsa isa)
+/* Rows k0..k0 + kc of part p's B packed into bp (panels of kc rows): row k
+ * is B's row k - skip, or head's row k for k < skip (zeros without one). */
+static void pack_part(float *bp, const GemmTnPart *p, int k0, int kc)
+{
+    int z = p->skip - k0 < 0 ? 0 : p->skip - k0 < kc ? p->skip - k0 : kc;
+    if (z > 0 && p->head)
+        pack_rows(bp, NULL, p->head + (size_t)k0 * p->ldb, p->ldb, z, p->n, GEMM_NR, kc);
+    else if (z > 0)
+        for (int n0 = 0; n0 < p->n; n0 += GEMM_NR)
+            memset(bp + (size_t)n0 * kc, 0, sizeof(float) * (size_t)z * GEMM_NR);
+    if (z < kc)
+        pack_rows(bp + (size_t)z * GEMM_NR, NULL, p->b + (size_t)(k0 + z - p->skip) * p->ldb,
+                  p->ldb, kc - z, p->n, GEMM_NR, kc);
+}
+
+void gemm_tn_parts(float *colsum, float *work, const float *a, int lda, int M, int K,
+                   const GemmTnPart *parts, int nparts, GemmIsa isa)
 {
     const int kc0 = K < GEMM_KC ? K : GEMM_KC, mc = tn_rows(M);
-    float *ap = work + gemm_packed_floats(kc0, N);
+    size_t width = 0;
+    for (int i = 0; i < nparts; i++) width += gemm_packed_floats(1, parts[i].n);
+    float *ap = work + (size_t)kc0 * width;
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
         int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
-        gemm_pack(work, b + (size_t)k0 * ldb, ldb, 0, kc, N);
+        float *bp = work;
+        for (int i = 0; i < nparts; i++) {
+            pack_part(bp, &parts[i], k0, kc);
+            bp += gemm_packed_floats(kc, parts[i].n);
+        }
         /* each block of A packed just before its products (still in the L2
          * cache), in panels of GEMM_AP rows: its kernel reads one short run
          * per k (A's own rows, often a multiple of 4 KiB apart, would cost a
          * page and a cache set per k) */
         for (int m0 = 0; m0 < M; m0 += mc) {
             int mb = M - m0 < mc ? M - m0 : mc;
-            pack_rows(ap, a + (size_t)k0 * lda + m0, lda, kc, mb, GEMM_AP);
-            gemm_run(c + (size_t)m0 * ldc, ldc, ap, GEMM_AP, 1, work, mb, N, kc, 1, isa);
+            pack_rows(ap, colsum ? colsum + m0 : NULL, a + (size_t)k0 * lda + m0, lda, kc, mb,
+                      GEMM_AP, kc);
+            bp = work;
+            for (int i = 0; i < nparts; i++) {
+                const GemmTnPart *p = &parts[i];
+                gemm_run(p->c + (size_t)m0 * p->ldc, p->ldc, ap, GEMM_AP, 1, bp, mb, p->n, kc,
+                         1, isa);
+                bp += gemm_packed_floats(kc, p->n);
+            }
         }
     }
+}
+
+void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
+             int M, int N, int K, GemmIsa isa)
+{
+    const GemmTnPart part = {c, ldc, b, ldb, N, 0, NULL};
+    gemm_tn_parts(NULL, work, a, lda, M, K, &part, 1, isa);
 }

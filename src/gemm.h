@@ -73,8 +73,10 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N);
 void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
                  int K, int add, GemmIsa isa);
 
-/* Floats of gemm_tn's work space for M, K and N; enough for any smaller K
- * and N too (a pass sizes it once, for its longest product). */
+/* Floats of gemm_tn's and gemm_tn_parts' work space for M, K and N (the
+ * sum of the parts' n, each rounded up to a multiple of GEMM_NR; one
+ * product: its N); enough for any smaller K and N too (a pass sizes it
+ * once, for its longest product). */
 size_t gemm_tn_floats(int M, int K, int N);
 
 /* C += A^T B for weight gradients (A and B share their long K dimension),
@@ -88,5 +90,33 @@ size_t gemm_tn_floats(int M, int K, int N);
  * Each C element is one FMA chain per chunk, added to C chunk by chunk. */
 void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
              int M, int N, int K, GemmIsa isa);
+
+/* One product of gemm_tn_parts: C += A^T B', where row k of B' is row
+ * k - skip of b, or for k < skip row k of head (zeros when head is NULL):
+ * a layer's weight gradient of the recurrent weights meets each step's gate
+ * gradients with the state before that step (h0 or zeros at step 0). */
+typedef struct GemmTnPart {
+    float *c;          /* in/out [M, ldc] row-major, columns 0..n updated */
+    int ldc;
+    const float *b;    /* in [K - skip, ldb] row-major, columns 0..n read */
+    int ldb;
+    int n;             /* columns of B and C */
+    int skip;          /* 0..K */
+    const float *head; /* in [skip, ldb] or NULL */
+} GemmTnPart;
+
+/* gemm_tn for several B and C that share A: A is packed once for all of
+ * them (the packing is a large part of a weight gradient's time), and its
+ * column sums come out of the packing (a layer's bias gradients).
+ *   colsum out [M] ACCUMULATED: colsum[m] += A[k, m] for k = 0..K in order
+ *          (one addition chain per column); NULL to skip
+ *   work   scratch [gemm_tn_floats(M, K, sum of the parts' n rounded up to
+ *          multiples of GEMM_NR)]
+ *   a      in [K, lda] row-major, columns 0..M read
+ *   parts  in [nparts] the products (see GemmTnPart)
+ * Each C element is one FMA chain per chunk of 256 rows of K, added to C
+ * chunk by chunk, as gemm_tn's; the kernels give the same bits. */
+void gemm_tn_parts(float *colsum, float *work, const float *a, int lda, int M, int K,
+                   const GemmTnPart *parts, int nparts, GemmIsa isa);
 
 #endif

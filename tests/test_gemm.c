@@ -179,6 +179,106 @@ static void test_tn(void **state)
                 for (int ik = 0; ik < 4; ik++) check_tn(Ms[im], Ns[in], Ks[ik], isa);
 }
 
+/* B' of a GemmTnPart: row k is b's row k - skip, head's row k below skip
+ * (zeros without a head). */
+static double part_b(const GemmTnPart *p, int k, int j)
+{
+    if (k >= p->skip) return p->b[(size_t)(k - p->skip) * p->ldb + j];
+    return p->head ? p->head[(size_t)k * p->ldb + j] : 0.0;
+}
+
+/* gemm_tn_parts: two products sharing A, the second's B shifted by skip
+ * rows (with a head or zeros before), and A's column sums; against double
+ * precision; the kernels give the same bits. */
+static void check_tn_parts(int M, int K, int n1, int n2, int skip, int head, GemmIsa isa)
+{
+    const int lda = M + 1, ldb1 = n1 + 2, ldb2 = n2, ldc1 = n1, ldc2 = n2 + 5;
+    float *a = xalloc_floats((size_t)K * lda), *b1 = xalloc_floats((size_t)K * ldb1);
+    float *b2 = xalloc_floats((size_t)K * ldb2), *h = xalloc_floats((size_t)skip * ldb2 + 1);
+    float *c = xalloc_floats((size_t)M * (ldc1 + ldc2));
+    float *c0 = xalloc_floats((size_t)M * (ldc1 + ldc2));
+    float *sum = xalloc_floats((size_t)M * 2), *sum0 = xalloc_floats((size_t)M);
+    size_t wn = gemm_packed_floats(1, n1) + gemm_packed_floats(1, n2);
+    float *work = xalloc_floats(gemm_tn_floats(M, K, (int)wn));
+    /* NaN in the work space: a padding or zero row left unwritten shows */
+    memset(work, 0xff, sizeof(float) * gemm_tn_floats(M, K, (int)wn));
+    fill_uniform(a, (size_t)K * lda, 7);
+    fill_uniform(b1, (size_t)K * ldb1, 8);
+    fill_uniform(b2, (size_t)K * ldb2, 9);
+    fill_uniform(h, (size_t)skip * ldb2 + 1, 10);
+    fill_uniform(c0, (size_t)M * (ldc1 + ldc2), 11);
+    fill_uniform(sum0, (size_t)M, 12);
+    GemmTnPart parts[2] = {{c, ldc1, b1, ldb1, n1, 0, NULL},
+                           {c + (size_t)M * ldc1, ldc2, b2, ldb2, n2, skip, head ? h : NULL}};
+    const size_t cn = (size_t)M * (ldc1 + ldc2);
+    memcpy(c, c0, sizeof(float) * cn);
+    memcpy(sum, sum0, sizeof(float) * (size_t)M);
+    gemm_tn_parts(sum, work, a, lda, M, K, parts, 2, isa);
+    if (isa == GEMM_AVX512) { /* AVX2 gives the same bits */
+        float *c2 = xalloc_floats(cn);
+        memcpy(c2, c, sizeof(float) * cn);
+        memcpy(sum + M, sum, sizeof(float) * (size_t)M);
+        memcpy(c, c0, sizeof(float) * cn);
+        memcpy(sum, sum0, sizeof(float) * (size_t)M);
+        gemm_tn_parts(sum, work, a, lda, M, K, parts, 2, GEMM_AVX2);
+        assert_memory_equal(c2, c, sizeof(float) * cn);
+        assert_memory_equal(sum + M, sum, sizeof(float) * (size_t)M);
+        free(c2);
+    }
+    for (int i = 0; i < M; i++) {
+        double want = sum0[i], mag = fabs(want);
+        for (int k = 0; k < K; k++) {
+            want += a[(size_t)k * lda + i];
+            mag += fabs(a[(size_t)k * lda + i]);
+        }
+        if (fabs(sum[i] - want) > (K + 1) * 0x1p-24 * mag) {
+            print_error("%s tn_parts colsum M %d K %d: [%d] = %.9g, want %.9g\n",
+                        gemm_isa_name(isa), M, K, i, sum[i], want);
+            fail();
+        }
+        for (int pi = 0; pi < 2; pi++) {
+            const GemmTnPart *p = &parts[pi];
+            const float *from = c0 + (pi ? (size_t)M * ldc1 : 0);
+            for (int j = 0; j < p->ldc; j++) {
+                float got = p->c[(size_t)i * p->ldc + j];
+                double w = from[(size_t)i * p->ldc + j], m = fabs(w);
+                if (j >= p->n) {
+                    assert_true(got == from[(size_t)i * p->ldc + j]);
+                    continue;
+                }
+                for (int k = 0; k < K; k++) {
+                    double q = (double)a[(size_t)k * lda + i] * part_b(p, k, j);
+                    w += q;
+                    m += fabs(q);
+                }
+                if (fabs(got - w) > (2 * K + 1) * 0x1p-24 * m) {
+                    print_error("%s tn_parts M %d K %d skip %d part %d: c[%d,%d] = %.9g, want "
+                                "%.9g\n", gemm_isa_name(isa), M, K, skip, pi, i, j, got, w);
+                    fail();
+                }
+            }
+        }
+    }
+    free(a), free(b1), free(b2), free(h), free(c), free(c0), free(sum), free(sum0), free(work);
+}
+
+static void test_tn_parts(void **state)
+{
+    (void)state;
+    GemmIsa best = gemm_isa();
+    if (best == GEMM_BLAS) skip();
+    /* skip inside the first chunk, across a chunk's end, past K */
+    const int Ms[] = {5, 300}, Ks[] = {7, 300, 600}, skips[] = {0, 3, 257};
+    for (GemmIsa isa = GEMM_AVX2; isa <= best; isa++)
+        for (int im = 0; im < 2; im++)
+            for (int ik = 0; ik < 3; ik++)
+                for (int is = 0; is < 3; is++)
+                    for (int head = 0; head < 2; head++) {
+                        int skip = skips[is] < Ks[ik] ? skips[is] : Ks[ik];
+                        check_tn_parts(Ms[im], Ks[ik], 17, 33, skip, head, isa);
+                    }
+}
+
 /* A pass sizes gemm_tn's work space once, for its largest K and N, and
  * then runs shorter products in it: the size may not shrink as they grow
  * (it once did, and a 245-row product wrote past a 250-row space). */
@@ -221,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_shapes_avx2),
         cmocka_unit_test(test_shapes_avx512),
         cmocka_unit_test(test_tn),
+        cmocka_unit_test(test_tn_parts),
         cmocka_unit_test(test_tn_floats_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
