@@ -11,7 +11,8 @@
  * BENCH_ONLY=lstm|gru|counting runs one case and no peak. Shapes given as
  * arguments (cell:I:H:L:T:B: dense input of I features, H hidden, L
  * layers, T steps, batch B, last-step 10-class CE, Adam) are run instead,
- * followed by the FMA peak alone.
+ * followed by the FMA peak alone and the fp32 micro-kernel's rate on operands
+ * in the L1 cache (kernel_fp32: what no product of the step can pass).
  * Usage: bench_model [seconds per case [SHAPE...]]
  */
 #include <cblas.h>
@@ -285,6 +286,9 @@ int main(int argc, char **argv)
             bench_case(&c, seconds, 1);
         }
         printf("fma_peak gflops %.2f\n", fma_peak(seconds));
+        /* the micro-kernel alone (one 12 x 32 block, operands in the L1
+         * cache): the ceiling of every product of the step */
+        printf("kernel_fp32 gflops %.2f\n", packed_rate(PACKED_FP32, 12, 32, 256, seconds));
         return 0;
     }
     ModelSpec big = {CELL_LSTM, NONLIN_TANH, INPUT_DENSE, 0, 0, 64, 256, 2, 10, LOSS_CE,
