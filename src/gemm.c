@@ -250,16 +250,28 @@ kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, c
     }
 #pragma GCC unroll 12
     for (int r = 0; r < GEMM_MR512; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    /* A as stored: three row pointers moving along k, each reaching its
+     * next three rows by one stride (lda, 2 lda, 3 lda: addressing modes),
+     * not twelve pointers (more than the free registers: spilled) */
+    const float *g[3] = {a, a + 4 * (size_t)lda, a + 8 * (size_t)lda};
+    const size_t s1 = (size_t)lda, s3 = 3 * (size_t)lda;
     for (int k = 0; k < K; k++) {
         __m512 b0 = _mm512_loadu_ps(p0 + (size_t)k * GEMM_NR);
         __m512 b1 = nv == 2 ? _mm512_loadu_ps(p1 + (size_t)k * GEMM_NR) : b0;
 #pragma GCC unroll 12
         for (int r = 0; r < GEMM_MR512; r++) {
             if (r >= rows) break;
-            __m512 av = _mm512_set1_ps(*a_at(a, lda, at, r, k));
+            const float *ga = g[r / 4];
+            const float *ar = at                ? a_at(a, lda, at, r, k)
+                            : r % 4 == 0 ? ga
+                            : r % 4 == 1 ? ga + s1
+                            : r % 4 == 2 ? ga + 2 * s1
+                                         : ga + s3;
+            __m512 av = _mm512_set1_ps(*ar);
             acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
             if (nv == 2) acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
         }
+        g[0]++, g[1]++, g[2]++;
     }
 #pragma GCC unroll 12
     for (int r = 0; r < GEMM_MR512; r++) {
