@@ -253,7 +253,8 @@ kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, c
     /* A as stored: three row pointers moving along k, each reaching its
      * next three rows by one stride (lda, 2 lda, 3 lda: addressing modes),
      * not twelve pointers (more than the free registers: spilled) */
-    const float *g[3] = {a, a + 4 * (size_t)lda, a + 8 * (size_t)lda};
+    const float *g[3] = {a, rows > 4 ? a + 4 * (size_t)lda : a,
+                         rows > 8 ? a + 8 * (size_t)lda : a}; /* within A */
     const size_t s1 = (size_t)lda, s3 = 3 * (size_t)lda;
     for (int k = 0; k < K; k++) {
         __m512 b0 = _mm512_loadu_ps(p0 + (size_t)k * GEMM_NR);
