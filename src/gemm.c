@@ -15,16 +15,16 @@
 
 /* Rows per AVX2 kernel call: 6 rows x 2 vectors of 8 = 12 accumulators. */
 #define GEMM_MR 6
-/* Rows per AVX-512 kernel call: 12 rows x 2 vectors of 16 = 24 accumulators
- * of the 32 registers. */
-#define GEMM_MR512 12
+/* Rows per AVX-512 kernel call at most: 14 rows x 2 vectors of 16 = 28
+ * accumulators of the 32 registers. */
+#define GEMM_MR512 14
 /* Floats of A per block of rows: the block (256 KiB) stays in the L2 cache
  * while every panel of B passes. */
 #define GEMM_A_BLOCK 65536
 /* Rows of A and B per packed chunk of gemm_tn. */
 #define GEMM_KC 256
 /* Rows of A per panel gemm_tn packs: one AVX-512 block, two AVX2 blocks. */
-#define GEMM_AP GEMM_MR512
+#define GEMM_AP 12
 
 GemmIsa gemm_isa_best(void)
 {
@@ -75,7 +75,7 @@ size_t gemm_packed_floats(int K, int N)
  * least 4 AVX-512 blocks. */
 static int block_rows(int K)
 {
-    int mc = K > 0 && GEMM_A_BLOCK / K > 4 * GEMM_MR512 ? GEMM_A_BLOCK / K : 4 * GEMM_MR512;
+    int mc = K > 0 && GEMM_A_BLOCK / K > 4 * GEMM_AP ? GEMM_A_BLOCK / K : 4 * GEMM_AP;
     return mc - mc % GEMM_AP;
 }
 
@@ -242,24 +242,25 @@ kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, c
     __m512 acc[GEMM_MR512][2];
     /* C's rows on their way while the products run (C is often cold: the
      * input projection made long before the step) */
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int r = 0; r < GEMM_MR512; r++) {
         if (!add || r >= rows) break;
         _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
         if (nv == 2) _mm_prefetch((const char *)(c + (size_t)r * ldc + GEMM_NR), _MM_HINT_T0);
     }
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int r = 0; r < GEMM_MR512; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    /* A as stored: three row pointers moving along k, each reaching its
+    /* A as stored: four row pointers moving along k, each reaching its
      * next three rows by one stride (lda, 2 lda, 3 lda: addressing modes),
-     * not twelve pointers (more than the free registers: spilled) */
-    const float *g[3] = {a, rows > 4 ? a + 4 * (size_t)lda : a,
-                         rows > 8 ? a + 8 * (size_t)lda : a}; /* within A */
+     * not fourteen pointers (more than the free registers: spilled) */
+    const float *g[4] = {a, rows > 4 ? a + 4 * (size_t)lda : a, /* within A */
+                         rows > 8 ? a + 8 * (size_t)lda : a,
+                         rows > 12 ? a + 12 * (size_t)lda : a};
     const size_t s1 = (size_t)lda, s3 = 3 * (size_t)lda;
     for (int k = 0; k < K; k++) {
         __m512 b0 = _mm512_loadu_ps(p0 + (size_t)k * GEMM_NR);
         __m512 b1 = nv == 2 ? _mm512_loadu_ps(p1 + (size_t)k * GEMM_NR) : b0;
-#pragma GCC unroll 12
+#pragma GCC unroll 14
         for (int r = 0; r < GEMM_MR512; r++) {
             if (r >= rows) break;
             const float *ga = g[r / 4];
@@ -272,9 +273,9 @@ kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, c
             acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
             if (nv == 2) acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
         }
-        g[0]++, g[1]++, g[2]++;
+        g[0]++, g[1]++, g[2]++, g[3]++;
     }
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int r = 0; r < GEMM_MR512; r++) {
         if (r >= rows) break;
         float *cr = c + (size_t)r * ldc;
@@ -288,24 +289,28 @@ kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, c
     }
 }
 
-/* kernel512 over rows 0..M in blocks of GEMM_MR512. */
+/* kernel512 over rows 0..M: A packed (at), in blocks of its panels'
+ * GEMM_AP rows; A as stored, in ceil(M / GEMM_MR512) blocks as even as can
+ * be (64 rows: 13, 13, 13, 13, 12, not 12 x 5 and a slow block of 4). */
 __attribute__((target("avx512f"), always_inline)) static inline void
 panel_rows512(float *c, int ldc, const float *a, int lda, int at, const float *p0,
               const float *p1, int M, int K, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
-    int m = 0;
-    for (; m + GEMM_MR512 <= M; m += GEMM_MR512)
-        kernel512(c + (size_t)m * ldc, ldc, a_block(a, lda, at, m, K), lda, at, p0, p1, K,
-                  GEMM_MR512, nv, m0, m1, add);
-    float *cm = c + (size_t)m * ldc;
-    const float *am = a_block(a, lda, at, m, K);
-    switch (M - m) {
-#define GEMM_TAIL(n) \
+    const int blocks = at ? (M + GEMM_AP - 1) / GEMM_AP : (M + GEMM_MR512 - 1) / GEMM_MR512;
+    for (int b = 0, m = 0; b < blocks; b++) {
+        int rows = at ? (M - m < GEMM_AP ? M - m : GEMM_AP) : M / blocks + (b < M % blocks);
+        float *cm = c + (size_t)m * ldc;
+        const float *am = a_block(a, lda, at, m, K);
+        switch (rows) {
+#define GEMM_ROWS(n) \
     case n: kernel512(cm, ldc, am, lda, at, p0, p1, K, n, nv, m0, m1, add); break;
-        GEMM_TAIL(11) GEMM_TAIL(10) GEMM_TAIL(9) GEMM_TAIL(8) GEMM_TAIL(7) GEMM_TAIL(6)
-        GEMM_TAIL(5) GEMM_TAIL(4) GEMM_TAIL(3) GEMM_TAIL(2) GEMM_TAIL(1)
-#undef GEMM_TAIL
-    default: break;
+            GEMM_ROWS(14) GEMM_ROWS(13) GEMM_ROWS(12) GEMM_ROWS(11) GEMM_ROWS(10) GEMM_ROWS(9)
+            GEMM_ROWS(8) GEMM_ROWS(7) GEMM_ROWS(6) GEMM_ROWS(5) GEMM_ROWS(4) GEMM_ROWS(3)
+            GEMM_ROWS(2) GEMM_ROWS(1)
+#undef GEMM_ROWS
+        default: break;
+        }
+        m += rows;
     }
 }
 

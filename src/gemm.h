@@ -11,8 +11,9 @@
  *
  * Packed layout: ceil(N / 16) panels, panel p holding B[0..K, 16p..16p+16)
  * row by row (K x 16 floats), zero-padded past N. Two kernels read it:
- * AVX2 + FMA (6 rows x 16 columns per call) and AVX-512 (12 rows x 32
- * columns: two panels); the caller says which one runs (gemm_isa(), or a
+ * AVX2 + FMA (6 rows x 16 columns per call) and AVX-512 (up to 14 rows x 32
+ * columns: two panels; A's rows in even blocks, 12 per block when gemm_tn
+ * packed them); the caller says which one runs (gemm_isa(), or a
  * training run's measured choice, gemmchoice.h), and
  * callers call cblas_sgemm on the unpacked matrix when it says GEMM_BLAS.
  *
