@@ -21,8 +21,9 @@ const char *cell_name(CellKind kind)
 
 /* A pass's packing space is used by one product at a time: forward W_ih^T
  * (K = In, N = G*H), then W_hh^T (K = H, N = G*H); backward W_hh (K = G*H,
- * N = H), then gemm_tn_parts' work for the weight gradients, then W_ih (K = G*H,
- * N = In). */
+ * N = H) and W_ih (K = G*H, N = In) side by side on the packed kernels (each
+ * step's dx), then gemm_tn_panels' work for the weight gradients (off them:
+ * W_hh, the weight gradients, then W_ih). */
 size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
 {
     if (d->bf16 != GEMM_BF16_OFF) {
@@ -34,11 +35,12 @@ size_t cell_pack_floats(const CellDims *d, int T, int B, int backward)
     int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     size_t ih = backward ? gemm_packed_floats(GH, In) : gemm_packed_floats(In, GH);
     size_t hh = backward ? gemm_packed_floats(GH, H) : gemm_packed_floats(H, GH);
-    size_t tb = (size_t)T * (size_t)B; /* gemm_tn packs at most a chunk of it */
-    /* gemm_tn_parts's B: x and h side by side, each in whole panels */
+    size_t tb = (size_t)T * (size_t)B; /* gemm_tn_panels packs at most a chunk of it */
+    /* gemm_tn_panels' B: x and h side by side, each in whole panels */
     int xh = (int)(gemm_packed_floats(1, In) + gemm_packed_floats(1, H));
     size_t tn = backward ? gemm_tn_floats(GH, tb < INT_MAX ? (int)tb : INT_MAX, xh) : 0;
-    size_t most = ih > hh ? ih : hh;
+    size_t most = ih > hh ? ih : hh, both = backward ? cellgemm_back_floats(d) : 0;
+    most = most > both ? most : both;
     return most > tn ? most : tn;
 }
 
@@ -71,6 +73,7 @@ typedef struct RnnCache {
 /* The RNN's scratch (the pre-activation gradients live in dh). */
 typedef struct RnnScratch {
     float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
+    float *dg;     /* [cellgemm_dg_floats(d, 0, T, B)] the panels (DgViews) */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
     size_t floats; /* the whole scratch: cell_scratch_floats */
 } RnnScratch;
@@ -92,6 +95,7 @@ static RnnScratch rnn_scratch(float *base, const CellDims *d, int T, int B)
     Carver c = {base, 0};
     RnnScratch v;
     v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
+    v.dg = cellgemm_carve(&c, cellgemm_dg_floats(d, 0, T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;
@@ -137,16 +141,17 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
     const size_t BH = (size_t)B * H;
     const RnnCache v = rnn_cache((float *)cache, d, T, B);
     RnnScratch s = rnn_scratch(scratch, d, T, B);
-    const GemmIsa isa = d->isa;
-    Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
+    const DgViews dg = cellgemm_dg_views(s.dg, d, 0, T, B);
+    BackPass bp = cellgemm_back_prepare(s.pack, dg.panels, p->w_hh, p->w_ih, d, T, B, dx != NULL);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
-        if (t > 0) cellgemm_recur_back(dt - BH, dt, &w, B, H, H);
+        cellgemm_back_step(t > 0 ? dt - BH : NULL, dx ? dx + (size_t)t * B * d->in : NULL, dt, dt,
+                           &bp, d, t, T, B);
         cellgemm_poke(d);
     }
-    cellgemm_weight_grads(dx, g, s.pack, s.ones, dh, dh, x, h, state0 ? v.h0 : NULL, p, d, T, B,
-                          isa);
+    cellgemm_weight_grads(dx, g, s.pack, s.ones, &bp, dh, dh, x, h, state0 ? v.h0 : NULL, p, d, T,
+                          B);
 }
 
 /* ---- LSTM: gates i, f, g, o; c_t = f c_{t-1} + i g; h_t = o tanh(c_t) ------ */
@@ -214,7 +219,7 @@ typedef struct LstmCache {
 
 /* The LSTM's backward scratch. */
 typedef struct LstmScratch {
-    float *dgates; /* [T, B, 4H] pre-activation gradients */
+    float *dg;     /* [cellgemm_dg_floats(d, 1, T, B)] pre-activation gradients (DgViews) */
     float *dc;     /* [B, H] cell gradient carried from t+1 to t */
     float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
@@ -240,10 +245,10 @@ static LstmCache lstm_cache(float *base, const CellDims *d, int T, int B)
 /* Views of an LSTM scratch at base (NULL: sizes only). */
 static LstmScratch lstm_scratch(float *base, const CellDims *d, int T, int B)
 {
-    const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
+    const size_t H = (size_t)d->hidden;
     Carver c = {base, 0};
     LstmScratch v;
-    v.dgates = cellgemm_carve(&c, TB * 4 * H);
+    v.dg = cellgemm_carve(&c, cellgemm_dg_floats(d, 1, T, B));
     v.dc = cellgemm_carve(&c, (size_t)B * H);
     v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
@@ -280,18 +285,19 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const size_t BH = (size_t)B * H;
     const LstmCache v = lstm_cache((float *)cache, d, T, B);
     LstmScratch s = lstm_scratch(scratch, d, T, B);
-    const GemmIsa isa = d->isa;
-    Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
+    const DgViews dg = cellgemm_dg_views(s.dg, d, 1, T, B);
+    BackPass bp = cellgemm_back_prepare(s.pack, dg.panels, p->w_hh, p->w_ih, d, T, B, dx != NULL);
     memset(s.dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
-        float *dgt = s.dgates + (size_t)t * B * GH;
+        float *dgt = dg.dg[0] + (size_t)(t % dg.slots) * dg.step;
         lstm_step_backward(dgt, s.dc, v.gates + (size_t)t * B * GH, v.tc + t * BH,
                            t > 0 ? v.c + (t - 1) * BH : v.state + BH, dh + t * BH, B, H);
-        if (t > 0) cellgemm_recur_back(dh + (t - 1) * BH, dgt, &w, B, GH, H);
+        cellgemm_back_step(t > 0 ? dh + (t - 1) * BH : NULL,
+                           dx ? dx + (size_t)t * B * d->in : NULL, dgt, dgt, &bp, d, t, T, B);
         cellgemm_poke(d);
     }
-    cellgemm_weight_grads(dx, g, s.pack, s.ones, s.dgates, s.dgates, x, h,
-                          state0 ? v.state : NULL, p, d, T, B, isa);
+    cellgemm_weight_grads(dx, g, s.pack, s.ones, &bp, dg.dg[0], dg.dg[0], x, h,
+                          state0 ? v.state : NULL, p, d, T, B);
 }
 
 /* ---- GRU: r, z = sigmoid(..), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
@@ -363,8 +369,8 @@ typedef struct GruCache {
 
 /* The GRU's backward scratch. */
 typedef struct GruScratch {
-    float *dgi;    /* [T, B, 3H] gradients of the input projection */
-    float *dgh;    /* [T, B, 3H] gradients of the recurrent projection */
+    float *dg;     /* [cellgemm_dg_floats(d, 2, T, B)] gradients of the input and
+                    * recurrent projections, dgi and dgh (DgViews) */
     float *sink;   /* [B, H] where the t = 0 step sends d h_{-1} */
     float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
@@ -390,11 +396,10 @@ static GruCache gru_cache(float *base, const CellDims *d, int T, int B)
 /* Views of a GRU scratch at base (NULL: sizes only). */
 static GruScratch gru_scratch(float *base, const CellDims *d, int T, int B)
 {
-    const size_t TB = (size_t)T * B, H = (size_t)d->hidden;
+    const size_t H = (size_t)d->hidden;
     Carver c = {base, 0};
     GruScratch v;
-    v.dgi = cellgemm_carve(&c, TB * 3 * H);
-    v.dgh = cellgemm_carve(&c, TB * 3 * H);
+    v.dg = cellgemm_carve(&c, cellgemm_dg_floats(d, 2, T, B));
     v.sink = cellgemm_carve(&c, (size_t)B * H);
     v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
@@ -433,18 +438,20 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const size_t BH = (size_t)B * H;
     const GruCache v = gru_cache((float *)cache, d, T, B);
     GruScratch s = gru_scratch(scratch, d, T, B);
-    const GemmIsa isa = d->isa;
-    Recur w = cellgemm_recur_prepare(s.pack, p->w_hh, d, T - 1, 1, isa);
+    const DgViews dg = cellgemm_dg_views(s.dg, d, 2, T, B);
+    BackPass bp = cellgemm_back_prepare(s.pack, dg.panels, p->w_hh, p->w_ih, d, T, B, dx != NULL);
     for (int t = T - 1; t >= 0; t--) {
-        float *dgh_t = s.dgh + (size_t)t * B * GH;
-        gru_step_backward(s.dgi + (size_t)t * B * GH, dgh_t, t > 0 ? dh + (t - 1) * BH : s.sink,
+        const size_t at = (size_t)(t % dg.slots) * dg.step;
+        float *dgi_t = dg.dg[0] + at, *dgh_t = dg.dg[1] + at;
+        gru_step_backward(dgi_t, dgh_t, t > 0 ? dh + (t - 1) * BH : s.sink,
                           v.gates + (size_t)t * B * GH, v.hn + t * BH,
                           t > 0 ? h + (t - 1) * BH : v.h0, dh + t * BH, B, H);
-        if (t > 0) cellgemm_recur_back(dh + (t - 1) * BH, dgh_t, &w, B, GH, H);
+        cellgemm_back_step(t > 0 ? dh + (t - 1) * BH : NULL,
+                           dx ? dx + (size_t)t * B * d->in : NULL, dgi_t, dgh_t, &bp, d, t, T, B);
         cellgemm_poke(d);
     }
-    cellgemm_weight_grads(dx, g, s.pack, s.ones, s.dgi, s.dgh, x, h, state0 ? v.h0 : NULL, p, d,
-                          T, B, isa);
+    cellgemm_weight_grads(dx, g, s.pack, s.ones, &bp, dg.dg[0], dg.dg[1], x, h,
+                          state0 ? v.h0 : NULL, p, d, T, B);
 }
 
 size_t cell_cache_floats(const CellDims *d, int T, int B)

@@ -187,7 +187,9 @@ void cellgemm_recur(float *out, const float *h, const Recur *w, int B, int GH, i
         gemm_packed(out, GH, h, H, w->packed, B, GH, H, add, w->isa);
 }
 
-void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H)
+/* dh += dg w_hh, for one step.
+ *   dh in/out [B, H];  dg in [B, GH] */
+static void recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H)
 {
     if (w->packed16)
         bf16_rows(dh, H, w->a16, dg, GH, w->packed16, B, H, GH, 1, w->bf16);
@@ -198,19 +200,16 @@ void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int 
         gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, 1, w->isa);
 }
 
-/* c[M, N] += a[K, M]^T b[K, N] on d's bf16 kernel when set, else on the
- * packed kernels (AVX2 and AVX-512 give the same bits: the kernel choice
- * never changes a result), or OpenBLAS. work: the pass's packing space. */
+/* c[M, N] += a[K, M]^T b[K, N] on d's bf16 kernel when set, else on
+ * OpenBLAS. work: the pass's packing space. */
 static void grad_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b,
                     int ldb, int M, int N, int K, const CellDims *d)
 {
     if (d->bf16 != GEMM_BF16_OFF)
         bf16_tn(c, ldc, bf16_space(work, d, 1), a, lda, b, ldb, M, N, K, d->bf16);
-    else if (d->isa == GEMM_BLAS)
+    else /* OpenBLAS (the packed kernels take the gate panels: grads_panels) */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, lda, b, ldb, 1.0f,
                     c, ldc);
-    else
-        gemm_tn(c, ldc, work, a, lda, b, ldb, M, N, K, d->isa);
 }
 
 void cellgemm_poke(const CellDims *d)
@@ -218,53 +217,156 @@ void cellgemm_poke(const CellDims *d)
     if (d->poke.fn) d->poke.fn(d->poke.ctx);
 }
 
-/* g's weight and bias gradients on the packed kernels, A (the gate
- * gradients) packed once for W_ih and W_hh and summed into the biases as
- * it is packed. The GRU's r and z gradients are the same in dgi and dgh
- * (its n gradients differ): those columns go once, the n columns apart.
- *   sum scratch [G*H] */
-static void grads_packed(LayerParams *g, float *buf, float *sum, const float *dgi,
-                         const float *dgh, const float *x, const float *h, const float *h0,
-                         const CellDims *d, int T, int B)
+int cellgemm_on_panels(const CellDims *d)
 {
-    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in, TB = T * B;
+    return d->bf16 == GEMM_BF16_OFF && d->isa != GEMM_BLAS;
+}
+
+/* The gate gradients of a pass in panels (gemm.h), in groups that meet
+ * different inputs: one group of all G*H columns (RNN, LSTM); the GRU's
+ * r and z columns (the same in dgi and dgh), dgi's n columns and dgh's n
+ * columns. Each group's column sums (the bias gradients) come with it. */
+typedef struct GatePanels {
+    int groups;    /* 0 off the packed fp32 kernels */
+    int cols[3];   /* columns of each group */
+    float *ap[3];  /* [gemm_panels_floats(cols, T*B)] */
+    float *sum[3]; /* [cols] */
+    size_t floats; /* all of them: cellgemm_panels_floats */
+} GatePanels;
+
+/* Views of a pass's gate panels at base (NULL: sizes only), sized for the
+ * packed fp32 kernels whichever kernel runs (a buffer sized once serves
+ * every kernel choice), none with precision bf16. */
+static GatePanels gate_panels(float *base, const CellDims *d, int T, int B)
+{
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, TB = T * B;
+    Carver c = {base, 0};
+    GatePanels v = {d->kind == CELL_GRU ? 3 : 1, {GH, H, H}, {NULL}, {NULL}, 0};
+    if (d->kind == CELL_GRU) v.cols[0] = 2 * H;
+    if (d->bf16 != GEMM_BF16_OFF) v.groups = 0;
+    for (int i = 0; i < v.groups; i++) {
+        v.ap[i] = cellgemm_carve(&c, gemm_panels_floats(v.cols[i], TB));
+        v.sum[i] = cellgemm_carve(&c, (size_t)v.cols[i]);
+    }
+    v.floats = c.used;
+    return v;
+}
+
+/* Steps whose dx one product takes on the packed kernels: enough for
+ * CELLGEMM_DX_ROWS rows (a product of a few rows streams all of W_ih for
+ * little work), at most T. */
+static int dx_steps(int T, int B)
+{
+    int n = (CELLGEMM_DX_ROWS + B - 1) / B;
+    return n < T ? n : T;
+}
+
+size_t cellgemm_dg_floats(const CellDims *d, int bufs, int T, int B)
+{
+    const size_t GH = (size_t)cell_gates(d->kind) * (size_t)d->hidden;
+    size_t all = (size_t)bufs * (size_t)T * (size_t)B * GH;
+    size_t some = (size_t)bufs * (size_t)dx_steps(T, B) * (size_t)B * GH +
+                  gate_panels(NULL, d, T, B).floats;
+    return max_size(all, some);
+}
+
+DgViews cellgemm_dg_views(float *region, const CellDims *d, int bufs, int T, int B)
+{
+    const size_t GH = (size_t)cell_gates(d->kind) * (size_t)d->hidden;
+    const int panels = cellgemm_on_panels(d), slots = panels ? dx_steps(T, B) : T;
+    const size_t each = (size_t)slots * (size_t)B * GH;
+    DgViews v = {{region, region + (bufs > 1 ? each : 0)}, NULL, (size_t)B * GH, slots};
+    if (panels) v.panels = region + (size_t)bufs * each;
+    return v;
+}
+
+size_t cellgemm_back_floats(const CellDims *d)
+{
+    if (d->bf16 != GEMM_BF16_OFF) return 0;
+    const int GH = cell_gates(d->kind) * d->hidden;
+    return gemm_packed_floats(GH, d->hidden) + gemm_packed_floats(GH, d->in);
+}
+
+BackPass cellgemm_back_prepare(float *buf, float *panels, const float *w_hh, const float *w_ih,
+                               const CellDims *d, int T, int B, int dx)
+{
+    BackPass bp = {cellgemm_recur_prepare(buf, w_hh, d, T - 1, 1, d->isa), NULL, NULL, 1};
+    if (!cellgemm_on_panels(d)) return bp;
+    const int GH = cell_gates(d->kind) * d->hidden;
+    bp.panels = panels;
+    bp.group = dx_steps(T, B);
+    if (dx) {
+        float *ih = buf + gemm_packed_floats(GH, d->hidden);
+        gemm_pack(ih, w_ih, d->in, 0, GH, d->in);
+        bp.ih = ih;
+    }
+    return bp;
+}
+
+void cellgemm_back_step(float *dh_prev, float *dx_t, const float *dgi_t, const float *dgh_t,
+                        const BackPass *bp, const CellDims *d, int t, int T, int B)
+{
+    const int H = d->hidden, GH = cell_gates(d->kind) * H;
+    if (t > 0) recur_back(dh_prev, dgh_t, &bp->w, B, GH, H);
+    if (!bp->panels) return;
+    if (bp->ih && t % bp->group == 0) { /* steps t .. t + n - 1: their rows follow dgi_t's */
+        const int n = T - t < bp->group ? T - t : bp->group;
+        gemm_packed(dx_t, d->in, dgi_t, GH, bp->ih, n * B, d->in, GH, 0, d->isa);
+    }
+    GatePanels v = gate_panels(bp->panels, d, T, B);
+    /* the GRU's groups: dgi's r, z; dgi's n; dgh's n */
+    const float *src[3] = {dgi_t, dgi_t + v.cols[0], dgh_t + v.cols[0]};
+    for (int i = 0; i < v.groups; i++) {
+        if (t == T - 1) memset(v.sum[i], 0, sizeof(float) * (size_t)v.cols[i]);
+        gemm_panels_put(v.ap[i], v.sum[i], src[i], GH, v.cols[i], T * B, t * B, B);
+    }
+}
+
+/* g's weight and bias gradients on the packed kernels from the gate
+ * panels (every step put): A packed once for W_ih and W_hh, the GRU's r
+ * and z columns (the same in dgi and dgh) once, its n columns apart. */
+static void grads_panels(LayerParams *g, float *buf, float *panels, const float *x,
+                         const float *h, const float *h0, const CellDims *d, int T, int B)
+{
+    const int H = d->hidden, In = d->in, TB = T * B;
+    const GatePanels v = gate_panels(panels, d, T, B);
     /* W_hh meets step t's gate gradients with h_{t-1}: h0 (or zeros) at t = 0 */
     const int recur = T > 1 || h0 != NULL;
-    const int shared = dgi == dgh ? GH : 2 * H; /* columns of dgi that dgh repeats */
     GemmTnPart parts[2] = {{g->w_ih, In, x, In, In, 0, NULL}, {g->w_hh, H, h, H, H, B, h0}};
-    memset(sum, 0, sizeof(float) * (size_t)GH);
-    gemm_tn_parts(sum, buf, dgi, GH, shared, TB, parts, recur ? 2 : 1, d->isa);
-    for (int j = 0; j < shared; j++) g->b_hh[j] += sum[j];
+    gemm_tn_panels(buf, v.ap[0], v.cols[0], TB, parts, recur ? 2 : 1, d->isa);
+    for (int j = 0; j < v.cols[0]; j++) g->b_hh[j] += v.sum[0][j];
+    for (int j = 0; j < v.cols[0]; j++) g->b_ih[j] += v.sum[0][j];
     cellgemm_poke(d);
-    if (shared < GH) { /* the GRU's n columns: dgi's with x, dgh's with h_{t-1} */
-        parts[0].c += (size_t)shared * In;
-        parts[1].c += (size_t)shared * H;
-        gemm_tn_parts(sum + shared, buf, dgi + shared, GH, GH - shared, TB, parts, 1, d->isa);
-        gemm_tn_parts(g->b_hh + shared, buf, dgh + shared, GH, GH - shared, TB, parts + 1,
-                      recur, d->isa);
-    }
-    for (int j = 0; j < GH; j++) g->b_ih[j] += sum[j];
+    if (v.groups == 1) return;
+    /* the GRU's n columns: dgi's with x, dgh's with h_{t-1} */
+    const int n0 = v.cols[0];
+    parts[0].c += (size_t)n0 * In;
+    parts[1].c += (size_t)n0 * H;
+    gemm_tn_panels(buf, v.ap[1], H, TB, parts, 1, d->isa);
+    if (recur) gemm_tn_panels(buf, v.ap[2], H, TB, parts + 1, 1, d->isa);
+    for (int j = 0; j < H; j++) g->b_ih[n0 + j] += v.sum[1][j];
+    for (int j = 0; j < H; j++) g->b_hh[n0 + j] += v.sum[2][j];
     cellgemm_poke(d);
 }
 
-void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
-                           const float *dgh, const float *x, const float *h, const float *h0,
-                           const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa)
+void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones,
+                           const BackPass *bp, const float *dgi, const float *dgh,
+                           const float *x, const float *h, const float *h0, const LayerParams *p,
+                           const CellDims *d, int T, int B)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     const size_t TB = (size_t)T * B;
-    if (d->bf16 == GEMM_BF16_OFF && d->isa != GEMM_BLAS) {
-        grads_packed(g, buf, ones, dgi, dgh, x, h, h0, d, T, B);
-    } else {
-        grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d);
-        cellgemm_poke(d);
-        if (T > 1)
-            grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d);
-        if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d);
-        cellgemm_poke(d);
-        cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
-        cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
+    if (bp->panels) { /* dx came step by step */
+        grads_panels(g, buf, bp->panels, x, h, h0, d, T, B);
+        return;
     }
+    grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d);
+    cellgemm_poke(d);
+    if (T > 1) grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d);
+    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d);
+    cellgemm_poke(d);
+    cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
+    cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
     if (!dx) return;
     if (d->bf16 != GEMM_BF16_OFF) {
         Bf16Space s = bf16_space(buf, d, 1);
@@ -272,11 +374,6 @@ void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, c
         bf16_rows(dx, In, s.a, dgi, GH, s.b, (int)TB, In, GH, 0, d->bf16);
         return;
     }
-    if (isa == GEMM_BLAS) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, In, GH, 1.0f, dgi, GH,
-                    p->w_ih, In, 0.0f, dx, In);
-        return;
-    }
-    gemm_pack(buf, p->w_ih, In, 0, GH, In);
-    gemm_packed(dx, In, dgi, GH, buf, (int)TB, In, GH, 0, isa);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, In, GH, 1.0f, dgi, GH,
+                p->w_ih, In, 0.0f, dx, In);
 }

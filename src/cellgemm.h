@@ -79,27 +79,85 @@ void cellgemm_input(float *out, float *buf, const float *x, const float *w_ih, i
  *   out out [B, GH];  h in [B, H] */
 void cellgemm_recur(float *out, const float *h, const Recur *w, int B, int GH, int H, int add);
 
-/* dh += dg w_hh, for one step.
- *   dh in/out [B, H];  dg in [B, GH] */
-void cellgemm_recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H);
-
 /* d->poke.fn(d->poke.ctx) if there is one (cell.h, CellPoke). */
 void cellgemm_poke(const CellDims *d);
 
-/* The weight gradients and dx from the pre-activation gradients of all
- * steps, ACCUMULATED into g (dx overwritten; NULL to skip):
+/* Whether d's backward runs on the packed fp32 kernels step by step: each
+ * step's dx and its gate gradients put into panels while they are in the
+ * cache (then a pass keeps one step's gate gradients, not all of them);
+ * else (precision bf16, OpenBLAS) the weight gradients and dx come after
+ * the pass, from the gate gradients of all steps as stored. */
+int cellgemm_on_panels(const CellDims *d);
+
+/* Rows of dx one product takes at least on the packed kernels (steps
+ * grouped when B is smaller). */
+#define CELLGEMM_DX_ROWS 64
+
+/* A backward pass's gate gradients, in one region of
+ * cellgemm_dg_floats: `bufs` buffers of G*H columns (RNN 0: its gradients
+ * live in dh; LSTM 1; GRU 2: dgi and dgh), each of `slots` steps' rows:
+ * every step's off the packed fp32 kernels; on them the few steps one dx
+ * product takes, followed by the panels (cellgemm_back_step puts each
+ * step's there). Step t's rows: dg[i] + (t % slots) * step. */
+typedef struct DgViews {
+    float *dg[2];  /* [slots * B, G*H] each */
+    float *panels; /* the panels; NULL off the packed fp32 kernels */
+    size_t step;   /* floats of one step's rows: B*G*H */
+    int slots;     /* T, or on the packed fp32 kernels ceil(64 / B) at most T */
+} DgViews;
+
+/* Floats of the region: the larger of the two layouts (one size serves
+ * every kernel choice). */
+size_t cellgemm_dg_floats(const CellDims *d, int bufs, int T, int B);
+
+/* The views of a region for d's kernel. */
+DgViews cellgemm_dg_views(float *region, const CellDims *d, int bufs, int T, int B);
+
+/* Floats of the packing space a backward pass needs during its steps: W_hh
+ * and W_ih packed side by side for the packed fp32 kernels (0 with
+ * precision bf16: cellgemm_bf16_floats). */
+size_t cellgemm_back_floats(const CellDims *d);
+
+/* A backward pass's products (cellgemm_back_prepare). */
+typedef struct BackPass {
+    Recur w;         /* W_hh, for each step's dh_{t-1} += dg_t W_hh */
+    const float *ih; /* W_ih packed, for each step's dx; NULL: dx after the pass or none */
+    float *panels;   /* the gate gradients' panels; NULL off the packed fp32 kernels */
+    int group;       /* steps per dx product (DgViews' slots) */
+} BackPass;
+
+/* The products of a backward pass of T steps, packed into buf (the pass's
+ * packing space, cell_pack_floats); on the packed fp32 kernels W_ih too
+ * when dx is wanted, and `panels` (DgViews) are the pass's. */
+BackPass cellgemm_back_prepare(float *buf, float *panels, const float *w_hh, const float *w_ih,
+                               const CellDims *d, int T, int B, int dx);
+
+/* Step t of a backward pass, after its gate gradients: dh_prev += dgh_t
+ * W_hh (t > 0); on the packed fp32 kernels also the gate gradients put
+ * into the panels (t = T - 1 first) and, when bp->ih and t is a multiple
+ * of bp->group, dx of steps t .. t + group - 1 (their gradients in the
+ * slots after dgi_t's), dx_t = dgi_t W_ih.
+ *   dh_prev in/out [B, H];  dx_t out [group * B, In] (rows t*B on)
+ *   dgi_t, dgh_t in [B, G*H] step t's (the same buffer for RNN and LSTM) */
+void cellgemm_back_step(float *dh_prev, float *dx_t, const float *dgi_t, const float *dgh_t,
+                        const BackPass *bp, const CellDims *d, int t, int T, int B);
+
+/* The weight gradients from the pre-activation gradients of all steps,
+ * ACCUMULATED into g, and (off the packed fp32 kernels) dx, overwritten
+ * (NULL to skip):
  *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0),
  *   b_ih += column sums of dgi,  b_hh += those of dgh,  dx = dgi w_ih.
+ *   bp   the pass's: on the packed fp32 kernels the gate gradients come from
+ *        its panels (dgi, dgh unread), packed once for W_ih and W_hh
+ *        together (gemm_tn_panels), the GRU's r and z columns (the same in
+ *        dgi and dgh) once; their column sums were taken as they were put
  *   dgi, dgh in [T*B, GH] (the same buffer for RNN and LSTM)
  *   x in [T*B, In];  h in [T*B, H]
  *   h0   in [B, H] the initial hidden state; NULL: zeros, its term skipped
- *   ones scratch [cellgemm_sums_floats];  buf: the pass's packing space
- *   (cell_pack_floats)
- * On the packed kernels (fp32) the gate gradients are packed once for W_ih
- * and W_hh together, their column sums taken as they are packed
- * (gemm_tn_parts); the GRU's r and z columns, the same in dgi and dgh, once. */
-void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones, const float *dgi,
-                           const float *dgh, const float *x, const float *h, const float *h0,
-                           const LayerParams *p, const CellDims *d, int T, int B, GemmIsa isa);
+ *   ones scratch [cellgemm_sums_floats];  buf: the pass's packing space */
+void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones,
+                           const BackPass *bp, const float *dgi, const float *dgh,
+                           const float *x, const float *h, const float *h0, const LayerParams *p,
+                           const CellDims *d, int T, int B);
 
 #endif

@@ -1,6 +1,7 @@
 /* gemm.c - packed-B matrix products of the cells (see gemm.h). */
 #include "gemm.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +22,9 @@
 /* Floats of A per block of rows: the block (256 KiB) stays in the L2 cache
  * while every panel of B passes. */
 #define GEMM_A_BLOCK 65536
-/* Rows of A and B per packed chunk of gemm_tn. */
+/* Rows of A and B per chunk of gemm_tn_panels. */
 #define GEMM_KC 256
-/* Rows of A per panel gemm_tn packs: one AVX-512 block, two AVX2 blocks. */
+/* Rows of A per panel (gemm_panels_put): one AVX-512 block, two AVX2 blocks. */
 #define GEMM_AP 12
 
 GemmIsa gemm_isa_best(void)
@@ -70,7 +71,7 @@ size_t gemm_packed_floats(int K, int N)
     return (size_t)K * (size_t)((N + GEMM_NR - 1) / GEMM_NR) * GEMM_NR;
 }
 
-/* Rows of A per block of gemm_run (and of gemm_tn's packing) for K: a
+/* Rows of A per block of gemm_run (and of gemm_tn_panels' copies) for K: a
  * multiple of GEMM_AP whose K columns fill about GEMM_A_BLOCK floats, at
  * least 4 AVX-512 blocks. */
 static int block_rows(int K)
@@ -97,19 +98,15 @@ static void pack_trans(float *bp, const float *b, int ldb, int K, int N)
 /* dst [ceil(N / w) panels of kp x w] = src [K, ld] cut into panels of w
  * columns, the last zero-padded past N, rows 0..K of each panel written,
  * read row by row of src: each row once and in order (column by column, a
- * row a cache miss apart, waited on memory); sum[j] += src[k, j] for each
- * row in order when sum is not NULL. w is a constant after inlining: the
- * full panels' copies are inlined, not calls. */
-__attribute__((always_inline)) static inline void pack_rows(float *dst, float *sum,
-                                                            const float *src, int ld, int K,
-                                                            int N, int w, int kp)
+ * row a cache miss apart, waited on memory). w is a constant after
+ * inlining: the full panels' copies are inlined, not calls. */
+__attribute__((always_inline)) static inline void pack_rows(float *dst, const float *src, int ld,
+                                                            int K, int N, int w, int kp)
 {
     const int full = N / w * w;
     for (int k = 0; k < K; k++) {
         const float *from = src + (size_t)k * ld;
         float *to = dst + (size_t)k * w;
-        if (sum)
-            for (int j = 0; j < N; j++) sum[j] += from[j];
         for (int n0 = 0; n0 < full; n0 += w)
             memcpy(to + (size_t)n0 * kp, from + n0, sizeof(float) * (size_t)w);
         if (full == N) continue;
@@ -124,23 +121,23 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N)
     if (trans)
         pack_trans(bp, b, ldb, K, N);
     else
-        pack_rows(bp, NULL, b, ldb, K, N, GEMM_NR, K);
+        pack_rows(bp, b, ldb, K, N, GEMM_NR, K);
 }
 
 #if GEMM_X86
-/* A[r, k] of a block of rows: a[r * lda + k], or a[k * lda + r] when at
- * (A packed in panels by gemm_tn, lda = GEMM_AP). */
+/* A[r, k] of a block of rows: a[r * lda + k], or a[k * GEMM_AP + r] when at
+ * (A packed in panels of GEMM_AP rows, each [K, GEMM_AP]). */
 static inline const float *a_at(const float *a, int lda, int at, int r, int k)
 {
-    return at ? a + (size_t)k * lda + r : a + (size_t)r * lda + k;
+    return at ? a + (size_t)k * GEMM_AP + r : a + (size_t)r * lda + k;
 }
 
 /* The start of the block of rows from row m of A [M, K]: row m as stored,
- * or (at) row m % GEMM_AP of panel m / GEMM_AP, each panel [K, GEMM_AP]. */
-static inline const float *a_block(const float *a, int lda, int at, int m, int K)
+ * or (at) row m % GEMM_AP of panel m / GEMM_AP, the panels lda floats
+ * apart. */
+static inline const float *a_block(const float *a, int lda, int at, int m)
 {
-    return at ? a + (size_t)(m / GEMM_AP) * GEMM_AP * (size_t)K + m % GEMM_AP
-              : a + (size_t)m * lda;
+    return at ? a + (size_t)(m / GEMM_AP) * (size_t)lda + m % GEMM_AP : a + (size_t)m * lda;
 }
 
 /* c[rows, cols] (+)= A[rows, K] panel[K, 16], adding to c when add; rows <=
@@ -203,10 +200,10 @@ panel_rows(float *c, int ldc, const float *a, int lda, int at, const float *pane
 {
     int m = 0;
     for (; m + GEMM_MR <= M; m += GEMM_MR)
-        kernel(c + (size_t)m * ldc, ldc, a_block(a, lda, at, m, K), lda, at, panel, K, GEMM_MR,
+        kernel(c + (size_t)m * ldc, ldc, a_block(a, lda, at, m), lda, at, panel, K, GEMM_MR,
                cols, add);
     float *cm = c + (size_t)m * ldc;
-    const float *am = a_block(a, lda, at, m, K);
+    const float *am = a_block(a, lda, at, m);
     switch (M - m) {
     case 5: kernel(cm, ldc, am, lda, at, panel, K, 5, cols, add); break;
     case 4: kernel(cm, ldc, am, lda, at, panel, K, 4, cols, add); break;
@@ -253,9 +250,9 @@ kernel512(float *c, int ldc, const float *a, int lda, int at, const float *p0, c
     /* A as stored: four row pointers moving along k, each reaching its
      * next three rows by one stride (lda, 2 lda, 3 lda: addressing modes),
      * not fourteen pointers (more than the free registers: spilled) */
-    const float *g[4] = {a, rows > 4 ? a + 4 * (size_t)lda : a, /* within A */
-                         rows > 8 ? a + 8 * (size_t)lda : a,
-                         rows > 12 ? a + 12 * (size_t)lda : a};
+    const float *g[4] = {a, !at && rows > 4 ? a + 4 * (size_t)lda : a, /* within A */
+                         !at && rows > 8 ? a + 8 * (size_t)lda : a,
+                         !at && rows > 12 ? a + 12 * (size_t)lda : a};
     const size_t s1 = (size_t)lda, s3 = 3 * (size_t)lda;
     for (int k = 0; k < K; k++) {
         __m512 b0 = _mm512_loadu_ps(p0 + (size_t)k * GEMM_NR);
@@ -300,7 +297,7 @@ panel_rows512(float *c, int ldc, const float *a, int lda, int at, const float *p
     for (int b = 0, m = 0; b < blocks; b++) {
         int rows = at ? (M - m < GEMM_AP ? M - m : GEMM_AP) : M / blocks + (b < M % blocks);
         float *cm = c + (size_t)m * ldc;
-        const float *am = a_block(a, lda, at, m, K);
+        const float *am = a_block(a, lda, at, m);
         switch (rows) {
 #define GEMM_ROWS(n) \
     case n: kernel512(cm, ldc, am, lda, at, p0, p1, K, n, nv, m0, m1, add); break;
@@ -352,7 +349,8 @@ static __mmask16 lanes(int n)
 #endif
 
 /* C (+)= A B, A as stored (at 0) or packed in panels of GEMM_AP rows (at 1,
- * lda GEMM_AP), over row blocks whose A part stays in the L2 cache. */
+ * the panels lda floats apart), over row blocks whose A part stays in the
+ * L2 cache. */
 static void gemm_run(float *c, int ldc, const float *a, int lda, int at, const float *bp, int M,
                      int N, int K, int add, GemmIsa isa)
 {
@@ -363,7 +361,7 @@ static void gemm_run(float *c, int ldc, const float *a, int lda, int at, const f
     for (int m0 = 0; m0 < M; m0 += mc) {
         int mb = M - m0 < mc ? M - m0 : mc;
         float *cm = c + (size_t)m0 * ldc;
-        const float *am = a_block(a, lda, at, m0, K);
+        const float *am = a_block(a, lda, at, m0);
         if (isa == GEMM_AVX2) {
             for (int n0 = 0; n0 < N; n0 += GEMM_NR) {
                 int cols = N - n0 < GEMM_NR ? N - n0 : GEMM_NR;
@@ -405,9 +403,9 @@ void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, in
     gemm_run(c, ldc, a, lda, 0, bp, M, N, K, add, isa);
 }
 
-/* Rows of A gemm_tn packs at a time: those of a full chunk of GEMM_KC
- * rows of K whatever the chunk (sized by the chunk, the work space would
- * not grow with K: a shorter chunk packs more rows). */
+/* Rows of A gemm_tn_panels copies at a time: those of a full chunk of
+ * GEMM_KC rows of K whatever the chunk (sized by the chunk, the work space
+ * would not grow with K: a shorter chunk would copy more rows). */
 static int tn_rows(int M)
 {
     int mc = block_rows(GEMM_KC), all = (M + GEMM_AP - 1) / GEMM_AP * GEMM_AP;
@@ -426,22 +424,22 @@ static void pack_part(float *bp, const GemmTnPart *p, int k0, int kc)
 {
     int z = p->skip - k0 < 0 ? 0 : p->skip - k0 < kc ? p->skip - k0 : kc;
     if (z > 0 && p->head)
-        pack_rows(bp, NULL, p->head + (size_t)k0 * p->ldb, p->ldb, z, p->n, GEMM_NR, kc);
+        pack_rows(bp, p->head + (size_t)k0 * p->ldb, p->ldb, z, p->n, GEMM_NR, kc);
     else if (z > 0)
         for (int n0 = 0; n0 < p->n; n0 += GEMM_NR)
             memset(bp + (size_t)n0 * kc, 0, sizeof(float) * (size_t)z * GEMM_NR);
     if (z < kc)
-        pack_rows(bp + (size_t)z * GEMM_NR, NULL, p->b + (size_t)(k0 + z - p->skip) * p->ldb,
+        pack_rows(bp + (size_t)z * GEMM_NR, p->b + (size_t)(k0 + z - p->skip) * p->ldb,
                   p->ldb, kc - z, p->n, GEMM_NR, kc);
 }
 
-void gemm_tn_parts(float *colsum, float *work, const float *a, int lda, int M, int K,
-                   const GemmTnPart *parts, int nparts, GemmIsa isa)
+void gemm_tn_panels(float *work, const float *ap, int M, int K, const GemmTnPart *parts,
+                    int nparts, GemmIsa isa)
 {
     const int kc0 = K < GEMM_KC ? K : GEMM_KC, mc = tn_rows(M);
     size_t width = 0;
     for (int i = 0; i < nparts; i++) width += gemm_packed_floats(1, parts[i].n);
-    float *ap = work + (size_t)kc0 * width;
+    float *own = work + (size_t)kc0 * width;
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
         int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
         float *bp = work;
@@ -449,28 +447,74 @@ void gemm_tn_parts(float *colsum, float *work, const float *a, int lda, int M, i
             pack_part(bp, &parts[i], k0, kc);
             bp += gemm_packed_floats(kc, parts[i].n);
         }
-        /* each block of A packed just before its products (still in the L2
-         * cache), in panels of GEMM_AP rows: its kernel reads one short run
-         * per k (A's own rows, often a multiple of 4 KiB apart, would cost a
-         * page and a cache set per k) */
+        /* each block of A's panels copied just before its products (into
+         * the L2 cache: runs of kc x 12 floats, read in order) */
         for (int m0 = 0; m0 < M; m0 += mc) {
             int mb = M - m0 < mc ? M - m0 : mc;
-            pack_rows(ap, colsum ? colsum + m0 : NULL, a + (size_t)k0 * lda + m0, lda, kc, mb,
-                      GEMM_AP, kc);
+            for (int p = 0; p < mb; p += GEMM_AP)
+                memcpy(own + (size_t)p * kc, ap + (size_t)(m0 + p) * K + (size_t)k0 * GEMM_AP,
+                       sizeof(float) * GEMM_AP * (size_t)kc);
             bp = work;
             for (int i = 0; i < nparts; i++) {
                 const GemmTnPart *p = &parts[i];
-                gemm_run(p->c + (size_t)m0 * p->ldc, p->ldc, ap, GEMM_AP, 1, bp, mb, p->n, kc,
-                         1, isa);
+                gemm_run(p->c + (size_t)m0 * p->ldc, p->ldc, own, GEMM_AP * kc, 1, bp, mb, p->n,
+                         kc, 1, isa);
                 bp += gemm_packed_floats(kc, p->n);
             }
         }
     }
 }
 
-void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
-             int M, int N, int K, GemmIsa isa)
+size_t gemm_panels_floats(int M, int K)
 {
-    const GemmTnPart part = {c, ldc, b, ldb, N, 0, NULL};
-    gemm_tn_parts(NULL, work, a, lda, M, K, &part, 1, isa);
+    return (size_t)((M + GEMM_AP - 1) / GEMM_AP) * GEMM_AP * (size_t)K;
+}
+
+/* One panel's n rows of w <= GEMM_AP columns: to [n, GEMM_AP] (zero-padded
+ * past w), sum[j] += from[i, j] for i = 0..n in order. A full panel's sums
+ * stay in registers (SSE: every x86-64 has it, and the same additions in
+ * the same order give the scalar loop's bits) and its rows go out in
+ * streaming stores: read long after, by then out of the caches anyway,
+ * they need not be fetched first (gemm_panels_put fences them). */
+static void put_panel(float *restrict to, float *restrict sum, const float *restrict from,
+                      int lda, int n, int w)
+{
+#if GEMM_X86
+    if (w == GEMM_AP && ((uintptr_t)to & 15) == 0) {
+        __m128 s0 = _mm_loadu_ps(sum), s1 = _mm_loadu_ps(sum + 4), s2 = _mm_loadu_ps(sum + 8);
+        for (int i = 0; i < n; i++, to += GEMM_AP, from += lda) {
+            __m128 a0 = _mm_loadu_ps(from), a1 = _mm_loadu_ps(from + 4);
+            __m128 a2 = _mm_loadu_ps(from + 8);
+            _mm_stream_ps(to, a0);
+            _mm_stream_ps(to + 4, a1);
+            _mm_stream_ps(to + 8, a2);
+            s0 = _mm_add_ps(s0, a0);
+            s1 = _mm_add_ps(s1, a1);
+            s2 = _mm_add_ps(s2, a2);
+        }
+        _mm_storeu_ps(sum, s0);
+        _mm_storeu_ps(sum + 4, s1);
+        _mm_storeu_ps(sum + 8, s2);
+        return;
+    }
+#endif
+    for (int i = 0; i < n; i++, to += GEMM_AP, from += lda)
+        for (int j = 0; j < GEMM_AP; j++) {
+            to[j] = j < w ? from[j] : 0.0f;
+            if (j < w) sum[j] += from[j];
+        }
+}
+
+void gemm_panels_put(float *ap, float *colsum, const float *a, int lda, int M, int K, int k0,
+                     int n)
+{
+    CHECK(k0 >= 0 && n >= 0 && k0 + n <= K);
+    /* panel by panel: each panel's n rows are one run of n x 12 floats */
+    for (int m0 = 0; m0 < M; m0 += GEMM_AP) {
+        float *to = ap + (size_t)m0 * K + (size_t)k0 * GEMM_AP;
+        put_panel(to, colsum + m0, a + m0, lda, n, M - m0 < GEMM_AP ? M - m0 : GEMM_AP);
+    }
+#if GEMM_X86
+    _mm_sfence();
+#endif
 }

@@ -4,7 +4,7 @@
  * every time step by a small batch of states (M = batch rows). A general
  * SGEMM repacks the weights at every call; here they are packed once per
  * forward (or backward) pass and every step runs only the micro-kernel. The
- * cells also run their input projections, input gradients and (gemm_tn)
+ * cells also run their input projections, input gradients and (gemm_tn_panels)
  * weight gradients here: OpenBLAS 0.3.21 has no AVX-512 kernel for AMD
  * CPUs, and on a core with full-width AVX-512 these kernels run at twice its
  * rate.
@@ -12,8 +12,8 @@
  * Packed layout: ceil(N / 16) panels, panel p holding B[0..K, 16p..16p+16)
  * row by row (K x 16 floats), zero-padded past N. Two kernels read it:
  * AVX2 + FMA (6 rows x 16 columns per call) and AVX-512 (up to 14 rows x 32
- * columns: two panels; A's rows in even blocks, 12 per block when gemm_tn
- * packed them); the caller says which one runs (gemm_isa(), or a
+ * columns: two panels; A's rows in even blocks, 12 per block when A is in
+ * panels, gemm_tn_panels); the caller says which one runs (gemm_isa(), or a
  * training run's measured choice, gemmchoice.h), and
  * callers call cblas_sgemm on the unpacked matrix when it says GEMM_BLAS.
  *
@@ -74,25 +74,12 @@ void gemm_pack(float *bp, const float *b, int ldb, int trans, int K, int N);
 void gemm_packed(float *c, int ldc, const float *a, int lda, const float *bp, int M, int N,
                  int K, int add, GemmIsa isa);
 
-/* Floats of gemm_tn's and gemm_tn_parts' work space for M, K and N (the
- * sum of the parts' n, each rounded up to a multiple of GEMM_NR; one
- * product: its N); enough for any smaller K and N too (a pass sizes it
- * once, for its longest product). */
+/* Floats of gemm_tn_panels' work space for M, K and N (the sum of the
+ * parts' n, each rounded up to a multiple of GEMM_NR); enough for any
+ * smaller K and N too (a pass sizes it once, for its longest product). */
 size_t gemm_tn_floats(int M, int K, int N);
 
-/* C += A^T B for weight gradients (A and B share their long K dimension),
- * packing B in chunks of 256 rows into work, on kernel isa.
- *   c     in/out [M, ldc] row-major, columns 0..N updated
- *   work  scratch [gemm_tn_floats(M, K, N)]: B's chunk packed, then a block
- *         of A's rows at a time packed in panels of 12 (one short run per k)
- *   a     in     [K, lda] row-major, columns 0..M read (A^T is M x K)
- *   b     in     [K, ldb] row-major, columns 0..N read
- *   isa   GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa_best()
- * Each C element is one FMA chain per chunk, added to C chunk by chunk. */
-void gemm_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b, int ldb,
-             int M, int N, int K, GemmIsa isa);
-
-/* One product of gemm_tn_parts: C += A^T B', where row k of B' is row
+/* One product of gemm_tn_panels: C += A^T B', where row k of B' is row
  * k - skip of b, or for k < skip row k of head (zeros when head is NULL):
  * a layer's weight gradient of the recurrent weights meets each step's gate
  * gradients with the state before that step (h0 or zeros at step 0). */
@@ -106,18 +93,30 @@ typedef struct GemmTnPart {
     const float *head; /* in [skip, ldb] or NULL */
 } GemmTnPart;
 
-/* gemm_tn for several B and C that share A: A is packed once for all of
- * them (the packing is a large part of a weight gradient's time), and its
- * column sums come out of the packing (a layer's bias gradients).
- *   colsum out [M] ACCUMULATED: colsum[m] += A[k, m] for k = 0..K in order
- *          (one addition chain per column); NULL to skip
- *   work   scratch [gemm_tn_floats(M, K, sum of the parts' n rounded up to
- *          multiples of GEMM_NR)]
- *   a      in [K, lda] row-major, columns 0..M read
- *   parts  in [nparts] the products (see GemmTnPart)
+/* Floats of A in panels for gemm_tn_panels: ceil(M / 12) panels of K x 12
+ * (A^T's 12 rows side by side, zero-padded past M). */
+size_t gemm_panels_floats(int M, int K);
+
+/* Rows k0..k0 + n of A [K, M] into its panels, in any order of calls (a
+ * pass through time puts each step's rows while they are in the cache):
+ *   ap     out [gemm_panels_floats(M, K)] rows k0..k0 + n written
+ *   colsum out [M] ACCUMULATED: colsum[m] += a[k, m] for k = 0..n in order
+ *   a      in [n, lda] row-major, columns 0..M read */
+void gemm_panels_put(float *ap, float *colsum, const float *a, int lda, int M, int K, int k0,
+                     int n);
+
+/* C += A^T B' for each part (weight gradients: A, the gate gradients, and
+ * B, the layer's input or state, share their long K dimension), A in
+ * panels (every row put by gemm_panels_put), B packed in chunks of 256
+ * rows into work, A's panels for each chunk copied there (into the L2
+ * cache) once for all the parts, on kernel isa.
+ *   work  scratch [gemm_tn_floats(M, K, sum of the parts' n)]
+ *   ap    in [gemm_panels_floats(M, K)]
+ *   parts in [nparts] the products (see GemmTnPart)
+ *   isa   GEMM_AVX2 or GEMM_AVX512, no better than gemm_isa_best()
  * Each C element is one FMA chain per chunk of 256 rows of K, added to C
- * chunk by chunk, as gemm_tn's; the kernels give the same bits. */
-void gemm_tn_parts(float *colsum, float *work, const float *a, int lda, int M, int K,
-                   const GemmTnPart *parts, int nparts, GemmIsa isa);
+ * chunk by chunk; the kernels give the same bits. */
+void gemm_tn_panels(float *work, const float *ap, int M, int K, const GemmTnPart *parts,
+                    int nparts, GemmIsa isa);
 
 #endif

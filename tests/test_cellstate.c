@@ -15,6 +15,9 @@
  *     Richardson-extrapolated, GRADCHECK_ATOL + GRADCHECK_RTOL |an|);
  *   - zero state: state0 = a zero buffer gives the bits of state0 = NULL
  *     (h, dx, every gradient, the final state);
+ *   - kernels agree: the packed kernels' backward (gate gradients in
+ *     panels, dx a few steps at a time) against OpenBLAS's, within fp32
+ *     rounding, for B = 3, 40 (steps in groups of two) and 70;
  *   - the gradient check can fail: a gradient corrupted by 5% in one element
  *     of each tensor is flagged, and so is a backward that leaves out the
  *     given state's term of w_hh (told NULL).
@@ -263,6 +266,45 @@ static void test_zero_state_is_null(void **unused)
         }
 }
 
+/* a and b [n] within fp32 rounding of each other (different kernels sum
+ * in different orders): |a - b| <= 1e-5 + 1e-4 |b|. */
+static void assert_close(const float *a, const float *b, size_t n, const char *what)
+{
+    for (size_t e = 0; e < n; e++)
+        if (!(fabsf(a[e] - b[e]) <= 1e-5f + 1e-4f * fabsf(b[e]))) {
+            print_error("%s[%zu]: %.9g against %.9g\n", what, e, a[e], b[e]);
+            fail();
+        }
+}
+
+/* The packed kernels' backward (each step's gate gradients put into
+ * panels, dx a few steps at a time: 40 rows make steps of two, so T = 7
+ * ends in a group of one) agrees with OpenBLAS's (all steps kept, dx at the
+ * end), in buffers sized once for both: h, dx and every gradient. */
+static void test_kernels_agree(void **unused)
+{
+    (void)unused;
+    if (gemm_isa() == GEMM_BLAS) skip();
+    static const int shapes[][2] = {{16, 40}, {4, 3}, {13, 70}}; /* H, B */
+    for (int k = 0; k < NKINDS; k++)
+        for (int s = 0; s < 3; s++) {
+            Layer L;
+            layer_make(&L, &KINDS[k], shapes[s][0], shapes[s][1], 4);
+            const size_t nh = (size_t)T_ALL * L.B * L.d.hidden, nx = (size_t)T_ALL * L.B * IN;
+            run(&L, L.x, L.state0, L.state0, T_ALL, 1);
+            float *h = copy_of(L.h, nh), *g = copy_of(L.grads, L.total), *dx = copy_of(L.dx, nx);
+            L.d.isa = GEMM_BLAS;
+            run(&L, L.x, L.state0, L.state0, T_ALL, 1);
+            assert_close(h, L.h, nh, "h");
+            assert_close(dx, L.dx, nx, "dx");
+            assert_close(g, L.grads, L.total, "gradients");
+            free(h);
+            free(g);
+            free(dx);
+            layer_free(&L);
+        }
+}
+
 /* The check flags one corrupted element of each tensor (5% of the tensor's
  * largest gradient + 0.01, as gradcheck_catch), and a backward that leaves
  * out w_hh's term of the given state. */
@@ -305,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_chunks_equal_whole),
         cmocka_unit_test(test_gradients_from_state),
         cmocka_unit_test(test_zero_state_is_null),
+        cmocka_unit_test(test_kernels_agree),
         cmocka_unit_test(test_check_can_fail),
     };
     return cmocka_run_group_tests_name("cellstate", tests, NULL, NULL);

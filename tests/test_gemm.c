@@ -122,24 +122,43 @@ static void test_shapes_avx512(void **state)
     check_shapes(GEMM_AVX512);
 }
 
-/* gemm_tn: c += a^T b with a [K, M], b [K, N], against double precision,
- * K past several chunks of 256, M past one packed block of A (252 rows at
- * K 256); AVX-512 and AVX2 give the same bits. */
+/* gemm_tn_panels of A = a [K, lda] (columns 0..M), its rows put by
+ * gemm_panels_put in groups of `step` from the last group down (as a
+ * backward pass puts each step's) into NaN-filled panels (a row left unput
+ * shows); colsum += A's column sums. */
+static void tn_via_panels(float *colsum, float *work, const float *a, int lda, int M, int K,
+                          const GemmTnPart *parts, int nparts, int step, GemmIsa isa)
+{
+    float *ap = xalloc_floats(gemm_panels_floats(M, K));
+    memset(ap, 0xff, sizeof(float) * gemm_panels_floats(M, K));
+    for (int k0 = (K - 1) / step * step; k0 >= 0; k0 -= step) {
+        int n = K - k0 < step ? K - k0 : step;
+        gemm_panels_put(ap, colsum, a + (size_t)k0 * lda, lda, M, K, k0, n);
+    }
+    gemm_tn_panels(work, ap, M, K, parts, nparts, isa);
+    free(ap);
+}
+
+/* One product: c += a^T b with a [K, M], b [K, N], against double
+ * precision, K past several chunks of 256, M past one block of A's panels
+ * (252 rows at K 256); AVX-512 and AVX2 give the same bits. */
 static void check_tn(int M, int N, int K, GemmIsa isa)
 {
     int lda = M + 2, ldb = N + 1, ldc = N + 3;
     float *a = xalloc_floats((size_t)K * lda), *b = xalloc_floats((size_t)K * ldb);
     float *c0 = xalloc_floats((size_t)M * ldc), *c = xalloc_floats((size_t)M * ldc);
-    float *work = xalloc_floats(gemm_tn_floats(M, K, N));
+    float *work = xalloc_floats(gemm_tn_floats(M, K, N)), *sum = xalloc_floats((size_t)M);
     fill_uniform(a, (size_t)K * lda, 4);
     fill_uniform(b, (size_t)K * ldb, 5);
     fill_uniform(c0, (size_t)M * ldc, 6);
     memcpy(c, c0, sizeof(float) * (size_t)M * ldc);
-    gemm_tn(c, ldc, work, a, lda, b, ldb, M, N, K, isa);
+    GemmTnPart part = {c, ldc, b, ldb, N, 0, NULL};
+    tn_via_panels(sum, work, a, lda, M, K, &part, 1, 64, isa);
     if (isa == GEMM_AVX512) {
         float *c2 = xalloc_floats((size_t)M * ldc);
         memcpy(c2, c0, sizeof(float) * (size_t)M * ldc);
-        gemm_tn(c2, ldc, work, a, lda, b, ldb, M, N, K, GEMM_AVX2);
+        part.c = c2;
+        tn_via_panels(sum, work, a, lda, M, K, &part, 1, 64, GEMM_AVX2);
         assert_memory_equal(c2, c, sizeof(float) * (size_t)M * ldc);
         free(c2);
     }
@@ -164,7 +183,7 @@ static void check_tn(int M, int N, int K, GemmIsa isa)
                 fail();
             }
         }
-    free(a), free(b), free(c0), free(c), free(work);
+    free(a), free(b), free(c0), free(c), free(work), free(sum);
 }
 
 static void test_tn(void **state)
@@ -187,10 +206,11 @@ static double part_b(const GemmTnPart *p, int k, int j)
     return p->head ? p->head[(size_t)k * p->ldb + j] : 0.0;
 }
 
-/* gemm_tn_parts: two products sharing A, the second's B shifted by skip
- * rows (with a head or zeros before), and A's column sums; against double
- * precision; the kernels give the same bits. */
-static void check_tn_parts(int M, int K, int n1, int n2, int skip, int head, GemmIsa isa)
+/* Two products sharing A, the second's B shifted by skip rows (with a
+ * head or zeros before), and A's column sums (rows put `step` at a time);
+ * against double precision; the kernels give the same bits. */
+static void check_tn_parts(int M, int K, int n1, int n2, int skip, int head, int step,
+                           GemmIsa isa)
 {
     const int lda = M + 1, ldb1 = n1 + 2, ldb2 = n2, ldc1 = n1, ldc2 = n2 + 5;
     float *a = xalloc_floats((size_t)K * lda), *b1 = xalloc_floats((size_t)K * ldb1);
@@ -213,14 +233,14 @@ static void check_tn_parts(int M, int K, int n1, int n2, int skip, int head, Gem
     const size_t cn = (size_t)M * (ldc1 + ldc2);
     memcpy(c, c0, sizeof(float) * cn);
     memcpy(sum, sum0, sizeof(float) * (size_t)M);
-    gemm_tn_parts(sum, work, a, lda, M, K, parts, 2, isa);
+    tn_via_panels(sum, work, a, lda, M, K, parts, 2, step, isa);
     if (isa == GEMM_AVX512) { /* AVX2 gives the same bits */
         float *c2 = xalloc_floats(cn);
         memcpy(c2, c, sizeof(float) * cn);
         memcpy(sum + M, sum, sizeof(float) * (size_t)M);
         memcpy(c, c0, sizeof(float) * cn);
         memcpy(sum, sum0, sizeof(float) * (size_t)M);
-        gemm_tn_parts(sum, work, a, lda, M, K, parts, 2, GEMM_AVX2);
+        tn_via_panels(sum, work, a, lda, M, K, parts, 2, step, GEMM_AVX2);
         assert_memory_equal(c2, c, sizeof(float) * cn);
         assert_memory_equal(sum + M, sum, sizeof(float) * (size_t)M);
         free(c2);
@@ -232,8 +252,8 @@ static void check_tn_parts(int M, int K, int n1, int n2, int skip, int head, Gem
             mag += fabs(a[(size_t)k * lda + i]);
         }
         if (fabs(sum[i] - want) > (K + 1) * 0x1p-24 * mag) {
-            print_error("%s tn_parts colsum M %d K %d: [%d] = %.9g, want %.9g\n",
-                        gemm_isa_name(isa), M, K, i, sum[i], want);
+            print_error("%s tn_parts colsum M %d K %d step %d: [%d] = %.9g, want %.9g\n",
+                        gemm_isa_name(isa), M, K, step, i, sum[i], want);
             fail();
         }
         for (int pi = 0; pi < 2; pi++) {
@@ -267,19 +287,23 @@ static void test_tn_parts(void **state)
     (void)state;
     GemmIsa best = gemm_isa();
     if (best == GEMM_BLAS) skip();
-    /* skip inside the first chunk, across a chunk's end, past K */
-    const int Ms[] = {5, 300}, Ks[] = {7, 300, 600}, skips[] = {0, 3, 257};
+    /* M: a partial panel, full panels, a partial block; skip inside the
+     * first chunk, across a chunk's end, past K; rows put one, five or 64
+     * at a time */
+    const int Ms[] = {5, 24, 300}, Ks[] = {7, 300, 600}, skips[] = {0, 3, 257};
+    const int steps[] = {1, 5, 64};
     for (GemmIsa isa = GEMM_AVX2; isa <= best; isa++)
-        for (int im = 0; im < 2; im++)
+        for (int im = 0; im < 3; im++)
             for (int ik = 0; ik < 3; ik++)
                 for (int is = 0; is < 3; is++)
                     for (int head = 0; head < 2; head++) {
                         int skip = skips[is] < Ks[ik] ? skips[is] : Ks[ik];
-                        check_tn_parts(Ms[im], Ks[ik], 17, 33, skip, head, isa);
+                        check_tn_parts(Ms[im], Ks[ik], 17, 33, skip, head, steps[(im + is) % 3],
+                                       isa);
                     }
 }
 
-/* A pass sizes gemm_tn's work space once, for its largest K and N, and
+/* A pass sizes gemm_tn_panels' work space once, for its largest K and N, and
  * then runs shorter products in it: the size may not shrink as they grow
  * (it once did, and a 245-row product wrote past a 250-row space). */
 static void test_tn_floats_grow(void **state)
