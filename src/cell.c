@@ -72,7 +72,7 @@ typedef struct RnnCache {
 
 /* The RNN's scratch (the pre-activation gradients live in dh). */
 typedef struct RnnScratch {
-    float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
+    float *ones;   /* [cellgemm_ones_floats] for the bias gradients' column sums */
     float *dg;     /* [cellgemm_dg_floats(d, 0, T, B)] the panels (DgViews) */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
     size_t floats; /* the whole scratch: cell_scratch_floats */
@@ -94,7 +94,7 @@ static RnnScratch rnn_scratch(float *base, const CellDims *d, int T, int B)
 {
     Carver c = {base, 0};
     RnnScratch v;
-    v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
+    v.ones = cellgemm_carve(&c, cellgemm_ones_floats(T, B));
     v.dg = cellgemm_carve(&c, cellgemm_dg_floats(d, 0, T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
@@ -221,7 +221,7 @@ typedef struct LstmCache {
 typedef struct LstmScratch {
     float *dg;     /* [cellgemm_dg_floats(d, 1, T, B)] pre-activation gradients (DgViews) */
     float *dc;     /* [B, H] cell gradient carried from t+1 to t */
-    float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
+    float *ones;   /* [cellgemm_ones_floats] for the bias gradients' column sums */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
     size_t floats; /* the whole scratch: cell_scratch_floats */
 } LstmScratch;
@@ -250,7 +250,7 @@ static LstmScratch lstm_scratch(float *base, const CellDims *d, int T, int B)
     LstmScratch v;
     v.dg = cellgemm_carve(&c, cellgemm_dg_floats(d, 1, T, B));
     v.dc = cellgemm_carve(&c, (size_t)B * H);
-    v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
+    v.ones = cellgemm_carve(&c, cellgemm_ones_floats(T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;
@@ -372,7 +372,7 @@ typedef struct GruScratch {
     float *dg;     /* [cellgemm_dg_floats(d, 2, T, B)] gradients of the input and
                     * recurrent projections, dgi and dgh (DgViews) */
     float *sink;   /* [B, H] where the t = 0 step sends d h_{-1} */
-    float *ones;   /* [cellgemm_sums_floats] for the bias gradients' column sums */
+    float *ones;   /* [cellgemm_ones_floats] for the bias gradients' column sums */
     float *pack;   /* [cell_pack_floats(d, T, B, 1)] backward packing space */
     size_t floats; /* the whole scratch: cell_scratch_floats */
 } GruScratch;
@@ -401,7 +401,7 @@ static GruScratch gru_scratch(float *base, const CellDims *d, int T, int B)
     GruScratch v;
     v.dg = cellgemm_carve(&c, cellgemm_dg_floats(d, 2, T, B));
     v.sink = cellgemm_carve(&c, (size_t)B * H);
-    v.ones = cellgemm_carve(&c, cellgemm_sums_floats(d, T, B));
+    v.ones = cellgemm_carve(&c, cellgemm_ones_floats(T, B));
     v.pack = cellgemm_carve(&c, cell_pack_floats(d, T, B, 1));
     v.floats = c.used;
     return v;

@@ -145,9 +145,9 @@ void cellgemm_fill_rows(float *rows, const float *a, const float *b, size_t n, i
     }
 }
 
-size_t cellgemm_sums_floats(const CellDims *d, int T, int B)
+size_t cellgemm_ones_floats(int T, int B)
 {
-    return max_size((size_t)T * (size_t)B, (size_t)cell_gates(d->kind) * (size_t)d->hidden);
+    return (size_t)T * (size_t)B;
 }
 
 void cellgemm_add_colsum(float *acc, const float *rows, float *ones, size_t n, int width)
@@ -231,7 +231,7 @@ typedef struct GatePanels {
     int cols[3];   /* columns of each group */
     float *ap[3];  /* [gemm_panels_floats(cols, T*B)] */
     float *sum[3]; /* [cols] */
-    size_t floats; /* all of them: cellgemm_panels_floats */
+    size_t floats; /* all of them */
 } GatePanels;
 
 /* Views of a pass's gate panels at base (NULL: sizes only), sized for the

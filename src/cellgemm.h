@@ -61,8 +61,9 @@ Recur cellgemm_recur_prepare(float *buf, const float *w_hh, const CellDims *d, i
  *   rows out [n, width];  a, b in [width] */
 void cellgemm_fill_rows(float *rows, const float *a, const float *b, size_t n, int width);
 
-/* Floats of cellgemm_weight_grads' `ones` scratch: max(T*B, G*H). */
-size_t cellgemm_sums_floats(const CellDims *d, int T, int B);
+/* Floats of cellgemm_weight_grads' `ones` scratch (the bias gradients as
+ * column sums off the packed fp32 kernels): T*B. */
+size_t cellgemm_ones_floats(int T, int B);
 
 /* acc[:] += sum over r of rows[r, :], as rows^T ones.
  *   acc in/out [width];  rows in [n, width];  ones scratch [n] */
@@ -154,7 +155,7 @@ void cellgemm_back_step(float *dh_prev, float *dx_t, const float *dgi_t, const f
  *   dgi, dgh in [T*B, GH] (the same buffer for RNN and LSTM)
  *   x in [T*B, In];  h in [T*B, H]
  *   h0   in [B, H] the initial hidden state; NULL: zeros, its term skipped
- *   ones scratch [cellgemm_sums_floats];  buf: the pass's packing space */
+ *   ones scratch [cellgemm_ones_floats];  buf: the pass's packing space */
 void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones,
                            const BackPass *bp, const float *dgi, const float *dgh,
                            const float *x, const float *h, const float *h0, const LayerParams *p,
