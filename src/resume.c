@@ -14,11 +14,12 @@ static int finished(char *why, size_t len, const TrainState *st, const Config *c
                  "limit) to train on", (long long)c->max_steps, (long long)st->step);
         return 1;
     }
-    if (st->batch_in_epoch > 0) return 0;
+    /* also mid-epoch: the epoch under way is then past the last one asked for */
     if (st->epoch >= c->epochs) {
         snprintf(why, len, "all %d epochs are done; raise --epochs to train on", c->epochs);
         return 1;
     }
+    if (st->batch_in_epoch > 0) return 0;
     if (c->patience > 0 && st->bad_epochs >= c->patience) {
         snprintf(why, len, "it stopped early after epoch %lld (no improvement for %lld epochs, "
                  "patience %d); raise --patience (0: off) to train on", (long long)st->epoch,

@@ -99,6 +99,17 @@ same_bytes "a finished run is left untouched" "$W/before" "$W/after"
 # the same command without any option but the run-dir: the run's own options
 run "resume with only --run-dir" 0 "$BIN" train --run-dir "$C" --resume auto --epochs 4 &&
   grep -q "resuming from $C/last.h5: epoch 3" "$W/out" && ok
+# stopped in its second epoch (15 steps an epoch), resumed asking for one:
+# finished, says so, touches nothing (it once printed "done" and stopped)
+M2="$W/runM2"
+run "run M2 stopped in its second epoch" 0 "$BIN" train $FAST --run-dir "$M2" --epochs 3 --max-steps 20 && ok
+sums "$M2" >"$W/before"
+if run "resume mid-epoch with fewer epochs" 0 "$BIN" train $FAST --run-dir "$M2" --resume auto --epochs 1 --max-steps 0; then
+  grep -q "this run is finished .*all 1 epochs are done; raise --epochs" "$W/out" && ok ||
+    bad "resume mid-epoch with fewer epochs: $(cat "$W/out")"
+fi
+sums "$M2" >"$W/after"
+same_bytes "a run past the epochs asked for is left untouched" "$W/before" "$W/after"
 # batch-size may change at an epoch boundary, not mid-epoch
 M="$W/runM"
 run "run M stopped mid-epoch" 0 "$BIN" train $FAST --run-dir "$M" --max-steps 5 && ok
