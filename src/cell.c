@@ -146,8 +146,7 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
-        cellgemm_back_step(t > 0 ? dt - BH : NULL, dx ? dx + (size_t)t * B * d->in : NULL, dt, dt,
-                           &bp, d, t, T, B);
+        cellgemm_back_step(dh, dx, dt, dt, &bp, d, t, T, B);
         cellgemm_poke(d);
     }
     cellgemm_weight_grads(dx, g, s.pack, s.ones, &bp, dh, dh, x, h, state0 ? v.h0 : NULL, p, d, T,
@@ -292,8 +291,7 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
         float *dgt = dg.dg[0] + (size_t)(t % dg.slots) * dg.step;
         lstm_step_backward(dgt, s.dc, v.gates + (size_t)t * B * GH, v.tc + t * BH,
                            t > 0 ? v.c + (t - 1) * BH : v.state + BH, dh + t * BH, B, H);
-        cellgemm_back_step(t > 0 ? dh + (t - 1) * BH : NULL,
-                           dx ? dx + (size_t)t * B * d->in : NULL, dgt, dgt, &bp, d, t, T, B);
+        cellgemm_back_step(dh, dx, dgt, dgt, &bp, d, t, T, B);
         cellgemm_poke(d);
     }
     cellgemm_weight_grads(dx, g, s.pack, s.ones, &bp, dg.dg[0], dg.dg[0], x, h,
@@ -446,8 +444,7 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
         gru_step_backward(dgi_t, dgh_t, t > 0 ? dh + (t - 1) * BH : s.sink,
                           v.gates + (size_t)t * B * GH, v.hn + t * BH,
                           t > 0 ? h + (t - 1) * BH : v.h0, dh + t * BH, B, H);
-        cellgemm_back_step(t > 0 ? dh + (t - 1) * BH : NULL,
-                           dx ? dx + (size_t)t * B * d->in : NULL, dgi_t, dgh_t, &bp, d, t, T, B);
+        cellgemm_back_step(dh, dx, dgi_t, dgh_t, &bp, d, t, T, B);
         cellgemm_poke(d);
     }
     cellgemm_weight_grads(dx, g, s.pack, s.ones, &bp, dg.dg[0], dg.dg[1], x, h,

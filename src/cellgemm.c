@@ -303,15 +303,16 @@ BackPass cellgemm_back_prepare(float *buf, float *panels, const float *w_hh, con
     return bp;
 }
 
-void cellgemm_back_step(float *dh_prev, float *dx_t, const float *dgi_t, const float *dgh_t,
+void cellgemm_back_step(float *dh, float *dx, const float *dgi_t, const float *dgh_t,
                         const BackPass *bp, const CellDims *d, int t, int T, int B)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H;
-    if (t > 0) recur_back(dh_prev, dgh_t, &bp->w, B, GH, H);
+    if (t > 0) recur_back(dh + (size_t)(t - 1) * B * H, dgh_t, &bp->w, B, GH, H);
     if (!bp->panels) return;
     if (bp->ih && t % bp->group == 0) { /* steps t .. t + n - 1: their rows follow dgi_t's */
         const int n = T - t < bp->group ? T - t : bp->group;
-        gemm_packed(dx_t, d->in, dgi_t, GH, bp->ih, n * B, d->in, GH, 0, d->isa);
+        gemm_packed(dx + (size_t)t * B * d->in, d->in, dgi_t, GH, bp->ih, n * B, d->in, GH, 0,
+                    d->isa);
     }
     GatePanels v = gate_panels(bp->panels, d, T, B);
     /* the GRU's groups: dgi's r, z; dgi's n; dgh's n */

@@ -133,14 +133,15 @@ typedef struct BackPass {
 BackPass cellgemm_back_prepare(float *buf, float *panels, const float *w_hh, const float *w_ih,
                                const CellDims *d, int T, int B, int dx);
 
-/* Step t of a backward pass, after its gate gradients: dh_prev += dgh_t
+/* Step t of a backward pass, after its gate gradients: dh[t-1] += dgh_t
  * W_hh (t > 0); on the packed fp32 kernels also the gate gradients put
  * into the panels (t = T - 1 first) and, when bp->ih and t is a multiple
  * of bp->group, dx of steps t .. t + group - 1 (their gradients in the
- * slots after dgi_t's), dx_t = dgi_t W_ih.
- *   dh_prev in/out [B, H];  dx_t out [group * B, In] (rows t*B on)
+ * slots after dgi_t's): dx[t] = dgi_t W_ih.
+ *   dh in/out [T, B, H] the pass's (step t - 1's rows updated)
+ *   dx out [T, B, In] the pass's (NULL when bp->ih is)
  *   dgi_t, dgh_t in [B, G*H] step t's (the same buffer for RNN and LSTM) */
-void cellgemm_back_step(float *dh_prev, float *dx_t, const float *dgi_t, const float *dgh_t,
+void cellgemm_back_step(float *dh, float *dx, const float *dgi_t, const float *dgh_t,
                         const BackPass *bp, const CellDims *d, int t, int T, int B);
 
 /* The weight gradients from the pre-activation gradients of all steps,
