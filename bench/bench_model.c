@@ -13,6 +13,8 @@
  * layers, T steps, batch B, last-step 10-class CE, Adam) are run instead,
  * followed by the FMA peak alone and the fp32 micro-kernel's rate on operands
  * in the L1 cache (kernel_fp32: what no product of the step can pass).
+ * BENCH_PRECISION=fp32|bf16 runs the shapes in that precision only (to
+ * profile one).
  * Usage: bench_model [seconds per case [SHAPE...]]
  */
 #include <cblas.h>
@@ -274,6 +276,7 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
     vec_init_compute(1);
+    const char *prec = getenv("BENCH_PRECISION");
     if (argc > 2) {
         /* shapes: those cases, then the FMA peak (scripts/bench_onednn.sh) */
         for (int i = 2; i < argc; i++) {
@@ -282,8 +285,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_model: %s: not cell:I:H:L:T:B\n", argv[i]);
                 return 2;
             }
-            bench_case(&c, seconds, 0);
-            bench_case(&c, seconds, 1);
+            if (!prec || strcmp(prec, "bf16") != 0) bench_case(&c, seconds, 0);
+            if (!prec || strcmp(prec, "fp32") != 0) bench_case(&c, seconds, 1);
         }
         printf("fma_peak gflops %.2f\n", fma_peak(seconds));
         /* the micro-kernel alone (one 12 x 32 block, operands in the L1

@@ -98,10 +98,7 @@ static void bf16_tn(float *c, int ldc, Bf16Space s, const float *a, int lda, con
         gemm_bf16_pack(s.b, a + (size_t)k0 * lda, lda, 0, kc, M);
         gemmprec_run(k, s.ct, M, s.a, gemm_bf16_kp(kc), s.b, N, M, kc, 1);
     }
-    for (int m0 = 0; m0 < M; m0 += GEMM_BF16_NR)
-        for (int n = 0; n < N; n++)
-            for (int m = m0; m < M && m < m0 + GEMM_BF16_NR; m++)
-                c[(size_t)m * ldc + n] += s.ct[(size_t)n * M + m];
+    gemm_bf16_add_cols(c, ldc, s.ct, M, M, N);
 }
 
 /* ---- the products of a pass ---------------------------------------------- */

@@ -18,6 +18,10 @@
 /* Rows per kernel call: 12 rows x 2 panels = 24 accumulators of 32 registers. */
 #define BF16_MR 12
 
+/* Rows of B packed into every panel before the next rows (even: a block
+ * holds whole pairs). */
+#define BF16_PACK_ROWS 16
+
 int gemm_bf16_supported(void)
 {
 #if BF16_X86
@@ -74,19 +78,116 @@ VEC_CLONES void gemm_bf16_round_rows(uint16_t *restrict out, const float *restri
     }
 }
 
-VEC_CLONES void gemm_bf16_round_cols(uint16_t *restrict out, const float *restrict a, int lda,
-                                     int M, int K)
+#if BF16_X86
+/* v[i] (16 lanes of 32 bits) := lane i of each of v[0..15] in order: a
+ * 16 x 16 transpose in registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void transpose16(__m512i v[16])
 {
-    const int Kp = gemm_bf16_kp(K);
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        v[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        v[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        v[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        v[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    /* v[4q + j] now holds, in each 128-bit lane l, rows 4q..4q+3 of column
+     * 4l + j; gather the four lanes of column c = 4l + j into v[c] */
+    for (int h = 0; h < 2; h++)
+        for (int j = 0; j < 4; j++) {
+            t[8 * h + j] = _mm512_shuffle_i32x4(v[8 * h + j], v[8 * h + 4 + j], 0x88);
+            t[8 * h + 4 + j] = _mm512_shuffle_i32x4(v[8 * h + j], v[8 * h + 4 + j], 0xdd);
+        }
+    for (int j = 0; j < 8; j++) {
+        v[j] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0x88);
+        v[8 + j] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0xdd);
+    }
+}
+
+/* round_bits on 16 lanes: the bf16 in each lane's low half. */
+__attribute__((target("avx512f"), always_inline)) static inline __m512i round16(__m512 x)
+{
+    const __m512i u = _mm512_castps_si512(x);
+    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), odd), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(
+        _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    const __m512i q = _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+    return _mm512_mask_blend_epi32(nan, r, q);
+}
+
+/* out[m, k] = round(a[k * lda + m]) for a whole 16 x 16 block. */
+__attribute__((target("avx512f"))) static void round_cols_block(uint16_t *out, int ldo,
+                                                                const float *a, int lda)
+{
+    __m512i v[16];
+    for (int k = 0; k < 16; k++) v[k] = round16(_mm512_loadu_ps(a + (size_t)k * lda));
+    transpose16(v);
+    for (int m = 0; m < 16; m++)
+        _mm256_storeu_si256((__m256i *)(out + (size_t)m * ldo), _mm512_cvtepi32_epi16(v[m]));
+}
+
+/* c[m * ldc + n] += a[n * lda + m] for a whole 16 x 16 block. */
+__attribute__((target("avx512f"))) static void add_cols_block(float *c, int ldc, const float *a,
+                                                              int lda)
+{
+    __m512i v[16];
+    for (int n = 0; n < 16; n++) v[n] = _mm512_castps_si512(_mm512_loadu_ps(a + (size_t)n * lda));
+    transpose16(v);
+    for (int m = 0; m < 16; m++) {
+        float *cm = c + (size_t)m * ldc;
+        _mm512_storeu_ps(cm, _mm512_add_ps(_mm512_loadu_ps(cm), _mm512_castsi512_ps(v[m])));
+    }
+}
+#endif
+
+/* Does this CPU run the 16 x 16 blocks above? */
+static int blocks_supported(void)
+{
+#if BF16_X86
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K)
+{
+    const int Kp = gemm_bf16_kp(K), fast = blocks_supported();
     for (int m0 = 0; m0 < M; m0 += GEMM_BF16_NR) {
         const int mw = M - m0 < GEMM_BF16_NR ? M - m0 : GEMM_BF16_NR;
         uint16_t *o = out + (size_t)m0 * Kp;
-        for (int k = 0; k < K; k++) {
+        int k = 0;
+#if BF16_X86
+        if (fast && mw == GEMM_BF16_NR)
+            for (; k + 16 <= K; k += 16) round_cols_block(o + k, Kp, a + (size_t)k * lda + m0, lda);
+#endif
+        for (; k < K; k++) {
             const float *src = a + (size_t)k * lda + m0;
             for (int i = 0; i < mw; i++) o[(size_t)i * Kp + k] = round_bits(bits_at(src + i));
         }
         if (Kp > K)
             for (int i = 0; i < mw; i++) o[(size_t)i * Kp + K] = 0;
+    }
+}
+
+void gemm_bf16_add_cols(float *c, int ldc, const float *a, int lda, int M, int N)
+{
+    const int fast = blocks_supported();
+    for (int m0 = 0; m0 < M; m0 += 16) {
+        const int mw = M - m0 < 16 ? M - m0 : 16;
+        int n = 0;
+#if BF16_X86
+        if (fast && mw == 16)
+            for (; n + 16 <= N; n += 16)
+                add_cols_block(c + (size_t)m0 * ldc + n, ldc, a + (size_t)n * lda + m0, lda);
+#endif
+        for (; n < N; n++)
+            for (int m = m0; m < m0 + mw; m++) c[(size_t)m * ldc + n] += a[(size_t)n * lda + m];
     }
 }
 
@@ -143,13 +244,22 @@ VEC_CLONES static void pack_panel_cols(uint16_t *restrict panel, const float *re
 void gemm_bf16_pack(uint16_t *bp, const float *b, int ldb, int trans, int K, int N)
 {
     const int Kp = gemm_bf16_kp(K);
-    for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
-        const int nw = N - n0 < GEMM_BF16_NR ? N - n0 : GEMM_BF16_NR;
-        uint16_t *panel = bp + (size_t)n0 * Kp;
-        if (trans)
-            pack_panel_cols(panel, b + (size_t)n0 * ldb, ldb, K, nw);
-        else
-            pack_panel_rows(panel, b + n0, ldb, K, nw);
+    if (trans) {
+        for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
+            const int nw = N - n0 < GEMM_BF16_NR ? N - n0 : GEMM_BF16_NR;
+            pack_panel_cols(bp + (size_t)n0 * Kp, b + (size_t)n0 * ldb, ldb, K, nw);
+        }
+        return;
+    }
+    /* B's rows a block at a time across every panel: each row is read in
+     * order once (a panel at a time would stride down all K rows per panel) */
+    for (int k0 = 0; k0 < K; k0 += BF16_PACK_ROWS) {
+        const int kb = K - k0 < BF16_PACK_ROWS ? K - k0 : BF16_PACK_ROWS;
+        for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
+            const int nw = N - n0 < GEMM_BF16_NR ? N - n0 : GEMM_BF16_NR;
+            pack_panel_rows(bp + (size_t)n0 * Kp + (size_t)k0 * GEMM_BF16_NR,
+                            b + (size_t)k0 * ldb + n0, ldb, kb, nw);
+        }
     }
 }
 

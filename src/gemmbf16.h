@@ -54,6 +54,10 @@ void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K);
  * A = dG^T, read from dG [K, lda]). */
 void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K);
 
+/* c[m, n] += a[n, m] (c[m * ldc + n] += a[n * lda + m]) for m < M, n < N:
+ * a transposed fp32 sum added where it belongs, one addition each. */
+void gemm_bf16_add_cols(float *c, int ldc, const float *a, int lda, int M, int N);
+
 /* Elements of a packed K x N matrix. */
 size_t gemm_bf16_packed_count(int K, int N);
 
