@@ -142,7 +142,7 @@ static void rnn_backward(float *dx, LayerParams *g, float *dh, float *scratch, c
     const RnnCache v = rnn_cache((float *)cache, d, T, B);
     RnnScratch s = rnn_scratch(scratch, d, T, B);
     const DgViews dg = cellgemm_dg_views(s.dg, d, 0, T, B);
-    BackPass bp = cellgemm_back_prepare(s.pack, dg.panels, p->w_hh, p->w_ih, d, T, B, dx != NULL);
+    BackPass bp = cellgemm_back_prepare(s.pack, &dg, p->w_hh, p->w_ih, d, T, B, dx != NULL);
     for (int t = T - 1; t >= 0; t--) {
         float *dt = dh + t * BH; /* becomes the pre-activation gradient */
         rnn_step_backward(dt, h + t * BH, BH, d->act == NONLIN_RELU);
@@ -285,7 +285,7 @@ static void lstm_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const LstmCache v = lstm_cache((float *)cache, d, T, B);
     LstmScratch s = lstm_scratch(scratch, d, T, B);
     const DgViews dg = cellgemm_dg_views(s.dg, d, 1, T, B);
-    BackPass bp = cellgemm_back_prepare(s.pack, dg.panels, p->w_hh, p->w_ih, d, T, B, dx != NULL);
+    BackPass bp = cellgemm_back_prepare(s.pack, &dg, p->w_hh, p->w_ih, d, T, B, dx != NULL);
     memset(s.dc, 0, sizeof(float) * BH);
     for (int t = T - 1; t >= 0; t--) {
         float *dgt = dg.dg[0] + (size_t)(t % dg.slots) * dg.step;
@@ -437,7 +437,7 @@ static void gru_backward(float *dx, LayerParams *g, float *dh, float *scratch,
     const GruCache v = gru_cache((float *)cache, d, T, B);
     GruScratch s = gru_scratch(scratch, d, T, B);
     const DgViews dg = cellgemm_dg_views(s.dg, d, 2, T, B);
-    BackPass bp = cellgemm_back_prepare(s.pack, dg.panels, p->w_hh, p->w_ih, d, T, B, dx != NULL);
+    BackPass bp = cellgemm_back_prepare(s.pack, &dg, p->w_hh, p->w_ih, d, T, B, dx != NULL);
     for (int t = T - 1; t >= 0; t--) {
         const size_t at = (size_t)(t % dg.slots) * dg.step;
         float *dgi_t = dg.dg[0] + at, *dgh_t = dg.dg[1] + at;

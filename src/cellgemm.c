@@ -82,23 +82,49 @@ static void bf16_rows(float *c, int ldc, uint16_t *stage, const float *a, int ld
     }
 }
 
-/* c[M, N] += a[K, M]^T b[K, N] on kernel k, as its transpose b^T a: the
- * long dimension K in chunks of CELLGEMM_BF16_KCHUNK rows, each chunk's b^T
- * rounded into s.a (N rows: b is the narrower, the layer's input or
- * state), its a packed into s.b (rows in pairs, as they lie), its product
- * summed into s.ct [N, M] (zeroed first), which is then added to c: each
- * element of c gets one fp32 addition of its sum over the chunks. */
-static void bf16_tn(float *c, int ldc, Bf16Space s, const float *a, int lda, const float *b,
-                    int ldb, int M, int N, int K, GemmBf16 k)
+/* c[M, N] += A^T b[K, N] on kernel k for A [K, M] given as bf16 rows a16
+ * (lda16 apart), as its transpose b^T A: the long dimension K in chunks of
+ * CELLGEMM_BF16_KCHUNK rows, each chunk's b^T rounded into s.a (N rows: b
+ * is the narrower, the layer's input or state), its A packed into s.b
+ * (rows in pairs, as they lie), its product summed into s.ct [N, M]
+ * (zeroed first), which is then added to c: each element of c gets one
+ * fp32 addition of its sum over the chunks. */
+static void bf16_tn(float *c, int ldc, Bf16Space s, const uint16_t *a16, int lda16,
+                    const float *b, int ldb, int M, int N, int K, GemmBf16 k)
 {
     memset(s.ct, 0, sizeof(float) * (size_t)N * M);
     for (int k0 = 0; k0 < K; k0 += CELLGEMM_BF16_KCHUNK) {
         const int kc = K - k0 < CELLGEMM_BF16_KCHUNK ? K - k0 : CELLGEMM_BF16_KCHUNK;
         gemm_bf16_round_cols(s.a, b + (size_t)k0 * ldb, ldb, N, kc);
-        gemm_bf16_pack(s.b, a + (size_t)k0 * lda, lda, 0, kc, M);
+        gemm_bf16_pack16(s.b, a16 + (size_t)k0 * lda16, lda16, kc, M);
         gemmprec_run(k, s.ct, M, s.a, gemm_bf16_kp(kc), s.b, N, M, kc, 1);
     }
     gemm_bf16_add_cols(c, ldc, s.ct, M, M, N);
+}
+
+/* With precision bf16, from the pass's bf16 gate-gradient rows (bp->dg16):
+ * g_ih += dgi^T x, g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0), and dx = dgi
+ * W_ih when dx (CELLGEMM_BF16_ROWS rows at a time). */
+static void grads_bf16(float *dx, LayerParams *g, float *buf, const BackPass *bp,
+                       const float *x, const float *h, const float *h0, const LayerParams *p,
+                       const CellDims *d, int T, int B)
+{
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in, TB = T * B;
+    const int ld = bp->ld16;
+    const uint16_t *ai = bp->dg16[0], *ah = bp->dg16[1];
+    Bf16Space s = bf16_space(buf, d, 1);
+    bf16_tn(g->w_ih, In, s, ai, ld, x, In, GH, In, TB, d->bf16);
+    cellgemm_poke(d);
+    if (T > 1) bf16_tn(g->w_hh, H, s, ah + (size_t)B * ld, ld, h, H, GH, H, TB - B, d->bf16);
+    if (h0) bf16_tn(g->w_hh, H, s, ah, ld, h0, H, GH, H, B, d->bf16);
+    cellgemm_poke(d);
+    if (!dx) return;
+    gemm_bf16_pack(s.b, p->w_ih, In, 0, GH, In);
+    for (int m0 = 0; m0 < TB; m0 += CELLGEMM_BF16_ROWS) {
+        const int mc = TB - m0 < CELLGEMM_BF16_ROWS ? TB - m0 : CELLGEMM_BF16_ROWS;
+        gemmprec_run(d->bf16, dx + (size_t)m0 * In, In, ai + (size_t)m0 * ld, ld, s.b, mc, In, GH,
+                     0);
+    }
 }
 
 /* ---- the products of a pass ---------------------------------------------- */
@@ -188,25 +214,11 @@ void cellgemm_recur(float *out, const float *h, const Recur *w, int B, int GH, i
  *   dh in/out [B, H];  dg in [B, GH] */
 static void recur_back(float *dh, const float *dg, const Recur *w, int B, int GH, int H)
 {
-    if (w->packed16)
-        bf16_rows(dh, H, w->a16, dg, GH, w->packed16, B, H, GH, 1, w->bf16);
-    else if (!w->packed)
+    if (!w->packed)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dg, GH, w->w_hh,
                     H, 1.0f, dh, H);
     else
         gemm_packed(dh, H, dg, GH, w->packed, B, H, GH, 1, w->isa);
-}
-
-/* c[M, N] += a[K, M]^T b[K, N] on d's bf16 kernel when set, else on
- * OpenBLAS. work: the pass's packing space. */
-static void grad_tn(float *c, int ldc, float *work, const float *a, int lda, const float *b,
-                    int ldb, int M, int N, int K, const CellDims *d)
-{
-    if (d->bf16 != GEMM_BF16_OFF)
-        bf16_tn(c, ldc, bf16_space(work, d, 1), a, lda, b, ldb, M, N, K, d->bf16);
-    else /* OpenBLAS (the packed kernels take the gate panels: grads_panels) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, a, lda, b, ldb, 1.0f,
-                    c, ldc);
 }
 
 void cellgemm_poke(const CellDims *d)
@@ -258,10 +270,18 @@ static int dx_steps(int T, int B)
     return n < T ? n : T;
 }
 
+/* bf16 elements of DgViews' dg16 rows: one buffer, or two for the GRU. */
+static size_t dg16_count(const CellDims *d, int bufs, int T, int B)
+{
+    const int GH = cell_gates(d->kind) * d->hidden;
+    return (size_t)(bufs > 1 ? 2 : 1) * (size_t)T * (size_t)B * (size_t)gemm_bf16_kp(GH);
+}
+
 size_t cellgemm_dg_floats(const CellDims *d, int bufs, int T, int B)
 {
     const size_t GH = (size_t)cell_gates(d->kind) * (size_t)d->hidden;
     size_t all = (size_t)bufs * (size_t)T * (size_t)B * GH;
+    if (d->bf16 != GEMM_BF16_OFF) return all + (dg16_count(d, bufs, T, B) + 1) / 2;
     size_t some = (size_t)bufs * (size_t)dx_steps(T, B) * (size_t)B * GH +
                   gate_panels(NULL, d, T, B).floats;
     return max_size(all, some);
@@ -272,8 +292,13 @@ DgViews cellgemm_dg_views(float *region, const CellDims *d, int bufs, int T, int
     const size_t GH = (size_t)cell_gates(d->kind) * (size_t)d->hidden;
     const int panels = cellgemm_on_panels(d), slots = panels ? dx_steps(T, B) : T;
     const size_t each = (size_t)slots * (size_t)B * GH;
-    DgViews v = {{region, region + (bufs > 1 ? each : 0)}, NULL, (size_t)B * GH, slots};
+    DgViews v = {{region, region + (bufs > 1 ? each : 0)}, NULL, (size_t)B * GH, slots,
+                 {NULL, NULL}, gemm_bf16_kp((int)GH)};
     if (panels) v.panels = region + (size_t)bufs * each;
+    if (d->bf16 != GEMM_BF16_OFF) {
+        v.dg16[0] = (uint16_t *)(region + (size_t)bufs * each);
+        v.dg16[1] = v.dg16[0] + (bufs > 1 ? (size_t)T * B * v.ld16 : 0);
+    }
     return v;
 }
 
@@ -284,13 +309,14 @@ size_t cellgemm_back_floats(const CellDims *d)
     return gemm_packed_floats(GH, d->hidden) + gemm_packed_floats(GH, d->in);
 }
 
-BackPass cellgemm_back_prepare(float *buf, float *panels, const float *w_hh, const float *w_ih,
-                               const CellDims *d, int T, int B, int dx)
+BackPass cellgemm_back_prepare(float *buf, const DgViews *dg, const float *w_hh,
+                               const float *w_ih, const CellDims *d, int T, int B, int dx)
 {
-    BackPass bp = {cellgemm_recur_prepare(buf, w_hh, d, T - 1, 1, d->isa), NULL, NULL, 1};
+    BackPass bp = {cellgemm_recur_prepare(buf, w_hh, d, T - 1, 1, d->isa), NULL, NULL, 1,
+                   {dg->dg16[0], dg->dg16[1]}, dg->ld16};
     if (!cellgemm_on_panels(d)) return bp;
     const int GH = cell_gates(d->kind) * d->hidden;
-    bp.panels = panels;
+    bp.panels = dg->panels;
     bp.group = dx_steps(T, B);
     if (dx) {
         float *ih = buf + gemm_packed_floats(GH, d->hidden);
@@ -304,6 +330,15 @@ void cellgemm_back_step(float *dh, float *dx, const float *dgi_t, const float *d
                         const BackPass *bp, const CellDims *d, int t, int T, int B)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H;
+    if (bp->dg16[0]) { /* bf16: step t's rows rounded once, for every product */
+        const size_t row = (size_t)t * B * bp->ld16;
+        if (bp->dg16[1] != bp->dg16[0]) gemm_bf16_round_rows(bp->dg16[0] + row, dgi_t, GH, B, GH);
+        gemm_bf16_round_rows(bp->dg16[1] + row, dgh_t, GH, B, GH);
+        if (t > 0)
+            gemmprec_run(bp->w.bf16, dh + (size_t)(t - 1) * B * H, H, bp->dg16[1] + row, bp->ld16,
+                         bp->w.packed16, B, H, GH, 1);
+        return;
+    }
     if (t > 0) recur_back(dh + (size_t)(t - 1) * B * H, dgh_t, &bp->w, B, GH, H);
     if (!bp->panels) return;
     if (bp->ih && t % bp->group == 0) { /* steps t .. t + n - 1: their rows follow dgi_t's */
@@ -358,20 +393,23 @@ void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones,
         grads_panels(g, buf, bp->panels, x, h, h0, d, T, B);
         return;
     }
-    grad_tn(g->w_ih, In, buf, dgi, GH, x, In, GH, In, (int)TB, d);
-    cellgemm_poke(d);
-    if (T > 1) grad_tn(g->w_hh, H, buf, dgh + (size_t)B * GH, GH, h, H, GH, H, (T - 1) * B, d);
-    if (h0) grad_tn(g->w_hh, H, buf, dgh, GH, h0, H, GH, H, B, d);
-    cellgemm_poke(d);
     cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
     cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
-    if (!dx) return;
-    if (d->bf16 != GEMM_BF16_OFF) {
-        Bf16Space s = bf16_space(buf, d, 1);
-        gemm_bf16_pack(s.b, p->w_ih, In, 0, GH, In);
-        bf16_rows(dx, In, s.a, dgi, GH, s.b, (int)TB, In, GH, 0, d->bf16);
+    if (bp->dg16[0]) {
+        grads_bf16(dx, g, buf, bp, x, h, h0, p, d, T, B);
         return;
     }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, In, (int)TB, 1.0f, dgi, GH, x, In,
+                1.0f, g->w_ih, In);
+    cellgemm_poke(d);
+    if (T > 1)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, (int)TB - B, 1.0f,
+                    dgh + (size_t)B * GH, GH, h, H, 1.0f, g->w_hh, H);
+    if (h0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, B, 1.0f, dgh, GH, h0, H,
+                    1.0f, g->w_hh, H);
+    cellgemm_poke(d);
+    if (!dx) return;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, In, GH, 1.0f, dgi, GH,
                 p->w_ih, In, 0.0f, dx, In);
 }

@@ -263,6 +263,41 @@ void gemm_bf16_pack(uint16_t *bp, const float *b, int ldb, int trans, int K, int
     }
 }
 
+/* One panel of B from bf16 rows b16 (B[k, n] = b16[k * ldb + n]), nw <= 16
+ * of its columns real: pack_panel_rows of the floats they were rounded from. */
+VEC_CLONES static void pack16_panel(uint16_t *restrict panel, const uint16_t *restrict b16,
+                                    int ldb, int K, int nw)
+{
+    const int pairs = gemm_bf16_kp(K) / 2;
+    for (int p = 0; p < pairs; p++) {
+        const int two = 2 * p + 1 < K; /* row k + 1 exists */
+        const uint16_t *r0 = b16 + (size_t)2 * p * ldb, *r1 = two ? r0 + ldb : r0;
+        uint16_t *o = panel + (size_t)p * 2 * GEMM_BF16_NR;
+        if (nw == GEMM_BF16_NR && two) {
+            pair32 *o32 = (pair32 *)o;
+            for (int j = 0; j < GEMM_BF16_NR; j++) o32[j] = r0[j] | (uint32_t)r1[j] << 16;
+            continue;
+        }
+        for (int j = 0; j < GEMM_BF16_NR; j++) {
+            o[2 * j] = j < nw ? r0[j] : 0;
+            o[2 * j + 1] = j < nw && two ? r1[j] : 0;
+        }
+    }
+}
+
+void gemm_bf16_pack16(uint16_t *bp, const uint16_t *b16, int ldb, int K, int N)
+{
+    const int Kp = gemm_bf16_kp(K);
+    for (int k0 = 0; k0 < K; k0 += BF16_PACK_ROWS) {
+        const int kb = K - k0 < BF16_PACK_ROWS ? K - k0 : BF16_PACK_ROWS;
+        for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
+            const int nw = N - n0 < GEMM_BF16_NR ? N - n0 : GEMM_BF16_NR;
+            pack16_panel(bp + (size_t)n0 * Kp + (size_t)k0 * GEMM_BF16_NR,
+                         b16 + (size_t)k0 * ldb + n0, ldb, kb, nw);
+        }
+    }
+}
+
 /* A bf16 input as the instruction reads it: denormals as zero. */
 static float daz(uint16_t b)
 {

@@ -65,6 +65,11 @@ size_t gemm_bf16_packed_count(int K, int N);
  *   trans == 0: B[k, n] = b[k * ldb + n];  trans == 1: B[k, n] = b[n * ldb + k] */
 void gemm_bf16_pack(uint16_t *bp, const float *b, int ldb, int trans, int K, int N);
 
+/* The same (trans 0) from B already rounded: B[k, n] = b16[k * ldb + n], a
+ * bf16 (gemm_bf16_round_rows' rows): gemm_bf16_pack of the floats they
+ * were rounded from, element for element. */
+void gemm_bf16_pack16(uint16_t *bp, const uint16_t *b16, int ldb, int K, int N);
+
 /* C = A B (add 0) or C += A B (add 1) on AVX512_BF16 (gemm_bf16_supported
  * must be 1).
  *   c   out (in/out when add) [M, ldc] fp32, columns 0..N written

@@ -142,7 +142,7 @@ static void pack_by_definition(uint16_t *bp, const float *b, int ldb, int trans,
 
 /* gemm_bf16_pack = the definition, both orientations, odd and even K, N at
  * and off a panel edge, ldb past the matrix (whose extra columns must not be
- * read into the panels). */
+ * read into the panels); gemm_bf16_pack16 from the rounded rows likewise. */
 static void test_pack(void **state)
 {
     (void)state;
@@ -160,6 +160,14 @@ static void test_pack(void **state)
                 gemm_bf16_pack(got, b, ldb, trans, K, N);
                 if (memcmp(want, got, sizeof(uint16_t) * n) != 0)
                     fail_msg("pack K %d N %d trans %d differs from its definition", K, N, trans);
+                if (!trans) { /* from the rows already rounded: the same panels */
+                    uint16_t b16[64 * 64];
+                    for (int i = 0; i < 64 * 64; i++) b16[i] = gemm_bf16_round(b[i]);
+                    memset(got, 0xcd, sizeof(uint16_t) * n);
+                    gemm_bf16_pack16(got, b16, ldb, K, N);
+                    if (memcmp(want, got, sizeof(uint16_t) * n) != 0)
+                        fail_msg("pack16 K %d N %d differs from its definition", K, N);
+                }
                 free(want);
                 free(got);
             }
