@@ -9,11 +9,11 @@
 /* ---- precision bf16: the pass's packing space as bf16 ------------------- */
 
 /* A bf16 packing space: the packed matrix, the staging of A's rows, and
- * (backward) a weight gradient's sum over the chunks. */
+ * (backward) a weight gradient's transpose. */
 typedef struct Bf16Space {
     uint16_t *b; /* [bf16_packed_count] */
     uint16_t *a; /* [bf16_stage_count] */
-    float *ct;   /* backward: [G*H, max(In, H)] */
+    float *ct;   /* backward: [max(In, H), G*H] */
 } Bf16Space;
 
 static size_t max_size(size_t a, size_t b)
@@ -22,30 +22,32 @@ static size_t max_size(size_t a, size_t b)
 }
 
 /* bf16 elements of the largest packed matrix of a pass (backward: W_hh,
- * W_ih, and a chunk of CELLGEMM_BF16_KCHUNK rows of x or h), rounded up to
- * 32: the staging after it starts on 64 bytes. */
+ * W_ih, and a chunk of CELLGEMM_BF16_KCHUNK rows of the gate gradients),
+ * rounded up to 32: the staging after it starts on 64 bytes. */
 static size_t bf16_packed_count(const CellDims *d, int backward)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
     size_t n;
     if (backward)
         n = max_size(max_size(gemm_bf16_packed_count(GH, H), gemm_bf16_packed_count(GH, In)),
-                     gemm_bf16_packed_count(CELLGEMM_BF16_KCHUNK, In > H ? In : H));
+                     gemm_bf16_packed_count(CELLGEMM_BF16_KCHUNK, GH));
     else
         n = max_size(gemm_bf16_packed_count(In, GH), gemm_bf16_packed_count(H, GH));
     return (n + 31) / 32 * 32;
 }
 
 /* bf16 elements of the staging: CELLGEMM_BF16_ROWS rows of the widest A
- * (K = In or G*H), rounded up to 32. */
+ * (K = In, H or G*H), or a weight gradient's max(In, H) rows of
+ * CELLGEMM_BF16_KCHUNK, rounded up to 32. */
 static size_t bf16_stage_count(const CellDims *d)
 {
-    const int GH = cell_gates(d->kind) * d->hidden, In = d->in;
-    size_t n = (size_t)CELLGEMM_BF16_ROWS * (size_t)gemm_bf16_kp(In > GH ? In : GH);
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
+    size_t n = max_size((size_t)CELLGEMM_BF16_ROWS * (size_t)gemm_bf16_kp(In > GH ? In : GH),
+                        (size_t)(In > H ? In : H) * CELLGEMM_BF16_KCHUNK);
     return (n + 31) / 32 * 32;
 }
 
-/* Floats of a weight gradient's sum over the chunks: [G*H, max(In, H)]. */
+/* Floats of a weight gradient's transpose: [max(In, H), G*H]. */
 static size_t bf16_ct_floats(const CellDims *d)
 {
     const int H = d->hidden, In = d->in;
@@ -80,44 +82,41 @@ static void bf16_rows(float *c, int ldc, uint16_t *stage, const float *a, int ld
     }
 }
 
-/* c[M, N] += A b[K, N] on kernel k for A [M, K] given as bf16 rows a16
- * (lda16 apart; A^T is a weight gradient's gate gradients, A their
- * transpose): the long dimension K in chunks of CELLGEMM_BF16_KCHUNK rows,
- * each chunk's b packed into s.b, its product summed into s.ct [M, N]
+/* c[M, N] += A^T b[K, N] on kernel k for A [K, M] given as bf16 rows a16
+ * (lda16 apart), as its transpose b^T A: the long dimension K in chunks of
+ * CELLGEMM_BF16_KCHUNK rows, each chunk's b^T rounded into s.a (N rows: b
+ * is the narrower, the layer's input or state), its A packed into s.b
+ * (rows in pairs, as they lie), its product summed into s.ct [N, M]
  * (zeroed first), which is then added to c: each element of c gets one
  * fp32 addition of its sum over the chunks. */
-static void bf16_grad(float *c, int ldc, Bf16Space s, const uint16_t *a16, int lda16,
-                      const float *b, int ldb, int M, int N, int K, GemmBf16 k)
+static void bf16_tn(float *c, int ldc, Bf16Space s, const uint16_t *a16, int lda16,
+                    const float *b, int ldb, int M, int N, int K, GemmBf16 k)
 {
-    memset(s.ct, 0, sizeof(float) * (size_t)M * N);
+    memset(s.ct, 0, sizeof(float) * (size_t)N * M);
     for (int k0 = 0; k0 < K; k0 += CELLGEMM_BF16_KCHUNK) {
         const int kc = K - k0 < CELLGEMM_BF16_KCHUNK ? K - k0 : CELLGEMM_BF16_KCHUNK;
-        gemm_bf16_pack(s.b, b + (size_t)k0 * ldb, ldb, 0, kc, N);
-        gemmprec_run(k, s.ct, N, a16 + k0, lda16, s.b, M, N, kc, 1);
+        gemm_bf16_round_cols(s.a, b + (size_t)k0 * ldb, ldb, N, kc);
+        gemm_bf16_pack16(s.b, a16 + (size_t)k0 * lda16, lda16, kc, M);
+        gemmprec_run(k, s.ct, M, s.a, gemm_bf16_kp(kc), s.b, N, M, kc, 1);
     }
-    for (int m = 0; m < M; m++) {
-        float *cm = c + (size_t)m * ldc;
-        const float *sm = s.ct + (size_t)m * N;
-        for (int n = 0; n < N; n++) cm[n] += sm[n];
-    }
+    gemm_bf16_add_cols(c, ldc, s.ct, M, M, N);
 }
 
-/* With precision bf16, from the pass's bf16 gate gradients: g_ih += dgi^T
- * x, g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0) from their transposes
- * (bp->dgt), and dx = dgi W_ih when dx from their rows (bp->dg16,
- * CELLGEMM_BF16_ROWS rows at a time). */
+/* With precision bf16, from the pass's bf16 gate-gradient rows (bp->dg16):
+ * g_ih += dgi^T x, g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0), and dx = dgi
+ * W_ih when dx (CELLGEMM_BF16_ROWS rows at a time). */
 static void grads_bf16(float *dx, LayerParams *g, float *buf, const BackPass *bp,
                        const float *x, const float *h, const float *h0, const LayerParams *p,
                        const CellDims *d, int T, int B)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in, TB = T * B;
-    const int ld = bp->ld16, ldt = bp->ldt;
-    const uint16_t *ai = bp->dg16[0], *ti = bp->dgt[0], *th = bp->dgt[1];
+    const int ld = bp->ld16;
+    const uint16_t *ai = bp->dg16[0], *ah = bp->dg16[1];
     Bf16Space s = bf16_space(buf, d, 1);
-    bf16_grad(g->w_ih, In, s, ti, ldt, x, In, GH, In, TB, d->bf16);
+    bf16_tn(g->w_ih, In, s, ai, ld, x, In, GH, In, TB, d->bf16);
     cellgemm_poke(d);
-    if (T > 1) bf16_grad(g->w_hh, H, s, th + B, ldt, h, H, GH, H, TB - B, d->bf16);
-    if (h0) bf16_grad(g->w_hh, H, s, th, ldt, h0, H, GH, H, B, d->bf16);
+    if (T > 1) bf16_tn(g->w_hh, H, s, ah + (size_t)B * ld, ld, h, H, GH, H, TB - B, d->bf16);
+    if (h0) bf16_tn(g->w_hh, H, s, ah, ld, h0, H, GH, H, B, d->bf16);
     cellgemm_poke(d);
     if (!dx) return;
     gemm_bf16_pack(s.b, p->w_ih, In, 0, GH, In);
@@ -271,20 +270,11 @@ static int dx_steps(int T, int B)
     return n < T ? n : T;
 }
 
-/* DgViews' ldt: T*B rounded up to even, and one pair more, so that a
- * product from column B on (odd B, odd K) reads a zero past its last. */
-static int dgt_ld(int T, int B)
-{
-    return gemm_bf16_kp(T * B) + 2;
-}
-
-/* bf16 elements of DgViews' dg16 rows and dgt transposes: one buffer each,
- * or two for the GRU. */
+/* bf16 elements of DgViews' dg16 rows: one buffer, or two for the GRU. */
 static size_t dg16_count(const CellDims *d, int bufs, int T, int B)
 {
     const int GH = cell_gates(d->kind) * d->hidden;
-    return (size_t)(bufs > 1 ? 2 : 1) *
-           ((size_t)T * (size_t)B * (size_t)gemm_bf16_kp(GH) + (size_t)GH * dgt_ld(T, B));
+    return (size_t)(bufs > 1 ? 2 : 1) * (size_t)T * (size_t)B * (size_t)gemm_bf16_kp(GH);
 }
 
 size_t cellgemm_dg_floats(const CellDims *d, int bufs, int T, int B)
@@ -303,14 +293,11 @@ DgViews cellgemm_dg_views(float *region, const CellDims *d, int bufs, int T, int
     const int panels = cellgemm_on_panels(d), slots = panels ? dx_steps(T, B) : T;
     const size_t each = (size_t)slots * (size_t)B * GH;
     DgViews v = {{region, region + (bufs > 1 ? each : 0)}, NULL, (size_t)B * GH, slots,
-                 {NULL, NULL}, gemm_bf16_kp((int)GH), {NULL, NULL}, dgt_ld(T, B)};
+                 {NULL, NULL}, gemm_bf16_kp((int)GH)};
     if (panels) v.panels = region + (size_t)bufs * each;
     if (d->bf16 != GEMM_BF16_OFF) {
-        const size_t rows = (size_t)T * B * v.ld16, cols = GH * (size_t)v.ldt;
         v.dg16[0] = (uint16_t *)(region + (size_t)bufs * each);
-        v.dg16[1] = v.dg16[0] + (bufs > 1 ? rows : 0);
-        v.dgt[0] = v.dg16[0] + (bufs > 1 ? 2 : 1) * rows;
-        v.dgt[1] = v.dgt[0] + (bufs > 1 ? cols : 0);
+        v.dg16[1] = v.dg16[0] + (bufs > 1 ? (size_t)T * B * v.ld16 : 0);
     }
     return v;
 }
@@ -326,7 +313,7 @@ BackPass cellgemm_back_prepare(float *buf, const DgViews *dg, const float *w_hh,
                                const float *w_ih, const CellDims *d, int T, int B, int dx)
 {
     BackPass bp = {cellgemm_recur_prepare(buf, w_hh, d, T - 1, 1, d->isa), NULL, NULL, 1,
-                   {dg->dg16[0], dg->dg16[1]}, dg->ld16, {dg->dgt[0], dg->dgt[1]}, dg->ldt};
+                   {dg->dg16[0], dg->dg16[1]}, dg->ld16};
     if (!cellgemm_on_panels(d)) return bp;
     const int GH = cell_gates(d->kind) * d->hidden;
     bp.panels = dg->panels;
@@ -343,19 +330,10 @@ void cellgemm_back_step(float *dh, float *dx, const float *dgi_t, const float *d
                         const BackPass *bp, const CellDims *d, int t, int T, int B)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H;
-    if (bp->dg16[0]) { /* bf16: step t's rows and columns rounded once, for every product */
+    if (bp->dg16[0]) { /* bf16: step t's rows rounded once, for every product */
         const size_t row = (size_t)t * B * bp->ld16;
-        const int two = bp->dg16[1] != bp->dg16[0];
-        if (t == T - 1) /* the columns past T*B, read as zeros */
-            for (int i = 0; i <= two; i++)
-                for (int g = 0; g < GH; g++)
-                    for (int k = T * B; k < bp->ldt; k++) bp->dgt[i][(size_t)g * bp->ldt + k] = 0;
-        if (two) {
-            gemm_bf16_round_rows(bp->dg16[0] + row, dgi_t, GH, B, GH);
-            gemm_bf16_put_cols(bp->dgt[0] + (size_t)t * B, bp->ldt, dgi_t, GH, GH, B);
-        }
+        if (bp->dg16[1] != bp->dg16[0]) gemm_bf16_round_rows(bp->dg16[0] + row, dgi_t, GH, B, GH);
         gemm_bf16_round_rows(bp->dg16[1] + row, dgh_t, GH, B, GH);
-        gemm_bf16_put_cols(bp->dgt[1] + (size_t)t * B, bp->ldt, dgh_t, GH, GH, B);
         if (t > 0)
             gemmprec_run(bp->w.bf16, dh + (size_t)(t - 1) * B * H, H, bp->dg16[1] + row, bp->ld16,
                          bp->w.packed16, B, H, GH, 1);

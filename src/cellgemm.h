@@ -107,11 +107,8 @@ typedef struct DgViews {
     int slots;     /* T, or on the packed fp32 kernels ceil(64 / B) at most T */
     uint16_t *dg16[2]; /* precision bf16: dgi's and dgh's rows rounded to
                         * bf16 [T*B, ld16] (the same buffer unless GRU), as
-                        * dh's product and dx read them; NULL in fp32 */
+                        * every product reads them; NULL in fp32 */
     int ld16;      /* gemm_bf16_kp(G*H) */
-    uint16_t *dgt[2]; /* precision bf16: their transposes [G*H, ldt], the
-                       * weight gradients' A (columns past T*B zero) */
-    int ldt;       /* T*B rounded up to even, plus 2 */
 } DgViews;
 
 /* Floats of the region: in fp32 the larger of the two layouts (one size
@@ -133,10 +130,8 @@ typedef struct BackPass {
     const float *ih; /* W_ih packed, for each step's dx; NULL: dx after the pass or none */
     float *panels;   /* the gate gradients' panels; NULL off the packed fp32 kernels */
     int group;       /* steps per dx product (DgViews' slots) */
-    uint16_t *dg16[2]; /* precision bf16: DgViews' dg16 and dgt */
+    uint16_t *dg16[2]; /* precision bf16: DgViews' dg16 */
     int ld16;
-    uint16_t *dgt[2];
-    int ldt;
 } BackPass;
 
 /* The products of a backward pass of T steps, packed into buf (the pass's
@@ -147,8 +142,7 @@ BackPass cellgemm_back_prepare(float *buf, const DgViews *dg, const float *w_hh,
                                const float *w_ih, const CellDims *d, int T, int B, int dx);
 
 /* Step t of a backward pass, after its gate gradients: with precision bf16
- * the gate gradients rounded into bp->dg16's rows of step t and into
- * bp->dgt's columns first, then
+ * the gate gradients rounded into bp->dg16's rows of step t first, then
  * dh[t-1] += dgh_t W_hh (t > 0); on the packed fp32 kernels also the gate gradients put
  * into the panels (t = T - 1 first) and, when bp->ih and t is a multiple
  * of bp->group, dx of steps t .. t + group - 1 (their gradients in the
@@ -168,7 +162,7 @@ void cellgemm_back_step(float *dh, float *dx, const float *dgi_t, const float *d
  *        its panels (dgi, dgh unread), packed once for W_ih and W_hh
  *        together (gemm_tn_panels), the GRU's r and z columns (the same in
  *        dgi and dgh) once; their column sums were taken as they were put;
- *        with precision bf16 the products read its dgt and dg16
+ *        with precision bf16 the products read its dg16 rows
  *   dgi, dgh in [T*B, GH] (the same buffer for RNN and LSTM)
  *   x in [T*B, In];  h in [T*B, H]
  *   h0   in [B, H] the initial hidden state; NULL: zeros, its term skipped

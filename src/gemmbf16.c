@@ -131,6 +131,18 @@ __attribute__((target("avx512f"))) static void round_cols_block(uint16_t *out, i
         _mm256_storeu_si256((__m256i *)(out + (size_t)m * ldo), _mm512_cvtepi32_epi16(v[m]));
 }
 
+/* c[m * ldc + n] += a[n * lda + m] for a whole 16 x 16 block. */
+__attribute__((target("avx512f"))) static void add_cols_block(float *c, int ldc, const float *a,
+                                                              int lda)
+{
+    __m512i v[16];
+    for (int n = 0; n < 16; n++) v[n] = _mm512_castps_si512(_mm512_loadu_ps(a + (size_t)n * lda));
+    transpose16(v);
+    for (int m = 0; m < 16; m++) {
+        float *cm = c + (size_t)m * ldc;
+        _mm512_storeu_ps(cm, _mm512_add_ps(_mm512_loadu_ps(cm), _mm512_castsi512_ps(v[m])));
+    }
+}
 #endif
 
 /* Does this CPU run the 16 x 16 blocks above? */
@@ -143,21 +155,39 @@ static int blocks_supported(void)
 #endif
 }
 
-void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, int K)
+void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K)
+{
+    const int Kp = gemm_bf16_kp(K), fast = blocks_supported();
+    for (int m0 = 0; m0 < M; m0 += GEMM_BF16_NR) {
+        const int mw = M - m0 < GEMM_BF16_NR ? M - m0 : GEMM_BF16_NR;
+        uint16_t *o = out + (size_t)m0 * Kp;
+        int k = 0;
+#if BF16_X86
+        if (fast && mw == GEMM_BF16_NR)
+            for (; k + 16 <= K; k += 16) round_cols_block(o + k, Kp, a + (size_t)k * lda + m0, lda);
+#endif
+        for (; k < K; k++) {
+            const float *src = a + (size_t)k * lda + m0;
+            for (int i = 0; i < mw; i++) o[(size_t)i * Kp + k] = round_bits(bits_at(src + i));
+        }
+        if (Kp > K)
+            for (int i = 0; i < mw; i++) o[(size_t)i * Kp + K] = 0;
+    }
+}
+
+void gemm_bf16_add_cols(float *c, int ldc, const float *a, int lda, int M, int N)
 {
     const int fast = blocks_supported();
     for (int m0 = 0; m0 < M; m0 += 16) {
         const int mw = M - m0 < 16 ? M - m0 : 16;
-        uint16_t *o = out + (size_t)m0 * ldo;
-        int k = 0;
+        int n = 0;
 #if BF16_X86
         if (fast && mw == 16)
-            for (; k + 16 <= K; k += 16) round_cols_block(o + k, ldo, a + (size_t)k * lda + m0, lda);
+            for (; n + 16 <= N; n += 16)
+                add_cols_block(c + (size_t)m0 * ldc + n, ldc, a + (size_t)n * lda + m0, lda);
 #endif
-        for (; k < K; k++) {
-            const float *src = a + (size_t)k * lda + m0;
-            for (int i = 0; i < mw; i++) o[(size_t)i * ldo + k] = round_bits(bits_at(src + i));
-        }
+        for (; n < N; n++)
+            for (int m = m0; m < m0 + mw; m++) c[(size_t)m * ldc + n] += a[(size_t)n * lda + m];
     }
 }
 

@@ -49,10 +49,14 @@ int gemm_bf16_kp(int K);
  * A[m, k] = a[m * lda + k]. */
 void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K);
 
-/* out[m * ldo + k] = a[k * lda + m] rounded to bf16, for m < M, k < K (A^T
- * rounded: a step's gate gradients [K, M] put as columns k of the rows of
- * the gate gradients' transpose); nothing else is written. */
-void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, int K);
+/* out[M, Kp] = A^T rounded to bf16: out[m, k] = a[k * lda + m] for m < M,
+ * k < K, zero-padded to Kp = gemm_bf16_kp(K) (a weight gradient's
+ * A = dG^T, read from dG [K, lda]). */
+void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K);
+
+/* c[m, n] += a[n, m] (c[m * ldc + n] += a[n * lda + m]) for m < M, n < N:
+ * a transposed fp32 sum added where it belongs, one addition each. */
+void gemm_bf16_add_cols(float *c, int ldc, const float *a, int lda, int M, int N);
 
 /* Elements of a packed K x N matrix. */
 size_t gemm_bf16_packed_count(int K, int N);

@@ -187,35 +187,65 @@ static void fill_kinds(float *a, int n, uint32_t seed)
     }
 }
 
-/* gemm_bf16_put_cols: A^T rounded with gemm_bf16_round's bits for every
- * kind of float, into columns 0..K of M rows ldo apart, nothing else
- * written (a guard around and between the rows stays); M and K at, over and
- * under the 16 x 16 blocks of its vector path. */
-static void test_put_cols(void **state)
+/* gemm_bf16_round_cols: A^T rounded with gemm_bf16_round's bits for every
+ * kind of float, odd K padded with a zero, rows past M untouched; M and K
+ * at, over and under the 16 x 16 blocks of its vector path. */
+static void test_round_cols(void **state)
 {
     (void)state;
     const int Ms[] = {37, 32, 5}, Ks[] = {51, 48, 16, 3};
-    enum { LDA = 40, LDO = 60, ROWS = 40 };
-    float *a = malloc(sizeof(float) * 51 * LDA);
-    uint16_t *out = malloc(sizeof(uint16_t) * ROWS * LDO);
+    enum { LDA = 40 };
     for (int mi = 0; mi < 3; mi++)
         for (int ki = 0; ki < 4; ki++) {
-            const int M = Ms[mi], K = Ks[ki];
+            const int M = Ms[mi], K = Ks[ki], Kp = gemm_bf16_kp(K);
+            float *a = malloc(sizeof(float) * K * LDA);
+            /* rows past M: a guard that must stay untouched */
+            uint16_t *out = malloc(sizeof(uint16_t) * (M + GEMM_BF16_NR) * Kp);
             fill_kinds(a, K * LDA, 777u + (uint32_t)(M * K));
-            memset(out, 0xff, sizeof(uint16_t) * ROWS * LDO);
-            gemm_bf16_put_cols(out + 2, LDO, a, LDA, M, K);
+            memset(out, 0xff, sizeof(uint16_t) * (M + GEMM_BF16_NR) * Kp);
+            gemm_bf16_round_cols(out, a, LDA, M, K);
+            for (int m = 0; m < M; m++) {
+                for (int k = 0; k < K; k++)
+                    if (out[m * Kp + k] != gemm_bf16_round(a[k * LDA + m]))
+                        fail_msg("M %d K %d: out[%d, %d] %04x, want %04x", M, K, m, k,
+                                 out[m * Kp + k], gemm_bf16_round(a[k * LDA + m]));
+                if (Kp > K) assert_int_equal(out[m * Kp + K], 0);
+            }
+            for (int i = M * Kp; i < (M + GEMM_BF16_NR) * Kp; i++) assert_int_equal(out[i], 0xffff);
+            free(a);
+            free(out);
+        }
+}
+
+/* gemm_bf16_add_cols: c[m, n] += a[n, m], one addition each, within M x N
+ * of ldc (the columns past N and the rows past M untouched); M and N at,
+ * over and under its 16 x 16 blocks. */
+static void test_add_cols(void **state)
+{
+    (void)state;
+    const int Ms[] = {40, 16, 7}, Ns[] = {35, 32, 1};
+    enum { LDA = 48, LDC = 41, ROWS = 44 };
+    float *a = malloc(sizeof(float) * ROWS * LDA), *c = malloc(sizeof(float) * ROWS * LDC);
+    float *c0 = malloc(sizeof(float) * ROWS * LDC);
+    for (int i = 0; i < ROWS * LDA; i++) a[i] = (float)((i * 7919) % 1009 - 504) / 7.0f;
+    for (int i = 0; i < ROWS * LDC; i++) c0[i] = (float)((i * 104729) % 997 - 498) / 3.0f;
+    for (int mi = 0; mi < 3; mi++)
+        for (int ni = 0; ni < 3; ni++) {
+            const int M = Ms[mi], N = Ns[ni];
+            memcpy(c, c0, sizeof(float) * ROWS * LDC);
+            gemm_bf16_add_cols(c, LDC, a, LDA, M, N);
             for (int m = 0; m < ROWS; m++)
-                for (int j = 0; j < LDO; j++) {
-                    const int k = j - 2;
-                    uint16_t want = m < M && k >= 0 && k < K ? gemm_bf16_round(a[k * LDA + m])
-                                                             : 0xffff;
-                    if (out[m * LDO + j] != want)
-                        fail_msg("M %d K %d: out[%d, %d] %04x, want %04x", M, K, m, j,
-                                 out[m * LDO + j], want);
+                for (int n = 0; n < LDC; n++) {
+                    float want = c0[m * LDC + n];
+                    if (m < M && n < N) want += a[n * LDA + m];
+                    if (bits(c[m * LDC + n]) != bits(want))
+                        fail_msg("M %d N %d: c[%d, %d] %g, want %g", M, N, m, n,
+                                 (double)c[m * LDC + n], (double)want);
                 }
         }
     free(a);
-    free(out);
+    free(c);
+    free(c0);
 }
 
 static void test_reference_accuracy(void **state)
@@ -296,7 +326,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_round_rows),
-        cmocka_unit_test(test_put_cols),
+        cmocka_unit_test(test_round_cols),
+        cmocka_unit_test(test_add_cols),
         cmocka_unit_test(test_pack),
         cmocka_unit_test(test_reference_accuracy),
         cmocka_unit_test(test_reference_order),
