@@ -11,9 +11,10 @@
 /* A bf16 packing space: the packed matrix, the staging of A's rows, and
  * (backward) a weight gradient's transpose. */
 typedef struct Bf16Space {
-    uint16_t *b; /* [bf16_packed_count] */
-    uint16_t *a; /* [bf16_stage_count] */
-    float *ct;   /* backward: [max(In, H), G*H] */
+    uint16_t *b;  /* [bf16_packed_count] */
+    uint16_t *a;  /* [bf16_stage_count] */
+    float *ct;    /* backward: [max(In, H), G*H] */
+    uint16_t *ih; /* backward: W_ih packed for each step's dx [bf16_ih_count] */
 } Bf16Space;
 
 static size_t max_size(size_t a, size_t b)
@@ -54,10 +55,16 @@ static size_t bf16_ct_floats(const CellDims *d)
     return (size_t)(In > H ? In : H) * (size_t)cell_gates(d->kind) * H;
 }
 
+/* bf16 elements of W_ih packed for the backward's dx (K = G*H, N = In). */
+static size_t bf16_ih_count(const CellDims *d)
+{
+    return gemm_bf16_packed_count(cell_gates(d->kind) * d->hidden, d->in);
+}
+
 size_t cellgemm_bf16_floats(const CellDims *d, int backward)
 {
     return (bf16_packed_count(d, backward) + bf16_stage_count(d)) / 2 +
-           (backward ? bf16_ct_floats(d) : 0);
+           (backward ? bf16_ct_floats(d) + (bf16_ih_count(d) + 1) / 2 : 0);
 }
 
 static Bf16Space bf16_space(float *buf, const CellDims *d, int backward)
@@ -66,6 +73,7 @@ static Bf16Space bf16_space(float *buf, const CellDims *d, int backward)
     s.b = (uint16_t *)buf;
     s.a = s.b + bf16_packed_count(d, backward);
     s.ct = backward ? (float *)(s.a + bf16_stage_count(d)) : NULL;
+    s.ih = backward ? (uint16_t *)(s.ct + bf16_ct_floats(d)) : NULL;
     return s;
 }
 
@@ -82,49 +90,114 @@ static void bf16_rows(float *c, int ldc, uint16_t *stage, const float *a, int ld
     }
 }
 
-/* c[M, N] += A^T b[K, N] on kernel k for A [K, M] given as bf16 rows a16
- * (lda16 apart), as its transpose b^T A: the long dimension K in chunks of
- * CELLGEMM_BF16_KCHUNK rows, each chunk's b^T rounded into s.a (N rows: b
- * is the narrower, the layer's input or state), its A packed into s.b
- * (rows in pairs, as they lie), its product summed into s.ct [N, M]
- * (zeroed first), which is then added to c: each element of c gets one
- * fp32 addition of its sum over the chunks. */
-static void bf16_tn(float *c, int ldc, Bf16Space s, const uint16_t *a16, int lda16,
-                    const float *b, int ldb, int M, int N, int K, GemmBf16 k)
+/* Offset of chunk k0 / CELLGEMM_BF16_KCHUNK in the gate gradients' chunked
+ * packing (Dg16's panels): every chunk before it is whole. */
+static size_t chunk_at(int k0, int GH)
 {
-    memset(s.ct, 0, sizeof(float) * (size_t)N * M);
-    for (int k0 = 0; k0 < K; k0 += CELLGEMM_BF16_KCHUNK) {
-        const int kc = K - k0 < CELLGEMM_BF16_KCHUNK ? K - k0 : CELLGEMM_BF16_KCHUNK;
-        gemm_bf16_round_cols(s.a, b + (size_t)k0 * ldb, ldb, N, kc);
-        gemm_bf16_pack16(s.b, a16 + (size_t)k0 * lda16, lda16, kc, M);
-        gemmprec_run(k, s.ct, M, s.a, gemm_bf16_kp(kc), s.b, N, M, kc, 1);
-    }
-    gemm_bf16_add_cols(c, ldc, s.ct, M, M, N);
+    return (size_t)(k0 / CELLGEMM_BF16_KCHUNK) *
+           gemm_bf16_packed_count(CELLGEMM_BF16_KCHUNK, GH);
 }
 
-/* With precision bf16, from the pass's bf16 gate-gradient rows (bp->dg16):
- * g_ih += dgi^T x, g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0), and dx = dgi
- * W_ih when dx (CELLGEMM_BF16_ROWS rows at a time). */
-static void grads_bf16(float *dx, LayerParams *g, float *buf, const BackPass *bp,
-                       const float *x, const float *h, const float *h0, const LayerParams *p,
-                       const CellDims *d, int T, int B)
+/* bf16 elements of one buffer of Dg16's panels: T*B rows of G*H columns
+ * packed chunk by chunk. */
+static size_t chunked_count(int TB, int GH)
 {
-    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in, TB = T * B;
-    const int ld = bp->ld16;
-    const uint16_t *ai = bp->dg16[0], *ah = bp->dg16[1];
-    Bf16Space s = bf16_space(buf, d, 1);
-    bf16_tn(g->w_ih, In, s, ai, ld, x, In, GH, In, TB, d->bf16);
-    cellgemm_poke(d);
-    if (T > 1) bf16_tn(g->w_hh, H, s, ah + (size_t)B * ld, ld, h, H, GH, H, TB - B, d->bf16);
-    if (h0) bf16_tn(g->w_hh, H, s, ah, ld, h0, H, GH, H, B, d->bf16);
-    cellgemm_poke(d);
-    if (!dx) return;
-    gemm_bf16_pack(s.b, p->w_ih, In, 0, GH, In);
-    for (int m0 = 0; m0 < TB; m0 += CELLGEMM_BF16_ROWS) {
-        const int mc = TB - m0 < CELLGEMM_BF16_ROWS ? TB - m0 : CELLGEMM_BF16_ROWS;
-        gemmprec_run(d->bf16, dx + (size_t)m0 * In, In, ai + (size_t)m0 * ld, ld, s.b, mc, In, GH,
-                     0);
+    const int rest = TB % CELLGEMM_BF16_KCHUNK;
+    return chunk_at(TB - rest, GH) + (rest ? gemm_bf16_packed_count(rest, GH) : 0);
+}
+
+/* Rows r0 .. r0 + n - 1 of the pass's gate gradients (bf16 rows ld apart)
+ * into panels (Dg16's): each into its chunk. */
+static void put_chunked(uint16_t *panels, const uint16_t *rows, int ld, int TB, int GH, int r0,
+                        int n)
+{
+    while (n > 0) {
+        const int k0 = r0 / CELLGEMM_BF16_KCHUNK * CELLGEMM_BF16_KCHUNK;
+        const int kc = TB - k0 < CELLGEMM_BF16_KCHUNK ? TB - k0 : CELLGEMM_BF16_KCHUNK;
+        const int m = k0 + kc - r0 < n ? k0 + kc - r0 : n;
+        gemm_bf16_put_rows(panels + chunk_at(k0, GH), rows, ld, kc, GH, r0 - k0, m);
+        rows += (size_t)m * ld;
+        r0 += m;
+        n -= m;
     }
+}
+
+/* b^T rounded into s.a [N, Kp] for rows k0 .. k0 + kc - 1 of the operand
+ * b_r = h0[r] (zeros when h0 is NULL) for r < shift, else h[r - shift]:
+ * the state each step's gate gradients meet (shift = B), or x (shift 0). */
+static void round_chunk(uint16_t *out, const float *h, const float *h0, int N, int shift, int k0,
+                        int kc)
+{
+    const int Kp = gemm_bf16_kp(kc), top = shift - k0 < kc ? shift - k0 : kc;
+    if (top > 0) {
+        if (h0)
+            gemm_bf16_put_cols(out, Kp, h0 + (size_t)k0 * N, N, N, top);
+        else
+            for (int m = 0; m < N; m++) memset(out + (size_t)m * Kp, 0, sizeof(uint16_t) * top);
+    }
+    const int from = top > 0 ? top : 0;
+    gemm_bf16_put_cols(out + from, Kp, h + (size_t)(k0 + from - shift) * N, N, N, kc - from);
+    if (Kp > kc)
+        for (int m = 0; m < N; m++) out[(size_t)m * Kp + kc] = 0;
+}
+
+/* c[G*H, N] += dG^T b from the gate gradients' chunked packing (panels)
+ * as its transpose b^T dG, chunk by chunk: each chunk's b^T rounded into
+ * s.a (round_chunk), its product summed into s.ct [N, G*H] (zeroed
+ * first), which is then added to c: each element of c gets one fp32
+ * addition of its sum over the chunks. */
+static void bf16_grad(float *c, Bf16Space s, const uint16_t *panels, const float *h,
+                      const float *h0, int N, int shift, int TB, int GH, GemmBf16 k)
+{
+    memset(s.ct, 0, sizeof(float) * (size_t)N * GH);
+    for (int k0 = 0; k0 < TB; k0 += CELLGEMM_BF16_KCHUNK) {
+        const int kc = TB - k0 < CELLGEMM_BF16_KCHUNK ? TB - k0 : CELLGEMM_BF16_KCHUNK;
+        if (!h0 && k0 + kc <= shift) continue; /* zeros */
+        round_chunk(s.a, h, h0, N, shift, k0, kc);
+        gemmprec_run(k, s.ct, GH, s.a, gemm_bf16_kp(kc), panels + chunk_at(k0, GH), N, GH, kc, 1);
+    }
+    gemm_bf16_add_cols(c, N, s.ct, GH, GH, N);
+}
+
+/* With precision bf16, from the pass's gate gradients put step by step
+ * (bp->g16): g_ih += dgi^T x, g_hh += dgh^T [h0; h[:-1]] (h0 NULL: zeros),
+ * b_ih and b_hh += their column sums. */
+static void grads_bf16(LayerParams *g, float *buf, const BackPass *bp, const float *x,
+                       const float *h, const float *h0, const CellDims *d, int T, int B)
+{
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, TB = T * B;
+    const Dg16 *v = &bp->g16;
+    Bf16Space s = bf16_space(buf, d, 1);
+    bf16_grad(g->w_ih, s, v->panels[0], x, NULL, d->in, 0, TB, GH, d->bf16);
+    cellgemm_poke(d);
+    bf16_grad(g->w_hh, s, v->panels[1], h, h0, H, B, TB, GH, d->bf16);
+    cellgemm_poke(d);
+    for (int j = 0; j < GH; j++) g->b_ih[j] += v->sums[0][j];
+    for (int j = 0; j < GH; j++) g->b_hh[j] += v->sums[1][j];
+}
+
+/* Step t of a bf16 backward pass (cellgemm_back_step). */
+static void back_step_bf16(float *dh, float *dx, const float *dgi_t, const float *dgh_t,
+                           const BackPass *bp, const CellDims *d, int t, int T, int B)
+{
+    const int H = d->hidden, GH = cell_gates(d->kind) * H, TB = T * B;
+    const Dg16 *v = &bp->g16;
+    const int two = v->rows[1] != v->rows[0], ld = v->ld;
+    const float *src[2] = {dgi_t, dgh_t};
+    const size_t slot = (size_t)(t % bp->group) * B * ld;
+    for (int i = two ? 0 : 1; i < 2; i++) {
+        gemm_bf16_round_rows(v->rows[i] + slot, src[i], GH, B, GH);
+        put_chunked(v->panels[i], v->rows[i] + slot, ld, TB, GH, t * B, B);
+        if (t == T - 1) memset(v->sums[i], 0, sizeof(float) * GH);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < GH; j++) v->sums[i][j] += src[i][(size_t)b * GH + j];
+    }
+    if (t > 0)
+        gemmprec_run(bp->w.bf16, dh + (size_t)(t - 1) * B * H, H, v->rows[1] + slot, ld,
+                     bp->w.packed16, B, H, GH, 1);
+    if (bp->ih16 && t % bp->group == 0) /* steps t .. t + n - 1: their rows in order */
+        gemmprec_run(d->bf16, dx + (size_t)t * B * d->in, d->in, v->rows[0], ld, bp->ih16,
+                     (T - t < bp->group ? T - t : bp->group) * B, d->in, GH, 0);
 }
 
 /* ---- the products of a pass ---------------------------------------------- */
@@ -270,18 +343,21 @@ static int dx_steps(int T, int B)
     return n < T ? n : T;
 }
 
-/* bf16 elements of DgViews' dg16 rows: one buffer, or two for the GRU. */
-static size_t dg16_count(const CellDims *d, int bufs, int T, int B)
+/* Floats of a bf16 pass's Dg16 (one buffer each, or two for the GRU): the
+ * rows of `slots` steps, the panels of all steps, the sums. */
+static size_t dg16_floats(const CellDims *d, int bufs, int T, int B, int slots)
 {
     const int GH = cell_gates(d->kind) * d->hidden;
-    return (size_t)(bufs > 1 ? 2 : 1) * (size_t)T * (size_t)B * (size_t)gemm_bf16_kp(GH);
+    const size_t n = (size_t)slots * B * gemm_bf16_kp(GH) + chunked_count(T * B, GH);
+    return (size_t)(bufs > 1 ? 2 : 1) * ((n + 1) / 2 + (size_t)GH);
 }
 
 size_t cellgemm_dg_floats(const CellDims *d, int bufs, int T, int B)
 {
     const size_t GH = (size_t)cell_gates(d->kind) * (size_t)d->hidden;
     size_t all = (size_t)bufs * (size_t)T * (size_t)B * GH;
-    if (d->bf16 != GEMM_BF16_OFF) return all + (dg16_count(d, bufs, T, B) + 1) / 2;
+    if (d->bf16 != GEMM_BF16_OFF)
+        return (size_t)bufs * dx_steps(T, B) * B * GH + dg16_floats(d, bufs, T, B, dx_steps(T, B));
     size_t some = (size_t)bufs * (size_t)dx_steps(T, B) * (size_t)B * GH +
                   gate_panels(NULL, d, T, B).floats;
     return max_size(all, some);
@@ -290,15 +366,22 @@ size_t cellgemm_dg_floats(const CellDims *d, int bufs, int T, int B)
 DgViews cellgemm_dg_views(float *region, const CellDims *d, int bufs, int T, int B)
 {
     const size_t GH = (size_t)cell_gates(d->kind) * (size_t)d->hidden;
-    const int panels = cellgemm_on_panels(d), slots = panels ? dx_steps(T, B) : T;
+    const int bf16 = d->bf16 != GEMM_BF16_OFF, panels = cellgemm_on_panels(d);
+    const int slots = panels || bf16 ? dx_steps(T, B) : T;
     const size_t each = (size_t)slots * (size_t)B * GH;
     DgViews v = {{region, region + (bufs > 1 ? each : 0)}, NULL, (size_t)B * GH, slots,
-                 {NULL, NULL}, gemm_bf16_kp((int)GH)};
+                 {{NULL, NULL}, gemm_bf16_kp((int)GH), {NULL, NULL}, {NULL, NULL}}};
     if (panels) v.panels = region + (size_t)bufs * each;
-    if (d->bf16 != GEMM_BF16_OFF) {
-        v.dg16[0] = (uint16_t *)(region + (size_t)bufs * each);
-        v.dg16[1] = v.dg16[0] + (bufs > 1 ? (size_t)T * B * v.ld16 : 0);
+    if (!bf16) return v;
+    float *at = region + (size_t)bufs * each;
+    const size_t n = (size_t)slots * B * v.g16.ld + chunked_count(T * B, (int)GH);
+    for (int i = 0; i < (bufs > 1 ? 2 : 1); i++, at += (n + 1) / 2 + GH) {
+        v.g16.rows[i] = (uint16_t *)at;
+        v.g16.panels[i] = v.g16.rows[i] + (size_t)slots * B * v.g16.ld;
+        v.g16.sums[i] = at + (n + 1) / 2;
     }
+    if (bufs < 2) v.g16 = (Dg16){{v.g16.rows[0], v.g16.rows[0]}, v.g16.ld,
+                                 {v.g16.panels[0], v.g16.panels[0]}, {v.g16.sums[0], v.g16.sums[0]}};
     return v;
 }
 
@@ -313,7 +396,16 @@ BackPass cellgemm_back_prepare(float *buf, const DgViews *dg, const float *w_hh,
                                const float *w_ih, const CellDims *d, int T, int B, int dx)
 {
     BackPass bp = {cellgemm_recur_prepare(buf, w_hh, d, T - 1, 1, d->isa), NULL, NULL, 1,
-                   {dg->dg16[0], dg->dg16[1]}, dg->ld16};
+                   dg->g16, NULL};
+    if (d->bf16 != GEMM_BF16_OFF) {
+        bp.group = dx_steps(T, B);
+        if (dx) {
+            Bf16Space s = bf16_space(buf, d, 1);
+            gemm_bf16_pack(s.ih, w_ih, d->in, 0, cell_gates(d->kind) * d->hidden, d->in);
+            bp.ih16 = s.ih;
+        }
+        return bp;
+    }
     if (!cellgemm_on_panels(d)) return bp;
     const int GH = cell_gates(d->kind) * d->hidden;
     bp.panels = dg->panels;
@@ -330,13 +422,8 @@ void cellgemm_back_step(float *dh, float *dx, const float *dgi_t, const float *d
                         const BackPass *bp, const CellDims *d, int t, int T, int B)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H;
-    if (bp->dg16[0]) { /* bf16: step t's rows rounded once, for every product */
-        const size_t row = (size_t)t * B * bp->ld16;
-        if (bp->dg16[1] != bp->dg16[0]) gemm_bf16_round_rows(bp->dg16[0] + row, dgi_t, GH, B, GH);
-        gemm_bf16_round_rows(bp->dg16[1] + row, dgh_t, GH, B, GH);
-        if (t > 0)
-            gemmprec_run(bp->w.bf16, dh + (size_t)(t - 1) * B * H, H, bp->dg16[1] + row, bp->ld16,
-                         bp->w.packed16, B, H, GH, 1);
+    if (bp->g16.rows[0]) {
+        back_step_bf16(dh, dx, dgi_t, dgh_t, bp, d, t, T, B);
         return;
     }
     if (t > 0) recur_back(dh + (size_t)(t - 1) * B * H, dgh_t, &bp->w, B, GH, H);
@@ -393,12 +480,12 @@ void cellgemm_weight_grads(float *dx, LayerParams *g, float *buf, float *ones,
         grads_panels(g, buf, bp->panels, x, h, h0, d, T, B);
         return;
     }
-    cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
-    cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
-    if (bp->dg16[0]) {
-        grads_bf16(dx, g, buf, bp, x, h, h0, p, d, T, B);
+    if (bp->g16.rows[0]) { /* dx came step by step */
+        grads_bf16(g, buf, bp, x, h, h0, d, T, B);
         return;
     }
+    cellgemm_add_colsum(g->b_ih, dgi, ones, TB, GH);
+    cellgemm_add_colsum(g->b_hh, dgh, ones, TB, GH);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, In, (int)TB, 1.0f, dgi, GH, x, In,
                 1.0f, g->w_ih, In);
     cellgemm_poke(d);

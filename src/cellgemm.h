@@ -94,6 +94,18 @@ int cellgemm_on_panels(const CellDims *d);
  * grouped when B is smaller). */
 #define CELLGEMM_DX_ROWS 64
 
+/* With precision bf16, a backward pass's gate gradients as the products
+ * read them: buffer 0 dgi's, 1 dgh's (the same unless GRU). */
+typedef struct Dg16 {
+    uint16_t *rows[2];   /* the rows rounded to bf16 [slots * B, ld] of the
+                          * steps of one dx product, as DgViews' dg */
+    int ld;              /* gemm_bf16_kp(G*H) */
+    uint16_t *panels[2]; /* all T*B rows packed as B (gemm_bf16_pack) chunk
+                          * by chunk of CELLGEMM_BF16_KCHUNK rows, each step's
+                          * put as it comes (gemm_bf16_put_rows) */
+    float *sums[2];      /* [G*H] their column sums: the bias gradients */
+} Dg16;
+
 /* A backward pass's gate gradients, in one region of
  * cellgemm_dg_floats: `bufs` buffers of G*H columns (RNN 0: its gradients
  * live in dh; LSTM 1; GRU 2: dgi and dgh), each of `slots` steps' rows:
@@ -104,16 +116,13 @@ typedef struct DgViews {
     float *dg[2];  /* [slots * B, G*H] each */
     float *panels; /* the panels; NULL off the packed fp32 kernels */
     size_t step;   /* floats of one step's rows: B*G*H */
-    int slots;     /* T, or on the packed fp32 kernels ceil(64 / B) at most T */
-    uint16_t *dg16[2]; /* precision bf16: dgi's and dgh's rows rounded to
-                        * bf16 [T*B, ld16] (the same buffer unless GRU), as
-                        * every product reads them; NULL in fp32 */
-    int ld16;      /* gemm_bf16_kp(G*H) */
+    int slots;     /* T, or on the packed fp32 kernels and with precision bf16
+                    * ceil(64 / B) at most T */
+    Dg16 g16;      /* precision bf16: the gate gradients in bf16 (rows NULL in fp32) */
 } DgViews;
 
 /* Floats of the region: in fp32 the larger of the two layouts (one size
- * serves every kernel choice); with precision bf16 every step's rows and
- * their bf16 copies. */
+ * serves every kernel choice); with precision bf16 the slots and Dg16. */
 size_t cellgemm_dg_floats(const CellDims *d, int bufs, int T, int B);
 
 /* The views of a region for d's kernel. */
@@ -130,8 +139,8 @@ typedef struct BackPass {
     const float *ih; /* W_ih packed, for each step's dx; NULL: dx after the pass or none */
     float *panels;   /* the gate gradients' panels; NULL off the packed fp32 kernels */
     int group;       /* steps per dx product (DgViews' slots) */
-    uint16_t *dg16[2]; /* precision bf16: DgViews' dg16 */
-    int ld16;
+    Dg16 g16;        /* precision bf16: DgViews' */
+    const uint16_t *ih16; /* precision bf16: W_ih packed for each step's dx */
 } BackPass;
 
 /* The products of a backward pass of T steps, packed into buf (the pass's
@@ -141,28 +150,30 @@ typedef struct BackPass {
 BackPass cellgemm_back_prepare(float *buf, const DgViews *dg, const float *w_hh,
                                const float *w_ih, const CellDims *d, int T, int B, int dx);
 
-/* Step t of a backward pass, after its gate gradients: with precision bf16
- * the gate gradients rounded into bp->dg16's rows of step t first, then
- * dh[t-1] += dgh_t W_hh (t > 0); on the packed fp32 kernels also the gate gradients put
- * into the panels (t = T - 1 first) and, when bp->ih and t is a multiple
- * of bp->group, dx of steps t .. t + group - 1 (their gradients in the
- * slots after dgi_t's): dx[t] = dgi_t W_ih.
+/* Step t of a backward pass, after its gate gradients: dh[t-1] += dgh_t
+ * W_hh (t > 0), and when W_ih is packed (bp->ih or bp->ih16) and t is a
+ * multiple of bp->group, dx of steps t .. t + group - 1 (their gradients in
+ * the slots after step t's): dx[t] = dgi_t W_ih. On the packed fp32
+ * kernels the gate gradients are also put into the panels (t = T - 1
+ * first, their column sums taken on the way); with precision bf16 they
+ * are rounded into bp->g16's rows (which dh's and dx's products read),
+ * put into its panels, and summed into its sums.
  *   dh in/out [T, B, H] the pass's (step t - 1's rows updated)
- *   dx out [T, B, In] the pass's (NULL when bp->ih is)
+ *   dx out [T, B, In] the pass's (NULL when W_ih is not packed)
  *   dgi_t, dgh_t in [B, G*H] step t's (the same buffer for RNN and LSTM) */
 void cellgemm_back_step(float *dh, float *dx, const float *dgi_t, const float *dgh_t,
                         const BackPass *bp, const CellDims *d, int t, int T, int B);
 
 /* The weight gradients from the pre-activation gradients of all steps,
- * ACCUMULATED into g, and (off the packed fp32 kernels) dx, overwritten
- * (NULL to skip):
+ * ACCUMULATED into g, and (on OpenBLAS; the packed fp32 and the bf16
+ * kernels took it step by step) dx, overwritten (NULL to skip):
  *   g_ih += dgi^T x,  g_hh += dgh[1:]^T h[:-1] (+ dgh[0]^T h0),
  *   b_ih += column sums of dgi,  b_hh += those of dgh,  dx = dgi w_ih.
  *   bp   the pass's: on the packed fp32 kernels the gate gradients come from
  *        its panels (dgi, dgh unread), packed once for W_ih and W_hh
  *        together (gemm_tn_panels), the GRU's r and z columns (the same in
  *        dgi and dgh) once; their column sums were taken as they were put;
- *        with precision bf16 the products read its dg16 rows
+ *        with precision bf16 likewise from its g16 panels and sums
  *   dgi, dgh in [T*B, GH] (the same buffer for RNN and LSTM)
  *   x in [T*B, In];  h in [T*B, H]
  *   h0   in [B, H] the initial hidden state; NULL: zeros, its term skipped

@@ -155,24 +155,30 @@ static int blocks_supported(void)
 #endif
 }
 
-void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K)
+void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, int K)
 {
-    const int Kp = gemm_bf16_kp(K), fast = blocks_supported();
+    const int fast = blocks_supported();
     for (int m0 = 0; m0 < M; m0 += GEMM_BF16_NR) {
         const int mw = M - m0 < GEMM_BF16_NR ? M - m0 : GEMM_BF16_NR;
-        uint16_t *o = out + (size_t)m0 * Kp;
+        uint16_t *o = out + (size_t)m0 * ldo;
         int k = 0;
 #if BF16_X86
         if (fast && mw == GEMM_BF16_NR)
-            for (; k + 16 <= K; k += 16) round_cols_block(o + k, Kp, a + (size_t)k * lda + m0, lda);
+            for (; k + 16 <= K; k += 16) round_cols_block(o + k, ldo, a + (size_t)k * lda + m0, lda);
 #endif
         for (; k < K; k++) {
             const float *src = a + (size_t)k * lda + m0;
-            for (int i = 0; i < mw; i++) o[(size_t)i * Kp + k] = round_bits(bits_at(src + i));
+            for (int i = 0; i < mw; i++) o[(size_t)i * ldo + k] = round_bits(bits_at(src + i));
         }
-        if (Kp > K)
-            for (int i = 0; i < mw; i++) o[(size_t)i * Kp + K] = 0;
     }
+}
+
+void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K)
+{
+    const int Kp = gemm_bf16_kp(K);
+    gemm_bf16_put_cols(out, Kp, a, lda, M, K);
+    if (Kp > K)
+        for (int m = 0; m < M; m++) out[(size_t)m * Kp + K] = 0;
 }
 
 void gemm_bf16_add_cols(float *c, int ldc, const float *a, int lda, int M, int N)
@@ -263,38 +269,37 @@ void gemm_bf16_pack(uint16_t *bp, const float *b, int ldb, int trans, int K, int
     }
 }
 
-/* One panel of B from bf16 rows b16 (B[k, n] = b16[k * ldb + n]), nw <= 16
- * of its columns real: pack_panel_rows of the floats they were rounded from. */
-VEC_CLONES static void pack16_panel(uint16_t *restrict panel, const uint16_t *restrict b16,
-                                    int ldb, int K, int nw)
+/* Rows r0 .. r0 + n - 1 of B (bf16 rows, row r at rows + (r - r0) * ldr)
+ * into one panel of its packing (nw <= 16 columns real), as
+ * gemm_bf16_put_rows. */
+VEC_CLONES static void put_panel(uint16_t *restrict panel, const uint16_t *restrict rows, int ldr,
+                                 int K, int r0, int n, int nw)
 {
-    const int pairs = gemm_bf16_kp(K) / 2;
-    for (int p = 0; p < pairs; p++) {
-        const int two = 2 * p + 1 < K; /* row k + 1 exists */
-        const uint16_t *r0 = b16 + (size_t)2 * p * ldb, *r1 = two ? r0 + ldb : r0;
-        uint16_t *o = panel + (size_t)p * 2 * GEMM_BF16_NR;
-        if (nw == GEMM_BF16_NR && two) {
+    for (int i = 0; i < n; i++) {
+        const int r = r0 + i;
+        const uint16_t *x = rows + (size_t)i * ldr;
+        uint16_t *o = panel + (size_t)(r / 2) * 2 * GEMM_BF16_NR;
+        if (!(r & 1) && (i + 1 < n || r + 1 == K)) { /* a whole pair: with row r + 1 or the pad */
+            const uint16_t *y = i + 1 < n ? x + ldr : NULL;
             pair32 *o32 = (pair32 *)o;
-            for (int j = 0; j < GEMM_BF16_NR; j++) o32[j] = r0[j] | (uint32_t)r1[j] << 16;
+            if (nw == GEMM_BF16_NR && y)
+                for (int j = 0; j < GEMM_BF16_NR; j++) o32[j] = x[j] | (uint32_t)y[j] << 16;
+            else
+                for (int j = 0; j < GEMM_BF16_NR; j++)
+                    o32[j] = j < nw ? x[j] | (uint32_t)(y ? y[j] : 0) << 16 : 0;
+            i++;
             continue;
         }
-        for (int j = 0; j < GEMM_BF16_NR; j++) {
-            o[2 * j] = j < nw ? r0[j] : 0;
-            o[2 * j + 1] = j < nw && two ? r1[j] : 0;
-        }
+        for (int j = 0; j < GEMM_BF16_NR; j++) o[2 * j + (r & 1)] = j < nw ? x[j] : 0;
     }
 }
 
-void gemm_bf16_pack16(uint16_t *bp, const uint16_t *b16, int ldb, int K, int N)
+void gemm_bf16_put_rows(uint16_t *bp, const uint16_t *rows, int ldr, int K, int N, int r0, int n)
 {
     const int Kp = gemm_bf16_kp(K);
-    for (int k0 = 0; k0 < K; k0 += BF16_PACK_ROWS) {
-        const int kb = K - k0 < BF16_PACK_ROWS ? K - k0 : BF16_PACK_ROWS;
-        for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
-            const int nw = N - n0 < GEMM_BF16_NR ? N - n0 : GEMM_BF16_NR;
-            pack16_panel(bp + (size_t)n0 * Kp + (size_t)k0 * GEMM_BF16_NR,
-                         b16 + (size_t)k0 * ldb + n0, ldb, kb, nw);
-        }
+    for (int n0 = 0; n0 < N; n0 += GEMM_BF16_NR) {
+        const int nw = N - n0 < GEMM_BF16_NR ? N - n0 : GEMM_BF16_NR;
+        put_panel(bp + (size_t)n0 * Kp, rows + n0, ldr, K, r0, n, nw);
     }
 }
 

@@ -49,6 +49,10 @@ int gemm_bf16_kp(int K);
  * A[m, k] = a[m * lda + k]. */
 void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K);
 
+/* out[m * ldo + k] = a[k * lda + m] rounded to bf16, for m < M, k < K (A^T
+ * rounded); nothing else is written. */
+void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, int K);
+
 /* out[M, Kp] = A^T rounded to bf16: out[m, k] = a[k * lda + m] for m < M,
  * k < K, zero-padded to Kp = gemm_bf16_kp(K) (a weight gradient's
  * A = dG^T, read from dG [K, lda]). */
@@ -65,10 +69,14 @@ size_t gemm_bf16_packed_count(int K, int N);
  *   trans == 0: B[k, n] = b[k * ldb + n];  trans == 1: B[k, n] = b[n * ldb + k] */
 void gemm_bf16_pack(uint16_t *bp, const float *b, int ldb, int trans, int K, int N);
 
-/* The same (trans 0) from B already rounded: B[k, n] = b16[k * ldb + n], a
- * bf16 (gemm_bf16_round_rows' rows): gemm_bf16_pack of the floats they
- * were rounded from, element for element. */
-void gemm_bf16_pack16(uint16_t *bp, const uint16_t *b16, int ldb, int K, int N);
+/* Rows r0 .. r0 + n - 1 of a K x N matrix B, given as bf16 rows (row r at
+ * rows + (r - r0) * ldr), put into bp, B's packing (gemm_bf16_pack's
+ * layout, trans 0): a pass puts its rows a few at a time, in any order,
+ * and once every row is put bp is gemm_bf16_pack of the floats they were
+ * rounded from (gemm_bf16_round_rows), element for element. Only
+ * these rows' halves of the pairs are written (with zeros past N), except
+ * that the last row of an odd K writes its pair's zero pad too. */
+void gemm_bf16_put_rows(uint16_t *bp, const uint16_t *rows, int ldr, int K, int N, int r0, int n);
 
 /* C = A B (add 0) or C += A B (add 1) on AVX512_BF16 (gemm_bf16_supported
  * must be 1).

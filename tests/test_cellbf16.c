@@ -26,8 +26,9 @@
  *     bit for bit, and without it (a bf16 input projection) it is not.
  * Shapes: In 13, H 20, T 9, B 130 (T*B = 1170 rows, over CELLGEMM_BF16_ROWS
  * and CELLGEMM_BF16_KCHUNK: the row chunks and the weight gradients' chunks
- * of the long dimension run; odd In: the padded pair) and In 5, H 4, T 7,
- * B 3.
+ * of the long dimension run; odd In: the padded pair), In 5, H 4, T 7,
+ * B 3 (odd rows: steps put half pairs; all steps in one dx product) and
+ * In 6, H 8, T 9, B 20 (dx four steps at a time, the last group one step).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -53,7 +54,7 @@ typedef struct Shape {
     int in, hidden, T, B;
 } Shape;
 
-static const Shape SHAPES[] = {{13, 20, 9, 130}, {5, 4, 7, 3}};
+static const Shape SHAPES[] = {{13, 20, 9, 130}, {5, 4, 7, 3}, {6, 8, 9, 20}};
 #define NSHAPES (int)(sizeof SHAPES / sizeof SHAPES[0])
 
 /* The outputs of one pass: h, dx and the gradients (w_ih, w_hh, b_ih, b_hh

@@ -142,7 +142,7 @@ static void pack_by_definition(uint16_t *bp, const float *b, int ldb, int trans,
 
 /* gemm_bf16_pack = the definition, both orientations, odd and even K, N at
  * and off a panel edge, ldb past the matrix (whose extra columns must not be
- * read into the panels); gemm_bf16_pack16 from the rounded rows likewise. */
+ * read into the panels). */
 static void test_pack(void **state)
 {
     (void)state;
@@ -160,18 +160,45 @@ static void test_pack(void **state)
                 gemm_bf16_pack(got, b, ldb, trans, K, N);
                 if (memcmp(want, got, sizeof(uint16_t) * n) != 0)
                     fail_msg("pack K %d N %d trans %d differs from its definition", K, N, trans);
-                if (!trans) { /* from the rows already rounded: the same panels */
-                    uint16_t b16[64 * 64];
-                    for (int i = 0; i < 64 * 64; i++) b16[i] = gemm_bf16_round(b[i]);
-                    memset(got, 0xcd, sizeof(uint16_t) * n);
-                    gemm_bf16_pack16(got, b16, ldb, K, N);
-                    if (memcmp(want, got, sizeof(uint16_t) * n) != 0)
-                        fail_msg("pack16 K %d N %d differs from its definition", K, N);
-                }
                 free(want);
                 free(got);
             }
     free(b);
+}
+
+/* gemm_bf16_put_rows = gemm_bf16_pack of the floats the rows were rounded
+ * from, once every row is put the way a backward pass puts them: groups of
+ * n rows from the last group down (n odd: groups start at odd rows and
+ * write half pairs), into a packing that starts as garbage; K odd and
+ * even, N at and off a panel edge. */
+static void test_put_rows(void **state)
+{
+    (void)state;
+    const int Ks[] = {1, 2, 7, 33, 40}, Ns[] = {1, 16, 17, 40}, ns[] = {1, 3, 4};
+    enum { LDB = 48 };
+    float *b = malloc(sizeof(float) * 40 * LDB);
+    uint16_t *b16 = malloc(sizeof(uint16_t) * 40 * LDB);
+    for (int i = 0; i < 40 * LDB; i++) b[i] = (float)((i * 7919) % 1001 - 500) / 37.0f;
+    for (int i = 0; i < 40 * LDB; i++) b16[i] = gemm_bf16_round(b[i]);
+    for (int ki = 0; ki < 5; ki++)
+        for (int ni = 0; ni < 4; ni++)
+            for (int gi = 0; gi < 3; gi++) {
+                const int K = Ks[ki], N = Ns[ni], n = ns[gi];
+                const size_t cnt = gemm_bf16_packed_count(K, N);
+                uint16_t *want = malloc(sizeof(uint16_t) * cnt), *got = malloc(sizeof(uint16_t) * cnt);
+                gemm_bf16_pack(want, b, LDB, 0, K, N);
+                memset(got, 0xab, sizeof(uint16_t) * cnt);
+                for (int r0 = (K - 1) / n * n; r0 >= 0; r0 -= n) {
+                    const int m = K - r0 < n ? K - r0 : n;
+                    gemm_bf16_put_rows(got, b16 + (size_t)r0 * LDB, LDB, K, N, r0, m);
+                }
+                if (memcmp(want, got, sizeof(uint16_t) * cnt) != 0)
+                    fail_msg("put_rows K %d N %d in groups of %d differs from pack", K, N, n);
+                free(want);
+                free(got);
+            }
+    free(b);
+    free(b16);
 }
 
 /* Floats of every kind (normal, denormal, zero, infinity, NaN of either
@@ -329,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_round_cols),
         cmocka_unit_test(test_add_cols),
         cmocka_unit_test(test_pack),
+        cmocka_unit_test(test_put_rows),
         cmocka_unit_test(test_reference_accuracy),
         cmocka_unit_test(test_reference_order),
         cmocka_unit_test(test_kernel_bits),
