@@ -186,11 +186,9 @@ static void back_step_bf16(float *dh, float *dx, const float *dgi_t, const float
     const float *src[2] = {dgi_t, dgh_t};
     const size_t slot = (size_t)(t % bp->group) * B * ld;
     for (int i = two ? 0 : 1; i < 2; i++) {
-        gemm_bf16_round_rows(v->rows[i] + slot, src[i], GH, B, GH);
-        put_chunked(v->panels[i], v->rows[i] + slot, ld, TB, GH, t * B, B);
         if (t == T - 1) memset(v->sums[i], 0, sizeof(float) * GH);
-        for (int b = 0; b < B; b++)
-            for (int j = 0; j < GH; j++) v->sums[i][j] += src[i][(size_t)b * GH + j];
+        gemm_bf16_round_rows_sum(v->rows[i] + slot, v->sums[i], src[i], GH, B, GH);
+        put_chunked(v->panels[i], v->rows[i] + slot, ld, TB, GH, t * B, B);
     }
     if (t > 0)
         gemmprec_run(bp->w.bf16, dh + (size_t)(t - 1) * B * H, H, v->rows[1] + slot, ld,

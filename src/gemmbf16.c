@@ -66,6 +66,21 @@ int gemm_bf16_kp(int K)
     return K + (K & 1);
 }
 
+VEC_CLONES void gemm_bf16_round_rows_sum(uint16_t *restrict out, float *restrict sums,
+                                         const float *restrict a, int lda, int M, int K)
+{
+    const int Kp = gemm_bf16_kp(K);
+    for (int m = 0; m < M; m++) {
+        const float *row = a + (size_t)m * lda;
+        uint16_t *o = out + (size_t)m * Kp;
+        for (int k = 0; k < K; k++) {
+            o[k] = round_bits(bits_at(row + k));
+            sums[k] += row[k];
+        }
+        if (Kp > K) o[K] = 0;
+    }
+}
+
 VEC_CLONES void gemm_bf16_round_rows(uint16_t *restrict out, const float *restrict a, int lda,
                                      int M, int K)
 {

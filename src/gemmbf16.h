@@ -49,6 +49,10 @@ int gemm_bf16_kp(int K);
  * A[m, k] = a[m * lda + k]. */
 void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K);
 
+/* The same, and sums[k] += A[m, k] for each row in order (fp32: a bias
+ * gradient's column sums taken on the way). */
+void gemm_bf16_round_rows_sum(uint16_t *out, float *sums, const float *a, int lda, int M, int K);
+
 /* out[m * ldo + k] = a[k * lda + m] rounded to bf16, for m < M, k < K (A^T
  * rounded); nothing else is written. */
 void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, int K);

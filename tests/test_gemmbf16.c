@@ -95,7 +95,8 @@ static void mats_free(Mats *t)
  * of both operands (relative 2^-8 each). */
 /* gemm_bf16_round_rows (vectorised) gives gemm_bf16_round's bits for every
  * kind of float (normal, denormal, zero, infinity, NaN of either sign),
- * reads only K of each row of lda, and pads an odd K with a zero. */
+ * reads only K of each row of lda, and pads an odd K with a zero;
+ * gemm_bf16_round_rows_sum likewise, with the column sums. */
 static void test_round_rows(void **state)
 {
     (void)state;
@@ -119,6 +120,23 @@ static void test_round_rows(void **state)
             assert_int_equal(out[m * Kp + k], gemm_bf16_round(a[m * LDA + k]));
         assert_int_equal(out[m * Kp + K], 0);
     }
+    /* round_rows_sum: the same rows, and each column's sum added row by row
+     * (finite rows past the special values: the sums' bits are compared) */
+    float sums[K], want[K];
+    for (int k = 0; k < K; k++) sums[k] = want[k] = (float)k / 7.0f;
+    for (int m = 1; m < M; m++)
+        for (int k = 0; k < K; k++) want[k] += a[m * LDA + k];
+    memset(out, 0xff, sizeof(uint16_t) * M * Kp);
+    gemm_bf16_round_rows_sum(out, sums, a + LDA, LDA, M - 1, K);
+    for (int m = 1; m < M; m++) {
+        for (int k = 0; k < K; k++)
+            assert_int_equal(out[(m - 1) * Kp + k], gemm_bf16_round(a[m * LDA + k]));
+        assert_int_equal(out[(m - 1) * Kp + K], 0);
+    }
+    for (int k = 0; k < K; k++)
+        if (bits(sums[k]) != bits(want[k]))
+            fail_msg("round_rows_sum: column %d sums to %g, want %g", k, (double)sums[k],
+                     (double)want[k]);
     free(a);
     free(out);
 }
