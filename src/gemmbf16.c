@@ -385,24 +385,26 @@ kernel(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, const 
     }
 }
 
-/* kernel over rows 0..M in blocks of BF16_MR, for 16 nv columns. */
+/* kernel over rows 0..M for 16 nv columns, in ceil(M / BF16_MR) blocks of
+ * as even a height as can be (64 rows: 11, 11, 11, 11, 10, 10, not five of
+ * 12 and a slow block of 4; a row's result does not depend on the block). */
 __attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void
 panel_rows(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, const uint16_t *p1,
            int pairs, int M, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
-    int m = 0;
-    for (; m + BF16_MR <= M; m += BF16_MR)
-        kernel(c + (size_t)m * ldc, ldc, a + (size_t)m * lda, lda, p0, p1, pairs, BF16_MR, nv,
-               m0, m1, add);
-    float *cm = c + (size_t)m * ldc;
-    const uint16_t *am = a + (size_t)m * lda;
-    switch (M - m) {
-#define BF16_TAIL(R)                                                                         \
-    case R: kernel(cm, ldc, am, lda, p0, p1, pairs, R, nv, m0, m1, add); break;
-        BF16_TAIL(11) BF16_TAIL(10) BF16_TAIL(9) BF16_TAIL(8) BF16_TAIL(7) BF16_TAIL(6)
-        BF16_TAIL(5) BF16_TAIL(4) BF16_TAIL(3) BF16_TAIL(2) BF16_TAIL(1)
-#undef BF16_TAIL
-    default: break;
+    const int blocks = (M + BF16_MR - 1) / BF16_MR;
+    for (int i = 0, m = 0; i < blocks; i++) {
+        const int rows = (M - m) / (blocks - i);
+        float *cm = c + (size_t)m * ldc;
+        const uint16_t *am = a + (size_t)m * lda;
+        switch (rows) {
+#define BF16_ROWS(R)                                                                             case R: kernel(cm, ldc, am, lda, p0, p1, pairs, R, nv, m0, m1, add); break;
+            BF16_ROWS(12) BF16_ROWS(11) BF16_ROWS(10) BF16_ROWS(9) BF16_ROWS(8) BF16_ROWS(7)
+            BF16_ROWS(6) BF16_ROWS(5) BF16_ROWS(4) BF16_ROWS(3) BF16_ROWS(2) BF16_ROWS(1)
+#undef BF16_ROWS
+        default: break;
+        }
+        m += rows;
     }
 }
 
