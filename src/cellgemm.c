@@ -22,29 +22,26 @@ static size_t max_size(size_t a, size_t b)
     return a > b ? a : b;
 }
 
-/* bf16 elements of the largest packed matrix of a pass (backward: W_hh,
- * W_ih, and a chunk of CELLGEMM_BF16_KCHUNK rows of the gate gradients),
- * rounded up to 32: the staging after it starts on 64 bytes. */
+/* bf16 elements of the largest packed matrix of a pass (forward W_ih^T or
+ * W_hh^T, backward W_hh; the backward's W_ih has its own place, its gate
+ * gradients their panels), rounded up to 32: the staging after it starts
+ * on 64 bytes. */
 static size_t bf16_packed_count(const CellDims *d, int backward)
 {
     const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
-    size_t n;
-    if (backward)
-        n = max_size(max_size(gemm_bf16_packed_count(GH, H), gemm_bf16_packed_count(GH, In)),
-                     gemm_bf16_packed_count(CELLGEMM_BF16_KCHUNK, GH));
-    else
-        n = max_size(gemm_bf16_packed_count(In, GH), gemm_bf16_packed_count(H, GH));
+    size_t n = backward ? gemm_bf16_packed_count(GH, H)
+                        : max_size(gemm_bf16_packed_count(In, GH), gemm_bf16_packed_count(H, GH));
     return (n + 31) / 32 * 32;
 }
 
-/* bf16 elements of the staging: CELLGEMM_BF16_ROWS rows of the widest A
- * (K = In, H or G*H), or a weight gradient's max(In, H) rows of
+/* bf16 elements of the staging: CELLGEMM_BF16_ROWS rows of the forward's
+ * widest A (K = In or H), or a weight gradient's max(In, H) rows of
  * CELLGEMM_BF16_KCHUNK, rounded up to 32. */
 static size_t bf16_stage_count(const CellDims *d)
 {
-    const int H = d->hidden, GH = cell_gates(d->kind) * H, In = d->in;
-    size_t n = max_size((size_t)CELLGEMM_BF16_ROWS * (size_t)gemm_bf16_kp(In > GH ? In : GH),
-                        (size_t)(In > H ? In : H) * CELLGEMM_BF16_KCHUNK);
+    const int H = d->hidden, In = d->in, wide = In > H ? In : H;
+    size_t n = max_size((size_t)CELLGEMM_BF16_ROWS * (size_t)gemm_bf16_kp(wide),
+                        (size_t)wide * CELLGEMM_BF16_KCHUNK);
     return (n + 31) / 32 * 32;
 }
 
@@ -378,8 +375,11 @@ DgViews cellgemm_dg_views(float *region, const CellDims *d, int bufs, int T, int
         v.g16.panels[i] = v.g16.rows[i] + (size_t)slots * B * v.g16.ld;
         v.g16.sums[i] = at + (n + 1) / 2;
     }
-    if (bufs < 2) v.g16 = (Dg16){{v.g16.rows[0], v.g16.rows[0]}, v.g16.ld,
-                                 {v.g16.panels[0], v.g16.panels[0]}, {v.g16.sums[0], v.g16.sums[0]}};
+    if (bufs < 2) { /* dgi's and dgh's are one */
+        v.g16.rows[1] = v.g16.rows[0];
+        v.g16.panels[1] = v.g16.panels[0];
+        v.g16.sums[1] = v.g16.sums[0];
+    }
     return v;
 }
 

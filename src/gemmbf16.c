@@ -188,14 +188,6 @@ void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, 
     }
 }
 
-void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K)
-{
-    const int Kp = gemm_bf16_kp(K);
-    gemm_bf16_put_cols(out, Kp, a, lda, M, K);
-    if (Kp > K)
-        for (int m = 0; m < M; m++) out[(size_t)m * Kp + K] = 0;
-}
-
 void gemm_bf16_add_cols(float *c, int ldc, const float *a, int lda, int M, int N)
 {
     const int fast = blocks_supported();

@@ -54,13 +54,9 @@ void gemm_bf16_round_rows(uint16_t *out, const float *a, int lda, int M, int K);
 void gemm_bf16_round_rows_sum(uint16_t *out, float *sums, const float *a, int lda, int M, int K);
 
 /* out[m * ldo + k] = a[k * lda + m] rounded to bf16, for m < M, k < K (A^T
- * rounded); nothing else is written. */
+ * rounded: a weight gradient's x or h, as rows of K steps); nothing else
+ * is written. */
 void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, int K);
-
-/* out[M, Kp] = A^T rounded to bf16: out[m, k] = a[k * lda + m] for m < M,
- * k < K, zero-padded to Kp = gemm_bf16_kp(K) (a weight gradient's
- * A = dG^T, read from dG [K, lda]). */
-void gemm_bf16_round_cols(uint16_t *out, const float *a, int lda, int M, int K);
 
 /* c[m, n] += a[n, m] (c[m * ldc + n] += a[n * lda + m]) for m < M, n < N:
  * a transposed fp32 sum added where it belongs, one addition each. */

@@ -234,10 +234,11 @@ static void fill_kinds(float *a, int n, uint32_t seed)
     }
 }
 
-/* gemm_bf16_round_cols: A^T rounded with gemm_bf16_round's bits for every
- * kind of float, odd K padded with a zero, rows past M untouched; M and K
- * at, over and under the 16 x 16 blocks of its vector path. */
-static void test_round_cols(void **state)
+/* gemm_bf16_put_cols: A^T rounded with gemm_bf16_round's bits for every
+ * kind of float into rows Kp apart, nothing else written (the column past
+ * an odd K and the rows past M untouched); M and K at, over and under the
+ * 16 x 16 blocks of its vector path. */
+static void test_put_cols(void **state)
 {
     (void)state;
     const int Ms[] = {37, 32, 5}, Ks[] = {51, 48, 16, 3};
@@ -250,13 +251,13 @@ static void test_round_cols(void **state)
             uint16_t *out = malloc(sizeof(uint16_t) * (M + GEMM_BF16_NR) * Kp);
             fill_kinds(a, K * LDA, 777u + (uint32_t)(M * K));
             memset(out, 0xff, sizeof(uint16_t) * (M + GEMM_BF16_NR) * Kp);
-            gemm_bf16_round_cols(out, a, LDA, M, K);
+            gemm_bf16_put_cols(out, Kp, a, LDA, M, K);
             for (int m = 0; m < M; m++) {
                 for (int k = 0; k < K; k++)
                     if (out[m * Kp + k] != gemm_bf16_round(a[k * LDA + m]))
                         fail_msg("M %d K %d: out[%d, %d] %04x, want %04x", M, K, m, k,
                                  out[m * Kp + k], gemm_bf16_round(a[k * LDA + m]));
-                if (Kp > K) assert_int_equal(out[m * Kp + K], 0);
+                if (Kp > K) assert_int_equal(out[m * Kp + K], 0xffff);
             }
             for (int i = M * Kp; i < (M + GEMM_BF16_NR) * Kp; i++) assert_int_equal(out[i], 0xffff);
             free(a);
@@ -373,7 +374,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_round_rows),
-        cmocka_unit_test(test_round_cols),
+        cmocka_unit_test(test_put_cols),
         cmocka_unit_test(test_add_cols),
         cmocka_unit_test(test_pack),
         cmocka_unit_test(test_put_rows),
