@@ -123,6 +123,7 @@ test: deps
 
 unit: $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
+	@OPENBLAS_CORETYPE=Prescott tests/run_unit.sh $(BUILD)/tests/test_model
 	@RNN_DIST_GEMM=avx2 tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden \
 	  $(BUILD)/tests/test_cellstate
 	@RNN_DIST_GEMM=blas tests/run_unit.sh $(BUILD)/tests/test_gradcheck $(BUILD)/tests/test_golden \

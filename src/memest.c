@@ -11,6 +11,7 @@
 #include "agree.h"
 #include "allreduce.h"
 #include "cell.h"
+#include "gemm.h"
 
 #define MAXTO(a, b) ((a) = (a) > (b) ? (a) : (b))
 
@@ -143,12 +144,16 @@ static void add_workspace(Memest *est, const MemestRun *r)
         act += w.h[k] + dirs * (w.cache[k] - p + w.hdir[k]) + w.xrev[k] + w.mask[k] + w.xin[k];
     }
     pack += w.scratch_pack;
+    const int Z = model_layer_output(s), O = s->out;
+    size_t fc = gemm_packed_floats(Z, O); /* the head's forward, its backward's dz */
+    if (r->train) MAXTO(fc, gemm_packed_floats(O, Z));
+    pack += fc;
     int T = w.T > 0 ? w.T : 1, B = w.B > 0 ? w.B : 1;
     add_part(est, MEMEST_ACTIVATIONS, 4 * (uint64_t)act,
              "activations and cell caches [%d x %d x %d] of %d layer%s", T, B,
              model_layer_output(s),
              s->layers, s->layers > 1 ? "s" : "");
-    add_part(est, MEMEST_PACKING, 4 * (uint64_t)pack, "packed %s weights (gemm)",
+    add_part(est, MEMEST_PACKING, 4 * (uint64_t)pack, "packed %s and fc weights (gemm)",
              cell_name(s->cell));
     add_part(est, MEMEST_SCRATCH,
              4 * (uint64_t)(w.da + w.db + w.scratch - w.scratch_pack + 2 * w.dh + w.dxrev),

@@ -20,6 +20,7 @@ struct ModelWork {
     LayerBuf mask[MODEL_MAX_LAYERS];   /* [T, B, D*H] dropout mask applied to h[k] */
     LayerBuf z, zmask;                 /* [rows, D*H] fc input after dropout, its mask */
     LayerBuf logits, dlogits;          /* [rows, O] */
+    LayerBuf fcpack;                   /* fc_w packed for the head's row products (gemm.h) */
     LayerBuf da, db;                   /* [T, B, max(D*H, E)] backward ping-pong */
     LayerScratch scratch;          /* layer backward scratch */
     const float *in[MODEL_MAX_LAYERS]; /* input of each layer in the last forward */
@@ -146,6 +147,7 @@ void model_free(Model *m)
     layer_buf_free(&w->zmask);
     layer_buf_free(&w->logits);
     layer_buf_free(&w->dlogits);
+    layer_buf_free(&w->fcpack);
     layer_buf_free(&w->da);
     layer_buf_free(&w->db);
     layer_scratch_free(&w->scratch);
@@ -319,6 +321,25 @@ void model_state_final(float *state, const Model *m)
     }
 }
 
+/* The head's row products: c[rows, N] (+)= a[rows, K] B, B = b [K, N]
+ * (trans 0) or b^T, b [N, K] (trans 1). On the packed kernels (m->isa) a
+ * row's result does not depend on the other rows of the call, so a batch
+ * split across ranks or eval's batch size gives the same bits; OpenBLAS
+ * does not promise it (0.3.21 on a CPU it does not know takes kernels
+ * whose rows do differ), and runs only when m->isa is GEMM_BLAS. */
+static void head_rows(float *c, Model *m, const float *a, const float *b, int trans, int rows,
+                      int N, int K, int add)
+{
+    if (m->isa == GEMM_BLAS) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, trans ? CblasTrans : CblasNoTrans, rows, N, K,
+                    1.0f, a, K, b, trans ? K : N, add ? 1.0f : 0.0f, c, N);
+        return;
+    }
+    float *bp = layer_buf_grow(&m->work->fcpack, gemm_packed_floats(K, N));
+    gemm_pack(bp, b, trans ? K : N, trans, K, N);
+    gemm_packed(c, N, a, K, bp, rows, N, K, add, m->isa);
+}
+
 void model_forward_state(Model *m, const Batch *b, const float *state0, int train, uint64_t seed,
                          uint64_t step)
 {
@@ -335,8 +356,7 @@ void model_forward_state(Model *m, const Batch *b, const float *state0, int trai
     w->zin = z;
     float *logits = layer_buf_grow(&w->logits, (size_t)rows * O);
     for (int r = 0; r < rows; r++) memcpy(logits + (size_t)r * O, m->p.fc_b, sizeof(float) * O);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, O, Z, 1.0f, z, Z, m->p.fc_w, Z,
-                1.0f, logits, O);
+    head_rows(logits, m, z, m->p.fc_w, 1, rows, O, Z, 1);
     m->logits = logits;
     m->rows = rows;
 }
@@ -442,8 +462,7 @@ static void backward_head(float *da, float *db, Model *m, const Batch *b)
                 1.0f, m->g.fc_w, Z);
     add_colsum(m->g.fc_b, dl, rows, O);
     float *dz = s->target == TARGET_STEP ? da : db;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, Z, O, 1.0f, dl, O, m->p.fc_w,
-                Z, 0.0f, dz, Z);
+    head_rows(dz, m, dl, m->p.fc_w, 0, rows, Z, O, 0);
     if (w->use_zmask) mul_inplace(dz, w->zmask.p, (size_t)rows * Z);
     if (s->target == TARGET_LAST) {
         memset(da, 0, sizeof(float) * (size_t)w->T * B * Z);
