@@ -4,7 +4,7 @@
 #   make run            install missing packages, build, make the default data (when missing),
 #                       train under mpirun
 #   make test           install missing packages, unit + integration + fuzz regression +
-#                       mutant sample + distributed tests, then make asan
+#                       mutant sample + distributed tests, and beside them make asan
 #   make asan           the test suite built with AddressSanitizer + UBSan
 #   make bench          speed figures (not a test)
 #   make fuzz           fuzz the dataset and checkpoint readers (clang, libFuzzer)
@@ -67,7 +67,8 @@ export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
 .SECONDARY:
-.PHONY: all run test unit integration mistakes integration-asan dist asan bench fixtures install deps clean
+.PHONY: all run test test-main binaries unit integration mistakes integration-asan dist asan bench \
+        fixtures install deps clean
 all: rnn_dist
 
 deps:
@@ -114,12 +115,23 @@ datasets/counting.h5: | $(BUILD)/rnn_dist
 	@mkdir -p datasets
 	$(BUILD)/rnn_dist datagen counting --out $@
 
-# the structure rules of src/ (tests/check_structure.sh), that make bench's binary builds, unit tests (cmocka), the binary end to end, the fuzz regression corpus and
-# a sample of mutated files, then under mpirun and clusters
+# every binary the tests run, built before them (in parallel: make -j2 binaries)
+BINARIES := $(BUILD)/rnn_dist $(TESTBIN) $(BUILD)/fuzz_replay_dataset \
+            $(BUILD)/fuzz_replay_checkpoint
+binaries: $(BINARIES)
+
+# the structure rules of src/ (tests/check_structure.sh), then two lanes at once
+# (tests/run_lanes.sh; the second's output is printed when both have ended): make bench's
+# binary builds, unit tests (cmocka), the binary end to end, the fuzz regression corpus
+# and a sample of mutated files, then under mpirun and clusters; beside them make asan
 test: deps
 	@tests/check_structure.sh
-	@$(MAKE) --no-print-directory $(BUILD)/bench_model unit integration mistakes fuzz-replay fuzz-mutants dist
-	@$(MAKE) --no-print-directory asan
+	@tests/run_lanes.sh build-asan/lane.log "$(MAKE) --no-print-directory test-main" \
+	  "$(MAKE) --no-print-directory asan"
+
+test-main:
+	@$(MAKE) --no-print-directory -j2 binaries $(BUILD)/bench_model
+	@$(MAKE) --no-print-directory unit integration mistakes fuzz-replay fuzz-mutants dist
 
 unit: $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
@@ -160,9 +172,11 @@ dist: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_slurm.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_faults.sh
 
+ASAN := BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration-asan fuzz-replay
+	@$(MAKE) --no-print-directory $(ASAN) -j2 binaries
+	@$(MAKE) --no-print-directory $(ASAN) unit integration-asan fuzz-replay
 
 integration-asan: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist RNN_DIST_QUICK=1 tests/run_integration.sh
