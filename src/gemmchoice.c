@@ -137,9 +137,15 @@ void gemmchoice_measure_bf16(GemmChoice *c, const ModelSpec *spec, int T, int B)
             c->cand[c->count] = c->isa;
             c->cand16[c->count++] = order[i];
         }
-    if (c->count == 1) c->bf16 = c->cand16[0];
-    if (c->count < 2) return;
+    if (c->count == 0) return;
     measure(c, spec, T, B, GEMM_BF16_AMX);
+    GemmChoice fp32;
+    memset(&fp32, 0, sizeof fp32);
+    fp32.cand[0] = c->isa;
+    fp32.cand16[0] = GEMM_BF16_OFF;
+    fp32.count = 1;
+    measure(&fp32, spec, T, B, GEMM_BF16_OFF);
+    c->fp32_seconds = fp32.seconds[0];
 }
 
 /* Name of candidate i of c (c->count > i), or of the choice (i < 0). */
@@ -147,6 +153,27 @@ static const char *kernel_name(const GemmChoice *c, int i)
 {
     GemmBf16 k = i < 0 ? c->bf16 : c->cand16[i];
     return k != GEMM_BF16_OFF ? gemmprec_name(k) : gemm_isa_name(i < 0 ? c->isa : c->cand[i]);
+}
+
+/* Append " 3.1 ms" (or " 155 us") for t seconds to out, *n used of len. */
+static void add_time(char *out, size_t len, int *n, double t)
+{
+    if (*n >= 0 && (size_t)*n < len)
+        *n += snprintf(out + *n, len - (size_t)*n, " %.3g %s", t < 1e-3 ? 1e6 * t : 1e3 * t,
+                       t < 1e-3 ? "us" : "ms");
+}
+
+/* Append what the bf16 kernels took against the fp32 kernel, when timed. */
+static void add_fp32(char *out, size_t len, int *n, const GemmChoice *c)
+{
+    if (c->fp32_seconds <= 0 || *n < 0 || (size_t)*n >= len) return;
+    double bf16 = c->seconds[0];
+    for (int i = 1; i < c->count; i++)
+        if (c->seconds[i] < bf16) bf16 = c->seconds[i];
+    *n += snprintf(out + *n, len - (size_t)*n, "; fp32 %s", gemm_isa_name(c->isa));
+    add_time(out, len, n, c->fp32_seconds);
+    if (*n >= 0 && (size_t)*n < len && c->fp32_seconds < bf16)
+        *n += snprintf(out + *n, len - (size_t)*n, ": precision fp32 is faster here");
 }
 
 void gemmchoice_describe(char *out, size_t len, const GemmChoice *c)
@@ -157,17 +184,22 @@ void gemmchoice_describe(char *out, size_t len, const GemmChoice *c)
                  c->bf16 != GEMM_BF16_OFF ? "RNN_DIST_BF16" : "RNN_DIST_GEMM");
         return;
     }
+    int n;
     if (c->count < 2) {
-        snprintf(out, len, "gemm %s (%s)", name,
-                 c->bf16 == GEMM_BF16_OFF && c->isa == GEMM_BLAS ? "no AVX2 + FMA here"
-                                                                 : "the only kernel here");
-        return;
+        n = snprintf(out, len, "gemm %s (%s", name,
+                     c->bf16 == GEMM_BF16_OFF && c->isa == GEMM_BLAS ? "no AVX2 + FMA here"
+                                                                     : "the only kernel here");
+        if (c->count == 1 && n >= 0 && (size_t)n < len) {
+            n += snprintf(out + n, len - (size_t)n, ",");
+            add_time(out, len, &n, c->seconds[0]);
+        }
+    } else {
+        n = snprintf(out, len, "gemm %s (measured:", name);
+        for (int i = 0; i < c->count && n >= 0 && (size_t)n < len; i++) {
+            n += snprintf(out + n, len - (size_t)n, "%s %s", i ? "," : "", kernel_name(c, i));
+            add_time(out, len, &n, c->seconds[i]);
+        }
     }
-    int n = snprintf(out, len, "gemm %s (measured:", name);
-    for (int i = 0; i < c->count && n >= 0 && (size_t)n < len; i++)
-        n += snprintf(out + n, len - (size_t)n, "%s %s %.3g %s", i ? "," : "",
-                      kernel_name(c, i),
-                      c->seconds[i] < 1e-3 ? 1e6 * c->seconds[i] : 1e3 * c->seconds[i],
-                      c->seconds[i] < 1e-3 ? "us" : "ms");
+    add_fp32(out, len, &n, c);
     if (n >= 0 && (size_t)n < len) snprintf(out + n, len - (size_t)n, ")");
 }

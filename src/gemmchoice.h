@@ -34,6 +34,8 @@ typedef struct GemmChoice {
     GemmIsa cand[GEMMCHOICE_MAX];     /* [count] */
     GemmBf16 cand16[GEMMCHOICE_MAX];  /* [count] bf16: the kernels timed */
     double seconds[GEMMCHOICE_MAX];   /* [count] the best of its timed passes */
+    double fp32_seconds;              /* precision bf16, measured: the same passes on the fp32
+                                       * kernel isa, to show what bf16 gains (0: not timed) */
 } GemmChoice;
 
 /* Choose the kernel for spec's layers at T steps (at most 4 are timed) and
@@ -48,12 +50,16 @@ void gemmchoice_measure(GemmChoice *c, const ModelSpec *spec, int T, int B);
  * AMX and AVX512_BF16 where both run (they give different bits: every rank
  * must take rank 0's choice); c->bf16 GEMM_BF16_OFF when this CPU runs
  * neither (or RNN_DIST_BF16 forces one it lacks). c->isa: the widest fp32
- * kernel, for the head. */
+ * kernel, for the head. Unless forced, the bf16 kernels are timed (also the
+ * only one) and so is the fp32 kernel c->isa (c->fp32_seconds): on some CPUs
+ * the bf16 instruction runs at half the FMA rate, and fp32 is faster. */
 void gemmchoice_measure_bf16(GemmChoice *c, const ModelSpec *spec, int T, int B);
 
 /* "gemm avx512 (measured: avx2 1.43 ms, avx512 1.21 ms)", "gemm avx2
  * (RNN_DIST_GEMM)", "gemm blas (no AVX2 here)", "gemm amx-bf16 (measured:
- * avx512-bf16 3.1 ms, amx-bf16 1.2 ms)": for the run's first line. */
+ * avx512-bf16 3.1 ms, amx-bf16 1.2 ms; fp32 avx512 2.2 ms)", "gemm
+ * avx512-bf16 (the only kernel here, 3.1 ms; fp32 avx512 1.8 ms: precision
+ * fp32 is faster here)": for the run's first line. */
 void gemmchoice_describe(char *out, size_t len, const GemmChoice *c);
 
 #endif

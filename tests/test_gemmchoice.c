@@ -1,11 +1,14 @@
 /* test_gemmchoice.c - the GEMM kernel chosen by measuring: RNN_DIST_GEMM
  * forces one without measuring; otherwise every packed kernel this CPU runs
- * is timed and the fastest taken; and the choice never changes a result (the
- * packed kernels give the same bits through a whole cell pass). */
+ * is timed and the fastest taken; precision bf16's kernels are timed beside
+ * the fp32 kernel, which the line names as faster when it is; and the choice
+ * never changes a result (the packed kernels give the same bits through a
+ * whole cell pass). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +17,7 @@
 #include "cell.h"
 #include "check.h"
 #include "gemmchoice.h"
+#include "gemmprec.h"
 #include "model.h"
 
 static ModelSpec lstm_spec(int layers)
@@ -88,6 +92,47 @@ static void test_measured(void **state)
     }
 }
 
+/* precision bf16: the bf16 kernels timed (the only one too) and the fp32
+ * kernel beside them, named in the line with "precision fp32 is faster
+ * here" exactly when it was; forced by RNN_DIST_BF16: nothing timed. */
+static void test_measured_bf16(void **state)
+{
+    (void)state;
+    unsetenv("RNN_DIST_BF16");
+    unsetenv("RNN_DIST_GEMM");
+    ModelSpec s = lstm_spec(2);
+    GemmChoice c;
+    char text[200];
+    gemmchoice_measure_bf16(&c, &s, 20, 16);
+    if (c.count == 0) { /* no bf16 instruction here: refused before training */
+        assert_int_equal(c.bf16, GEMM_BF16_OFF);
+        skip();
+    }
+    assert_int_equal(c.forced, 0);
+    assert_int_equal(c.isa, gemm_isa_best());
+    assert_true(c.fp32_seconds > 0);
+    double bf16 = c.seconds[0];
+    for (int i = 0; i < c.count; i++) {
+        assert_true(c.seconds[i] > 0);
+        if (c.seconds[i] < bf16) bf16 = c.seconds[i];
+    }
+    gemmchoice_describe(text, sizeof text, &c);
+    print_message("%s\n", text);
+    char fp32[40];
+    snprintf(fp32, sizeof fp32, "; fp32 %s ", gemm_isa_name(c.isa));
+    assert_non_null(strstr(text, fp32));
+    assert_true((strstr(text, ": precision fp32 is faster here)") != NULL) ==
+                (c.fp32_seconds < bf16));
+    assert_non_null(strstr(text, c.count == 1 ? "(the only kernel here, " : "(measured: "));
+    setenv("RNN_DIST_BF16", gemmprec_name(c.bf16), 1);
+    gemmchoice_measure_bf16(&c, &s, 20, 16);
+    unsetenv("RNN_DIST_BF16");
+    assert_int_equal(c.forced, 1);
+    assert_true(c.count == 0 && c.fp32_seconds == 0);
+    gemmchoice_describe(text, sizeof text, &c);
+    assert_null(strstr(text, "fp32"));
+}
+
 /* h, dx and every gradient of one LSTM pass on kernel isa into out (the
  * floats of a buffer laid out by the caller's sizes). */
 static void cell_pass(float *out, size_t n_out, GemmIsa isa)
@@ -137,6 +182,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forced),
         cmocka_unit_test(test_measured),
+        cmocka_unit_test(test_measured_bf16),
         cmocka_unit_test(test_same_bits),
     };
     return cmocka_run_group_tests_name("gemmchoice", tests, NULL, NULL);
