@@ -43,7 +43,7 @@ TESTBIN := $(addprefix $(BUILD)/tests/,$(TESTS))
 # compiled the same way and linked from the core objects alone, without MPI,
 # HDF5 or dist.o: an MPI or HDF5 dependency creeping into the core breaks the
 # build. (check.c ends the job through an abort hook that dist_init installs.)
-CORE      := check types cfgopts rng hash vecmath gemm gemmbf16 gemmamx gemmprec gemmchoice cellgemm cell layer model optim gradcheck stopping schedule \
+CORE      := check types cfgopts rng hash vecmath gemm gemmbf16 gemmbf16fma gemmamx gemmprec gemmchoice cellgemm cell layer model optim gradcheck stopping schedule \
              config cfgtext cfgfile
 COREOBJ   := $(patsubst %,$(BUILD)/%.o,$(CORE))
 CORE_CC   := gcc

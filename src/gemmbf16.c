@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bf16tile.h"
 #include "check.h"
 #include "vecmath.h"
 
@@ -16,7 +17,7 @@
 #endif
 
 /* Rows per kernel call: 12 rows x 2 panels = 24 accumulators of 32 registers. */
-#define BF16_MR 12
+#define BF16_MR BF16_TILE_MR
 
 /* Rows of B packed into every panel before the next rows (even: a block
  * holds whole pairs). */
@@ -364,17 +365,7 @@ kernel(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, const 
             if (nv == 2) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], (__m512bh)av, (__m512bh)b1);
         }
     }
-#pragma GCC unroll 12
-    for (int r = 0; r < BF16_MR; r++) {
-        if (r >= rows) break;
-        float *cr = c + (size_t)r * ldc;
-        if (add) {
-            acc[r][0] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]);
-            if (nv == 2) acc[r][1] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc[r][1]);
-        }
-        _mm512_mask_storeu_ps(cr, m0, acc[r][0]);
-        if (nv == 2) _mm512_mask_storeu_ps(cr + 16, m1, acc[r][1]);
-    }
+    bf16_tile_store(c, ldc, acc, rows, nv, m0, m1, add);
 }
 
 /* kernel over rows 0..M for 16 nv columns, in ceil(M / BF16_MR) blocks of
@@ -422,18 +413,14 @@ void gemm_bf16_packed(float *c, int ldc, const uint16_t *a, int lda, const uint1
 #if BF16_X86
     const int Kp = gemm_bf16_kp(K), pairs = Kp / 2;
     const size_t panel = (size_t)GEMM_BF16_NR * Kp;
-    int n0 = 0;
-    for (; n0 + 2 * GEMM_BF16_NR <= N || (N - n0 > GEMM_BF16_NR); n0 += 2 * GEMM_BF16_NR) {
-        int rest = N - n0 - GEMM_BF16_NR; /* columns of the second panel, 1..16 */
-        __mmask16 m1 = (__mmask16)(rest >= 16 ? 0xffff : (1u << rest) - 1u);
+    for (int n0 = 0, nv; n0 < N; n0 += nv * GEMM_BF16_NR) {
+        __mmask16 m;
+        nv = bf16_tile_cols(n0, N, &m);
         const uint16_t *p0 = bp + (size_t)(n0 / GEMM_BF16_NR) * panel;
-        panels_two(c + n0, ldc, a, lda, p0, p0 + panel, pairs, M, m1, add);
-    }
-    if (n0 < N) {
-        int rest = N - n0;
-        __mmask16 m0 = (__mmask16)(rest >= 16 ? 0xffff : (1u << rest) - 1u);
-        panels_one(c + n0, ldc, a, lda, bp + (size_t)(n0 / GEMM_BF16_NR) * panel, pairs, M, m0,
-                   add);
+        if (nv == 2)
+            panels_two(c + n0, ldc, a, lda, p0, p0 + panel, pairs, M, m, add);
+        else
+            panels_one(c + n0, ldc, a, lda, p0, pairs, M, m, add);
     }
 #else
     (void)c, (void)ldc, (void)a, (void)lda, (void)bp, (void)M, (void)N, (void)K, (void)add;

@@ -131,9 +131,12 @@ void gemmchoice_measure_bf16(GemmChoice *c, const ModelSpec *spec, int T, int B)
         c->bf16 = gemmprec_supported(k) ? k : GEMM_BF16_OFF;
         return;
     }
-    const GemmBf16 order[2] = {GEMM_BF16_AVX512, GEMM_BF16_AMX};
-    for (int i = 0; i < 2; i++)
-        if (gemmprec_supported(order[i])) {
+    /* fma-bf16 (VDPBF16PS's bits on FMAs) where VDPBF16PS runs too: a CPU
+     * without a bf16 instruction is refused, as precision bf16 promises */
+    const GemmBf16 order[3] = {GEMM_BF16_AVX512, GEMM_BF16_FMA, GEMM_BF16_AMX};
+    for (int i = 0; i < 3; i++)
+        if (gemmprec_supported(order[i]) &&
+            (order[i] != GEMM_BF16_FMA || gemmprec_supported(GEMM_BF16_AVX512))) {
             c->cand[c->count] = c->isa;
             c->cand16[c->count++] = order[i];
         }

@@ -16,7 +16,8 @@
 #     (6-9e-3): a change of rank count costs less than the choice of bf16;
 #   - bit for bit the run of the instruction's scalar model (RNN_DIST_BF16 =
 #     amx-bf16-model / avx512-bf16-model), for each bf16 instruction this CPU
-#     has (a line says which were skipped);
+#     has (a line says which were skipped), and fma-bf16 that of
+#     avx512-bf16-model;
 #   - a CPU without AMX-BF16 or AVX512_BF16 (RNN_DIST_BF16=none stands for
 #     one): refused with one line naming both, exit 2, on 1 and 2 ranks.
 # Usage: RNN_DIST=build/rnn_dist tests/run_precision.sh   (exits non-zero on failure)
@@ -87,6 +88,22 @@ for kf in amx-bf16:amx_bf16 avx512-bf16:avx512_bf16; do
     bad "$k differs from its model: $(cat "$W/cmp")"
   fi
 done
+
+# fma-bf16: VDPBF16PS's bits on fp32 FMAs (AVX-512F), in training on 2 ranks
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  # shellcheck disable=SC2086
+  RNN_DIST_BF16=fma-bf16 mp 2 $LSTM --precision bf16 --epochs 1 --run-dir "$W/k-fma" ||
+    bad "fma-bf16: $(tail -1 "$W/log")"
+  [ -d "$W/m-avx512-bf16" ] || RNN_DIST_BF16=avx512-bf16-model mp 2 $LSTM --precision bf16 \
+    --epochs 1 --run-dir "$W/m-avx512-bf16" || bad "avx512-bf16-model: $(tail -1 "$W/log")"
+  if same --rtol 0 "$W/k-fma" "$W/m-avx512-bf16"; then
+    ok "fma-bf16 on 2 ranks: avx512-bf16's scalar model's run bit for bit"
+  else
+    bad "fma-bf16 differs from avx512-bf16's model: $(cat "$W/cmp")"
+  fi
+else
+  echo "skipped: fma-bf16 = avx512-bf16's model (this CPU has no avx512f)"
+fi
 
 for np in 1 2; do
   # shellcheck disable=SC2086

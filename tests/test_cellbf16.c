@@ -172,6 +172,12 @@ static void test_amx_is_model(void **state)
     instruction_is_model(GEMM_BF16_AMX, GEMM_BF16_AMX_MODEL);
 }
 
+static void test_fma_is_model(void **state)
+{
+    (void)state;
+    instruction_is_model(GEMM_BF16_FMA, GEMM_BF16_AVX512_MODEL);
+}
+
 /* Both models against fp32: within BF16_RTOL, and not equal to it. */
 static void test_near_fp32(void **state)
 {
@@ -228,6 +234,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx512_is_model),
         cmocka_unit_test(test_amx_is_model),
+        cmocka_unit_test(test_fma_is_model),
         cmocka_unit_test(test_near_fp32),
         cmocka_unit_test(test_input_fp32),
     };

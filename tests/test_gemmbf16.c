@@ -14,9 +14,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "check.h"
 #include "gemmbf16.h"
+#include "gemmbf16fma.h"
 
 static uint32_t bits(float x)
 {
@@ -341,14 +345,14 @@ static void test_reference_order(void **state)
     assert_true(c == big + 2.0f);
 }
 
-static void test_kernel_bits(void **state)
+typedef void (*Bf16Kernel)(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *bp,
+                           int M, int N, int K, int add);
+
+/* kern against gemm_bf16_reference bit for bit over row, column and K edges,
+ * storing and adding. */
+static void kernel_bits(Bf16Kernel kern)
 {
-    (void)state;
-    if (!gemm_bf16_supported()) {
-        print_message("no AVX512_BF16 here: the vector kernel is not tested\n");
-        skip();
-    }
-    const int Ms[] = {1, 5, 12, 13, 30}, Ns[] = {1, 15, 16, 17, 32, 33, 47, 64};
+    const int Ms[] = {1, 5, 12, 13, 30, 97}, Ns[] = {1, 15, 16, 17, 32, 33, 47, 64};
     const int Ks[] = {1, 2, 7, 64, 255};
     uint32_t seed = 1;
     for (size_t i = 0; i < sizeof Ms / sizeof *Ms; i++)
@@ -361,12 +365,61 @@ static void test_kernel_bits(void **state)
                     for (size_t q = 0; q < (size_t)t.M * t.ldc; q++)
                         t.c[q] = want[q] = 0.25f * (float)(q % 9) - 1.0f;
                     gemm_bf16_reference(want, t.ldc, t.ar, t.lda, t.bp, t.M, t.N, t.K, add);
-                    gemm_bf16_packed(t.c, t.ldc, t.ar, t.lda, t.bp, t.M, t.N, t.K, add);
+                    kern(t.c, t.ldc, t.ar, t.lda, t.bp, t.M, t.N, t.K, add);
                     /* every element, the padding columns past N untouched */
                     assert_memory_equal(t.c, want, sizeof(float) * (size_t)t.M * t.ldc);
                     free(want);
                     mats_free(&t);
                 }
+}
+
+static void test_kernel_bits(void **state)
+{
+    (void)state;
+    if (!gemm_bf16_supported()) {
+        print_message("no AVX512_BF16 here: the vector kernel is not tested\n");
+        skip();
+    }
+    kernel_bits(gemm_bf16_packed);
+}
+
+/* The FMA kernel: the reference's bits, its order within a pair, and
+ * denormals read as zero and flushed as VDPBF16PS does, whatever the
+ * caller's MXCSR (here: both flags off). */
+static void test_fma_bits(void **state)
+{
+    (void)state;
+    if (!gemm_bf16_fma_supported()) {
+        print_message("no AVX-512F here: the FMA kernel is not tested\n");
+        skip();
+    }
+    kernel_bits(gemm_bf16_fma_packed);
+    const float big = 16777216.0f; /* the case of test_reference_order */
+    float a[4] = {0.0f, big, 2.0f, 1.0f}, b[4] = {1.0f, 1.0f, 1.0f, 1.0f};
+    uint16_t ar[4], bp[4 * GEMM_BF16_NR];
+    gemm_bf16_round_rows(ar, a, 4, 1, 4);
+    gemm_bf16_pack(bp, b, 1, 0, 4, 1);
+    float c = 5.0f;
+    gemm_bf16_fma_packed(&c, 1, ar, 4, bp, 1, 1, 4, 0);
+    assert_true(c == big + 2.0f);
+#if defined(__x86_64__)
+    /* A: a denormal times 2^100 (normal if the denormal were read), then
+     * FLT_MIN times 0.5 (a denormal sum, kept without flushing) */
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr & ~0x8040u);
+    const uint16_t ad[4] = {0x0040, 0x0000, 0x0080, 0x0000};
+    float bd[4] = {0x1p100f, 0.0f, 0.5f, 0.0f};
+    uint16_t bdp[4 * GEMM_BF16_NR];
+    gemm_bf16_pack(bdp, bd, 1, 0, 4, 1);
+    float want = 3.0f, got = 3.0f;
+    gemm_bf16_reference(&want, 1, ad, 4, bdp, 1, 1, 4, 0);
+    gemm_bf16_fma_packed(&got, 1, ad, 4, bdp, 1, 1, 4, 0);
+    const unsigned after = _mm_getcsr();
+    _mm_setcsr(csr);
+    assert_true(want == 0.0f);
+    assert_memory_equal(&got, &want, sizeof got);
+    assert_int_equal(after & 0x8040u, 0); /* the caller's flags restored */
+#endif
 }
 
 int main(void)
@@ -381,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_reference_accuracy),
         cmocka_unit_test(test_reference_order),
         cmocka_unit_test(test_kernel_bits),
+        cmocka_unit_test(test_fma_bits),
     };
     return cmocka_run_group_tests_name("gemmbf16", tests, NULL, NULL);
 }
