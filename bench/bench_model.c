@@ -28,6 +28,7 @@
 #include "gemm.h"
 #include "gemmamx.h"
 #include "gemmbf16.h"
+#include "gemmbf16fma.h"
 #include "gemmchoice.h"
 #include "gemmprec.h"
 #include "metrics.h"
@@ -120,18 +121,20 @@ static void bench_case(const Case *c, double seconds, int bf16)
 }
 
 /* Operands of packed_rate. */
-enum { PACKED_FP32, PACKED_BF16, PACKED_AMX };
+enum { PACKED_FP32, PACKED_BF16, PACKED_AMX, PACKED_FMA16 };
 
 /* GFLOP/s of the packed product C[M, N] = A[M, K] B[K, N] (the recurrent
  * product of an LSTM of H = N / 4 on a batch of M), best of 5 windows: in
  * fp32 on the kernel gemm_isa() gives (PACKED_FP32), or with bf16 operands
- * on AVX512_BF16 (PACKED_BF16, gemmbf16.h) or on AMX tiles (PACKED_AMX,
- * gemmamx.h; the same packed operands); 0 where the CPU lacks the kernel's
- * instructions. */
+ * on AVX512_BF16 (PACKED_BF16, gemmbf16.h), on AMX tiles (PACKED_AMX,
+ * gemmamx.h) or on fp32 FMAs with AVX512_BF16's bits (PACKED_FMA16,
+ * gemmbf16fma.h; the same packed operands); 0 where the CPU lacks the
+ * kernel's instructions. */
 static double packed_rate(int kind, int M, int N, int K, double seconds)
 {
     if (kind == PACKED_BF16 && !gemm_bf16_supported()) return 0;
     if (kind == PACKED_AMX && !gemm_amx_supported()) return 0;
+    if (kind == PACKED_FMA16 && !gemm_bf16_fma_supported()) return 0;
     float *a = xalloc_floats((size_t)M * K), *b = xalloc_floats((size_t)K * N);
     float *c = xalloc_floats((size_t)M * N), *bp = xalloc_floats(gemm_packed_floats(K, N));
     uint16_t *ar = xcalloc((size_t)M * gemm_bf16_kp(K), sizeof(uint16_t));
@@ -151,6 +154,8 @@ static double packed_rate(int kind, int M, int N, int K, double seconds)
                 gemm_bf16_packed(c, N, ar, gemm_bf16_kp(K), bq, M, N, K, 0);
             else if (kind == PACKED_AMX)
                 gemm_amx_packed(c, N, ar, gemm_bf16_kp(K), bq, M, N, K, 0);
+            else if (kind == PACKED_FMA16)
+                gemm_bf16_fma_packed(c, N, ar, gemm_bf16_kp(K), bq, M, N, K, 0);
             else if (isa != GEMM_BLAS)
                 gemm_packed(c, N, a, K, bp, M, N, K, 0, isa);
             else
@@ -310,10 +315,12 @@ int main(int argc, char **argv)
     if (!only) {
         double after = sgemm_peak(seconds);
         printf("sgemm_peak gflops %.2f\n", after > peak ? after : peak);
+        printf("openblas_core %s\n", openblas_get_corename());
         printf("fma_peak gflops %.2f\n", fma_peak(seconds));
         printf("packed_fp32 gflops %.2f\n", packed_rate(PACKED_FP32, 64, 1024, 256, seconds));
         printf("packed_bf16 gflops %.2f\n", packed_rate(PACKED_BF16, 64, 1024, 256, seconds));
         printf("packed_amx gflops %.2f\n", packed_rate(PACKED_AMX, 64, 1024, 256, seconds));
+        printf("packed_fma16 gflops %.2f\n", packed_rate(PACKED_FMA16, 64, 1024, 256, seconds));
     }
     return 0;
 }
