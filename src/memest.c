@@ -146,7 +146,12 @@ static void add_workspace(Memest *est, const MemestRun *r)
     pack += w.scratch_pack;
     const int Z = model_layer_output(s), O = s->out;
     size_t fc = gemm_packed_floats(Z, O); /* the head's forward, its backward's dz */
-    if (r->train) MAXTO(fc, gemm_packed_floats(O, Z));
+    if (r->train) { /* the backward's dz, and fc_w's gradient (model.c) */
+        MAXTO(fc, gemm_packed_floats(O, Z));
+        size_t rows = s->target == TARGET_STEP ? (size_t)r->T * r->batch : (size_t)r->batch;
+        int R = rows < MODEL_FC_ROWS ? (int)rows : MODEL_FC_ROWS;
+        fc += gemm_panels_floats(O, R) + gemm_tn_floats(O, R, Z);
+    }
     pack += fc;
     int T = w.T > 0 ? w.T : 1, B = w.B > 0 ? w.B : 1;
     add_part(est, MEMEST_ACTIVATIONS, 4 * (uint64_t)act,

@@ -21,6 +21,8 @@ struct ModelWork {
     LayerBuf z, zmask;                 /* [rows, D*H] fc input after dropout, its mask */
     LayerBuf logits, dlogits;          /* [rows, O] */
     LayerBuf fcpack;                   /* fc_w packed for the head's row products (gemm.h) */
+    LayerBuf fcpanels, fcwork;         /* fc_w's gradient: MODEL_FC_ROWS rows of dlogits in
+                                        * panels, gemm_tn_panels' work space */
     LayerBuf da, db;                   /* [T, B, max(D*H, E)] backward ping-pong */
     LayerScratch scratch;          /* layer backward scratch */
     const float *in[MODEL_MAX_LAYERS]; /* input of each layer in the last forward */
@@ -148,6 +150,8 @@ void model_free(Model *m)
     layer_buf_free(&w->logits);
     layer_buf_free(&w->dlogits);
     layer_buf_free(&w->fcpack);
+    layer_buf_free(&w->fcpanels);
+    layer_buf_free(&w->fcwork);
     layer_buf_free(&w->da);
     layer_buf_free(&w->db);
     layer_scratch_free(&w->scratch);
@@ -450,6 +454,32 @@ void model_backward(Model *m, const Batch *b)
     model_backward_hooked(m, b, NULL, NULL, NULL);
 }
 
+/* fc's gradients: fc_w += dl^T zin, fc_b += dl's column sums (dl [rows, O],
+ * zin [rows, Z]). On the packed kernels (gemm_tn_panels, MODEL_FC_ROWS rows
+ * at a time: the panels of a vocabulary-wide dl stay small), so no product
+ * of a step runs on OpenBLAS, whose kernels on a CPU it does not know are its
+ * slowest (SSE3); on OpenBLAS when m->isa is GEMM_BLAS. */
+static void head_weight_grads(Model *m, const float *dl, int rows)
+{
+    ModelWork *w = m->work;
+    const int Z = model_layer_output(&m->spec), O = m->spec.out;
+    if (m->isa == GEMM_BLAS) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, Z, rows, 1.0f, dl, O, w->zin, Z,
+                    1.0f, m->g.fc_w, Z);
+        add_colsum(m->g.fc_b, dl, rows, O);
+        return;
+    }
+    const int R = rows < MODEL_FC_ROWS ? rows : MODEL_FC_ROWS;
+    float *ap = layer_buf_grow(&w->fcpanels, gemm_panels_floats(O, R));
+    float *work = layer_buf_grow(&w->fcwork, gemm_tn_floats(O, R, Z));
+    for (int r0 = 0; r0 < rows; r0 += R) {
+        const int n = rows - r0 < R ? rows - r0 : R;
+        gemm_panels_put(ap, m->g.fc_b, dl + (size_t)r0 * O, O, O, n, 0, n);
+        GemmTnPart part = {m->g.fc_w, Z, w->zin + (size_t)r0 * Z, Z, Z, 0, NULL};
+        gemm_tn_panels(work, ap, O, n, &part, 1, m->isa);
+    }
+}
+
 /* The head's backward pass: fc's gradients, then d loss / d (top layer's
  * output) [T, B, D*H] into da (db: scratch of the same size). */
 static void backward_head(float *da, float *db, Model *m, const Batch *b)
@@ -458,9 +488,7 @@ static void backward_head(float *da, float *db, Model *m, const Batch *b)
     ModelWork *w = m->work;
     const int B = w->B, H = s->hidden, Z = model_layer_output(s), O = s->out, rows = m->rows;
     const float *dl = w->dlogits.p;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, Z, rows, 1.0f, dl, O, w->zin, Z,
-                1.0f, m->g.fc_w, Z);
-    add_colsum(m->g.fc_b, dl, rows, O);
+    head_weight_grads(m, dl, rows);
     float *dz = s->target == TARGET_STEP ? da : db;
     head_rows(dz, m, dl, m->p.fc_w, 0, rows, Z, O, 0);
     if (w->use_zmask) mul_inplace(dz, w->zmask.p, (size_t)rows * Z);

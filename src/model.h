@@ -31,6 +31,9 @@
 #include "types.h"
 
 #define MODEL_MAX_LAYERS 16
+/* Rows of the logits' gradient that fc_w's gradient takes at a time (model.c:
+ * their panels are MODEL_FC_ROWS x O floats, whatever the batch). */
+#define MODEL_FC_ROWS 256
 #define MODEL_MAX_PARAMS (3 + 4 * LAYER_MAX_DIRS * MODEL_MAX_LAYERS)
 #define MODEL_NAME_LEN 32
 
