@@ -43,27 +43,33 @@ typedef struct Case {
     int T, B;
 } Case;
 
-/* Random batch arrays for a spec, time-major. */
+/* Random batch arrays for a spec, time-major (release with free_batch). */
 static void make_batch(Batch *b, const ModelSpec *s, int T, int B)
 {
-    size_t TB = (size_t)T * B;
-    float *x = xalloc_floats(TB * (s->features ? s->features : 1));
-    int32_t *tok = xcalloc(TB, sizeof(int32_t)), *len = xcalloc(B, sizeof(int32_t));
-    int32_t *yc = xcalloc(TB, sizeof(int32_t));
+    const size_t TB = (size_t)T * B, F = (size_t)s->features;
+    float *x = s->input == INPUT_DENSE ? xalloc_floats(TB * F) : NULL;
+    int32_t *tok = s->input == INPUT_TOKENS ? xcalloc(TB, sizeof(int32_t)) : NULL;
+    int32_t *len = xcalloc(B, sizeof(int32_t)), *yc = xcalloc(TB, sizeof(int32_t));
     uint32_t *sample = xcalloc(B, sizeof(uint32_t));
-    for (size_t i = 0; i < TB * (s->features ? s->features : 1); i++)
+    for (size_t i = 0; x && i < TB * F; i++)
         x[i] = (float)rng_uniform_f64(3, RNG_DATAGEN, 1, (uint32_t)i, 0) - 0.5f;
     for (size_t i = 0; i < TB; i++) {
-        tok[i] = s->vocab ? (int32_t)(i % (size_t)s->vocab) : 0;
+        if (tok) tok[i] = (int32_t)(i % (size_t)s->vocab);
         yc[i] = (int32_t)(i % (size_t)s->out);
     }
     for (int i = 0; i < B; i++) {
         len[i] = T;
         sample[i] = (uint32_t)i;
     }
-    Batch bb = {B, T, s->input == INPUT_DENSE ? x : NULL, s->input == INPUT_TOKENS ? tok : NULL,
-                len, yc, NULL, sample};
+    Batch bb = {B, T, x, tok, len, yc, NULL, sample};
     *b = bb;
+}
+
+/* Release make_batch's arrays. */
+static void free_batch(Batch *b)
+{
+    free((void *)b->x), free((void *)b->tokens), free((void *)b->lengths);
+    free((void *)b->y_class), free((void *)b->sample);
 }
 
 /* Training steps of case c for about `seconds`, in fp32 or (bf16 1) with
@@ -116,6 +122,7 @@ static void bench_case(const Case *c, double seconds, int bf16)
     printf("%s %s %.1f gflops %.2f gemm %s\n", c->name, label, seq, gflops,
            bf16 ? gemmprec_name(gc.bf16) : gemm_isa_name(gc.isa));
     fflush(stdout);
+    free_batch(&b);
     optim_free(&o);
     model_free(&m);
 }
