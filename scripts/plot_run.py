@@ -345,6 +345,18 @@ def save(fig, out):
     print(f"wrote {out.path}")
 
 
+def png_path(path, option):
+    """path as a PNG file name: ".png" added when it has no extension; another
+    extension refused (the images are PNG whatever the name says)."""
+    ext = os.path.splitext(os.path.basename(path))[1]
+    if not ext:
+        return path + ".png"
+    if ext.lower() != ".png":
+        raise outfile.Refused(f"{option} {path}: plot_run.py writes PNG images; "
+                              f"name it {os.path.splitext(path)[0]}.png")
+    return path
+
+
 def run_title(run_dir, cfg):
     """The run's name and model, for titles."""
     name = os.path.basename(os.path.normpath(run_dir))
@@ -361,7 +373,9 @@ def main():
                     "with the best epoch, an early stop and the data's best possible score, and "
                     "optionally its predictions (forecast vs truth, or a confusion matrix).")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory holding metrics.csv")
-    parser.add_argument("--out", metavar="FILE.png", help="curves image (default RUN_DIR/curves.png)")
+    parser.add_argument("--out", metavar="FILE.png",
+                        help="curves image (default RUN_DIR/curves.png; .png added to a name "
+                             "without an extension)")
     parser.add_argument("--predictions", metavar="P.h5",
                         help="output of `rnn_dist predict`: plot it too (regression: forecast vs "
                              "truth; classes: confusion matrix)")
@@ -379,13 +393,15 @@ def main():
     if not os.path.isdir(args.run_dir):
         raise outfile.Refused(f"{args.run_dir}: no such directory")
     metrics = os.path.join(args.run_dir, "metrics.csv")
-    curves_path = args.out or os.path.join(args.run_dir, "curves.png")
+    curves_path = png_path(args.out, "--out") if args.out else \
+        os.path.join(args.run_dir, "curves.png")
     inputs = [("RUN_DIR/metrics.csv", metrics), ("--predictions", args.predictions),
               ("--data", args.data and runinfo.split_data(args.data)[0])]
     curves = outfile.OutFile(curves_path, inputs, "curves", args.force)
     pred_out = None
     if args.predictions:
-        pred_path = args.pred_out or os.path.join(args.run_dir, "predictions.png")
+        pred_path = png_path(args.pred_out, "--pred-out") if args.pred_out else \
+            os.path.join(args.run_dir, "predictions.png")
         if os.path.realpath(pred_path) == os.path.realpath(curves_path):
             raise outfile.Refused(f"--pred-out {pred_path} is also the curves image (--out); "
                                   f"choose another file")

@@ -98,6 +98,15 @@ if plotted regression rs sine.h5 --epochs 25 --patience 2 --lr 0.02; then
 fi
 # a rerun replaces its own images; a loss axis over a decade is logarithmic
 expect_exit "plot_run.py rerun" 0 "$PY" "$S/plot_run.py" rs && ok
+# --out without an extension gets .png; another extension is refused (the images are PNG)
+expect_exit "plot_run.py --out noext" 0 "$PY" "$S/plot_run.py" rs --out noext &&
+  { [ -f noext.png ] && [ ! -e noext ] && is_png "--out noext" noext.png ||
+    bad "--out noext: wrote $(ls -d noext* 2>/dev/null)"; }
+for o in --out --pred-out; do
+  expect_exit "plot_run.py $o x.pdf" 2 "$PY" "$S/plot_run.py" rs --predictions rs/p.h5 $o x.pdf &&
+    one_line "plot_run.py $o x.pdf" "^plot_run.py: error: $o x.pdf: plot_run.py writes PNG images; name it x.png$" &&
+    { [ ! -e x.pdf ] && ok || bad "$o x.pdf: a refused plot wrote x.pdf"; }
+done
 printf 'epoch,step,lr,train_loss,train_rmse,val_loss,val_rmse,grad_norm,seq_per_s,seconds,skipped\n1,1,0.1,5,2.2,4,2,1,1,1,0\n2,2,0.1,0.3,0.5,0.2,0.45,1,1,1,0\n' >rlog.csv
 mkdir rlog && mv rlog.csv rlog/metrics.csv
 expect_exit "plot_run.py log axis" 0 "$PY" "$S/plot_run.py" rlog --describe &&
