@@ -61,6 +61,14 @@ CORETESTBIN := $(addprefix $(BUILD)/tests/,test_check test_gemm test_vecmath tes
 GOLDENOBJ := $(BUILD)/tests/testutil.o $(COREOBJ) \
              $(patsubst %,$(BUILD)/%.o,h5io h5io_probe h5io_rows h5image fault checkpoint checkpoint_attrs trainstate)
 
+# Objects rebuild when the flags change (make OPT=-O3 after a plain make): $(BUILD)/flags
+# holds the last build's flags and is rewritten, newer than every object, when they differ.
+FLAGSTAMP := $(BUILD)/flags
+FLAGS     := $(strip $(CC) $(CFLAGS) $(CORE_CC) $(CORE_CFLAGS) $(LDFLAGS))
+ifneq ($(FLAGS),$(strip $(shell cat $(FLAGSTAMP) 2>/dev/null)))
+$(shell mkdir -p $(BUILD) && printf '%s\n' '$(FLAGS)' > $(FLAGSTAMP))
+endif
+
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
@@ -80,19 +88,21 @@ rnn_dist: $(BUILD)/rnn_dist
 $(BUILD)/rnn_dist: $(BUILD)/main.o $(LIBOBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(FLAGSTAMP): ;
+
+$(BUILD)/%.o: src/%.c $(FLAGSTAMP) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(COREOBJ): $(BUILD)/%.o: src/%.c | $(BUILD)
+$(COREOBJ): $(BUILD)/%.o: src/%.c $(FLAGSTAMP) | $(BUILD)
 	$(CORE_CC) $(CORE_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/%.c $(FLAGSTAMP) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/testutil.o $(LIBOBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(CMOCKA)
 
-$(CORETESTBIN:=.o): $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests
+$(CORETESTBIN:=.o): $(BUILD)/tests/%.o: tests/%.c $(FLAGSTAMP) | $(BUILD)/tests
 	$(CORE_CC) $(CORE_CFLAGS) -Isrc -c -o $@ $<
 
 $(CORETESTBIN): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(COREOBJ)
@@ -205,7 +215,7 @@ $(BUILD)/bench_onednn: bench/bench_onednn.c | $(BUILD)
 $(BUILD)/bench_model: $(BUILD)/bench_model.o $(LIBOBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/bench_model.o: bench/bench_model.c | $(BUILD)
+$(BUILD)/bench_model.o: bench/bench_model.c $(FLAGSTAMP) | $(BUILD)
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 fixtures:

@@ -102,7 +102,7 @@ fuzz-mutants: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_mutants.sh
 
 # the regression corpus through the replay drivers (normal compiler and CFLAGS)
-$(BUILD)/fuzz/%.o: fuzz/%.c fuzz/fuzz_common.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%.o: fuzz/%.c fuzz/fuzz_common.h $(FLAGSTAMP) | $(BUILD)/fuzz
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 # the modules but dist (and main), an archive as $(FUZZ_DIR)/obj/librnn.a

@@ -345,16 +345,17 @@ def save(fig, out):
     print(f"wrote {out.path}")
 
 
-def png_path(path, option):
-    """path as a PNG file name: ".png" added when it has no extension; another
-    extension refused (the images are PNG whatever the name says)."""
-    ext = os.path.splitext(os.path.basename(path))[1]
-    if not ext:
-        return path + ".png"
-    if ext.lower() != ".png":
+def png_path(path):
+    """path as a PNG file name: ".png" added when it has no extension."""
+    return path if os.path.splitext(os.path.basename(path))[1] else path + ".png"
+
+
+def png_only(path, option):
+    """Refuse an output name of another extension than .png (the images are PNG
+    whatever the name says); after outfile's checks, whose reasons come first."""
+    if os.path.splitext(path)[1].lower() != ".png":
         raise outfile.Refused(f"{option} {path}: plot_run.py writes PNG images; "
                               f"name it {os.path.splitext(path)[0]}.png")
-    return path
 
 
 def run_title(run_dir, cfg):
@@ -393,19 +394,20 @@ def main():
     if not os.path.isdir(args.run_dir):
         raise outfile.Refused(f"{args.run_dir}: no such directory")
     metrics = os.path.join(args.run_dir, "metrics.csv")
-    curves_path = png_path(args.out, "--out") if args.out else \
-        os.path.join(args.run_dir, "curves.png")
+    curves_path = png_path(args.out) if args.out else os.path.join(args.run_dir, "curves.png")
     inputs = [("RUN_DIR/metrics.csv", metrics), ("--predictions", args.predictions),
               ("--data", args.data and runinfo.split_data(args.data)[0])]
     curves = outfile.OutFile(curves_path, inputs, "curves", args.force)
+    png_only(curves_path, "--out")
     pred_out = None
     if args.predictions:
-        pred_path = png_path(args.pred_out, "--pred-out") if args.pred_out else \
+        pred_path = png_path(args.pred_out) if args.pred_out else \
             os.path.join(args.run_dir, "predictions.png")
         if os.path.realpath(pred_path) == os.path.realpath(curves_path):
             raise outfile.Refused(f"--pred-out {pred_path} is also the curves image (--out); "
                                   f"choose another file")
         pred_out = outfile.OutFile(pred_path, inputs, "predictions plot", args.force, "--pred-out")
+        png_only(pred_path, "--pred-out")
     if args.data and not os.path.isfile(runinfo.split_data(args.data)[0]):
         raise outfile.Refused(f"--data {runinfo.split_data(args.data)[0]}: no such file")
     metric, cols = read_metrics(metrics)
