@@ -381,7 +381,8 @@ def main():
                         help="output of `rnn_dist predict`: plot it too (regression: forecast vs "
                              "truth; classes: confusion matrix)")
     parser.add_argument("--pred-out", metavar="FILE.png",
-                        help="predictions image (default RUN_DIR/predictions.png)")
+                        help="predictions image (default RUN_DIR/predictions.png; names as "
+                             "for --out)")
     parser.add_argument("--data", metavar="F.h5[:/group]",
                         help="the data file for the best possible scores and, with --predictions, "
                              "the data predicted (target_mean/target_std) (default: config.ini's data)")

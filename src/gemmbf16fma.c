@@ -14,9 +14,8 @@
 #define FMA16_X86 0
 #endif
 
-/* Rows of C per kernel call, and rows of A widened at a time (their fp32
- * copy, 96 x Kp floats, stays in the L2 cache while every panel reads it). */
-#define FMA16_MR BF16_TILE_MR
+/* Rows of A widened at a time (their fp32 copy, 96 x Kp floats, stays in
+ * the L2 cache while every panel reads it). */
 #define FMA16_CHUNK 96
 
 int gemm_bf16_fma_supported(void)
@@ -47,9 +46,9 @@ kernel(float *c, int ldc, const float *aw, int Kp, const uint16_t *p0, const uin
        int pairs, int rows, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
     const __m512i hi = _mm512_set1_epi32((int)0xffff0000u);
-    __m512 acc[FMA16_MR][2];
+    __m512 acc[BF16_TILE_MR][2];
 #pragma GCC unroll 12
-    for (int r = 0; r < FMA16_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int r = 0; r < BF16_TILE_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (int p = 0; p < pairs; p++) {
         __m512i b0 = _mm512_loadu_si512(p0 + (size_t)p * 2 * GEMM_BF16_NR);
         __m512i b1 = nv == 2 ? _mm512_loadu_si512(p1 + (size_t)p * 2 * GEMM_BF16_NR) : b0;
@@ -58,7 +57,7 @@ kernel(float *c, int ldc, const float *aw, int Kp, const uint16_t *p0, const uin
         __m512 b1o = _mm512_castsi512_ps(_mm512_and_si512(b1, hi));
         __m512 b1e = _mm512_castsi512_ps(_mm512_slli_epi32(b1, 16));
 #pragma GCC unroll 12
-        for (int r = 0; r < FMA16_MR; r++) {
+        for (int r = 0; r < BF16_TILE_MR; r++) {
             if (r >= rows) break;
             const float *ar = aw + (size_t)r * Kp + 2 * p;
             __m512 ao = _mm512_set1_ps(ar[1]), ae = _mm512_set1_ps(ar[0]);
@@ -73,13 +72,13 @@ kernel(float *c, int ldc, const float *aw, int Kp, const uint16_t *p0, const uin
     bf16_tile_store(c, ldc, acc, rows, nv, m0, m1, add);
 }
 
-/* kernel over rows 0..M, in ceil(M / FMA16_MR) blocks of as even a height
+/* kernel over rows 0..M, in ceil(M / BF16_TILE_MR) blocks of as even a height
  * as can be (a row's result does not depend on its block). */
 __attribute__((target("avx512f"), always_inline)) static inline void
 panel_rows(float *c, int ldc, const float *aw, int Kp, const uint16_t *p0, const uint16_t *p1,
            int M, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
-    const int blocks = (M + FMA16_MR - 1) / FMA16_MR, pairs = Kp / 2;
+    const int blocks = (M + BF16_TILE_MR - 1) / BF16_TILE_MR, pairs = Kp / 2;
     for (int i = 0, m = 0; i < blocks; i++) {
         const int rows = (M - m) / (blocks - i);
         float *cm = c + (size_t)m * ldc;

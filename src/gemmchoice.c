@@ -142,11 +142,7 @@ void gemmchoice_measure_bf16(GemmChoice *c, const ModelSpec *spec, int T, int B)
         }
     if (c->count == 0) return;
     measure(c, spec, T, B, GEMM_BF16_AMX);
-    GemmChoice fp32;
-    memset(&fp32, 0, sizeof fp32);
-    fp32.cand[0] = c->isa;
-    fp32.cand16[0] = GEMM_BF16_OFF;
-    fp32.count = 1;
+    GemmChoice fp32 = {.count = 1, .cand = {c->isa}, .cand16 = {GEMM_BF16_OFF}};
     measure(&fp32, spec, T, B, GEMM_BF16_OFF);
     c->fp32_seconds = fp32.seconds[0];
 }

@@ -145,8 +145,8 @@ static void add_workspace(Memest *est, const MemestRun *r)
     }
     pack += w.scratch_pack;
     const int Z = model_layer_output(s), O = s->out;
-    size_t fc = gemm_packed_floats(Z, O); /* the head's forward, its backward's dz */
-    if (r->train) { /* the backward's dz, and fc_w's gradient (model.c) */
+    size_t fc = gemm_packed_floats(Z, O); /* fc_w packed for the head's forward */
+    if (r->train) { /* for the backward's dz instead, and fc_w's gradient (model.c) */
         MAXTO(fc, gemm_packed_floats(O, Z));
         size_t rows = s->target == TARGET_STEP ? (size_t)r->T * r->batch : (size_t)r->batch;
         int R = rows < MODEL_FC_ROWS ? (int)rows : MODEL_FC_ROWS;

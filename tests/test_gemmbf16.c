@@ -324,10 +324,14 @@ static void test_reference_accuracy(void **state)
     mats_free(&t);
 }
 
+typedef void (*Bf16Kernel)(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *bp,
+                           int M, int N, int K, int add);
+
 /* Within a pair the odd element is added first, as VDPBF16PS does: after a
  * first pair leaves 2^24 in the sum, the pair (2, 1) gives 2^24 + 1 -> 2^24
  * (a tie, to even), then + 2 = 2^24 + 2; the even element first would give
- * 2^24 + 2, then + 1 -> 2^24 + 4 (a tie, to even). */
+ * 2^24 + 2, then + 1 -> 2^24 + 4 (a tie, to even). The reference, and each
+ * kernel this CPU runs: VDPBF16PS and its bits on FMAs. */
 static void test_reference_order(void **state)
 {
     (void)state;
@@ -336,17 +340,15 @@ static void test_reference_order(void **state)
     uint16_t ar[4], bp[4 * GEMM_BF16_NR];
     gemm_bf16_round_rows(ar, a, 4, 1, 4);
     gemm_bf16_pack(bp, b, 1, 0, 4, 1);
-    float c = 5.0f;
-    gemm_bf16_reference(&c, 1, ar, 4, bp, 1, 1, 4, 0);
-    assert_true(c == big + 2.0f);
-    if (!gemm_bf16_supported()) return;
-    c = 5.0f;
-    gemm_bf16_packed(&c, 1, ar, 4, bp, 1, 1, 4, 0);
-    assert_true(c == big + 2.0f);
+    const Bf16Kernel kernels[3] = {gemm_bf16_reference, gemm_bf16_packed, gemm_bf16_fma_packed};
+    const int runs[3] = {1, gemm_bf16_supported(), gemm_bf16_fma_supported()};
+    for (int i = 0; i < 3; i++) {
+        if (!runs[i]) continue;
+        float c = 5.0f;
+        kernels[i](&c, 1, ar, 4, bp, 1, 1, 4, 0);
+        assert_true(c == big + 2.0f);
+    }
 }
-
-typedef void (*Bf16Kernel)(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *bp,
-                           int M, int N, int K, int add);
 
 /* kern against gemm_bf16_reference bit for bit over row, column and K edges,
  * storing and adding. */
@@ -383,9 +385,9 @@ static void test_kernel_bits(void **state)
     kernel_bits(gemm_bf16_packed);
 }
 
-/* The FMA kernel: the reference's bits, its order within a pair, and
- * denormals read as zero and flushed as VDPBF16PS does, whatever the
- * caller's MXCSR (here: both flags off). */
+/* The FMA kernel: the reference's bits (its order within a pair:
+ * test_reference_order), and denormals read as zero and flushed as
+ * VDPBF16PS does, whatever the caller's MXCSR (here: both flags off). */
 static void test_fma_bits(void **state)
 {
     (void)state;
@@ -394,14 +396,6 @@ static void test_fma_bits(void **state)
         skip();
     }
     kernel_bits(gemm_bf16_fma_packed);
-    const float big = 16777216.0f; /* the case of test_reference_order */
-    float a[4] = {0.0f, big, 2.0f, 1.0f}, b[4] = {1.0f, 1.0f, 1.0f, 1.0f};
-    uint16_t ar[4], bp[4 * GEMM_BF16_NR];
-    gemm_bf16_round_rows(ar, a, 4, 1, 4);
-    gemm_bf16_pack(bp, b, 1, 0, 4, 1);
-    float c = 5.0f;
-    gemm_bf16_fma_packed(&c, 1, ar, 4, bp, 1, 1, 4, 0);
-    assert_true(c == big + 2.0f);
 #if defined(__x86_64__)
     /* A: a denormal times 2^100 (normal if the denormal were read), then
      * FLT_MIN times 0.5 (a denormal sum, kept without flushing) */
