@@ -12,6 +12,9 @@ or RMSE, against the epoch, into RUN_DIR/curves.png (or --out):
   - the loss axis is logarithmic when the plotted losses span a factor 10 or more;
   - the best epoch (the monitored metric, as best.h5 is chosen) is marked, and
     an early stop (patience) when the run ended with one;
+  - each resume (RUN_DIR/resumes.log) is a grey line after the checkpoint's
+    epoch; those that changed options other than epochs and max-steps are
+    numbered, their changes listed under the plot;
   - the best possible score is drawn as a dashed line when the data file
     stores it (`rnn_dist datagen` tasks: noise_floor_mse, noise_floor_rmse,
     best_acc on /train, /val). The data file is config.ini's `data` (as
@@ -31,7 +34,7 @@ RUN_DIR/predictions.png (or --pred-out):
     over the valid steps (rows: true class, colour: share of the row).
 
 --describe prints what was drawn, one line each (loss axis, best epoch,
-early stop, floors, units), so the choices can be checked without the image.
+early stop, resumes, floors, units), so the choices can be checked without the image.
 
 Images are written as FILE.png.tmp.PID and renamed when complete. An
 existing image of the same sort that plot_run.py drew (marked by the PNG text
@@ -45,6 +48,7 @@ import csv
 import math
 import os
 import sys
+import textwrap
 
 import numpy as np
 
@@ -129,6 +133,34 @@ def draw_marks(ax, cols, marks, column):
                    label=f"early stop (patience {marks.patience})" if column.endswith("loss") else None)
 
 
+# changes that do not alter the curves' course (only how long the run goes on)
+QUIET_CHANGES = ("epochs ", "max-steps ")
+
+
+def draw_resumes(ax, resumes, last_epoch, numbered):
+    """A grey dash-dot line between each resume's epoch and the next; those that
+    changed options other than epochs and max-steps are numbered at the line's
+    top (numbered) and listed in the returned key lines. Returns (notes: every
+    resume and all its changes, key lines)."""
+    notes, key, labelled = [], [], False
+    for r in resumes:
+        if r.epoch >= last_epoch:
+            continue
+        shown = [c for c in r.changes if not c.startswith(QUIET_CHANGES)]
+        ax.axvline(r.epoch + 0.5, color="0.45", linestyle="-.", linewidth=1.1,
+                   label=None if labelled else "resumed")
+        labelled = True
+        if shown:
+            key.append(f"({len(key) + 1}) resumed after epoch {r.epoch}: {', '.join(shown)}")
+            if numbered:
+                ax.text(r.epoch + 0.5, 0.98, str(len(key)), fontsize=8, ha="center", va="top",
+                        transform=ax.get_xaxis_transform(), zorder=6,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.45"})
+        notes.append(f"resumed after epoch {r.epoch}"
+                     + (f": {', '.join(r.changes)}" if r.changes else " (no option changed)"))
+    return notes, key
+
+
 def plot_curves(metric, cols, ctx, out):
     """Loss and metric per epoch, with the marks and floors; returns the notes."""
     marks, floors, scale = ctx["marks"], ctx["floors"].values, ctx["rmse_scale"]
@@ -160,16 +192,22 @@ def plot_curves(metric, cols, ctx, out):
                     draw_floor(ax, floors[part][attr] * factor, part, attr,
                                name == "loss" and log, notes)
         draw_marks(ax, cols, marks, f"{marks.monitor.split('_')[0]}_{name}")
+        resumed, key = draw_resumes(ax, ctx["resumes"], cols["epoch"].max(), name == "loss")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel + (" [log]" if name == "loss" and log else ""))
         ax.set_title(f"{ylabel.split(' (')[0]} per epoch")
         ax.grid(alpha=0.3, which="both" if name == "loss" and log else "major")
         ax.legend(fontsize=8)
+    notes += resumed or ["resumed no"]
     if ctx["floors"].note:
         notes.append(f"floors: {ctx['floors'].note}")
     fig.suptitle(ctx["title"])
-    fig.tight_layout()
+    if key:
+        text = "\n".join(textwrap.fill(k, 170, subsequent_indent="      ") for k in key)
+        fig.text(0.01, 0.01, text, fontsize=8, color="0.25", va="bottom")
+        fig.set_size_inches(12, 4.6 + 0.16 * text.count("\n"))
+    fig.tight_layout(rect=(0, 0.035 + 0.035 * text.count("\n"), 1, 1) if key else None)
     save(fig, out)
     return notes
 
@@ -387,7 +425,8 @@ def main():
                         help="the data file for the best possible scores and, with --predictions, "
                              "the data predicted (target_mean/target_std) (default: config.ini's data)")
     parser.add_argument("--describe", action="store_true",
-                        help="print what was drawn: loss axis, best epoch, early stop, floors, units")
+                        help="print what was drawn: loss axis, best epoch, early stop, "
+                             "resumes, floors, units")
     outfile.add_force_option(parser, "--out / --pred-out")
     args = parser.parse_args()
     if args.pred_out and not args.predictions:
@@ -422,7 +461,7 @@ def main():
                                    len(p["pred"]), p["raw_targets"])
     else:
         units = runinfo.Units(None, None, "")
-    ctx = {"marks": runinfo.find_marks(cols, cfg),
+    ctx = {"marks": runinfo.find_marks(cols, cfg), "resumes": runinfo.read_resumes(args.run_dir),
            "floors": runinfo.read_floors(cfg, args.run_dir, args.data),
            "rmse_scale": runinfo.train_std(cfg, args.run_dir, args.data) if metric == "rmse" else None, "title": title}
     notes = ["curves: " + n for n in plot_curves(metric, cols, ctx, curves)]

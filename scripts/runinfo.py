@@ -1,6 +1,7 @@
 """What plot_run.py knows about a run beyond metrics.csv: its config.ini, the
-best epoch and an early stop, and the attributes of its data file (the best
-possible score that `rnn_dist datagen` stores, the units of csv2h5.py data).
+best epoch and an early stop, its resumes (resumes.log), and the attributes
+of its data file (the best possible score that `rnn_dist datagen` stores,
+the units of csv2h5.py data).
 
 Not a command: plot_run.py imports it. docs/FORMAT.md describes every file.
 """
@@ -8,6 +9,7 @@ Not a command: plot_run.py imports it. docs/FORMAT.md describes every file.
 import dataclasses
 import math
 import os
+import re
 from typing import Optional
 
 import numpy as np
@@ -78,6 +80,39 @@ def find_marks(cols, cfg):
     stopped = (patience > 0 and best_epoch is not None and last < epochs
                and last - best_epoch >= patience)
     return Marks(name, best_epoch, best, last if stopped else None, patience)
+
+
+@dataclasses.dataclass
+class Resume:
+    """One line of resumes.log."""
+    epoch: int          # the checkpoint's completed epochs: training went on from there
+    changes: list       # ["lr 0.001 -> 0.0005", ...] in the log's order
+
+
+RESUME_LINE = re.compile(r"resumed from .* at epoch (\d+), step \d+ on \d+ ranks?; "
+                         r"(?:changed: (.*)|no option changed)$")
+
+
+def read_resumes(run_dir):
+    """The resumes of RUN_DIR/resumes.log that the run's history still holds, in
+    order ([] when absent; lines of another form are skipped). A resume from an
+    earlier checkpoint (--resume FILE) rewrote the epochs after its own, so the
+    resumes logged after those epochs before it are dropped. A change is "NAME
+    OLD -> NEW"; the changes are split at each ", " that starts the next NAME
+    (a value may hold commas)."""
+    out = []
+    try:
+        with open(os.path.join(run_dir, "resumes.log"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return out
+    for line in lines:
+        m = RESUME_LINE.search(line)
+        if m:
+            changes = re.split(r", (?=[a-z][a-z0-9-]* .* -> )", m.group(2)) if m.group(2) else []
+            epoch = int(m.group(1))
+            out = [r for r in out if r.epoch <= epoch] + [Resume(epoch, changes)]
+    return out
 
 
 def split_data(spec):

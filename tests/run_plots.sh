@@ -96,6 +96,18 @@ if plotted regression rs sine.h5 --epochs 25 --patience 2 --lr 0.02; then
   described "points" "^predictions: regression, [0-9]+ samples, points$"
   described "units as stored" "^predictions units: .*no target_mean/target_std"
 fi
+# a resume is marked where it happened, with every option it changed
+described "no resume" "^curves: resumed no$"
+if expect_exit "train rr" 0 "$BIN" train --data sine.h5 --run-dir rr --epochs 2 \
+  --progress-every 0 &&
+  expect_exit "resume rr" 0 "$BIN" train --run-dir rr --resume auto --epochs 4 --lr 0.005 \
+    --progress-every 0 &&
+  expect_exit "plot_run.py resumed" 0 "$PY" "$S/plot_run.py" rr --describe; then
+  described "resume marked" "^curves: resumed after epoch 2: epochs 2 -> 4, lr [0-9.e-]+ -> 0.005$"
+  [ "$(grep -c '^curves: resumed' "$W/out")" -eq 1 ] && ok ||
+    bad "one resume, described as: $(grep resumed "$W/out")"
+  is_png "resumed curves" rr/curves.png
+fi
 # a rerun replaces its own images; a loss axis over a decade is logarithmic
 expect_exit "plot_run.py rerun" 0 "$PY" "$S/plot_run.py" rs && ok
 # --out without an extension gets .png; another extension is refused (the images are PNG)
@@ -111,6 +123,20 @@ printf 'epoch,step,lr,train_loss,train_rmse,val_loss,val_rmse,grad_norm,seq_per_
 mkdir rlog && mv rlog.csv rlog/metrics.csv
 expect_exit "plot_run.py log axis" 0 "$PY" "$S/plot_run.py" rlog --describe &&
   described "log axis" "^curves: loss axis log " && described "no floors" "^curves: floors: no config.ini in the run directory"
+# resumes.log: commas inside a value, a line of another form, a resume from an earlier
+# checkpoint (the later history it rewrote loses its resumes)
+cp -r rlog rlog2
+L='2026-12-04 10:00:00 resumed from rlog/last.h5 at epoch'
+printf '%s 1, step 1 on 2 ranks; changed: lr 0.1 -> 0.05, class-weights 1,2 -> balanced\nnoise\n' \
+  "$L" >rlog/resumes.log
+printf '%s 1, step 1 on 1 rank; no option changed\n%s 0, step 0 on 1 rank; changed: lr 0.1 -> 1\n' \
+  "$L" "$L" >rlog2/resumes.log
+expect_exit "plot_run.py resumes.log" 0 "$PY" "$S/plot_run.py" rlog --describe &&
+  described "values with commas" \
+    "^curves: resumed after epoch 1: lr 0.1 -> 0.05, class-weights 1,2 -> balanced$"
+expect_exit "plot_run.py rewound" 0 "$PY" "$S/plot_run.py" rlog2 --describe &&
+  { [ "$(grep '^curves: resumed' "$W/out")" = "curves: resumed after epoch 0: lr 0.1 -> 1" ] && ok ||
+    bad "resumed from an earlier checkpoint, described as: $(grep resumed "$W/out")"; }
 expect_exit "plot_run.py --data missing" 2 "$PY" "$S/plot_run.py" rs --data nosuch.h5 &&
   one_line "plot_run.py --data missing" 'nosuch.h5: no such file'
 
