@@ -33,8 +33,9 @@ group's label.
 Normalisation (default; --no-normalize to skip): every input column, and every
 target column, is standardised by the mean and std (numpy, ddof 0, float64)
 of the TRAIN rows only, stored as attributes input_mean, input_std [F] and
-target_mean, target_std [O] on every group; to undo: value * std + mean. A
-constant column gets std 1 (a warning says so).
+target_mean, target_std [K*O] (one per output, as the targets: the columns'
+statistics repeated for each step ahead) on every group; to undo: value *
+std + mean. A constant column gets std 1 (a warning says so).
 
 Every bad input is one line `csv2h5.py: error: ...` on stderr, exit status 2.
 F.h5 is written as F.h5.tmp.PID and renamed when complete; an existing F.h5 is
@@ -519,7 +520,9 @@ def write(args, out, table, cols, parts, stats, class_names):
             if stats:
                 g.attrs["input_mean"], g.attrs["input_std"] = stats[0]
                 if stats[1]:
-                    g.attrs["target_mean"], g.attrs["target_std"] = stats[1]
+                    # one value per output: the K steps ahead repeat the columns' statistics
+                    g.attrs["target_mean"], g.attrs["target_std"] = (
+                        np.tile(v, args.horizon) for v in stats[1])
             what = (f"{len(class_names)} classes of {label_of(names, header, label)}" if label is not None
                     else f"the next {args.horizon} row(s) of {len(targets)} column(s)")
             rdt.write_attrs(g, description=(

@@ -170,6 +170,9 @@ def plot_curves(metric, cols, ctx, out):
                  if marks.best_epoch is not None else "best epoch none")
     notes.append(f"early stop at epoch {marks.early_stop} (patience {marks.patience})"
                  if marks.early_stop is not None else "early stop no")
+    if metric == "rmse":
+        notes.append(f"rmse axis original units (x target_std {scale:.6g})" if scale else
+                     "rmse axis as stored (no target_std, or one per output that differ)")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     loss_name = "cross-entropy" if metric == "acc" else "MSE" + (", standardised" if scale else "")
     metric_label = "accuracy" if metric == "acc" else \

@@ -246,8 +246,9 @@ def read_units(spec, run_dir, n_rows, targets):
 
 
 def train_std(cfg, run_dir, data_override=None):
-    """The scalar target_std of the run's training data (group, else root), or
-    None: RMSE * target_std is the RMSE in original units."""
+    """The target_std of the run's training data (group, else root) when it is
+    one value, or the same for every output (one target column, any horizon),
+    else None: RMSE * target_std is then the RMSE in original units."""
     path, group = split_data(data_override or cfg.get("data", ""))
     found = locate(path, run_dir) if path else None
     if found is None:
@@ -256,4 +257,4 @@ def train_std(cfg, run_dir, data_override=None):
         g = _group(f, group, ("/train",))
         std = _attrs(g, ("target_std",)).get("target_std") if g is not None else None
     std = None if std is None else np.atleast_1d(np.asarray(std, dtype=np.float64))
-    return float(std[0]) if std is not None and len(std) == 1 else None
+    return float(std[0]) if std is not None and len(std) and np.all(std == std[0]) else None

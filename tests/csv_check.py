@@ -84,8 +84,10 @@ def values(h5, csvfile, inputs, targets, T, K, split, normalize, fillmode="none"
             g, p = f[part], parts[part]
             if normalize == "1":
                 p = {c: (v - mean[c]) / std[c] for c, v in p.items()}
+                # targets: one value per output [K*O], step-major as the targets
                 for attr, cs, d in (("input_mean", inputs, mean), ("input_std", inputs, std),
-                                    ("target_mean", targets, mean), ("target_std", targets, std)):
+                                    ("target_mean", targets * K, mean),
+                                    ("target_std", targets * K, std)):
                     got = g.attrs[attr]
                     if got.dtype != np.float64:
                         fail(f"/{part} {attr}: type {got.dtype}, expected float64")

@@ -54,6 +54,22 @@ trains() {
   exits "train on $1" 0 "$BIN" train --data "$2" --epochs 1 --hidden 4 --batch-size 8 \
     --run-dir "$W/run-$1" && ok
 }
+# answers NAME FILE: eval and predict of the run `trains NAME` made take FILE's
+# /val statistics (one per output): /predictions = /outputs * std + mean
+answers() {
+  exits "eval on $1" 0 "$BIN" eval --checkpoint "$W/run-$1/last.h5" --data "$2:/val" &&
+    exits "predict on $1" 0 "$BIN" predict --checkpoint "$W/run-$1/last.h5" --data "$2:/val" \
+      --out "$W/pred-$1.h5" || return
+  "$PY" - "$2" "$W/pred-$1.h5" <<'EOF' && ok || bad "predict on $1: not in the original units"
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r") as d, h5py.File(sys.argv[2], "r") as p:
+    mean, std = d["val"].attrs["target_mean"], d["val"].attrs["target_std"]
+    want = p["outputs"][()].astype(np.float64) * std + mean
+    sys.exit(0 if np.allclose(p["predictions"][()], want, rtol=1e-6, atol=1e-5) else 1)
+EOF
+}
 
 # ---- the CSV files ----------------------------------------------------------
 "$PY" - <<'EOF' || bad "making the CSV files"
@@ -94,7 +110,8 @@ EOF
 conv multi multi.csv --columns a,b,c --target a,b --window 5 --horizon 3 &&
   check "multi: values and statistics" values "$W/multi.h5" multi.csv "a;b;c" "a;b" 5 3 0.8 1 &&
   check "multi: /train/targets [N, K*O]" shape "$W/multi.h5" train/targets 41,6 &&
-  trains multi "$W/multi.h5"
+  trains multi "$W/multi.h5" &&
+  answers multi "$W/multi.h5"
 conv split3 multi.csv --columns a,c --target b --window 4 --horizon 2 --split 0.6,0.25 &&
   check "split 0.6,0.25: train, val, test" values "$W/split3.h5" multi.csv "a;c" b 4 2 0.6,0.25 1 &&
   check "split 0.6,0.25: /test" shape "$W/split3.h5" test/inputs 4,4,2 &&

@@ -160,7 +160,28 @@ f = h5py.File("rz/p.h5", "r")
 assert f.attrs["units"] in ("original", b"original")
 print("%.6g" % np.sqrt(np.mean((f["predictions"][:, -1] - f["targets"][:, -1]) ** 2)))')
   described "rmse in original units" "^predictions rmse $rmse_want$"
+  described "curves' rmse in original units" "^curves: rmse axis original units \(x target_std 0.5\)$"
 fi
+# csv2h5.py's statistics, one per output: one target column over two steps ahead has one
+# target_std (the curves' RMSE in its units), two columns two that differ (as stored)
+"$PY" -c 'import math
+print("a,b")
+for i in range(300): print(round(20 + 5 * math.sin(i / 9), 3), round(3 * math.cos(i / 7), 3), sep=",")' >ab.csv
+for t in a a,b; do
+  if expect_exit "csv2h5 --target $t" 0 "$PY" "$S/csv2h5.py" ab.csv --out "h$t.h5" --columns a,b \
+    --target "$t" --window 6 --horizon 2 &&
+    expect_exit "train on h$t.h5" 0 "$BIN" train --data "h$t.h5" --run-dir "rh$t" --epochs 2 \
+      --hidden 8 --progress-every 0 &&
+    expect_exit "plot_run.py rh$t" 0 "$PY" "$S/plot_run.py" "rh$t" --describe; then
+    if [ "$t" = a ]; then
+      std=$("$PY" -c 'import numpy as np; a = np.loadtxt("ab.csv", delimiter=",", skiprows=1)
+print("%.6g" % a[:240, 0].std())')
+      described "horizon 2, one column" "^curves: rmse axis original units \(x target_std $std\)$"
+    else
+      described "two columns" "^curves: rmse axis as stored "
+    fi
+  fi
+done
 # a predictions file of stored (standardised) values with the data file's
 # statistics: converted by the script
 "$PY" - <<'EOF' || bad "making a stored-units predictions file"
