@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`make bench`: the real `rnn_dist train` command against PyTorch's training loop.
 
-Usage: scripts/bench_train.py RNN_DIST [--rows N] [--epochs E] [--keep DIR]
+Usage: scripts/bench_train.py RNN_DIST [--rows N] [--epochs E] [--torch-epochs E]
 
 Writes a dataset of N rows (default 64,000: dense input of 8 features, T 4,
 a class of 10 at every step; about 10 MB) to a temporary directory, then

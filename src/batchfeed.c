@@ -1,17 +1,21 @@
 /* batchfeed.c - the coming steps' batches gathered by a helper thread (see
  * batchfeed.h).
  *
- * Steps are counted from k0: the helper has gathered `produced` of them, the
- * trainer has handed back `consumed` (it uses step consumed while it
- * computes). The helper may fill step j while j < consumed + depth: the
- * slot j % depth is then not the trainer's. Either side sleeps only when it
- * must (ring full, step not ready): under the mutex it raises its flag, then
- * looks at the other's counter, and waits; the other moves its counter,
- * then looks at the flag, and clears it and signals under the mutex. All of
- * it is sequentially consistent, so one of the two sees the other's move
- * and no wakeup is lost; a sleeping helper is woken once, when half the
- * ring is free, so a step costs no system call while the helper keeps
- * ahead. */
+ * Steps are counted from k0. The helper claims step j by moving `claimed`
+ * from j to j + 1, fills slot j % depth and then sets `produced` to j + 1;
+ * it may fill step j while j < consumed + depth (the trainer uses step
+ * `consumed` while it computes, and the slots of the steps after it are
+ * free). The trainer never waits: when step j is not produced yet it moves
+ * `claimed` from j to j + 1 itself, so the helper skips j, or, when the
+ * helper has claimed j but not finished it (descheduled, or the pass just
+ * started), it gathers step j into its own buffer all the same and leaves
+ * the helper's copy unread. The helper sleeps only when the ring is full:
+ * under the mutex it raises its flag, then looks at `consumed`, and waits;
+ * the trainer moves `consumed`, then looks at the flag, and clears it and
+ * signals under the mutex. All of it is sequentially consistent, so one of
+ * the two sees the other's move and no wakeup is lost; a sleeping helper is
+ * woken once, when half the ring is free, so a step costs no system call
+ * while the helper keeps ahead. */
 #include "batchfeed.h"
 
 #include <pthread.h>
@@ -36,13 +40,15 @@ struct BatchFeed {
     int64_t seen;               /* trainer: `produced` when it last looked */
     /* each on its own cache line: a line one thread writes every step must
      * not be read by the other every step */
+    BatchBuf own;               /* trainer: a step it gathered itself */
+    int64_t own_steps;          /* trainer: how many it gathered itself */
     alignas(64) _Atomic int64_t produced;
+    alignas(64) _Atomic int64_t claimed;
     alignas(64) _Atomic int64_t consumed;
     alignas(64) _Atomic int helper_sleeps;
-    alignas(64) _Atomic int trainer_sleeps;
     alignas(64) _Atomic int stop;
     pthread_mutex_t mu;
-    pthread_cond_t space, ready;
+    pthread_cond_t space;
     pthread_t helper;
 };
 
@@ -81,16 +87,16 @@ static void *helper_run(void *arg)
     /* resident data: dataset_fill_batch only reads it (no load, no reload) */
     Dataset *ds = (Dataset *)f->ds;
     int64_t until = 0;
-    for (int64_t j = 0; f->k0 + j < f->steps && wait_space(f, j, &until); j++) {
+    for (int64_t j = 0; f->k0 + j < f->steps && wait_space(f, j, &until);) {
+        int64_t c = j;
+        if (!atomic_compare_exchange_strong(&f->claimed, &c, j + 1)) {
+            j = c; /* the trainer took the steps up to c itself */
+            continue;
+        }
         PlanBatch b = epochplan_rows(f->p, f->k0 + j);
         epochplan_prefetch(f->p, ds, f->k0 + j + 1);
         if (b.count > 0) dataset_fill_batch(&f->ring[j % f->depth], ds, b.mine, (int)b.count);
-        atomic_store(&f->produced, j + 1);
-        if (atomic_load(&f->trainer_sleeps)) {
-            pthread_mutex_lock(&f->mu);
-            if (atomic_exchange(&f->trainer_sleeps, 0)) pthread_cond_signal(&f->ready);
-            pthread_mutex_unlock(&f->mu);
-        }
+        atomic_store(&f->produced, ++j);
     }
     return NULL;
 }
@@ -114,7 +120,6 @@ BatchFeed *batchfeed_start(const EpochPlan *p, const Dataset *ds, int64_t k0, si
     f->ring = xcalloc((size_t)f->depth, sizeof *f->ring);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->space, NULL);
-    pthread_cond_init(&f->ready, NULL);
     CHECK_MSG(pthread_create(&f->helper, NULL, helper_run, f) == 0,
               "cannot start the batch helper thread");
     return f;
@@ -131,20 +136,20 @@ const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows)
         if (atomic_exchange(&f->helper_sleeps, 0)) pthread_cond_signal(&f->space);
         pthread_mutex_unlock(&f->mu);
     }
-    if (f->seen <= j) f->seen = atomic_load(&f->produced);
-    if (f->seen <= j) {
-        pthread_mutex_lock(&f->mu);
-        for (;;) {
-            atomic_store(&f->trainer_sleeps, 1); /* as in wait_space: the flag, then the look */
-            if ((f->seen = atomic_load(&f->produced)) > j) break;
-            pthread_cond_wait(&f->ready, &f->mu);
-        }
-        atomic_store(&f->trainer_sleeps, 0);
-        pthread_mutex_unlock(&f->mu);
-    }
     f->taken = j + 1;
     *rows = epochplan_rows(f->p, k);
-    return rows->count > 0 ? &f->ring[j % f->depth].b : NULL;
+    if (rows->count == 0) return NULL;
+    if (f->seen <= j) f->seen = atomic_load(&f->produced);
+    if (f->seen > j) return &f->ring[j % f->depth].b;
+    /* not ready: take the step from the helper (or, if it is at it, copy it
+     * all the same) rather than wait */
+    int64_t c = j;
+    if (!atomic_compare_exchange_strong(&f->claimed, &c, j + 1) &&
+        (f->seen = atomic_load(&f->produced)) > j)
+        return &f->ring[j % f->depth].b;
+    dataset_fill_batch(&f->own, (Dataset *)f->ds, rows->mine, (int)rows->count); /* resident */
+    f->own_steps++;
+    return &f->own.b;
 }
 
 void batchfeed_stop(BatchFeed *f)
@@ -158,8 +163,13 @@ void batchfeed_stop(BatchFeed *f)
     pthread_join(f->helper, NULL);
     for (int64_t i = 0; i < f->depth; i++) batchbuf_free(&f->ring[i]);
     free(f->ring);
+    batchbuf_free(&f->own);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->space);
-    pthread_cond_destroy(&f->ready);
     free(f);
+}
+
+int64_t batchfeed_own_steps(const BatchFeed *f)
+{
+    return f->own_steps;
 }

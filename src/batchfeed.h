@@ -5,9 +5,11 @@
  * mostly cache misses: the rows of a shuffled epoch are scattered over the
  * whole dataset. For a small model it is a tenth of the step. A feed runs
  * it on another core, a ring of batches ahead of the step that uses them:
- * the trainer takes batch k ready-made, waiting only when the helper is
- * behind. The batches are the ones dataset_fill_batch gives (the same
- * function fills them), so nothing about a result changes.
+ * the trainer takes batch k ready-made, and never waits: when the helper is
+ * behind (each pass's first step, a helper without a free core) it gathers
+ * the step itself, as it would without a feed. The batches are the ones
+ * dataset_fill_batch gives (the same function fills them), so nothing about
+ * a result changes.
  *
  * Only for data held in memory (resident, datahold.h): the helper reads the
  * rows and the epoch's order and writes only its own ring; it calls neither
@@ -39,11 +41,15 @@ int batchfeed_useful(const Dataset *ds, int local_ranks);
  * ds must not change until batchfeed_stop. */
 BatchFeed *batchfeed_start(const EpochPlan *p, const Dataset *ds, int64_t k0, size_t ring_bytes);
 
-/* The batch of step k, the step after the previous call's (k0 first),
- * waiting for the helper when it is behind; *rows gets the step's rows
- * (epochplan_rows). Returns NULL when this rank has no rows in step k.
- * Valid until the next call or batchfeed_stop. */
+/* The batch of step k, the step after the previous call's (k0 first):
+ * the helper's, or gathered here when the helper has not finished it (no
+ * wait); *rows gets the step's rows (epochplan_rows). Returns NULL when
+ * this rank has no rows in step k. Valid until the next call or
+ * batchfeed_stop. */
 const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows);
+
+/* How many steps so far batchfeed_next gathered itself (the helper behind). */
+int64_t batchfeed_own_steps(const BatchFeed *f);
 
 /* Stop the helper (wherever it is in the pass) and release the feed; NULL
  * is a no-op. */

@@ -2,7 +2,8 @@
  * dataset_fill_batch gathers in the trainer's own thread: for whole passes
  * and passes resumed at step k0, stopped halfway, with a ring of 2 batches
  * (the helper always waiting) or of many, on ranks whose part of a step may
- * be empty, with shuffled orders; a feed stopped before its first step ends
+ * be empty, with shuffled orders, and on one CPU, where the trainer gathers
+ * steps itself rather than wait; a feed stopped before its first step ends
  * cleanly; dataset_prefetch changes nothing; a helper only where the
  * process may run on two CPUs for each rank of its host. */
 #include <sched.h>
@@ -63,8 +64,10 @@ static void assert_same_batch(const Batch *a, const Batch *b)
 }
 
 /* A pass of plan p from step k0 up to (not including) `until`, through a
- * feed of ring_bytes, checked step by step against the inline gathering. */
-static void check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until, size_t ring_bytes)
+ * feed of ring_bytes, checked step by step against the inline gathering;
+ * returns the steps the trainer gathered itself (the helper behind). */
+static int64_t check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until,
+                          size_t ring_bytes)
 {
     BatchBuf bb;
     memset(&bb, 0, sizeof bb);
@@ -84,8 +87,11 @@ static void check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until, siz
         dataset_fill_batch(&bb, ds, want.mine, (int)want.count);
         assert_same_batch(got, &bb.b);
     }
+    int64_t own = batchfeed_own_steps(f);
+    assert_true(own >= 0 && own <= until - k0);
     batchfeed_stop(f);
     batchbuf_free(&bb);
+    return own;
 }
 
 static void test_passes(void **state)
@@ -110,6 +116,36 @@ static void test_passes(void **state)
                     }
                     epochplan_free(&p);
                 }
+    dataset_close(&ds);
+}
+
+/* The trainer never waits for the helper: on one CPU, where the helper runs
+ * only when the scheduler takes the CPU from the trainer, the trainer
+ * gathers steps itself (at least each pass's first, as a rule), and every
+ * batch is still the right one. */
+static void test_never_waits(void **state)
+{
+    (void)state;
+    cpu_set_t was, one;
+    assert_int_equal(sched_getaffinity(0, sizeof was, &was), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &was)) cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    Dataset ds;
+    fake_dataset(&ds);
+    EpochPlan p;
+    epochplan_init(&p, PLAN_SPLIT_BATCH, NROWS, 8, 0, 1, dataset_row_bytes(&ds));
+    int64_t own = 0, steps = 0;
+    for (int64_t epoch = 1; epoch <= 100; epoch++) {
+        epochplan_begin(&p, 5, epoch, 1);
+        own += check_pass(&p, &ds, 0, p.steps, 1);
+        steps += p.steps;
+    }
+    assert_int_equal(sched_setaffinity(0, sizeof was, &was), 0);
+    assert_true(own > 0 && own <= steps);
+    epochplan_free(&p);
     dataset_close(&ds);
 }
 
@@ -177,6 +213,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passes),
+        cmocka_unit_test(test_never_waits),
         cmocka_unit_test(test_stop_at_once),
         cmocka_unit_test(test_prefetch_changes_nothing),
         cmocka_unit_test(test_useful),
