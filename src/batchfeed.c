@@ -14,8 +14,15 @@
  * the trainer moves `consumed`, then looks at the flag, and clears it and
  * signals under the mutex. All of it is sequentially consistent, so one of
  * the two sees the other's move and no wakeup is lost; a sleeping helper is
- * woken once, when half the ring is free, so a step costs no system call
- * while the helper keeps ahead. */
+ * woken once, when half the ring is free (a sixteenth for a streamed
+ * view), so a step costs no system call while the helper keeps ahead.
+ *
+ * A streamed view (its rows read a window at a time) is the helper's alone
+ * while the feed runs: it reads the windows (epochplan_batch) as well as
+ * gathering, and the trainer waits for a step the helper has not finished,
+ * under the mutex as the helper does: it raises its flag, looks at
+ * `produced`, and waits; the helper moves `produced`, then looks at the
+ * flag, and clears it and signals. */
 #include "batchfeed.h"
 
 #include <pthread.h>
@@ -29,10 +36,13 @@
 
 #define FEED_MIN_DEPTH 2
 #define FEED_MAX_DEPTH 256
+/* A streamed view's ring covers a window's read (its bytes: batchfeed.h). */
+#define FEED_MAX_DEPTH_STREAMED 8192
 
 struct BatchFeed {
-    const EpochPlan *p;
-    const Dataset *ds;
+    EpochPlan *p;               /* the helper moves a streamed view's window */
+    Dataset *ds;
+    int streamed;               /* ds is read a window at a time, by the helper */
     int64_t k0, steps;          /* the steps [k0, steps) of the pass */
     int64_t depth;              /* batches in the ring */
     BatchBuf *ring;             /* [depth] */
@@ -42,19 +52,21 @@ struct BatchFeed {
      * not be read by the other every step */
     BatchBuf own;               /* trainer: a step it gathered itself */
     int64_t own_steps;          /* trainer: how many it gathered itself */
+    int64_t waits;              /* trainer: steps it waited for (streamed) */
     alignas(64) _Atomic int64_t produced;
     alignas(64) _Atomic int64_t claimed;
     alignas(64) _Atomic int64_t consumed;
     alignas(64) _Atomic int helper_sleeps;
+    alignas(64) _Atomic int trainer_waits;
     alignas(64) _Atomic int stop;
     pthread_mutex_t mu;
     pthread_cond_t space;
+    pthread_cond_t ready;
     pthread_t helper;
 };
 
-int batchfeed_useful(const Dataset *ds, int local_ranks)
+int batchfeed_useful(int local_ranks)
 {
-    if (ds->streamed) return 0;
     cpu_set_t set;
     CPU_ZERO(&set);
     return sched_getaffinity(0, sizeof set, &set) == 0 &&
@@ -81,11 +93,20 @@ static int wait_space(BatchFeed *f, int64_t j, int64_t *until)
     return !atomic_load(&f->stop);
 }
 
+/* Helper: step j is produced; wake the trainer if it waits. */
+static void put_produced(BatchFeed *f, int64_t j)
+{
+    atomic_store(&f->produced, j + 1);
+    if (!atomic_load(&f->trainer_waits)) return;
+    pthread_mutex_lock(&f->mu);
+    if (atomic_exchange(&f->trainer_waits, 0)) pthread_cond_signal(&f->ready);
+    pthread_mutex_unlock(&f->mu);
+}
+
 static void *helper_run(void *arg)
 {
     BatchFeed *f = arg;
-    /* resident data: dataset_fill_batch only reads it (no load, no reload) */
-    Dataset *ds = (Dataset *)f->ds;
+    Dataset *ds = f->ds;
     int64_t until = 0;
     for (int64_t j = 0; f->k0 + j < f->steps && wait_space(f, j, &until);) {
         int64_t c = j;
@@ -93,45 +114,68 @@ static void *helper_run(void *arg)
             j = c; /* the trainer took the steps up to c itself */
             continue;
         }
-        PlanBatch b = epochplan_rows(f->p, f->k0 + j);
-        epochplan_prefetch(f->p, ds, f->k0 + j + 1);
+        /* streamed: read the window the step starts; resident: nothing to read */
+        PlanBatch b = f->streamed ? epochplan_batch(f->p, ds, f->k0 + j)
+                                  : epochplan_rows(f->p, f->k0 + j);
+        if (!f->streamed) epochplan_prefetch(f->p, ds, f->k0 + j + 1);
         if (b.count > 0) dataset_fill_batch(&f->ring[j % f->depth], ds, b.mine, (int)b.count);
-        atomic_store(&f->produced, ++j);
+        put_produced(f, j++);
     }
     return NULL;
 }
 
-BatchFeed *batchfeed_start(const EpochPlan *p, const Dataset *ds, int64_t k0, size_t ring_bytes)
+BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_bytes)
 {
-    CHECK(p->split == PLAN_SPLIT_BATCH && !ds->streamed && k0 >= 0 && k0 <= p->steps);
+    CHECK(p->split == PLAN_SPLIT_BATCH && k0 >= 0 && k0 <= p->steps);
     const size_t bytes = (sizeof(BatchFeed) + 63) / 64 * 64;
     BatchFeed *f = aligned_alloc(64, bytes); /* its cache lines as laid out */
     CHECK_MSG(f != NULL, "out of memory");
     memset(f, 0, bytes);
     const size_t per = epochplan_step_rows(p);
     const size_t batch_bytes = (per ? per : 1) * (dataset_row_bytes(ds) + 16);
-    int64_t depth = (int64_t)(ring_bytes / batch_bytes);
-    f->depth = depth < FEED_MIN_DEPTH ? FEED_MIN_DEPTH : depth > FEED_MAX_DEPTH ? FEED_MAX_DEPTH
-                                                                                : depth;
+    const int64_t depth = (int64_t)(ring_bytes / batch_bytes);
+    const int64_t most = ds->streamed ? FEED_MAX_DEPTH_STREAMED : FEED_MAX_DEPTH;
+    f->depth = depth < FEED_MIN_DEPTH ? FEED_MIN_DEPTH : depth > most ? most : depth;
     f->p = p;
     f->ds = ds;
+    f->streamed = ds->streamed;
     f->k0 = k0;
     f->steps = p->steps;
     f->ring = xcalloc((size_t)f->depth, sizeof *f->ring);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->space, NULL);
+    pthread_cond_init(&f->ready, NULL);
     CHECK_MSG(pthread_create(&f->helper, NULL, helper_run, f) == 0,
               "cannot start the batch helper thread");
     return f;
+}
+
+/* Trainer, streamed view: wait until the helper has produced step j (the
+ * helper never stops before it: only the trainer stops it). */
+static void wait_produced(BatchFeed *f, int64_t j)
+{
+    f->waits++;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        /* the flag first, then the look (as wait_space) */
+        atomic_store(&f->trainer_waits, 1);
+        if ((f->seen = atomic_load(&f->produced)) > j) break;
+        pthread_cond_wait(&f->ready, &f->mu);
+    }
+    atomic_store(&f->trainer_waits, 0);
+    pthread_mutex_unlock(&f->mu);
 }
 
 const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows)
 {
     const int64_t j = k - f->k0;
     CHECK(j == f->taken && k < f->steps);
-    /* the previous step's slot is free: wake the helper once half the ring is */
+    /* the previous step's slot is free: wake the helper once half the ring is
+     * (a streamed view's ring, once a sixteenth is: kept full, it covers the
+     * next window's read) */
     atomic_store(&f->consumed, j);
-    if (atomic_load(&f->helper_sleeps) && j + f->depth - atomic_load(&f->produced) >= f->depth / 2) {
+    if (atomic_load(&f->helper_sleeps) &&
+        j + f->depth - atomic_load(&f->produced) >= f->depth / (f->streamed ? 16 : 2)) {
         pthread_mutex_lock(&f->mu);
         if (atomic_exchange(&f->helper_sleeps, 0)) pthread_cond_signal(&f->space);
         pthread_mutex_unlock(&f->mu);
@@ -141,13 +185,17 @@ const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows)
     if (rows->count == 0) return NULL;
     if (f->seen <= j) f->seen = atomic_load(&f->produced);
     if (f->seen > j) return &f->ring[j % f->depth].b;
+    if (f->streamed) {
+        wait_produced(f, j);
+        return &f->ring[j % f->depth].b;
+    }
     /* not ready: take the step from the helper (or, if it is at it, copy it
      * all the same) rather than wait */
     int64_t c = j;
     if (!atomic_compare_exchange_strong(&f->claimed, &c, j + 1) &&
         (f->seen = atomic_load(&f->produced)) > j)
         return &f->ring[j % f->depth].b;
-    dataset_fill_batch(&f->own, (Dataset *)f->ds, rows->mine, (int)rows->count); /* resident */
+    dataset_fill_batch(&f->own, f->ds, rows->mine, (int)rows->count); /* resident */
     f->own_steps++;
     return &f->own.b;
 }
@@ -166,10 +214,16 @@ void batchfeed_stop(BatchFeed *f)
     batchbuf_free(&f->own);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->space);
+    pthread_cond_destroy(&f->ready);
     free(f);
 }
 
 int64_t batchfeed_own_steps(const BatchFeed *f)
 {
     return f->own_steps;
+}
+
+int64_t batchfeed_waits(const BatchFeed *f)
+{
+    return f->waits;
 }

@@ -11,10 +11,17 @@
  * dataset_fill_batch gives (the same function fills them), so nothing about
  * a result changes.
  *
- * Only for data held in memory (resident, datahold.h): the helper reads the
- * rows and the epoch's order and writes only its own ring; it calls neither
- * HDF5 nor MPI. It sleeps when the ring is full and is woken when half of it
- * is free, so a step costs no system call while the helper keeps ahead.
+ * Data held in memory (resident, datahold.h): the helper reads the rows and
+ * the epoch's order and writes only its own ring. A streamed view (read a
+ * window at a time): the helper also reads the windows from the file
+ * (epochplan_batch; the trainer calls no HDF5 while a feed runs), so a
+ * window is read while the steps of the ring compute; the trainer then
+ * waits for a step the helper has not finished (it cannot gather rows the
+ * helper is reading), and the ring should hold batches enough to cover a
+ * window's read (datahold.h sizes it). The helper calls no MPI; a read that
+ * fails ends the run from its thread (check_fail). It sleeps when the ring
+ * is full and is woken when half of it is free, so a step costs no system
+ * call while the helper keeps ahead.
  */
 #ifndef RNN_BATCHFEED_H
 #define RNN_BATCHFEED_H
@@ -27,29 +34,32 @@
 
 typedef struct BatchFeed BatchFeed;
 
-/* Can a feed help here: is the dataset held in memory, and may this
- * process run on two CPUs for each of the `local_ranks` ranks of its host
- * (its affinity: mpirun binds a rank to one core by default; a process run
- * alone is not bound)? Where the ranks fill the cores, a helper would take
- * time from the other ranks' steps (measured: 2 ranks on 2 cores, 3-8%
- * slower with helpers). */
-int batchfeed_useful(const Dataset *ds, int local_ranks);
+/* Can a feed help here: may this process run on two CPUs for each of the
+ * `local_ranks` ranks of its host (its affinity: mpirun binds a rank to one
+ * core by default; a process run alone is not bound)? Where the ranks fill
+ * the cores, a helper would take time from the other ranks' steps
+ * (measured: 2 ranks on 2 cores, 3-8% slower with helpers). */
+int batchfeed_useful(int local_ranks);
 
 /* Start a helper gathering this rank's batches of the steps [k0, p->steps)
- * of p's current pass (PLAN_SPLIT_BATCH, after epochplan_begin) from ds
- * (resident), at most `ring_bytes` of batches ahead (2 to 256 batches). p and
- * ds must not change until batchfeed_stop. */
-BatchFeed *batchfeed_start(const EpochPlan *p, const Dataset *ds, int64_t k0, size_t ring_bytes);
+ * of p's current pass (PLAN_SPLIT_BATCH, after epochplan_begin) from ds, at
+ * most `ring_bytes` of batches ahead (2 to 256 batches; a streamed ds up to
+ * 8192). Until batchfeed_stop the caller only reads p (epochplan_rows)
+ * and leaves ds to the helper (which moves a streamed ds's window in p). */
+BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_bytes);
 
 /* The batch of step k, the step after the previous call's (k0 first):
  * the helper's, or gathered here when the helper has not finished it (no
- * wait); *rows gets the step's rows (epochplan_rows). Returns NULL when
- * this rank has no rows in step k. Valid until the next call or
- * batchfeed_stop. */
+ * wait; a streamed ds: waits for the helper); *rows gets the step's rows
+ * (epochplan_rows). Returns NULL when this rank has no rows in step k.
+ * Valid until the next call or batchfeed_stop. */
 const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows);
 
 /* How many steps so far batchfeed_next gathered itself (the helper behind). */
 int64_t batchfeed_own_steps(const BatchFeed *f);
+
+/* How many steps so far batchfeed_next waited for (a streamed ds). */
+int64_t batchfeed_waits(const BatchFeed *f);
 
 /* Stop the helper (wherever it is in the pass) and release the feed; NULL
  * is a no-op. */

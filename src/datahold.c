@@ -12,12 +12,13 @@
 #define DATAHOLD_UNKNOWN_BUDGET ((uint64_t)1 << 30)
 
 DataHold datahold_plan(uint64_t room, const Dataset *train, const EpochPlan *plan,
-                       const Dataset *val)
+                       const Dataset *val, int feed)
 {
     DataHold h;
     memset(&h, 0, sizeof h);
     h.budget = room >= (UINT64_MAX >> 2) ? DATAHOLD_UNKNOWN_BUDGET : room / 2;
     h.window_bytes = DATASET_WINDOW_BYTES;
+    h.feed_bytes = DATAHOLD_FEED_BYTES;
     uint64_t left = h.budget;
     const uint64_t rb = dataset_row_bytes(train), all = (uint64_t)train->n * rb;
     if (all <= left) {
@@ -29,10 +30,16 @@ DataHold datahold_plan(uint64_t room, const Dataset *train, const EpochPlan *pla
         const uint64_t share =
             (uint64_t)plan->steps * epochplan_step_rows(plan) * (rb + MEMEST_ROW_OVERHEAD);
         uint64_t win = share < left ? share : left;
+        if (feed && win < share) {
+            /* windows read while training: the ring covers the next's read */
+            const uint64_t least = DATASET_WINDOW_BYTES / 2;
+            h.feed_bytes = (size_t)(win / 3 > least ? win / 3 : least);
+            win = win > h.feed_bytes ? win - h.feed_bytes : 0;
+        }
         if (win > DATASET_WINDOW_BYTES) h.window_bytes = (size_t)win;
         h.epoch_share = h.window_bytes >= share;
-        h.held = h.window_bytes;
-        left = left > h.window_bytes ? left - h.window_bytes : 0;
+        h.held = h.window_bytes + (feed ? h.feed_bytes : 0);
+        left = left > h.held ? left - h.held : 0;
     }
     if (val && val->streamed) {
         size_t lo, hi;

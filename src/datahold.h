@@ -10,6 +10,10 @@
  *      DATASET_WINDOW_BYTES a window);
  *   3. then its share of the validation rows, read once, when they fit in
  *      what is left.
+ * With a helper thread (batchfeed.h), its ring of batches: 1 MiB; when the
+ * windows are read while training (more than one a pass), a third of the
+ * window's room and at least half of DATASET_WINDOW_BYTES, so that the
+ * steps in the ring cover the helper's read of the next window.
  * The budget is half of the room memest_check_train leaves under the
  * memory limit (--max-memory, or the host's memory shared by its ranks);
  * 1 GiB when no limit could be read. Nothing here changes a result: rows
@@ -33,13 +37,18 @@ typedef struct DataHold {
     int epoch_share;      /* the window holds a whole epoch's share of this rank */
     int val_share;        /* 1: this rank's validation rows are held */
     uint64_t held;        /* bytes of rows the plan holds beyond the run's estimate */
+    size_t feed_bytes;    /* a helper's ring of batches (batchfeed_start) */
 } DataHold;
+
+/* The ring of a feed of resident data, and the least of any. */
+#define DATAHOLD_FEED_BYTES ((size_t)1 << 20)
 
 /* The plan for a rank with `room` bytes under its limit (memest_check_train)
  * that trains on `train` split by `plan` (PLAN_SPLIT_BATCH, its batch and
- * ranks) and validates on its share of `val` (NULL: none). */
+ * ranks) and validates on its share of `val` (NULL: none); feed: a helper
+ * thread will gather the batches. */
 DataHold datahold_plan(uint64_t room, const Dataset *train, const EpochPlan *plan,
-                       const Dataset *val);
+                       const Dataset *val, int feed);
 
 /* Carry out h: read the training view whole, or set the plan's window; read
  * this rank's validation share (rank, ranks) once. Returns 0 or EXIT_USAGE

@@ -15,9 +15,6 @@
 #include "stopping.h"
 #include "trainer.h"
 
-/* Batches a feed gathers ahead of the step (batchfeed.h), in bytes. */
-#define TRAIN_FEED_BYTES ((size_t)1 << 20)
-
 /* ---- the loop ------------------------------------------------------------- */
 
 /* GradReady: start the sum over ranks of gradient bucket i. */
@@ -329,7 +326,7 @@ static void train_epoch(Trainer *tr, EpochRun *er)
     const int64_t k0 = er->next;
     if (!tr->sf.on) epochplan_begin(p, tr->st.seed, er->epoch, c->shuffle);
     BatchFeed *feed = tr->feed && k0 < epoch_steps(tr)
-                          ? batchfeed_start(p, &tr->train, k0, TRAIN_FEED_BYTES)
+                          ? batchfeed_start(p, &tr->train, k0, tr->hold.feed_bytes)
                           : NULL;
     int64_t k = k0;
     for (; k < epoch_steps(tr); k++) {

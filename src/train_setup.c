@@ -395,10 +395,11 @@ static int setup_hold(Trainer *tr, Error *e)
 {
     Dataset *val = tr->has_val ? &tr->val : NULL;
     double t0 = metrics_now();
-    tr->hold = datahold_plan(tr->mem_room, &tr->train, &tr->rows, val);
+    const int feed = batchfeed_useful(dist_local_size(tr->d));
+    tr->hold = datahold_plan(tr->mem_room, &tr->train, &tr->rows, val, feed);
     int rc = datahold_apply(&tr->hold, &tr->train, &tr->rows, val, tr->d->rank, tr->d->size, e);
     tr->hold_time = metrics_now() - t0;
-    tr->feed = !rc && batchfeed_useful(&tr->train, dist_local_size(tr->d));
+    tr->feed = !rc && feed;
     return agree_first(tr->d, rc, 0, e);
 }
 
@@ -417,7 +418,10 @@ static void report_start(const Trainer *tr)
     if (!tr->sf.on) {
         char line[400];
         datahold_describe(line, sizeof line, &tr->hold, &tr->train, tr->has_val ? &tr->val : NULL);
-        printf("%s%s\n", line, tr->feed ? "; batches gathered ahead by a helper thread" : "");
+        const char *feed = !tr->feed           ? ""
+                           : tr->train.streamed ? "; rows read and batches gathered ahead by a helper thread"
+                                                : "; batches gathered ahead by a helper thread";
+        printf("%s%s\n", line, feed);
     }
     if (tr->class_weight) {
         printf("class weights:");

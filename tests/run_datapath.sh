@@ -8,7 +8,9 @@
 #     training time" line is there;
 #   - with --max-memory just above the run's estimate the same run reads
 #     8 MiB windows (12 MB of rows: two a pass), validation rows as needed,
-#     and ends with exactly the weights and losses of the held run; on 2
+#     and ends with exactly the weights and losses of the held run, whether
+#     a helper thread reads the windows (run alone on 2 CPUs or more) or
+#     the trainer does (one rank bound to a core); on 2
 #     ranks each epoch's share is read in one sorted pass, again exactly as
 #     held on 2 ranks; 2 unbound ranks (helpers only with 2 CPUs a rank) and
 #     a bound rank gathering its own batches end exactly as the others;
@@ -68,7 +70,18 @@ if expect_exit "windows" 0 "$BIN" train $A --run-dir "$W/win" --max-memory $((es
   grep -q '^data: training rows read 8 MiB at a time, each read sorted (of 11.6 MiB' "$W/out" \
     && grep -q 'validation rows read as needed' "$W/out" && ok \
     || bad "windows: not read 8 MiB at a time: $(grep '^data' "$W/out")"
+  if [ "$(nproc)" -ge 2 ]; then
+    grep -q '^data: training rows read .*; rows read and batches gathered ahead by a helper thread$' \
+      "$W/out" && ok || bad "windows, alone on $(nproc) CPUs: no helper: $(grep '^data' "$W/out")"
+  fi
   same_run "$W/held" "$W/win" "held vs windows"
+fi
+# shellcheck disable=SC2086
+if expect_exit "windows, bound rank" 0 mpirun -np 1 "$BIN" train $A --run-dir "$W/winb" \
+    --max-memory $((est + 2097152)); then
+  grep -q '^data: training rows read 8 MiB at a time' "$W/out" && ! grep -q 'helper' "$W/out" \
+    && ok || bad "windows, bound rank: $(grep '^data' "$W/out")"
+  same_run "$W/held" "$W/winb" "held vs windows read by a bound rank"
 fi
 
 # 2 ranks: the epoch's share (6 MB) in one pass, as held on 2 ranks

@@ -5,7 +5,10 @@
  * be empty, with shuffled orders, and on one CPU, where the trainer gathers
  * steps itself rather than wait; a feed stopped before its first step ends
  * cleanly; dataset_prefetch changes nothing; a helper only where the
- * process may run on two CPUs for each rank of its host. */
+ * process may run on two CPUs for each rank of its host. A streamed view
+ * (the helper reads its windows): the batches of a resident view of the
+ * same file, windows of 1 to 9 steps, rings of 2 batches or of many, and
+ * on one CPU, where the trainer waits for the helper. */
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +22,8 @@
 #include "batchfeed.h"
 #include "dataset.h"
 #include "epochplan.h"
+#include "h5io.h"
+#include "testutil.h"
 
 #define NROWS 203
 #define NT 6
@@ -64,10 +69,11 @@ static void assert_same_batch(const Batch *a, const Batch *b)
 }
 
 /* A pass of plan p from step k0 up to (not including) `until`, through a
- * feed of ring_bytes, checked step by step against the inline gathering;
- * returns the steps the trainer gathered itself (the helper behind). */
-static int64_t check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until,
-                          size_t ring_bytes)
+ * feed of ring_bytes on ds, checked step by step against the inline
+ * gathering from ref (resident: ds itself, or the same rows); returns the
+ * steps the trainer gathered itself (the helper behind). */
+static int64_t check_pass_ref(EpochPlan *p, Dataset *ds, Dataset *ref, int64_t k0,
+                              int64_t until, size_t ring_bytes)
 {
     BatchBuf bb;
     memset(&bb, 0, sizeof bb);
@@ -84,14 +90,22 @@ static int64_t check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until,
             continue;
         }
         assert_non_null(got);
-        dataset_fill_batch(&bb, ds, want.mine, (int)want.count);
+        dataset_fill_batch(&bb, ref, want.mine, (int)want.count);
         assert_same_batch(got, &bb.b);
     }
-    int64_t own = batchfeed_own_steps(f);
+    int64_t own = batchfeed_own_steps(f), waits = batchfeed_waits(f);
     assert_true(own >= 0 && own <= until - k0);
+    assert_true(waits >= 0 && waits <= until - k0);
+    assert_true(ds->streamed ? own == 0 : waits == 0);
     batchfeed_stop(f);
     batchbuf_free(&bb);
-    return own;
+    return ds->streamed ? waits : own;
+}
+
+static int64_t check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until,
+                          size_t ring_bytes)
+{
+    return check_pass_ref(p, ds, ds, k0, until, ring_bytes);
 }
 
 static void test_passes(void **state)
@@ -119,6 +133,19 @@ static void test_passes(void **state)
     dataset_close(&ds);
 }
 
+/* Binds this thread (and the helpers it starts) to the first CPU it may
+ * run on; was receives the affinity to restore. */
+static void pin_one_cpu(cpu_set_t *was)
+{
+    cpu_set_t one;
+    assert_int_equal(sched_getaffinity(0, sizeof *was, was), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, was)) cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+}
+
 /* The trainer never waits for the helper: on one CPU, where the helper runs
  * only when the scheduler takes the CPU from the trainer, the trainer
  * gathers steps itself (at least each pass's first, as a rule), and every
@@ -126,13 +153,8 @@ static void test_passes(void **state)
 static void test_never_waits(void **state)
 {
     (void)state;
-    cpu_set_t was, one;
-    assert_int_equal(sched_getaffinity(0, sizeof was, &was), 0);
-    int cpu = 0;
-    while (!CPU_ISSET(cpu, &was)) cpu++;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    cpu_set_t was;
+    pin_one_cpu(&was);
     Dataset ds;
     fake_dataset(&ds);
     EpochPlan p;
@@ -146,6 +168,77 @@ static void test_never_waits(void **state)
     assert_int_equal(sched_setaffinity(0, sizeof was, &was), 0);
     assert_true(own > 0 && own <= steps);
     epochplan_free(&p);
+    dataset_close(&ds);
+}
+
+/* fake_dataset's rows written to path (inputs, targets, lengths). */
+static void write_fake(const char *path)
+{
+    Dataset ds;
+    fake_dataset(&ds);
+    hid_t f;
+    Error e = {0, ""};
+    assert_int_equal(h5io_create(&f, path, &e), 0);
+    size_t dx[3] = {NROWS, NT, NF}, dl[1] = {NROWS};
+    assert_int_equal(h5io_write_f32(f, "inputs", ds.x, 3, dx, &e), 0);
+    assert_int_equal(h5io_write_i32(f, "targets", ds.y_class, 2, dx, &e), 0);
+    assert_int_equal(h5io_write_i32(f, "lengths", ds.lengths, 1, dl, &e), 0);
+    assert_int_equal(h5io_write_attr_i64(f, "/", "num_classes", 4), 0);
+    H5Fclose(f);
+    dataset_close(&ds);
+}
+
+/* A streamed view's passes through a feed whose helper reads the windows:
+ * the batches of the same rows held in memory, whole, resumed and stopped
+ * passes, windows of 1 to 9 steps (many reads a pass), rings of 2 batches
+ * or of many; on one CPU the trainer waits for the helper (each pass's
+ * first step at least, the window read there), and still gets every batch
+ * right. */
+static void test_streamed(void **state)
+{
+    TuDir *dir = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/rows.h5", dir->path);
+    write_fake(path);
+    Dataset ds, ref;
+    Error e = {0, ""};
+    const size_t row0 = 11, n = NROWS - 11;
+    assert_int_equal(dataset_open_streamed(&ds, path, "/", row0, n, 1, 0, n, &e), 0);
+    assert_int_equal(dataset_open(&ref, path, "/", row0, n, 1, &e), 0);
+    const int64_t windows[] = {1, 4, 9};
+    const size_t rings[] = {1, 1 << 20};
+    for (int wi = 0; wi < 3; wi++)
+        for (int ri = 0; ri < 2; ri++)
+            for (int rank = 0; rank < 2; rank++) {
+                EpochPlan p;
+                epochplan_init(&p, PLAN_SPLIT_BATCH, n, 10, rank, 2, dataset_row_bytes(&ds));
+                const size_t step_bytes = 5 * dataset_row_bytes(&ds);
+                epochplan_set_window(&p, dataset_row_bytes(&ds),
+                                     (size_t)windows[wi] * step_bytes);
+                assert_int_equal(p.window, windows[wi]);
+                for (int64_t epoch = 1; epoch <= 2; epoch++) {
+                    epochplan_begin(&p, 9, epoch, 1);
+                    check_pass_ref(&p, &ds, &ref, 0, p.steps, rings[ri]);
+                    check_pass_ref(&p, &ds, &ref, p.steps / 3, p.steps, rings[ri]);
+                    check_pass_ref(&p, &ds, &ref, 0, p.steps / 2, rings[ri]);
+                }
+                epochplan_free(&p);
+            }
+    cpu_set_t was;
+    pin_one_cpu(&was);
+    EpochPlan p;
+    epochplan_init(&p, PLAN_SPLIT_BATCH, n, 8, 0, 1, dataset_row_bytes(&ds));
+    epochplan_set_window(&p, dataset_row_bytes(&ds), 3 * 8 * dataset_row_bytes(&ds));
+    int64_t waits = 0;
+    for (int64_t epoch = 1; epoch <= 20; epoch++) {
+        epochplan_begin(&p, 5, epoch, 1);
+        waits += check_pass_ref(&p, &ds, &ref, 0, p.steps, 1);
+    }
+    assert_int_equal(sched_setaffinity(0, sizeof was, &was), 0);
+    assert_true(waits >= 20);
+    assert_int_equal(ds.reloads, 0);
+    epochplan_free(&p);
+    dataset_close(&ref);
     dataset_close(&ds);
 }
 
@@ -185,28 +278,22 @@ static void test_prefetch_changes_nothing(void **state)
 static void test_useful(void **state)
 {
     (void)state;
-    Dataset ds;
-    fake_dataset(&ds);
-    ds.streamed = 1; /* a feed never reads a file */
-    assert_int_equal(batchfeed_useful(&ds, 1), 0);
-    ds.streamed = 0;
     cpu_set_t was;
     assert_int_equal(sched_getaffinity(0, sizeof was, &was), 0);
     const int cpus = CPU_COUNT(&was);
     /* two CPUs for each rank of the host */
-    assert_int_equal(batchfeed_useful(&ds, 1), cpus >= 2);
-    assert_int_equal(batchfeed_useful(&ds, 0), cpus >= 2);
-    assert_int_equal(batchfeed_useful(&ds, 2), cpus >= 4);
-    assert_int_equal(batchfeed_useful(&ds, cpus), 0);
+    assert_int_equal(batchfeed_useful(1), cpus >= 2);
+    assert_int_equal(batchfeed_useful(0), cpus >= 2);
+    assert_int_equal(batchfeed_useful(2), cpus >= 4);
+    assert_int_equal(batchfeed_useful(cpus), 0);
     /* bound to one core (mpirun's default): no helper */
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
     if (sched_setaffinity(0, sizeof one, &one) == 0) {
-        assert_int_equal(batchfeed_useful(&ds, 1), 0);
+        assert_int_equal(batchfeed_useful(1), 0);
         assert_int_equal(sched_setaffinity(0, sizeof was, &was), 0);
     }
-    dataset_close(&ds);
 }
 
 int main(void)
@@ -214,6 +301,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passes),
         cmocka_unit_test(test_never_waits),
+        cmocka_unit_test_setup_teardown(test_streamed, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test(test_stop_at_once),
         cmocka_unit_test(test_prefetch_changes_nothing),
         cmocka_unit_test(test_useful),

@@ -4,8 +4,9 @@
  * share or of what the budget allows, at least DATASET_WINDOW_BYTES; 1 GiB
  * when no limit is known), the validation share only when it fits what is
  * left and only for a streamed validation set, the line describing each
- * plan; then the plan carried out on a small file: the view read whole, or
- * the read-ahead window set in steps, and the validation share loaded. */
+ * plan, the ring of a helper thread; then the plan carried out on a small
+ * file: the view read whole, or the read-ahead window set in steps, and the
+ * validation share loaded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,17 +55,23 @@ static Dataset fake(size_t n, int T, int F)
     return ds;
 }
 
-/* The plan for the training set above (and val when given) under room. */
-static DataHold plan_for(uint64_t room, const Dataset *val)
+/* The plan for the training set above (and val when given) under room;
+ * feed: with a helper thread. */
+static DataHold plan_feed(uint64_t room, const Dataset *val, int feed)
 {
     Dataset train = fake(TRAIN_N, 10, 24);
     assert_int_equal(dataset_row_bytes(&train), RB);
     EpochPlan p;
     epochplan_init(&p, PLAN_SPLIT_BATCH, TRAIN_N, BATCH, RANK, RANKS, RB);
     assert_int_equal(p.steps, 1516);
-    DataHold h = datahold_plan(room, &train, &p, val);
+    DataHold h = datahold_plan(room, &train, &p, val, feed);
     epochplan_free(&p);
     return h;
+}
+
+static DataHold plan_for(uint64_t room, const Dataset *val)
+{
+    return plan_feed(room, val, 0);
 }
 
 /* datahold_describe's line for h (training set above) contains `want`,
@@ -126,6 +133,34 @@ static void window_by_budget(void **state)
     }
 }
 
+/* With a helper thread: its ring is 1 MiB, unless windows are read while
+ * training (more than one a pass): then a third of the window's room, at
+ * least half of DATASET_WINDOW_BYTES, taken from the window and held. */
+static void ring_for_a_helper(void **state)
+{
+    (void)state;
+    const size_t mib = (size_t)1 << 20;
+    DataHold h = plan_feed(2 * ALL, NULL, 1);
+    assert_int_equal(h.train_all, 1);
+    assert_int_equal(h.feed_bytes, mib);
+    assert_int_equal(h.held, ALL);
+    h = plan_feed(120000000, NULL, 1); /* an epoch's share: one read a pass */
+    assert_int_equal(h.epoch_share, 1);
+    assert_int_equal(h.window_bytes, SHARE);
+    assert_int_equal(h.feed_bytes, mib);
+    assert_int_equal(h.held, SHARE + mib);
+    h = plan_feed((uint64_t)36 << 20, NULL, 1); /* a budget of 18 MiB, under the share */
+    assert_int_equal(h.epoch_share, 0);
+    assert_int_equal(h.feed_bytes, (size_t)6 << 20);
+    assert_int_equal(h.window_bytes, (size_t)12 << 20);
+    assert_int_equal(h.held, (uint64_t)18 << 20);
+    assert_int_equal(plan_for((uint64_t)36 << 20, NULL).feed_bytes, mib);
+    h = plan_feed((uint64_t)24 << 20, NULL, 1); /* 12 MiB: the least ring, the least window */
+    assert_int_equal(h.feed_bytes, DATASET_WINDOW_BYTES / 2);
+    assert_int_equal(h.window_bytes, DATASET_WINDOW_BYTES);
+    assert_int_equal(h.held, DATASET_WINDOW_BYTES + DATASET_WINDOW_BYTES / 2);
+}
+
 /* No limit known (room UINT64_MAX): a budget of 1 GiB, which holds a view
  * of 1000 MiB but not one of 2 GiB (rows of 1 MiB here). */
 static void unknown_limit_gives_1_gib(void **state)
@@ -137,7 +172,7 @@ static void unknown_limit_gives_1_gib(void **state)
         assert_int_equal(dataset_row_bytes(&train), (size_t)1 << 20);
         EpochPlan p;
         epochplan_init(&p, PLAN_SPLIT_BATCH, n, 64, 0, 2, dataset_row_bytes(&train));
-        DataHold h = datahold_plan(UINT64_MAX, &train, &p, NULL);
+        DataHold h = datahold_plan(UINT64_MAX, &train, &p, NULL, 0);
         assert_int_equal(h.budget, gib);
         assert_int_equal(h.train_all, n == 1000);
         if (n == 2048) {
@@ -220,7 +255,7 @@ static void apply_holds_the_view(void **state)
     open_small(&train, path);
     EpochPlan p;
     epochplan_init(&p, PLAN_SPLIT_BATCH, FN, 6, 0, 4, FRB);
-    DataHold h = datahold_plan(2 * FN * FRB, &train, &p, NULL);
+    DataHold h = datahold_plan(2 * FN * FRB, &train, &p, NULL, 0);
     assert_int_equal(h.train_all, 1);
     Error e = {0, ""};
     assert_int_equal(datahold_apply(&h, &train, &p, NULL, 0, 4, &e), 0);
@@ -249,7 +284,7 @@ static void apply_sets_the_window(void **state)
     open_small(&val, path);
     EpochPlan p;
     epochplan_init(&p, PLAN_SPLIT_BATCH, FN, 6, 1, 4, FRB);
-    DataHold h = datahold_plan(FN * FRB, &train, &p, &val);
+    DataHold h = datahold_plan(FN * FRB, &train, &p, &val, 0);
     assert_int_equal(h.train_all, 0);
     assert_int_equal(h.window_bytes, DATASET_WINDOW_BYTES);
     Error e = {0, ""};
@@ -261,7 +296,7 @@ static void apply_sets_the_window(void **state)
     const size_t bytes[] = {5 * FRB * 2 + 71, FRB * 2, FRB * 2 - 1, 1};
     const int64_t steps[] = {5, 1, 1, 1};
     for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++) {
-        DataHold w = {0, 0, bytes[i], 0, 1, 0};
+        DataHold w = {.window_bytes = bytes[i], .val_share = 1};
         assert_int_equal(datahold_apply(&w, &train, &p, &val, 1, 4, &e), 0);
         assert_int_equal(p.window, steps[i]);
         assert_int_equal(p.held_from, 0);
@@ -280,6 +315,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(whole_view_when_it_fits),
         cmocka_unit_test(window_by_budget),
+        cmocka_unit_test(ring_for_a_helper),
         cmocka_unit_test(unknown_limit_gives_1_gib),
         cmocka_unit_test(validation_share_when_it_fits),
         cmocka_unit_test_setup_teardown(apply_holds_the_view, tu_dir_setup, tu_dir_teardown),
