@@ -1,6 +1,7 @@
 /* bf16tile.h - what the two AVX-512 kernels of bf16 products share
  * (internal header, no .c: used by gemmbf16.c and gemmbf16fma.c alone):
- * storing a block of fp32 sums, and the columns a call takes next.
+ * asking for and storing a block of fp32 sums, and the columns a call takes
+ * next.
  */
 #ifndef RNN_BF16TILE_H
 #define RNN_BF16TILE_H
@@ -12,6 +13,21 @@
 
 /* Rows of C per kernel call. */
 #define BF16_TILE_MR 12
+
+/* Asks for the lines of c[rows, 16 nv] (rows <= 12, nv 1 or 2; constants
+ * after inlining) before a kernel's products, so that they are on their way
+ * while the products run: C is often cold (a step's gates, made by the
+ * input projection long before), and written or added to at the end. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+bf16_tile_prefetch(const float *c, int ldc, int rows, int nv)
+{
+#pragma GCC unroll 12
+    for (int r = 0; r < BF16_TILE_MR; r++) {
+        if (r >= rows) break;
+        _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
+        if (nv == 2) _mm_prefetch((const char *)(c + (size_t)r * ldc + 16), _MM_HINT_T0);
+    }
+}
 
 /* c[rows, 16 nv] (+)= acc: rows of one or two panels' sums (rows <= 12,
  * nv 1 or 2), columns masked by m0 and m1; constants after inlining. */

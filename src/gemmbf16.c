@@ -351,6 +351,7 @@ kernel(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, const 
        int pairs, int rows, int nv, __mmask16 m0, __mmask16 m1, int add)
 {
     __m512 acc[BF16_MR][2];
+    bf16_tile_prefetch(c, ldc, rows, nv);
 #pragma GCC unroll 12
     for (int r = 0; r < BF16_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (int p = 0; p < pairs; p++) {

@@ -47,6 +47,7 @@ kernel(float *c, int ldc, const float *aw, int Kp, const uint16_t *p0, const uin
 {
     const __m512i hi = _mm512_set1_epi32((int)0xffff0000u);
     __m512 acc[BF16_TILE_MR][2];
+    bf16_tile_prefetch(c, ldc, rows, nv);
 #pragma GCC unroll 12
     for (int r = 0; r < BF16_TILE_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (int p = 0; p < pairs; p++) {
