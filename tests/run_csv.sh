@@ -112,6 +112,20 @@ conv multi multi.csv --columns a,b,c --target a,b --window 5 --horizon 3 &&
   check "multi: /train/targets [N, K*O]" shape "$W/multi.h5" train/targets 41,6 &&
   trains multi "$W/multi.h5" &&
   answers multi "$W/multi.h5"
+# a horizon file as an older csv2h5.py wrote it (one statistic per column):
+# eval says so, and how to mend it
+cp "$W/multi.h5" "$W/oldstats.h5" &&
+  "$PY" -c 'import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    for k in ("target_mean", "target_std"):
+        f["val"].attrs[k] = f["val"].attrs[k][:2]' "$W/oldstats.h5" &&
+  exits "eval of an older horizon file" 2 "$BIN" eval --checkpoint "$W/run-multi/last.h5" \
+    --data "$W/oldstats.h5:/val" &&
+  if grep -q "must hold 6 values (one per output); made by an older csv2h5.py --horizon.*run csv2h5.py again" "$W/err"; then
+    ok
+  else
+    bad "eval of an older horizon file: no hint to run csv2h5.py again: $(head -3 "$W/err")"
+  fi
 conv split3 multi.csv --columns a,c --target b --window 4 --horizon 2 --split 0.6,0.25 &&
   check "split 0.6,0.25: train, val, test" values "$W/split3.h5" multi.csv "a;c" b 4 2 0.6,0.25 1 &&
   check "split 0.6,0.25: /test" shape "$W/split3.h5" test/inputs 4,4,2 &&
