@@ -18,7 +18,7 @@
  * view), so a step costs no system call while the helper keeps ahead.
  *
  * A streamed view (its rows read a window at a time) is the helper's alone
- * while the feed runs: it reads the windows (epochplan_batch) as well as
+ * while the feed runs: it reads the windows (epochplan_try_batch) as well as
  * gathering, and the trainer waits for a step the helper has not finished,
  * under the mutex as the helper does: it raises its flag, looks at
  * `produced`, and waits; the helper moves `produced`, then looks at the
@@ -59,6 +59,8 @@ struct BatchFeed {
     alignas(64) _Atomic int helper_sleeps;
     alignas(64) _Atomic int trainer_waits;
     alignas(64) _Atomic int stop;
+    _Atomic int failed;         /* helper: a read failed (err), it has ended */
+    Error err;                  /* written by the helper before `failed` */
     pthread_mutex_t mu;
     pthread_cond_t space;
     pthread_cond_t ready;
@@ -93,10 +95,12 @@ static int wait_space(BatchFeed *f, int64_t j, int64_t *until)
     return !atomic_load(&f->stop);
 }
 
-/* Helper: step j is produced; wake the trainer if it waits. */
+/* Helper: step j is produced (or, j < 0, the helper failed and ends);
+ * wake the trainer if it waits. */
 static void put_produced(BatchFeed *f, int64_t j)
 {
-    atomic_store(&f->produced, j + 1);
+    if (j >= 0) atomic_store(&f->produced, j + 1);
+    else atomic_store(&f->failed, 1);
     if (!atomic_load(&f->trainer_waits)) return;
     pthread_mutex_lock(&f->mu);
     if (atomic_exchange(&f->trainer_waits, 0)) pthread_cond_signal(&f->ready);
@@ -114,9 +118,13 @@ static void *helper_run(void *arg)
             j = c; /* the trainer took the steps up to c itself */
             continue;
         }
-        /* streamed: read the window the step starts; resident: nothing to read */
-        PlanBatch b = f->streamed ? epochplan_batch(f->p, ds, f->k0 + j)
-                                  : epochplan_rows(f->p, f->k0 + j);
+        /* streamed: read the window the step starts (a failure is the
+         * trainer's to report, on its thread); resident: nothing to read */
+        PlanBatch b = epochplan_rows(f->p, f->k0 + j);
+        if (f->streamed && epochplan_try_batch(&b, f->p, ds, f->k0 + j, &f->err)) {
+            put_produced(f, -1);
+            break;
+        }
         if (!f->streamed) epochplan_prefetch(f->p, ds, f->k0 + j + 1);
         if (b.count > 0) dataset_fill_batch(&f->ring[j % f->depth], ds, b.mine, (int)b.count);
         put_produced(f, j++);
@@ -151,7 +159,9 @@ BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_by
 }
 
 /* Trainer, streamed view: wait until the helper has produced step j (the
- * helper never stops before it: only the trainer stops it). */
+ * helper stops before it only when the trainer stops it, or when a read
+ * fails: the job then ends here, on the trainer's thread, as a failed read
+ * of epochplan_batch would). */
 static void wait_produced(BatchFeed *f, int64_t j)
 {
     f->waits++;
@@ -159,11 +169,12 @@ static void wait_produced(BatchFeed *f, int64_t j)
     for (;;) {
         /* the flag first, then the look (as wait_space) */
         atomic_store(&f->trainer_waits, 1);
-        if ((f->seen = atomic_load(&f->produced)) > j) break;
+        if ((f->seen = atomic_load(&f->produced)) > j || atomic_load(&f->failed)) break;
         pthread_cond_wait(&f->ready, &f->mu);
     }
     atomic_store(&f->trainer_waits, 0);
     pthread_mutex_unlock(&f->mu);
+    if (f->seen <= j) check_fail(__FILE__, __LINE__, "read rows (batch helper)", f->err.msg);
 }
 
 const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows)

@@ -14,12 +14,14 @@
  * Data held in memory (resident, datahold.h): the helper reads the rows and
  * the epoch's order and writes only its own ring. A streamed view (read a
  * window at a time): the helper also reads the windows from the file
- * (epochplan_batch; the trainer calls no HDF5 while a feed runs), so a
+ * (epochplan_try_batch; the trainer calls no HDF5 while a feed runs), so a
  * window is read while the steps of the ring compute; the trainer then
  * waits for a step the helper has not finished (it cannot gather rows the
  * helper is reading), and the ring should hold batches enough to cover a
- * window's read (datahold.h sizes it). The helper calls no MPI; a read that
- * fails ends the run from its thread (check_fail). It sleeps when the ring
+ * window's read (datahold.h sizes it). The helper calls no MPI and never
+ * ends the run: a read that fails ends the helper, and the trainer, when it
+ * comes to a step not read, ends the run from its own thread (check_fail,
+ * with the read's message), where MPI may be called. It sleeps when the ring
  * is full and is woken when half of it is free, so a step costs no system
  * call while the helper keeps ahead.
  */

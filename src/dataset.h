@@ -127,6 +127,11 @@ int dataset_open_streamed_in(Dataset *ds, const H5Input *in, const char *group, 
  * read failure ends the job (CHECK). */
 void dataset_load(Dataset *ds, const size_t *rows, size_t n);
 
+/* dataset_load, but a read failure is returned (its code, e set; what the
+ * cache held is then undefined) rather than ending the job: for a thread
+ * that must not end it (batchfeed.c's helper). 0 on success. */
+int dataset_try_load(Dataset *ds, const size_t *rows, size_t n, Error *e);
+
 /* Streamed: dataset_load of the view rows [lo, hi). */
 void dataset_load_range(Dataset *ds, size_t lo, size_t hi);
 

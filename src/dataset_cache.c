@@ -78,14 +78,20 @@ void dataset_load_range(Dataset *ds, size_t lo, size_t hi)
     free(rows);
 }
 
-void dataset_load(Dataset *ds, const size_t *rows, size_t n)
+int dataset_try_load(Dataset *ds, const size_t *rows, size_t n, Error *e)
 {
-    if (!ds->streamed || n == 0) return;
+    if (!ds->streamed || n == 0) return 0;
     for (size_t i = 0; i < n; i++) CHECK(rows[i] < ds->n);
-    if (all_cached(ds, rows, n)) return;
+    if (all_cached(ds, rows, n)) return 0;
     size_t *sorted = xcalloc(n, sizeof(size_t));
     size_t m = sort_distinct(sorted, rows, n, ds->n);
-    Error e = {0, ""};
-    if (dataset_read_rows(ds, sorted, m, &e)) check_fail(__FILE__, __LINE__, "read rows", e.msg);
+    const int rc = dataset_read_rows(ds, sorted, m, e);
     free(sorted);
+    return rc;
+}
+
+void dataset_load(Dataset *ds, const size_t *rows, size_t n)
+{
+    Error e = {0, ""};
+    if (dataset_try_load(ds, rows, n, &e)) check_fail(__FILE__, __LINE__, "read rows", e.msg);
 }

@@ -99,13 +99,14 @@ static PlanBatch rows_of(EpochPlan *p, int64_t k)
     return b;
 }
 
-/* Load this rank's rows of steps [k, min(k + window, steps)) into ds. */
-static void read_ahead(EpochPlan *p, Dataset *ds, int64_t k)
+/* Load this rank's rows of steps [k, min(k + window, steps)) into ds;
+ * returns dataset_try_load's code (nothing held after a failure). */
+static int read_ahead(EpochPlan *p, Dataset *ds, int64_t k, Error *e)
 {
     int64_t end = p->steps - k < p->window ? p->steps : k + p->window;
     p->held_from = k;
     p->held_to = end;
-    if (!ds->streamed) return;
+    if (!ds->streamed) return 0;
     size_t cap = (size_t)(end - k) * p->batch, m = 0;
     size_t *want = xcalloc(cap ? cap : 1, sizeof(size_t));
     for (int64_t j = k; j < end; j++) {
@@ -113,15 +114,26 @@ static void read_ahead(EpochPlan *p, Dataset *ds, int64_t k)
         memcpy(want + m, b.mine, b.count * sizeof(size_t));
         m += b.count;
     }
-    dataset_load(ds, want, m);
+    const int rc = dataset_try_load(ds, want, m, e);
     free(want);
+    if (rc) p->held_from = p->held_to = 0;
+    return rc;
+}
+
+int epochplan_try_batch(PlanBatch *b, EpochPlan *p, Dataset *ds, int64_t k, Error *e)
+{
+    CHECK(k >= 0 && k < p->steps);
+    if ((k < p->held_from || k >= p->held_to) && read_ahead(p, ds, k, e)) return e->code;
+    *b = rows_of(p, k);
+    return 0;
 }
 
 PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k)
 {
-    CHECK(k >= 0 && k < p->steps);
-    if (k < p->held_from || k >= p->held_to) read_ahead(p, ds, k);
-    return rows_of(p, k);
+    PlanBatch b;
+    Error e = {0, ""};
+    if (epochplan_try_batch(&b, p, ds, k, &e)) check_fail(__FILE__, __LINE__, "read rows", e.msg);
+    return b;
 }
 
 void epochplan_free(EpochPlan *p)

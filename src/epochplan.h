@@ -84,6 +84,11 @@ void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle);
  * rows stay valid until the next call. */
 PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k);
 
+/* epochplan_batch into *b, but a failed read is returned (its code, e set;
+ * nothing counts as read ahead then) rather than ending the job: for
+ * batchfeed.c's helper thread. 0 on success. */
+int epochplan_try_batch(PlanBatch *b, EpochPlan *p, Dataset *ds, int64_t k, Error *e);
+
 /* The rows of step k of the current pass of a PLAN_SPLIT_BATCH plan, read
  * ahead or not (nothing is loaded): it only reads the order, so another
  * thread may call it while the plan does not change (batchfeed.h). */

@@ -8,14 +8,18 @@
  * process may run on two CPUs for each rank of its host. A streamed view
  * (the helper reads its windows): the batches of a resident view of the
  * same file, windows of 1 to 9 steps, rings of 2 batches or of many, and
- * on one CPU, where the trainer waits for the helper. */
+ * on one CPU, where the trainer waits for the helper; a window read that
+ * fails in the helper ends the run from the trainer's thread. */
+#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -242,6 +246,63 @@ static void test_streamed(void **state)
     dataset_close(&ds);
 }
 
+/* The thread the abort hook (check.h) ran on, and where to go back to. */
+static pthread_t main_thread;
+static jmp_buf hook_jump;
+static int hook_calls;
+
+/* The abort hook of test_read_fails: back to the test on the trainer's
+ * thread; on another thread (the helper) the job would be ended off the
+ * thread MPI runs on: the test fails (the process exits, 3). */
+static void hook_main_only(int code)
+{
+    (void)code;
+    if (!pthread_equal(pthread_self(), main_thread)) {
+        fprintf(stderr, "test_read_fails: the run was ended from the helper thread\n");
+        _exit(3);
+    }
+    hook_calls++;
+    longjmp(hook_jump, 1);
+}
+
+/* A window read that fails in the helper (the inputs can no longer be
+ * read) ends the run from the trainer's thread, with the read's message,
+ * at the step the helper could not read; the feed then stops cleanly. */
+static void test_read_fails(void **state)
+{
+    TuDir *dir = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/rows.h5", dir->path);
+    write_fake(path);
+    Dataset ds;
+    Error e = {0, ""};
+    assert_int_equal(dataset_open_streamed(&ds, path, "/", 0, NROWS, 1, 0, NROWS, &e), 0);
+    EpochPlan p;
+    epochplan_init(&p, PLAN_SPLIT_BATCH, NROWS, 10, 0, 1, dataset_row_bytes(&ds));
+    epochplan_set_window(&p, dataset_row_bytes(&ds), 2 * 10 * dataset_row_bytes(&ds));
+    epochplan_begin(&p, 9, 1, 1);
+    char kept[sizeof ds.inputs_path];
+    memcpy(kept, ds.inputs_path, sizeof kept);
+    snprintf(ds.inputs_path, sizeof ds.inputs_path, "/gone");
+    main_thread = pthread_self();
+    hook_calls = 0;
+    CheckAbort old = check_set_abort(hook_main_only);
+    BatchFeed *volatile f = batchfeed_start(&p, &ds, 0, 1);
+    volatile int64_t k = 0;
+    if (setjmp(hook_jump) == 0)
+        for (; k < p.steps; k++) {
+            PlanBatch rows;
+            batchfeed_next(f, k, &rows);
+        }
+    check_set_abort(old);
+    assert_int_equal(hook_calls, 1);
+    assert_int_equal(k, 0);
+    batchfeed_stop(f);
+    memcpy(ds.inputs_path, kept, sizeof kept);
+    epochplan_free(&p);
+    dataset_close(&ds);
+}
+
 static void test_stop_at_once(void **state)
 {
     (void)state;
@@ -302,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_passes),
         cmocka_unit_test(test_never_waits),
         cmocka_unit_test_setup_teardown(test_streamed, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_read_fails, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test(test_stop_at_once),
         cmocka_unit_test(test_prefetch_changes_nothing),
         cmocka_unit_test(test_useful),
