@@ -95,12 +95,10 @@ static int wait_space(BatchFeed *f, int64_t j, int64_t *until)
     return !atomic_load(&f->stop);
 }
 
-/* Helper: step j is produced (or, j < 0, the helper failed and ends);
- * wake the trainer if it waits. */
-static void put_produced(BatchFeed *f, int64_t j)
+/* Helper, after moving `produced` or raising `failed`: wake the trainer if
+ * it waits. */
+static void wake_trainer(BatchFeed *f)
 {
-    if (j >= 0) atomic_store(&f->produced, j + 1);
-    else atomic_store(&f->failed, 1);
     if (!atomic_load(&f->trainer_waits)) return;
     pthread_mutex_lock(&f->mu);
     if (atomic_exchange(&f->trainer_waits, 0)) pthread_cond_signal(&f->ready);
@@ -118,16 +116,20 @@ static void *helper_run(void *arg)
             j = c; /* the trainer took the steps up to c itself */
             continue;
         }
-        /* streamed: read the window the step starts (a failure is the
-         * trainer's to report, on its thread); resident: nothing to read */
-        PlanBatch b = epochplan_rows(f->p, f->k0 + j);
-        if (f->streamed && epochplan_try_batch(&b, f->p, ds, f->k0 + j, &f->err)) {
-            put_produced(f, -1);
+        PlanBatch b;
+        if (!f->streamed) {
+            b = epochplan_rows(f->p, f->k0 + j);
+            epochplan_prefetch(f->p, ds, f->k0 + j + 1);
+        } else if (epochplan_try_batch(&b, f->p, ds, f->k0 + j, &f->err)) {
+            /* the window the step starts could not be read: the trainer's
+             * to report, on its thread */
+            atomic_store(&f->failed, 1);
+            wake_trainer(f);
             break;
         }
-        if (!f->streamed) epochplan_prefetch(f->p, ds, f->k0 + j + 1);
         if (b.count > 0) dataset_fill_batch(&f->ring[j % f->depth], ds, b.mine, (int)b.count);
-        put_produced(f, j++);
+        atomic_store(&f->produced, ++j);
+        wake_trainer(f);
     }
     return NULL;
 }

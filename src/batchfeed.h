@@ -22,8 +22,8 @@
  * ends the run: a read that fails ends the helper, and the trainer, when it
  * comes to a step not read, ends the run from its own thread (check_fail,
  * with the read's message), where MPI may be called. It sleeps when the ring
- * is full and is woken when half of it is free, so a step costs no system
- * call while the helper keeps ahead.
+ * is full and is woken when half of it is free (a sixteenth for a streamed
+ * view), so a step costs no system call while the helper keeps ahead.
  */
 #ifndef RNN_BATCHFEED_H
 #define RNN_BATCHFEED_H

@@ -20,20 +20,22 @@ static int pair_verdict(const int rc[2], char an[2][32], const H5Input *in, cons
     if (rc[0] == -1 || rc[1] == -1)
         return error_set(e, EXIT_USAGE, "%s: %s: attribute '%s' without '%s'", in->path, group,
                          an[rc[0] == -1], an[rc[0] != -1]);
-    /* csv2h5.py --horizon K wrote one value per column before it wrote one
-     * per output (K per column): such a file needs making again */
-    int64_t horizon = 1;
-    const int old_horizon = an[0][0] == 't' &&
+    for (int i = 0; i < 2; i++)
+        if (rc[i] == -2) {
+            /* csv2h5.py --horizon K wrote one value per column before it
+             * wrote one per output (K per column): such a file needs making
+             * again */
+            int64_t horizon = 1;
+            const int old = an[i][0] == 't' &&
                             h5io_read_attr_i64(&horizon, in->file, "/", "horizon") == 0 &&
                             horizon > 1;
-    for (int i = 0; i < 2; i++)
-        if (rc[i] == -2)
             return error_set(e, EXIT_USAGE, "%s: %s: attribute '%s' must hold %d value%s (one "
                              "per %s)%s", in->path, group, an[i], n, n > 1 ? "s" : "",
                              an[i][0] == 'i' ? "feature" : "output",
-                             old_horizon ? "; made by an older csv2h5.py --horizon, which "
-                                           "wrote one per column: run csv2h5.py again"
-                                         : "");
+                             old ? "; made by an older csv2h5.py --horizon, which wrote one "
+                                   "per column: run csv2h5.py again"
+                                 : "");
+        }
     return 0;
 }
 

@@ -418,10 +418,9 @@ static void report_start(const Trainer *tr)
     if (!tr->sf.on) {
         char line[400];
         datahold_describe(line, sizeof line, &tr->hold, &tr->train, tr->has_val ? &tr->val : NULL);
-        const char *feed = !tr->feed           ? ""
-                           : tr->train.streamed ? "; rows read and batches gathered ahead by a helper thread"
-                                                : "; batches gathered ahead by a helper thread";
-        printf("%s%s\n", line, feed);
+        printf("%s%s%s\n", line, tr->feed && tr->train.streamed ? "; rows read and" : "",
+               !tr->feed ? "" : tr->train.streamed ? " batches gathered ahead by a helper thread"
+                                                   : "; batches gathered ahead by a helper thread");
     }
     if (tr->class_weight) {
         printf("class weights:");

@@ -121,7 +121,8 @@ with h5py.File(sys.argv[1], "r+") as f:
         f["val"].attrs[k] = f["val"].attrs[k][:2]' "$W/oldstats.h5" &&
   exits "eval of an older horizon file" 2 "$BIN" eval --checkpoint "$W/run-multi/last.h5" \
     --data "$W/oldstats.h5:/val" &&
-  if grep -q "must hold 6 values (one per output); made by an older csv2h5.py --horizon.*run csv2h5.py again" "$W/err"; then
+  hint="must hold 6 values (one per output); made by an older csv2h5.py --horizon.*run csv2h5.py again"
+  if grep -q "$hint" "$W/err"; then
     ok
   else
     bad "eval of an older horizon file: no hint to run csv2h5.py again: $(head -3 "$W/err")"
