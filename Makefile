@@ -75,8 +75,8 @@ export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
 .SECONDARY:
-.PHONY: all run test test-main binaries unit integration mistakes integration-asan dist asan bench \
-        fixtures install deps clean
+.PHONY: all run test test-main binaries unit integration plots mistakes integration-asan dist \
+        asan bench fixtures install deps clean
 all: rnn_dist
 
 deps:
@@ -130,18 +130,20 @@ BINARIES := $(BUILD)/rnn_dist $(TESTBIN) $(BUILD)/fuzz_replay_dataset \
             $(BUILD)/fuzz_replay_checkpoint
 binaries: $(BINARIES)
 
-# the structure rules of src/ (tests/check_structure.sh), then two lanes at once
-# (tests/run_lanes.sh; the second's output is printed when both have ended): make bench's
-# binary builds, unit tests (cmocka), the binary end to end, the fuzz regression corpus
-# and a sample of mutated files, then under mpirun and clusters; beside them make asan
+# the structure rules of src/ (tests/check_structure.sh), the binaries, then two lanes
+# at once (tests/run_lanes.sh; the second's output is printed when both have ended): unit
+# tests (cmocka), the binary end to end, the fuzz regression corpus, then under mpirun and
+# clusters; beside them make asan, then the scripts' pictures (plots) and a sample of
+# mutated files (fuzz-mutants), so that the lanes take about as long
 test: deps
 	@tests/check_structure.sh
+	@$(MAKE) --no-print-directory -j2 binaries $(BUILD)/bench_model
 	@tests/run_lanes.sh build-asan/lane.log "$(MAKE) --no-print-directory test-main" \
-	  "$(MAKE) --no-print-directory asan"
+	  "$(MAKE) --no-print-directory asan && $(MAKE) --no-print-directory plots fuzz-mutants"
 
 test-main:
 	@$(MAKE) --no-print-directory -j2 binaries $(BUILD)/bench_model
-	@$(MAKE) --no-print-directory unit integration mistakes fuzz-replay fuzz-mutants dist
+	@$(MAKE) --no-print-directory unit integration mistakes fuzz-replay dist
 
 unit: $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
@@ -156,13 +158,16 @@ integration: $(BUILD)/rnn_dist
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_csv.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_answers.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_text.sh
-	@RNN_DIST=$(BUILD)/rnn_dist tests/run_plots.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_optim13.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_schedules.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_class_weights.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_bidir.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_stateful.sh
 	@RNN_DIST=$(BUILD)/rnn_dist tests/run_datapath.sh
+
+# plot_run.py's pictures and choices, progress lines, from_pytorch.py
+plots: $(BUILD)/rnn_dist
+	@RNN_DIST=$(BUILD)/rnn_dist tests/run_plots.sh
 
 # a user's habits: reruns into a run directory, resume with changed options,
 # an output over an input, Ctrl-C, a closed pipe, data that changes mid-run

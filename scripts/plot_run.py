@@ -12,6 +12,9 @@ or RMSE, against the epoch, into RUN_DIR/curves.png (or --out):
   - the loss axis is logarithmic when the plotted losses span a factor 10 or more;
   - the best epoch (the monitored metric, as best.h5 is chosen) is marked, and
     an early stop (patience) when the run ended with one;
+  - a run stopped mid-epoch (max-steps, Ctrl-C, a signal) has a row for the
+    part of the epoch it trained (RUN_DIR/last.h5 tells): drawn as a hollow
+    point after a dotted line, never taken for the best epoch;
   - each resume (RUN_DIR/resumes.log) is a grey line after the checkpoint's
     epoch; those that changed options other than epochs and max-steps are
     numbered, their changes listed under the plot;
@@ -34,7 +37,7 @@ RUN_DIR/predictions.png (or --pred-out):
     over the valid steps (rows: true class, colour: share of the row).
 
 --describe prints what was drawn, one line each (loss axis, best epoch,
-early stop, resumes, floors, units), so the choices can be checked without the image.
+early stop, a part-done epoch, resumes, floors, units), so the choices can be checked without the image.
 
 Images are written as FILE.png.tmp.PID and renamed when complete. An
 existing image of the same sort that plot_run.py drew (marked by the PNG text
@@ -81,6 +84,7 @@ def read_metrics(path):
         missing = [c for c in wanted if c not in header]
         if missing:
             raise rdt.UserError(f"{path}:1: header lacks {', '.join(missing)}")
+        wanted += [c for c in ("step",) if c in header]
         columns = {c: [] for c in wanted}
         for row in reader:
             if not row:
@@ -133,6 +137,18 @@ def draw_marks(ax, cols, marks, column):
                    label=f"early stop (patience {marks.patience})" if column.endswith("loss") else None)
 
 
+def draw_part(ax, x, y, whole, style, label):
+    """The part-done last epoch of a curve (x, y; whole: the rows of whole
+    epochs drawn): a hollow point, joined by a dotted line to the last whole
+    epoch drawn, in the curve's colour (style[1]: its line, when there is one)."""
+    color = style[1] if style[1] else None
+    drawn = np.flatnonzero(whole)
+    xs, ys = ([x[drawn[-1]]], [y[drawn[-1]]]) if len(drawn) else ([], [])
+    line, = ax.plot(xs + [x[-1]], ys + [y[-1]], ":", color=color, linewidth=1.2)
+    ax.plot([x[-1]], [y[-1]], style[0], color=line.get_color(), markerfacecolor="white",
+            markersize=6, label=label)
+
+
 # changes that do not alter the curves' course (only how long the run goes on)
 QUIET_CHANGES = ("epochs ", "max-steps ")
 
@@ -164,12 +180,16 @@ def draw_resumes(ax, resumes, last_epoch, numbered):
 def plot_curves(metric, cols, ctx, out):
     """Loss and metric per epoch, with the marks and floors; returns the notes."""
     marks, floors, scale = ctx["marks"], ctx["floors"].values, ctx["rmse_scale"]
+    pd = ctx["part"]
     log, lo, hi = loss_is_log(cols)
     notes = [f"loss axis {'log' if log else 'linear'} (losses {lo:.4g} .. {hi:.4g})"]
     notes.append(f"best epoch {marks.best_epoch} ({marks.monitor} {marks.best_value:.6g})"
                  if marks.best_epoch is not None else "best epoch none")
     notes.append(f"early stop at epoch {marks.early_stop} (patience {marks.patience})"
                  if marks.early_stop is not None else "early stop no")
+    notes.append(f"part-done epoch {pd.epoch}: stopped at step {pd.step}, after {pd.batch} batches "
+                 f"(a hollow point; the row is replaced when the epoch completes on resume)"
+                 if pd else "part-done epoch none")
     if metric == "rmse":
         notes.append(f"rmse axis original units (x target_std {scale:.6g})" if scale else
                      "rmse axis as stored (no target_std, or one per output that differ)")
@@ -181,11 +201,18 @@ def plot_curves(metric, cols, ctx, out):
               (metric, metric_label, metric))
     for ax, (name, ylabel, floor_key) in zip(axes, panels):
         factor = scale if (scale and name == "rmse") else 1.0
-        for part, style in (("train", "o-"), ("val", "s-")):
+        for part, marker in (("train", "o"), ("val", "s")):
             y = cols[f"{part}_{name}"] * factor
             ok = np.isfinite(y)  # skip empty cells, keep the line through the rest
-            if ok.any():
-                ax.plot(cols["epoch"][ok], y[ok], style, markersize=3, label=part)
+            whole = ok & (np.arange(len(y)) < len(y) - 1 if pd else True)
+            color = None
+            if whole.any():
+                color = ax.plot(cols["epoch"][whole], y[whole], marker + "-", markersize=3,
+                                label=part)[0].get_color()
+            if pd and ok[-1]:
+                draw_part(ax, list(cols["epoch"]), list(y), whole, (marker, color),
+                          f"epoch {pd.epoch} in part ({pd.batch} batches)" if part == "train"
+                          else None)
         if name == "loss" and log:
             ax.set_yscale("log")
         if floor_key:
@@ -429,7 +456,7 @@ def main():
                              "the data predicted (target_mean/target_std) (default: config.ini's data)")
     parser.add_argument("--describe", action="store_true",
                         help="print what was drawn: loss axis, best epoch, early stop, "
-                             "resumes, floors, units")
+                             "a part-done epoch, resumes, floors, units")
     outfile.add_force_option(parser, "--out / --pred-out")
     args = parser.parse_args()
     if args.pred_out and not args.predictions:
@@ -464,7 +491,9 @@ def main():
                                    len(p["pred"]), p["raw_targets"])
     else:
         units = runinfo.Units(None, None, "")
-    ctx = {"marks": runinfo.find_marks(cols, cfg), "resumes": runinfo.read_resumes(args.run_dir),
+    part = runinfo.part_done(args.run_dir, cols)
+    ctx = {"marks": runinfo.find_marks(cols, cfg, part), "part": part,
+           "resumes": runinfo.read_resumes(args.run_dir),
            "floors": runinfo.read_floors(cfg, args.run_dir, args.data),
            "rmse_scale": runinfo.train_std(cfg, args.run_dir, args.data) if metric == "rmse" else None, "title": title}
     notes = ["curves: " + n for n in plot_curves(metric, cols, ctx, curves)]

@@ -1,5 +1,6 @@
 """What plot_run.py knows about a run beyond metrics.csv: its config.ini, the
-best epoch and an early stop, its resumes (resumes.log), and the attributes
+best epoch and an early stop, a part-done last epoch (last.h5), its resumes
+(resumes.log), and the attributes
 of its data file (the best possible score that `rnn_dist datagen` stores,
 the units of csv2h5.py data).
 
@@ -58,10 +59,40 @@ class Marks:
     patience: int
 
 
-def find_marks(cols, cfg):
+@dataclasses.dataclass
+class PartDone:
+    """metrics.csv's last row when it is part of an epoch: a run stopped
+    mid-epoch (max-steps, a signal, --on-nan stop) writes a row for the part
+    it trained, replaced when the epoch completes on resume."""
+    epoch: int
+    step: int           # optimizer steps at the stop
+    batch: int          # batches of the epoch trained
+
+
+def part_done(run_dir, cols):
+    """PartDone of the last row of metrics.csv (cols), or None when it is a
+    whole epoch: RUN_DIR/last.h5, the state the run stopped in, is in the
+    epoch after its completed ones, at the row's step. None too when last.h5
+    is absent or unreadable (a row written before its checkpoint is whole)."""
+    try:
+        with rdt.open_h5(os.path.join(run_dir, "last.h5")) as f:
+            state = [rdt.attr_value(f, k) for k in ("epoch", "batch_in_epoch", "step")]
+    except (rdt.UserError, OSError):
+        return None
+    if not all(isinstance(v, int) for v in state) or "step" not in cols:
+        return None
+    epoch, batch, step = state
+    last = int(cols["epoch"][-1])
+    if batch > 0 and last == epoch + 1 and int(cols["step"][-1]) == step:
+        return PartDone(last, step, batch)
+    return None
+
+
+def find_marks(cols, cfg, part_done_row=None):
     """The best epoch (as best.h5 is chosen: the monitored metric, val if the run
-    had validation, improving by more than min-delta) and an early stop (the
-    run ended before its epochs with patience epochs without improvement)."""
+    had validation, improving by more than min-delta, at whole epochs: not a
+    part-done last row, part_done_row) and an early stop (the run ended before its
+    epochs with patience epochs without improvement)."""
     kind = "acc" if cfg.get("monitor") == "val_acc" and "train_acc" in cols else "loss"
     part = "val" if np.isfinite(cols[f"val_{kind}"]).any() else "train"
     name = f"{part}_{kind}"
@@ -69,7 +100,8 @@ def find_marks(cols, cfg):
     higher = kind == "acc"
     delta = config_number(cfg, "min-delta", 0.0)
     best_epoch, best = None, math.nan
-    for epoch, v in zip(cols["epoch"], values):
+    whole = len(values) - (1 if part_done_row else 0)
+    for epoch, v in zip(cols["epoch"][:whole], values[:whole]):
         if not math.isfinite(v):
             continue
         if best_epoch is None or (v > best + delta if higher else v < best - delta):
@@ -77,7 +109,7 @@ def find_marks(cols, cfg):
     patience = int(config_number(cfg, "patience", 0))
     epochs = int(config_number(cfg, "epochs", 0))
     last = int(cols["epoch"][-1])
-    stopped = (patience > 0 and best_epoch is not None and last < epochs
+    stopped = (part_done_row is None and patience > 0 and best_epoch is not None and last < epochs
                and last - best_epoch >= patience)
     return Marks(name, best_epoch, best, last if stopped else None, patience)
 

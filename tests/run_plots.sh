@@ -108,6 +108,25 @@ if expect_exit "train rr" 0 "$BIN" train --data sine.h5 --run-dir rr --epochs 2 
     bad "one resume, described as: $(grep resumed "$W/out")"
   is_png "resumed curves" rr/curves.png
 fi
+# a run stopped mid-epoch (max-steps, as Ctrl-C does): its last row is part of epoch 2,
+# never the best epoch (best.h5 is chosen at whole epochs), drawn apart; once resumed
+# to the end, the row is whole
+if expect_exit "train rm, stopped mid-epoch" 0 "$BIN" train --data sine.h5 --run-dir rm \
+  --epochs 3 --max-steps 20 --progress-every 0 &&
+  expect_exit "plot_run.py part-done" 0 "$PY" "$S/plot_run.py" rm --describe; then
+  spe=$(sed -n 2p rm/metrics.csv | cut -d, -f2)
+  described "part-done epoch" "^curves: part-done epoch 2: stopped at step 20, after $((20 - spe)) batches "
+  described "best among whole epochs" "^curves: best epoch 1 "
+  # the premise that makes the check above able to fail: the part's val_loss is lower
+  awk -F, 'NR == 2 { v = $6 } NR == 3 { exit !($6 < v) }' rm/metrics.csv && ok ||
+    bad "part-done row: its val_loss is not below epoch 1's, the best-epoch check proves nothing"
+  is_png "part-done curves" rm/curves.png
+  if expect_exit "resume rm" 0 "$BIN" train --run-dir rm --resume auto --max-steps 0 \
+    --progress-every 0 &&
+    expect_exit "plot_run.py resumed to the end" 0 "$PY" "$S/plot_run.py" rm --describe; then
+    described "whole again" "^curves: part-done epoch none$"
+  fi
+fi
 # a rerun replaces its own images; a loss axis over a decade is logarithmic
 expect_exit "plot_run.py rerun" 0 "$PY" "$S/plot_run.py" rs && ok
 # --out without an extension gets .png; another extension is refused (the images are PNG)
