@@ -52,7 +52,7 @@ CORE_CFLAGS := $(OPT) $(SAN) -std=c11 $(WARN) $(MATH) -D_GNU_SOURCE -MMD -MP \
 CORE_LIBS := $(shell pkg-config --libs openblas 2>/dev/null) -lm
 CORETESTBIN := $(addprefix $(BUILD)/tests/,test_check test_gemm test_vecmath test_gradcheck \
                  test_model test_stopping test_cellstate test_gemmchoice \
-                 test_gemmbf16 test_gemmamx test_cellbf16)
+                 test_gemmbf16 test_gemmamx test_cellbf16 test_rng)
 # test_golden checks the core against PyTorch's numbers stored in .h5 files:
 # reading them takes HDF5, and hdf5-openmpi's hdf5.h includes mpi.h, so the
 # fixture reading (test_golden.c itself, testutil, h5io, checkpoint) is

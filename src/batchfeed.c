@@ -43,6 +43,8 @@ struct BatchFeed {
     EpochPlan *p;               /* the helper moves a streamed view's window */
     Dataset *ds;
     int streamed;               /* ds is read a window at a time, by the helper */
+    int next_pass;              /* the helper prepares the next pass */
+    int next_made;              /* helper: it made the next pass's order */
     int64_t k0, steps;          /* the steps [k0, steps) of the pass */
     int64_t depth;              /* batches in the ring */
     BatchBuf *ring;             /* [depth] */
@@ -59,6 +61,7 @@ struct BatchFeed {
     alignas(64) _Atomic int helper_sleeps;
     alignas(64) _Atomic int trainer_waits;
     alignas(64) _Atomic int stop;
+    _Atomic int cancel;         /* stopped before the pass's last step was taken */
     _Atomic int failed;         /* helper: a read failed (err), it has ended */
     Error err;                  /* written by the helper before `failed` */
     pthread_mutex_t mu;
@@ -82,6 +85,13 @@ static int wait_space(BatchFeed *f, int64_t j, int64_t *until)
     if (j < *until) return !atomic_load(&f->stop);
     *until = atomic_load(&f->consumed) + f->depth;
     if (j < *until) return !atomic_load(&f->stop);
+    if (f->next_pass && !f->next_made) {
+        /* the ring is full: time to make the next pass's order */
+        epochplan_order_next(f->p);
+        f->next_made = 1;
+        *until = atomic_load(&f->consumed) + f->depth;
+        if (j < *until) return !atomic_load(&f->stop);
+    }
     pthread_mutex_lock(&f->mu);
     for (;;) {
         /* the flag first, then the look: a trainer that moved `consumed` too
@@ -109,8 +119,8 @@ static void *helper_run(void *arg)
 {
     BatchFeed *f = arg;
     Dataset *ds = f->ds;
-    int64_t until = 0;
-    for (int64_t j = 0; f->k0 + j < f->steps && wait_space(f, j, &until);) {
+    int64_t until = 0, j = 0;
+    while (f->k0 + j < f->steps && wait_space(f, j, &until)) {
         int64_t c = j;
         if (!atomic_compare_exchange_strong(&f->claimed, &c, j + 1)) {
             j = c; /* the trainer took the steps up to c itself */
@@ -131,10 +141,21 @@ static void *helper_run(void *arg)
         atomic_store(&f->produced, ++j);
         wake_trainer(f);
     }
+    /* the pass is gathered, or the trainer took its last steps itself (it
+     * writes `cancel` before `stop`) */
+    const int whole = f->k0 + j >= f->steps || (atomic_load(&f->stop) && !atomic_load(&f->cancel));
+    if (f->next_pass && whole && !atomic_load(&f->failed) && !atomic_load(&f->cancel)) {
+        /* the next pass's first window (and its order, unless the ring was
+         * full once before), while the trainer computes the ring's steps (a
+         * failed read is the next pass's to read again and report) */
+        Error e = {0, ""};
+        (void)epochplan_read_next(f->p, ds, &e);
+    }
     return NULL;
 }
 
-BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_bytes)
+BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_bytes,
+                           int next_pass)
 {
     CHECK(p->split == PLAN_SPLIT_BATCH && k0 >= 0 && k0 <= p->steps);
     const size_t bytes = (sizeof(BatchFeed) + 63) / 64 * 64;
@@ -149,6 +170,7 @@ BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_by
     f->p = p;
     f->ds = ds;
     f->streamed = ds->streamed;
+    f->next_pass = next_pass;
     f->k0 = k0;
     f->steps = p->steps;
     f->ring = xcalloc((size_t)f->depth, sizeof *f->ring);
@@ -216,6 +238,8 @@ const Batch *batchfeed_next(BatchFeed *f, int64_t k, PlanBatch *rows)
 void batchfeed_stop(BatchFeed *f)
 {
     if (!f) return;
+    /* the pass ends here: the next pass's window is still wanted */
+    atomic_store(&f->cancel, f->taken < f->steps - f->k0);
     atomic_store(&f->stop, 1);
     pthread_mutex_lock(&f->mu);
     atomic_store(&f->helper_sleeps, 0);

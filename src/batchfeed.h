@@ -46,9 +46,15 @@ int batchfeed_useful(int local_ranks);
 /* Start a helper gathering this rank's batches of the steps [k0, p->steps)
  * of p's current pass (PLAN_SPLIT_BATCH, after epochplan_begin) from ds, at
  * most `ring_bytes` of batches ahead (2 to 256 batches; a streamed ds up to
- * 8192). Until batchfeed_stop the caller only reads p (epochplan_rows)
- * and leaves ds to the helper (which moves a streamed ds's window in p). */
-BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_bytes);
+ * 8192). With next_pass (another pass follows: epoch + 1, the same seed and
+ * shuffle), the helper makes the next pass's order the first time the ring
+ * is full (epochplan_order_next) and, once it has gathered the pass's last
+ * step, reads the next pass's first window (epochplan_read_next), while
+ * the trainer computes the steps still in the ring. Until batchfeed_stop
+ * the caller only reads p (epochplan_rows) and leaves ds to the helper
+ * (which moves a streamed ds's window in p). */
+BatchFeed *batchfeed_start(EpochPlan *p, Dataset *ds, int64_t k0, size_t ring_bytes,
+                           int next_pass);
 
 /* The batch of step k, the step after the previous call's (k0 first):
  * the helper's, or gathered here when the helper has not finished it (no
@@ -63,8 +69,9 @@ int64_t batchfeed_own_steps(const BatchFeed *f);
 /* How many steps so far batchfeed_next waited for (a streamed ds). */
 int64_t batchfeed_waits(const BatchFeed *f);
 
-/* Stop the helper (wherever it is in the pass) and release the feed; NULL
- * is a no-op. */
+/* Stop the helper (wherever it is in the pass; after the pass's last step,
+ * once it has read the next pass's first window) and release the feed;
+ * NULL is a no-op. */
 void batchfeed_stop(BatchFeed *f);
 
 #endif

@@ -50,33 +50,52 @@ void epochplan_set_window(EpochPlan *p, size_t row_bytes, size_t window_bytes)
     p->window = (int64_t)(window_bytes / bytes);
     if (p->window < 1) p->window = 1;
     p->held_from = p->held_to = 0;
+    p->next_held_to = 0;
+}
+
+/* order[0..n) = the order of epoch `epoch`: a permutation drawn from (seed,
+ * epoch) when shuffle, else the identity. */
+static void fill_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, int shuffle)
+{
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    if (shuffle) rng_shuffle(order, n, seed, RNG_SHUFFLE, (uint32_t)epoch);
 }
 
 void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle)
 {
-    p->held_from = p->held_to = 0;
+    const int ready = p->next_made && seed == p->seed && epoch == p->epoch + 1 &&
+                      shuffle == p->shuffle;
+    p->held_from = 0;
+    p->held_to = ready ? p->next_held_to : 0;
+    p->next_made = 0;
+    p->next_held_to = 0;
+    p->seed = seed;
+    p->epoch = epoch;
+    p->shuffle = shuffle;
     if (p->split != PLAN_SPLIT_BATCH) return;
-    const size_t n = p->n;
-    size_t *order = p->order;
-    for (size_t i = 0; i < n; i++) order[i] = i;
-    if (!shuffle || n < 2) return;
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)rng_below(i + 1, seed, RNG_SHUFFLE, (uint32_t)epoch, (uint32_t)i,
-                                     (uint32_t)(i >> 32));
-        size_t t = order[i];
-        order[i] = order[j];
-        order[j] = t;
+    if (!ready) {
+        fill_order(p->order, p->n, seed, epoch, shuffle);
+        return;
     }
+    size_t *t = p->order;
+    p->order = p->next_order;
+    p->next_order = t;
 }
 
-PlanBatch epochplan_rows(const EpochPlan *p, int64_t k)
+/* The rows of step k of a PLAN_SPLIT_BATCH pass in `order`. */
+static PlanBatch rows_in(const EpochPlan *p, const size_t *order, int64_t k)
 {
     CHECK(p->split == PLAN_SPLIT_BATCH && k >= 0 && k < p->steps);
     size_t a = (size_t)k * p->batch;
     size_t count = p->n - a < p->batch ? p->n - a : p->batch, lo, hi;
     epochplan_share(&lo, &hi, count, p->rank, p->ranks);
-    PlanBatch b = {p->order + a, count, p->order + a + lo, hi - lo};
+    PlanBatch b = {order + a, count, order + a + lo, hi - lo};
     return b;
+}
+
+PlanBatch epochplan_rows(const EpochPlan *p, int64_t k)
+{
+    return rows_in(p, p->order, k);
 }
 
 void epochplan_prefetch(const EpochPlan *p, const Dataset *ds, int64_t k)
@@ -99,6 +118,24 @@ static PlanBatch rows_of(EpochPlan *p, int64_t k)
     return b;
 }
 
+/* Load this rank's rows of steps [k, end) into ds: of the pass in `order`
+ * (PLAN_SPLIT_BATCH), or of the current pass (NULL); returns
+ * dataset_try_load's code. */
+static int load_steps(EpochPlan *p, Dataset *ds, const size_t *order, int64_t k, int64_t end,
+                      Error *e)
+{
+    size_t cap = (size_t)(end - k) * p->batch, m = 0;
+    size_t *want = xcalloc(cap ? cap : 1, sizeof(size_t));
+    for (int64_t j = k; j < end; j++) {
+        PlanBatch b = order ? rows_in(p, order, j) : rows_of(p, j);
+        memcpy(want + m, b.mine, b.count * sizeof(size_t));
+        m += b.count;
+    }
+    const int rc = dataset_try_load(ds, want, m, e);
+    free(want);
+    return rc;
+}
+
 /* Load this rank's rows of steps [k, min(k + window, steps)) into ds;
  * returns dataset_try_load's code (nothing held after a failure). */
 static int read_ahead(EpochPlan *p, Dataset *ds, int64_t k, Error *e)
@@ -106,18 +143,34 @@ static int read_ahead(EpochPlan *p, Dataset *ds, int64_t k, Error *e)
     int64_t end = p->steps - k < p->window ? p->steps : k + p->window;
     p->held_from = k;
     p->held_to = end;
+    p->next_held_to = 0; /* ds holds other rows now */
     if (!ds->streamed) return 0;
-    size_t cap = (size_t)(end - k) * p->batch, m = 0;
-    size_t *want = xcalloc(cap ? cap : 1, sizeof(size_t));
-    for (int64_t j = k; j < end; j++) {
-        PlanBatch b = rows_of(p, j);
-        memcpy(want + m, b.mine, b.count * sizeof(size_t));
-        m += b.count;
-    }
-    const int rc = dataset_try_load(ds, want, m, e);
-    free(want);
+    const int rc = load_steps(p, ds, NULL, k, end, e);
     if (rc) p->held_from = p->held_to = 0;
     return rc;
+}
+
+void epochplan_order_next(EpochPlan *p)
+{
+    CHECK(p->split == PLAN_SPLIT_BATCH);
+    if (p->next_made) return;
+    if (!p->next_order) p->next_order = xcalloc(p->n ? p->n : 1, sizeof(size_t));
+    fill_order(p->next_order, p->n, p->seed, p->epoch + 1, p->shuffle);
+    p->next_held_to = 0;
+    p->next_made = 1;
+}
+
+int epochplan_read_next(EpochPlan *p, Dataset *ds, Error *e)
+{
+    epochplan_order_next(p);
+    const int64_t end = p->steps < p->window ? p->steps : p->window;
+    if (p->next_held_to == end) return 0;
+    if (ds->streamed && end > 0) {
+        p->held_from = p->held_to = 0; /* ds is about to hold other rows */
+        if (load_steps(p, ds, p->next_order, 0, end, e)) return e->code;
+    }
+    p->next_held_to = end;
+    return 0;
 }
 
 int epochplan_try_batch(PlanBatch *b, EpochPlan *p, Dataset *ds, int64_t k, Error *e)
@@ -139,6 +192,7 @@ PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k)
 void epochplan_free(EpochPlan *p)
 {
     free(p->order);
+    free(p->next_order);
     free(p->step_rows);
     memset(p, 0, sizeof *p);
 }

@@ -19,7 +19,10 @@
  * rows of steps k, k+1, ... up to the window (DATASET_WINDOW_BYTES, or what
  * datahold.h sets; at least one step, never past the pass) in one load; the rows it hands out are then always
  * held, so dataset_fill_batch never has to read (Dataset.reloads stays 0:
- * the unit test test_epochplan checks it for every split).
+ * the unit test test_epochplan checks it for every split). The next pass's
+ * first window may be read before that pass begins (epochplan_read_next,
+ * by batchfeed.c's helper at the end of a pass), so that training does not
+ * wait for it at the pass's start.
  *
  * No MPI here: rank and ranks are plain numbers (the caller has a Dist).
  */
@@ -44,6 +47,12 @@ typedef struct EpochPlan {
     size_t *step_rows;  /* SPLIT_ROWS: [batch] the rows of the current step, owned */
     int64_t window;     /* steps read ahead at a time (>= 1) */
     int64_t held_from, held_to; /* the steps [held_from, held_to) are read ahead */
+    uint64_t seed;      /* the current pass: epochplan_begin's seed, epoch, shuffle */
+    int64_t epoch;
+    int shuffle;
+    size_t *next_order; /* SPLIT_BATCH: [n] the next pass's order (epochplan_read_next), owned */
+    int next_made;      /* next_order is epoch + 1's */
+    int64_t next_held_to; /* its steps [0, next_held_to) are read ahead */
 } EpochPlan;
 
 /* The rows of one step. */
@@ -74,8 +83,26 @@ void epochplan_set_window(EpochPlan *p, size_t row_bytes, size_t window_bytes);
 
 /* Start a pass: the order of epoch `epoch` (SPLIT_BATCH: a permutation
  * drawn from (seed, epoch) when shuffle, else the identity; SPLIT_ROWS
- * keeps the rows in order); nothing is read ahead yet. */
+ * keeps the rows in order); nothing is read ahead yet, unless
+ * epochplan_read_next made this pass's order and read its first window
+ * (the same seed and shuffle, the epoch after the previous pass's): then
+ * that order is taken and the window is held. */
 void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle);
+
+/* Make the order of the pass after the current one (PLAN_SPLIT_BATCH;
+ * epoch + 1, the same seed and shuffle; once a pass), for epochplan_begin
+ * to take. It changes neither the current pass's order nor what
+ * epochplan_rows gives, so another thread may call epochplan_rows
+ * meanwhile. */
+void epochplan_order_next(EpochPlan *p);
+
+/* epochplan_order_next, then read this rank's rows of the next pass's first
+ * window into a streamed ds, for epochplan_begin to find held. Another
+ * thread may call epochplan_rows meanwhile (not epochplan_batch: ds then
+ * holds the next pass's rows). Returns 0, or a failed read's code (e set;
+ * nothing is read ahead then: the next pass reads its window, and reports
+ * the failure, as it would have). */
+int epochplan_read_next(EpochPlan *p, Dataset *ds, Error *e);
 
 /* The rows of step k (0 <= k < p->steps) of the current pass, after making
  * ds hold them: when step k was not read ahead, this rank's rows of the

@@ -215,14 +215,15 @@ const MemestPart *memest_largest(const Memest *est)
     return best;
 }
 
-uint64_t memest_data_bytes(size_t rows, size_t share, size_t batch, size_t row_bytes, int order)
+uint64_t memest_data_bytes(size_t rows, size_t share, size_t batch, size_t row_bytes,
+                           int orders)
 {
     size_t rb = row_bytes ? row_bytes : 1;
     size_t window = DATASET_WINDOW_BYTES / rb;
     if (window < 1) window = 1;
     if (window > share) window = share;
     if (window < batch) window = batch;
-    return (uint64_t)rows * 8 + (order ? (uint64_t)rows * 8 : 0) +
+    return (uint64_t)rows * 8 + (uint64_t)rows * 8 * (uint64_t)orders +
            (uint64_t)window * (rb + MEMEST_ROW_OVERHEAD);
 }
 
@@ -536,7 +537,7 @@ int memest_check_train(uint64_t *room, const ModelSpec *spec, const Config *c, c
     size_t per = share_of((size_t)c->batch_size, d->size), share = share_of(train->n, d->size);
     r.T = train->T;
     r.batch = (int)(per < share ? per : share);
-    r.data = memest_data_bytes(train->n, share, (size_t)r.batch, dataset_row_bytes(train), 1);
+    r.data = memest_data_bytes(train->n, share, (size_t)r.batch, dataset_row_bytes(train), 2);
     if (c->stateful) {
         /* a stream (stream.h): bptt steps of this rank's columns, its share
          * of the rows held for the run (two rows more at most) */

@@ -93,10 +93,11 @@ const MemestPart *memest_largest(const Memest *est);
 /* Bytes a streamed dataset of `rows` rows of `row_bytes` costs a rank that
  * reads `share` of them, `batch` rows a pass: the length and the cache
  * slot of every row (8 bytes each), the read window (DATASET_WINDOW_BYTES of rows, at least one
- * batch, at most the share, plus MEMEST_ROW_OVERHEAD a row), and with
- * `order` the epoch order of training (8 bytes a row). */
+ * batch, at most the share, plus MEMEST_ROW_OVERHEAD a row), and `orders`
+ * epoch orders of training (8 bytes a row each: the pass's, and the next
+ * one's that the batch helper makes ahead, epochplan_read_next). */
 uint64_t memest_data_bytes(size_t rows, size_t share, size_t batch, size_t row_bytes,
-                           int order);
+                           int orders);
 
 /* `bytes` in human units: "512 B", "1 MiB", "24.3 GiB" (one decimal,
  * dropped when zero). */

@@ -8,6 +8,7 @@
 #ifndef RNN_RNG_H
 #define RNN_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* What a random stream is used for; part of every counter. */
@@ -40,5 +41,13 @@ float rng_uniform_at(uint64_t seed, uint64_t i, float lo, float hi);
 /* Uniform integer in [0, n) without modulo bias, n >= 1. */
 uint64_t rng_below(uint64_t n, uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b,
                    uint32_t c);
+
+/* Permute order[0..n) in place exactly as the Fisher-Yates loop
+ *   for i = n - 1 down to 1:
+ *     swap order[i] and order[rng_below(i + 1, seed, purpose, a, (uint32_t)i,
+ *                                       (uint32_t)(i >> 32))]
+ * does, faster: the draws are made 16 at a time (Philox's rounds run over
+ * lanes the compiler vectorises) and the swaps' rows are prefetched. */
+void rng_shuffle(size_t *order, size_t n, uint64_t seed, RngPurpose purpose, uint32_t a);
 
 #endif

@@ -84,7 +84,11 @@ static void checkpoint_path(char *out, size_t len, const Trainer *tr, const char
     snprintf(out, len, "%s/%s", tr->run_dir, name);
 }
 
-/* Remove numbered checkpoints beyond the newest `keep`. */
+/* Remove numbered checkpoints beyond the newest `keep`: this run's only.
+ * The ones this launch wrote are known to be (tr->ckpt_own_from); an older
+ * one is opened for its run_id, and opening a file runs the HDF5 probe in a
+ * forked child (h5io.h), after which each page the run writes faults once:
+ * done every epoch, it cost a streamed run 3-5% of its training time. */
 static void prune_checkpoints(const Trainer *tr, int64_t epoch)
 {
     int64_t every = tr->cfg.checkpoint_every;
@@ -98,7 +102,7 @@ static void prune_checkpoints(const Trainer *tr, int64_t epoch)
             continue;
         }
         /* only this run's files: never another run's that shares the directory */
-        if (checkpoint_run_id(path) == tr->st.run_id) unlink(path);
+        if (ep >= tr->ckpt_own_from || checkpoint_run_id(path) == tr->st.run_id) unlink(path);
     }
 }
 
@@ -130,6 +134,16 @@ static int save_checkpoints(Trainer *tr, int improved, int epoch_done,
     return 0;
 }
 
+/* save_checkpoints; when it fails, a numbered checkpoint of this epoch that
+ * exists is not this launch's (tr->ckpt_own_from moves past it). */
+static int save_checkpoints_owned(Trainer *tr, int improved, int epoch_done,
+                                  const CheckpointCarry *carry, Error *e)
+{
+    const int rc = save_checkpoints(tr, improved, epoch_done, carry, e);
+    if (rc && tr->ckpt_own_from <= tr->st.epoch) tr->ckpt_own_from = tr->st.epoch + 1;
+    return rc;
+}
+
 /* save_checkpoints on rank 0, its outcome on every rank. On failure: stop
  * (returns EXIT_FAIL, e filled on every rank), or with --on-save-error
  * continue warn, remember it in tr->save_err and return 0. */
@@ -145,7 +159,7 @@ static int save_agreed(Trainer *tr, int improved, int epoch_done, Error *e)
         stateful_gather(global, &tr->sf, tr->d);
         carry.data = global;
     }
-    save_checkpoints(tr, improved, epoch_done, global ? &carry : NULL, &err);
+    save_checkpoints_owned(tr, improved, epoch_done, global ? &carry : NULL, &err);
     free(global);
     dist_bcast(tr->d, &err, sizeof err, 0);
     tr->save_err = err;
@@ -324,9 +338,14 @@ static void train_epoch(Trainer *tr, EpochRun *er)
     const Config *c = &tr->cfg;
     EpochPlan *p = &tr->rows;
     const int64_t k0 = er->next;
+    const double t_order = metrics_now();
     if (!tr->sf.on) epochplan_begin(p, tr->st.seed, er->epoch, c->shuffle);
+    tr->data_time += metrics_now() - t_order; /* the epoch's order, unless made ahead */
+    /* another epoch follows this one unless the epochs or max-steps end here */
+    const int next = er->epoch < c->epochs &&
+                     (c->max_steps <= 0 || tr->st.step + epoch_steps(tr) - k0 < c->max_steps);
     BatchFeed *feed = tr->feed && k0 < epoch_steps(tr)
-                          ? batchfeed_start(p, &tr->train, k0, tr->hold.feed_bytes)
+                          ? batchfeed_start(p, &tr->train, k0, tr->hold.feed_bytes, next)
                           : NULL;
     int64_t k = k0;
     for (; k < epoch_steps(tr); k++) {
@@ -356,7 +375,9 @@ static void train_epoch(Trainer *tr, EpochRun *er)
         er->sums.steps++;
         if (tr->d->rank == 0) epoch_progress(tr, er, k + 1, k0);
     }
-    batchfeed_stop(feed);
+    const double t_stop = metrics_now();
+    batchfeed_stop(feed); /* may wait for the next epoch's first window: data time */
+    tr->data_time += metrics_now() - t_stop;
     er->next = k;
     er->train_time = metrics_now() - er->t0;
 }
@@ -492,6 +513,7 @@ static int run_end(const Trainer *tr, Error *e)
 static int run_epochs(Trainer *tr, Error *e)
 {
     const RunClock clock = {metrics_now(), tr->st.epoch};
+    tr->ckpt_own_from = tr->st.epoch + 1; /* none before this launch's first epoch */
     int stop = 0;
     while (!stop && tr->st.epoch < tr->cfg.epochs) {
         if (trainer_inputs_unchanged_agreed(tr, "before the next epoch", e)) return EXIT_USAGE;

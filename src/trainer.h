@@ -67,6 +67,8 @@ typedef struct Trainer {
     int fault_nan;            /* RNN_DIST_FAULT=nan on this rank */
     int fault_stall;          /* RNN_DIST_FAULT=stall on this rank */
     Error save_err;           /* the last failed save (--on-save-error continue), code 0 if none */
+    int64_t ckpt_own_from;    /* rank 0: the numbered checkpoints of this epoch on were written
+                               * by this launch (pruned unread: no probe, no fork) */
 } Trainer;
 
 /* Fill *tr for cfg on every rank (collective): take the run directory, plan

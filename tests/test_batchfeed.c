@@ -73,15 +73,16 @@ static void assert_same_batch(const Batch *a, const Batch *b)
 }
 
 /* A pass of plan p from step k0 up to (not including) `until`, through a
- * feed of ring_bytes on ds, checked step by step against the inline
- * gathering from ref (resident: ds itself, or the same rows); returns the
- * steps the trainer gathered itself (the helper behind). */
-static int64_t check_pass_ref(EpochPlan *p, Dataset *ds, Dataset *ref, int64_t k0,
-                              int64_t until, size_t ring_bytes)
+ * feed of ring_bytes on ds (preparing the next pass with next_pass),
+ * checked step by step against the inline gathering from ref (resident: ds
+ * itself, or the same rows); returns the steps the trainer gathered itself
+ * (the helper behind). */
+static int64_t check_pass_next(EpochPlan *p, Dataset *ds, Dataset *ref, int64_t k0,
+                               int64_t until, size_t ring_bytes, int next_pass)
 {
     BatchBuf bb;
     memset(&bb, 0, sizeof bb);
-    BatchFeed *f = batchfeed_start(p, ds, k0, ring_bytes);
+    BatchFeed *f = batchfeed_start(p, ds, k0, ring_bytes, next_pass);
     for (int64_t k = k0; k < until; k++) {
         PlanBatch got_rows;
         const Batch *got = batchfeed_next(f, k, &got_rows);
@@ -104,6 +105,12 @@ static int64_t check_pass_ref(EpochPlan *p, Dataset *ds, Dataset *ref, int64_t k
     batchfeed_stop(f);
     batchbuf_free(&bb);
     return ds->streamed ? waits : own;
+}
+
+static int64_t check_pass_ref(EpochPlan *p, Dataset *ds, Dataset *ref, int64_t k0,
+                              int64_t until, size_t ring_bytes)
+{
+    return check_pass_next(p, ds, ref, k0, until, ring_bytes, 0);
 }
 
 static int64_t check_pass(EpochPlan *p, Dataset *ds, int64_t k0, int64_t until,
@@ -192,6 +199,19 @@ static void write_fake(const char *path)
     dataset_close(&ds);
 }
 
+/* The fake file's rows from row0 on, in dir: streamed (ds, read a window at
+ * a time) and resident (ref). */
+static void open_views(Dataset *ds, Dataset *ref, TuDir *dir, size_t row0)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/rows.h5", dir->path);
+    write_fake(path);
+    Error e = {0, ""};
+    const size_t n = NROWS - row0;
+    assert_int_equal(dataset_open_streamed(ds, path, "/", row0, n, 1, 0, n, &e), 0);
+    assert_int_equal(dataset_open(ref, path, "/", row0, n, 1, &e), 0);
+}
+
 /* A streamed view's passes through a feed whose helper reads the windows:
  * the batches of the same rows held in memory, whole, resumed and stopped
  * passes, windows of 1 to 9 steps (many reads a pass), rings of 2 batches
@@ -200,15 +220,9 @@ static void write_fake(const char *path)
  * right. */
 static void test_streamed(void **state)
 {
-    TuDir *dir = *state;
-    char path[300];
-    snprintf(path, sizeof path, "%s/rows.h5", dir->path);
-    write_fake(path);
     Dataset ds, ref;
-    Error e = {0, ""};
-    const size_t row0 = 11, n = NROWS - 11;
-    assert_int_equal(dataset_open_streamed(&ds, path, "/", row0, n, 1, 0, n, &e), 0);
-    assert_int_equal(dataset_open(&ref, path, "/", row0, n, 1, &e), 0);
+    const size_t n = NROWS - 11;
+    open_views(&ds, &ref, *state, 11);
     const int64_t windows[] = {1, 4, 9};
     const size_t rings[] = {1, 1 << 20};
     for (int wi = 0; wi < 3; wi++)
@@ -242,6 +256,52 @@ static void test_streamed(void **state)
     assert_true(waits >= 20);
     assert_int_equal(ds.reloads, 0);
     epochplan_free(&p);
+    dataset_close(&ref);
+    dataset_close(&ds);
+}
+
+/* Passes that prepare the next (next_pass, as training does between
+ * epochs): every batch is still the resident view's, and each following
+ * pass begins with its order made and its first window read by the
+ * previous pass's helper (held from step 0, nothing reloaded); after a
+ * pass stopped half-way the next pass's batches are right whether the
+ * helper (ahead of the stop) prepared it or not; on one CPU too, and with
+ * a held view (the order made ahead, nothing to read). */
+static void test_next_pass(void **state)
+{
+    Dataset ds, ref;
+    const size_t n = NROWS;
+    open_views(&ds, &ref, *state, 0);
+    cpu_set_t was;
+    assert_int_equal(sched_getaffinity(0, sizeof was, &was), 0);
+    for (int cpus = 0; cpus < 2; cpus++) {
+        if (cpus == 1) pin_one_cpu(&was);
+        for (int64_t w = 1; w <= 9; w += 4)
+            for (int ri = 0; ri < 2; ri++) {
+                Dataset *views[2] = {&ds, &ref};
+                for (int v = 0; v < 2; v++) {
+                    EpochPlan p;
+                    epochplan_init(&p, PLAN_SPLIT_BATCH, n, 10, 0, 1, dataset_row_bytes(&ds));
+                    epochplan_set_window(&p, dataset_row_bytes(&ds),
+                                         (size_t)w * 10 * dataset_row_bytes(&ds));
+                    epochplan_begin(&p, 9, 1, 1);
+                    for (int64_t epoch = 1; epoch <= 4; epoch++) {
+                        if (epoch > 1) {
+                            epochplan_begin(&p, 9, epoch, 1);
+                            /* made ahead after a whole pass; after pass 2, stopped
+                             * half-way, only if the helper had gathered it all */
+                            if (epoch != 3) assert_int_equal(p.held_to, w);
+                            assert_true(p.held_to == 0 || p.held_to == w);
+                        }
+                        const int64_t until = epoch == 2 ? p.steps / 2 : p.steps;
+                        check_pass_next(&p, views[v], &ref, 0, until, ri ? 1 << 20 : 1, 1);
+                    }
+                    epochplan_free(&p);
+                }
+            }
+        if (cpus == 1) assert_int_equal(sched_setaffinity(0, sizeof was, &was), 0);
+    }
+    assert_int_equal(ds.reloads, 0);
     dataset_close(&ref);
     dataset_close(&ds);
 }
@@ -287,7 +347,7 @@ static void test_read_fails(void **state)
     main_thread = pthread_self();
     hook_calls = 0;
     CheckAbort old = check_set_abort(hook_main_only);
-    BatchFeed *volatile f = batchfeed_start(&p, &ds, 0, 1);
+    BatchFeed *volatile f = batchfeed_start(&p, &ds, 0, 1, 0);
     volatile int64_t k = 0;
     if (setjmp(hook_jump) == 0)
         for (; k < p.steps; k++) {
@@ -311,7 +371,7 @@ static void test_stop_at_once(void **state)
     EpochPlan p;
     epochplan_init(&p, PLAN_SPLIT_BATCH, NROWS, 4, 0, 1, dataset_row_bytes(&ds));
     epochplan_begin(&p, 1, 1, 1);
-    for (int i = 0; i < 50; i++) batchfeed_stop(batchfeed_start(&p, &ds, 0, 1));
+    for (int i = 0; i < 50; i++) batchfeed_stop(batchfeed_start(&p, &ds, 0, 1, 0));
     batchfeed_stop(NULL);
     epochplan_free(&p);
     dataset_close(&ds);
@@ -363,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_passes),
         cmocka_unit_test(test_never_waits),
         cmocka_unit_test_setup_teardown(test_streamed, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_next_pass, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(test_read_fails, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test(test_stop_at_once),
         cmocka_unit_test(test_prefetch_changes_nothing),

@@ -3,8 +3,9 @@
  * read-ahead predicts exactly the rows each step uses (a streamed dataset
  * never has to reload a batch: Dataset.reloads stays 0), for both splits,
  * several rank counts and batch sizes, and a pass resumed mid-way; the
- * window set in bytes (epochplan_set_window) becomes steps, and a window of
- * the whole pass reads the pass's rows once. */
+ * window set in bytes (epochplan_set_window) becomes steps, a window of the
+ * whole pass reads the pass's rows once, and the next pass's order and
+ * first window made ahead are taken by that pass only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,59 @@ static void whole_pass_window_reads_once(void **state)
     }
 }
 
+/* The next pass made ahead (epochplan_read_next, as the batch helper does
+ * at a pass's end): epochplan_begin of the next epoch takes its order (the
+ * one a plan computes itself) and finds its first window held: the rows
+ * read ahead, marked in memory, are never read again; a begin of another
+ * epoch, seed or shuffle ignores it and reads its own rows. */
+static void next_pass_read_ahead(void **state)
+{
+    TuDir *dir = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/big.h5", dir->path);
+    write_file(path);
+    for (int variant = 0; variant < 4; variant++) {
+        Dataset ds;
+        Error e = {0, ""};
+        assert_int_equal(dataset_open_streamed(&ds, path, "/", 5, NROWS - 5, 1, 0, 0, &e), 0);
+        const size_t rb = dataset_row_bytes(&ds);
+        EpochPlan p, fresh;
+        epochplan_init(&p, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
+        epochplan_init(&fresh, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
+        assert_true(p.window > 1 && p.window < p.steps);
+        epochplan_begin(&p, 3, 1, 1);
+        run_pass(&ds, &p, 0);
+        assert_int_equal(epochplan_read_next(&p, &ds, &e), 0);
+        assert_int_equal(p.held_to, 0); /* ds holds the next pass's rows now */
+        for (size_t s = 0; s < ds.n_cached; s++)
+            ds.y_value[s] = -1.0f - (float)(ds.row0 + ds.cached[s]);
+        /* variant 0: the next epoch as made; 1-3: another epoch, seed, shuffle */
+        const int64_t epoch = variant == 1 ? 3 : 2;
+        const uint64_t seed = variant == 2 ? 4 : 3;
+        const int shuffle = variant != 3;
+        epochplan_begin(&p, seed, epoch, shuffle);
+        epochplan_begin(&fresh, seed, epoch, shuffle);
+        assert_memory_equal(p.order, fresh.order, ds.n * sizeof(size_t));
+        assert_int_equal(p.held_to, variant == 0 ? p.window : 0);
+        BatchBuf bb;
+        memset(&bb, 0, sizeof bb);
+        for (int64_t k = 0; k < p.steps; k++) {
+            PlanBatch b = epochplan_batch(&p, &ds, k);
+            dataset_fill_batch(&bb, &ds, b.mine, (int)b.count);
+            const float mark = variant == 0 && k < p.window ? -1.0f : 1.0f;
+            for (size_t i = 0; i < b.count; i++) {
+                const float row = (float)(ds.row0 + b.mine[i]);
+                assert_true(bb.b.y_value[i] == (mark < 0 ? -1.0f - row : row));
+            }
+        }
+        assert_int_equal(ds.reloads, 0);
+        batchbuf_free(&bb);
+        epochplan_free(&fresh);
+        epochplan_free(&p);
+        dataset_close(&ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_ahead_never_misses, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(a_miss_is_counted, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test(window_in_steps),
+        cmocka_unit_test_setup_teardown(next_pass_read_ahead, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(whole_pass_window_reads_once, tu_dir_setup,
                                         tu_dir_teardown),
     };

@@ -206,8 +206,9 @@ static void test_data_window(void **state)
     const size_t W = DATASET_WINDOW_BYTES, rb = 400, per = rb + MEMEST_ROW_OVERHEAD;
     /* a million rows: the lengths and cache slots of all, a window of ~8 MiB of rows */
     assert_true(memest_data_bytes(1000000, 500000, 32, rb, 0) == 8000000 + (W / rb) * per);
-    /* training also keeps the epoch order */
+    /* training also keeps the epoch order, and the next epoch's made ahead */
     assert_true(memest_data_bytes(1000000, 500000, 32, rb, 1) == 16000000 + (W / rb) * per);
+    assert_true(memest_data_bytes(1000000, 500000, 32, rb, 2) == 24000000 + (W / rb) * per);
     /* a small share bounds the window; a huge batch widens it */
     assert_true(memest_data_bytes(100, 50, 8, rb, 0) == 800 + 50 * per);
     assert_true(memest_data_bytes(1000000, 500000, 100000, rb, 0) == 8000000 + 100000 * per);

@@ -67,6 +67,34 @@ if run "--resume auto beside another run's checkpoint" 0 "$BIN" train $FAST --ep
   grep -q "1 checkpoint(s) of another run" "$W/err" && ok || bad "no warning of the other run's file"
   [ -e "$B/ckpt-epoch0009.h5" ] && ok || bad "keep pruned another run's checkpoint"
 fi
+# keep prunes this run's older checkpoints (known by their run id) and the ones
+# this launch wrote (known without opening them), never another run's
+K="$W/runK"
+run "run K, 2 epochs" 0 "$BIN" train $FAST --epochs 2 --keep 5 --run-dir "$K" && ok
+cp "$A/ckpt-epoch0004.h5" "$K/ckpt-epoch0001.h5"
+sleep 0.01
+touch "$K/last.h5"
+if run "resume K with --keep 1" 0 "$BIN" train $FAST --epochs 4 --keep 1 --run-dir "$K" --resume auto; then
+  [ -e "$K/ckpt-epoch0001.h5" ] && ok || bad "--keep 1 pruned another run's checkpoint"
+  [ ! -e "$K/ckpt-epoch0002.h5" ] && ok || bad "--keep 1 left the run's own epoch 2"
+  [ ! -e "$K/ckpt-epoch0003.h5" ] && ok || bad "--keep 1 left epoch 3, written by this launch"
+  [ -e "$K/ckpt-epoch0004.h5" ] && ok || bad "--keep 1 removed the newest checkpoint"
+fi
+# pruning opens no file this launch wrote: opening one forks the HDF5 probe
+# (after a fork every page the run writes faults once), so 6 epochs with
+# --keep 1 fork as often as 2 epochs do
+forks() { # forks DIR EPOCHS: processes started by a run of EPOCHS epochs
+  strace -f -qq -e trace=clone,clone3,fork,vfork -o "$W/strace" "$BIN" train $FAST \
+    --epochs "$2" --keep 1 --run-dir "$1" >/dev/null 2>&1 || echo "failed"
+  grep -v CLONE_VM "$W/strace" | grep -c -E 'clone|fork'
+}
+if strace -f -qq -o /dev/null true 2>/dev/null; then
+  f2=$(forks "$W/forks2" 2)
+  f6=$(forks "$W/forks6" 6)
+  [ "$f2" = "$f6" ] && ok || bad "pruning forks: 2 epochs $f2 processes, 6 epochs $f6"
+else
+  echo "skip: strace does not run here (the pruning fork count)"
+fi
 
 # ---- resume with changed options -----------------------------------------
 C="$W/runC"
