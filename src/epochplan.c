@@ -63,6 +63,12 @@ static void fill_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, in
 
 void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle)
 {
+    const int same = seed == p->seed && epoch == p->epoch && shuffle == p->shuffle;
+    if (p->begun_ahead && same) {
+        p->begun_ahead = 0;
+        return;
+    }
+    p->begun_ahead = 0;
     const int ready = p->next_made && seed == p->seed && epoch == p->epoch + 1 &&
                       shuffle == p->shuffle;
     p->held_from = 0;
@@ -187,6 +193,16 @@ PlanBatch epochplan_batch(EpochPlan *p, Dataset *ds, int64_t k)
     Error e = {0, ""};
     if (epochplan_try_batch(&b, p, ds, k, &e)) check_fail(__FILE__, __LINE__, "read rows", e.msg);
     return b;
+}
+
+int epochplan_begin_at(EpochPlan *p, Dataset *ds, uint64_t seed, int64_t epoch, int shuffle,
+                       int64_t k, Error *e)
+{
+    epochplan_begin(p, seed, epoch, shuffle);
+    PlanBatch b;
+    if (k < p->steps && epochplan_try_batch(&b, p, ds, k, e)) return e->code;
+    p->begun_ahead = 1;
+    return 0;
 }
 
 void epochplan_free(EpochPlan *p)

@@ -53,6 +53,7 @@ typedef struct EpochPlan {
     size_t *next_order; /* SPLIT_BATCH: [n] the next pass's order (epochplan_read_next), owned */
     int next_made;      /* next_order is epoch + 1's */
     int64_t next_held_to; /* its steps [0, next_held_to) are read ahead */
+    int begun_ahead;    /* epochplan_begin_at began the current pass */
 } EpochPlan;
 
 /* The rows of one step. */
@@ -86,8 +87,17 @@ void epochplan_set_window(EpochPlan *p, size_t row_bytes, size_t window_bytes);
  * keeps the rows in order); nothing is read ahead yet, unless
  * epochplan_read_next made this pass's order and read its first window
  * (the same seed and shuffle, the epoch after the previous pass's): then
- * that order is taken and the window is held. */
+ * that order is taken and the window is held. When epochplan_begin_at
+ * began this very pass (the same seed, epoch and shuffle) and no begin came
+ * since, the pass goes on as it is: its order and what it holds stay. */
 void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle);
+
+/* epochplan_begin, then make ds hold step k's window (epochplan_try_batch):
+ * the first pass of a run prepared before training starts, as held rows are
+ * read then; the epochplan_begin that starts the pass finds it ready.
+ * Returns 0, or a failed read's code (e set; nothing held). */
+int epochplan_begin_at(EpochPlan *p, Dataset *ds, uint64_t seed, int64_t epoch, int shuffle,
+                       int64_t k, Error *e);
 
 /* Make the order of the pass after the current one (PLAN_SPLIT_BATCH;
  * epoch + 1, the same seed and shuffle; once a pass), for epochplan_begin

@@ -398,6 +398,10 @@ static int setup_hold(Trainer *tr, Error *e)
     const int feed = batchfeed_useful(dist_local_size(tr->d));
     tr->hold = datahold_plan(tr->mem_room, &tr->train, &tr->rows, val, feed);
     int rc = datahold_apply(&tr->hold, &tr->train, &tr->rows, val, tr->d->rank, tr->d->size, e);
+    if (!rc && tr->st.epoch < tr->cfg.epochs)
+        /* the first epoch's order and first window, as held rows are read: at start */
+        rc = epochplan_begin_at(&tr->rows, &tr->train, tr->st.seed, tr->st.epoch + 1,
+                                tr->cfg.shuffle, tr->st.batch_in_epoch, e);
     tr->hold_time = metrics_now() - t0;
     tr->feed = !rc && feed;
     return agree_first(tr->d, rc, 0, e);
@@ -447,7 +451,7 @@ void trainer_report_done(const Trainer *tr)
                types_enum_name(&ALLREDUCE_NAMES, tr->cfg.allreduce));
     if (!tr->sf.on && tr->step_time > 0)
         printf("data: %.1f%% of training time reading and batching rows (rank 0, %.3g ms; "
-               "holding them at start took %.3g ms)\n",
+               "reading rows at start took %.3g ms)\n",
                100.0 * tr->data_time / (tr->data_time + tr->step_time), 1e3 * tr->data_time,
                1e3 * tr->hold_time);
     const char *name = tr->has_val ? config_monitor_name(c->monitor)

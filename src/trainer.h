@@ -54,7 +54,7 @@ typedef struct Trainer {
     uint64_t mem_room;        /* bytes under the memory limit beyond the run's estimate */
     DataHold hold;            /* what of the data this rank holds in memory */
     int feed;                 /* 1: a helper thread gathers the batches (batchfeed.h) */
-    double hold_time;         /* seconds reading the rows held at start (datahold.h) */
+    double hold_time;         /* seconds reading rows at start: held ones, the first window */
     double data_time;         /* seconds reading ahead, batching rows or waiting for them */
     Stateful sf;              /* --stateful 1: the streams and the carried state (sf.on) */
     Metrics mt;               /* rank 0 only */

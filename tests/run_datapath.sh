@@ -15,7 +15,7 @@
 #     held on 2 ranks; 2 unbound ranks (helpers only with 2 CPUs a rank) and
 #     a bound rank gathering its own batches end exactly as the others;
 #   - a windowed run stopped mid-epoch (--max-steps) and resumed held ends
-#     bit for bit as the straight run;
+#     bit for bit as the straight run, and a held one resumed windowed;
 #   - token inputs with padded rows (lookahead): held and windowed agree.
 # Usage: RNN_DIST=build/rnn_dist tests/run_datapath.sh
 set -u
@@ -127,6 +127,16 @@ if expect_exit "windows, max-steps" 0 "$BIN" train $A --run-dir "$W/split" \
   && expect_exit "resumed held" 0 "$BIN" train --run-dir "$W/split" --resume auto --max-steps 0 \
     --max-memory 0; then
   same_run "$W/held" "$W/split" "windows stopped at step 700, resumed held"
+fi
+# and the other way: held, resumed windowed (its first window, read at
+# start, is the resumed step's)
+# shellcheck disable=SC2086
+if expect_exit "held, max-steps" 0 "$BIN" train $A --run-dir "$W/split2" --max-steps 700 \
+  && expect_exit "resumed windowed" 0 "$BIN" train --run-dir "$W/split2" --resume auto \
+    --max-steps 0 --max-memory $((est + 2097152)); then
+  grep -q '^data: training rows read 8 MiB at a time' "$W/out" && ok \
+    || bad "resumed windowed: not read 8 MiB at a time: $(grep '^data' "$W/out")"
+  same_run "$W/held" "$W/split2" "held stopped at step 700, resumed windowed"
 fi
 
 # tokens, padded rows (the padding holds tokens): held vs windows of one step

@@ -311,6 +311,60 @@ static void next_pass_read_ahead(void **state)
     }
 }
 
+/* A pass begun ahead (epochplan_begin_at, as training does at start, here
+ * at step 3 as a resumed epoch): the epochplan_begin that starts the same
+ * pass keeps its order and the window read (marked rows, never read
+ * again); a begin of another epoch or seed starts afresh and reads its own
+ * rows; a second begin of the pass starts afresh too (nothing counted held;
+ * the window's rows, still in the dataset, are found there). */
+static void begun_ahead_goes_on(void **state)
+{
+    TuDir *dir = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/big.h5", dir->path);
+    write_file(path);
+    const int64_t k0 = 3;
+    for (int variant = 0; variant < 4; variant++) {
+        Dataset ds;
+        Error e = {0, ""};
+        assert_int_equal(dataset_open_streamed(&ds, path, "/", 5, NROWS - 5, 1, 0, 0, &e), 0);
+        const size_t rb = dataset_row_bytes(&ds);
+        EpochPlan p, fresh;
+        epochplan_init(&p, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
+        epochplan_init(&fresh, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
+        assert_true(p.window > 1 && k0 + p.window < p.steps);
+        assert_int_equal(epochplan_begin_at(&p, &ds, 3, 1, 1, k0, &e), 0);
+        assert_int_equal(p.held_from, k0);
+        assert_int_equal(p.held_to, k0 + p.window);
+        for (size_t s = 0; s < ds.n_cached; s++)
+            ds.y_value[s] = -1.0f - (float)(ds.row0 + ds.cached[s]);
+        /* variant 0: the pass begun; 1, 2: another epoch, seed; 3: begun twice */
+        const int64_t epoch = variant == 1 ? 2 : 1;
+        const uint64_t seed = variant == 2 ? 4 : 3;
+        epochplan_begin(&p, seed, epoch, 1);
+        if (variant == 3) epochplan_begin(&p, seed, epoch, 1);
+        epochplan_begin(&fresh, seed, epoch, 1);
+        assert_memory_equal(p.order, fresh.order, ds.n * sizeof(size_t));
+        assert_int_equal(p.held_to, variant == 0 ? k0 + p.window : 0);
+        BatchBuf bb;
+        memset(&bb, 0, sizeof bb);
+        for (int64_t k = k0; k < p.steps; k++) {
+            PlanBatch b = epochplan_batch(&p, &ds, k);
+            dataset_fill_batch(&bb, &ds, b.mine, (int)b.count);
+            const int marked = (variant == 0 || variant == 3) && k < k0 + p.window;
+            for (size_t i = 0; i < b.count; i++) {
+                const float row = (float)(ds.row0 + b.mine[i]);
+                assert_true(bb.b.y_value[i] == (marked ? -1.0f - row : row));
+            }
+        }
+        assert_int_equal(ds.reloads, 0);
+        batchbuf_free(&bb);
+        epochplan_free(&fresh);
+        epochplan_free(&p);
+        dataset_close(&ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_miss_is_counted, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test(window_in_steps),
         cmocka_unit_test_setup_teardown(next_pass_read_ahead, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(begun_ahead_goes_on, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(whole_pass_window_reads_once, tu_dir_setup,
                                         tu_dir_teardown),
     };
