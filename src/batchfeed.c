@@ -143,8 +143,8 @@ static void *helper_run(void *arg)
     }
     /* the pass is gathered, or the trainer took its last steps itself (it
      * writes `cancel` before `stop`) */
-    const int whole = f->k0 + j >= f->steps || (atomic_load(&f->stop) && !atomic_load(&f->cancel));
-    if (f->next_pass && whole && !atomic_load(&f->failed) && !atomic_load(&f->cancel)) {
+    const int whole = !atomic_load(&f->cancel) && (f->k0 + j >= f->steps || atomic_load(&f->stop));
+    if (f->next_pass && whole && !atomic_load(&f->failed)) {
         /* the next pass's first window (and its order, unless the ring was
          * full once before), while the trainer computes the ring's steps (a
          * failed read is the next pass's to read again and report) */

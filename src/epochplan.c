@@ -63,14 +63,11 @@ static void fill_order(size_t *order, size_t n, uint64_t seed, int64_t epoch, in
 
 void epochplan_begin(EpochPlan *p, uint64_t seed, int64_t epoch, int shuffle)
 {
-    const int same = seed == p->seed && epoch == p->epoch && shuffle == p->shuffle;
-    if (p->begun_ahead && same) {
-        p->begun_ahead = 0;
-        return;
-    }
+    const int same_run = seed == p->seed && shuffle == p->shuffle;
+    const int begun = p->begun_ahead && same_run && epoch == p->epoch;
     p->begun_ahead = 0;
-    const int ready = p->next_made && seed == p->seed && epoch == p->epoch + 1 &&
-                      shuffle == p->shuffle;
+    if (begun) return;
+    const int ready = p->next_made && same_run && epoch == p->epoch + 1;
     p->held_from = 0;
     p->held_to = ready ? p->next_held_to : 0;
     p->next_made = 0;

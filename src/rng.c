@@ -81,17 +81,25 @@ double rng_normal(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b, uin
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+/* Lemire's rejection on 64 bits: the draw (hi, lo) taken to [0, n) in *out;
+ * 0 when it is rejected (a fresh draw is wanted). */
+static int below_of(uint64_t *out, uint32_t hi, uint32_t lo, uint64_t n)
+{
+    unsigned __int128 m = (unsigned __int128)(((uint64_t)hi << 32) | lo) * n;
+    uint64_t low = (uint64_t)m;
+    *out = (uint64_t)(m >> 64);
+    return low >= n || low >= (0 - n) % n;
+}
+
 uint64_t rng_below(uint64_t n, uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b,
                    uint32_t c)
 {
-    /* Lemire's rejection on 64 bits, retrying with a fresh counter word. */
+    /* retrying with a fresh counter word */
     for (uint32_t attempt = 0;; attempt++) {
         uint32_t r[4];
+        uint64_t out;
         rng_block(r, seed, purpose, a, b, c, 2 + attempt);
-        uint64_t x = ((uint64_t)r[0] << 32) | r[1];
-        unsigned __int128 m = (unsigned __int128)x * n;
-        uint64_t lo = (uint64_t)m;
-        if (lo >= n || lo >= (0 - n) % n) return (uint64_t)(m >> 64);
+        if (below_of(&out, r[0], r[1], n)) return out;
     }
 }
 
@@ -118,12 +126,9 @@ static void shuffle_draws(uint64_t *j, size_t lo, size_t hi, uint64_t seed, RngP
         }
         philox_lanes(c0, c1, c2, c3, SHUFFLE_LANES, key);
         for (int l = 0; l < SHUFFLE_LANES && i0 + (size_t)l < hi; l++) {
-            const uint64_t i = (uint64_t)i0 + (uint64_t)l, n = i + 1;
-            unsigned __int128 m = (unsigned __int128)(((uint64_t)c0[l] << 32) | c1[l]) * n;
-            uint64_t low = (uint64_t)m;
-            j[i - lo] = low >= n || low >= (0 - n) % n
-                            ? (uint64_t)(m >> 64)
-                            : rng_below(n, seed, purpose, a, (uint32_t)i, (uint32_t)(i >> 32));
+            const uint64_t i = (uint64_t)i0 + (uint64_t)l;
+            if (!below_of(&j[i - lo], c0[l], c1[l], i + 1))
+                j[i - lo] = rng_below(i + 1, seed, purpose, a, (uint32_t)i, (uint32_t)(i >> 32));
         }
     }
 }

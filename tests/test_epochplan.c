@@ -98,6 +98,13 @@ static void write_file(const char *path)
     free(y);
 }
 
+/* path = dir's big.h5, written by write_file. */
+static void big_file(char *path, size_t len, const TuDir *dir)
+{
+    snprintf(path, len, "%s/big.h5", dir->path);
+    write_file(path);
+}
+
 /* Every step of one pass: the batch holds the rows the plan named (each
  * row's target is its index), and nothing had to be reloaded. */
 static void run_pass(Dataset *ds, EpochPlan *p, int64_t from)
@@ -117,10 +124,8 @@ static void run_pass(Dataset *ds, EpochPlan *p, int64_t from)
 
 static void read_ahead_never_misses(void **state)
 {
-    TuDir *dir = *state;
     char path[300];
-    snprintf(path, sizeof path, "%s/big.h5", dir->path);
-    write_file(path);
+    big_file(path, sizeof path, *state);
     const int batches[] = {1, 7, 64, 300};
     const size_t row0 = 50, n = NROWS - 50;
     for (int split = 0; split < 2; split++)
@@ -149,10 +154,8 @@ static void read_ahead_never_misses(void **state)
  * ahead are a reload. */
 static void a_miss_is_counted(void **state)
 {
-    TuDir *dir = *state;
     char path[300];
-    snprintf(path, sizeof path, "%s/big.h5", dir->path);
-    write_file(path);
+    big_file(path, sizeof path, *state);
     Dataset ds;
     Error e = {0, ""};
     assert_int_equal(dataset_open_streamed(&ds, path, "/", 0, NROWS, 1, 0, 0, &e), 0);
@@ -219,10 +222,8 @@ static size_t rows_of_pass(EpochPlan *p)
  * batch still has the marks: nothing was read again, nothing reloaded. */
 static void whole_pass_window_reads_once(void **state)
 {
-    TuDir *dir = *state;
     char path[300];
-    snprintf(path, sizeof path, "%s/big.h5", dir->path);
-    write_file(path);
+    big_file(path, sizeof path, *state);
     for (int split = 0; split < 2; split++) {
         Dataset ds;
         Error e = {0, ""};
@@ -258,6 +259,43 @@ static void whole_pass_window_reads_once(void **state)
     }
 }
 
+/* Mark every row ds holds in memory (its target becomes -1 - row), so that
+ * a batch shows which of its rows were never read again. */
+static void mark_held(Dataset *ds)
+{
+    for (size_t s = 0; s < ds->n_cached; s++)
+        ds->y_value[s] = -1.0f - (float)(ds->row0 + ds->cached[s]);
+}
+
+/* The steps [from, steps) of p's pass: the batches of the steps before
+ * marked_to carry mark_held's marks, the others the file's values; nothing
+ * is reloaded. */
+static void check_marks(Dataset *ds, EpochPlan *p, int64_t from, int64_t marked_to)
+{
+    BatchBuf bb;
+    memset(&bb, 0, sizeof bb);
+    for (int64_t k = from; k < p->steps; k++) {
+        PlanBatch b = epochplan_batch(p, ds, k);
+        dataset_fill_batch(&bb, ds, b.mine, (int)b.count);
+        for (size_t i = 0; i < b.count; i++) {
+            const float row = (float)(ds->row0 + b.mine[i]);
+            assert_true(bb.b.y_value[i] == (k < marked_to ? -1.0f - row : row));
+        }
+    }
+    assert_int_equal(ds->reloads, 0);
+    batchbuf_free(&bb);
+}
+
+/* ds = path's rows from 5 on, streamed; p and fresh: plans of its passes
+ * as rank 1 of 2, 30 rows a step (p's window holds part of a pass). */
+static void open_plans(Dataset *ds, EpochPlan *p, EpochPlan *fresh, const char *path)
+{
+    Error e = {0, ""};
+    assert_int_equal(dataset_open_streamed(ds, path, "/", 5, NROWS - 5, 1, 0, 0, &e), 0);
+    epochplan_init(p, PLAN_SPLIT_BATCH, ds->n, 30, 1, 2, dataset_row_bytes(ds));
+    epochplan_init(fresh, PLAN_SPLIT_BATCH, ds->n, 30, 1, 2, dataset_row_bytes(ds));
+}
+
 /* The next pass made ahead (epochplan_read_next, as the batch helper does
  * at a pass's end): epochplan_begin of the next epoch takes its order (the
  * one a plan computes itself) and finds its first window held: the rows
@@ -265,25 +303,19 @@ static void whole_pass_window_reads_once(void **state)
  * epoch, seed or shuffle ignores it and reads its own rows. */
 static void next_pass_read_ahead(void **state)
 {
-    TuDir *dir = *state;
     char path[300];
-    snprintf(path, sizeof path, "%s/big.h5", dir->path);
-    write_file(path);
+    big_file(path, sizeof path, *state);
     for (int variant = 0; variant < 4; variant++) {
         Dataset ds;
         Error e = {0, ""};
-        assert_int_equal(dataset_open_streamed(&ds, path, "/", 5, NROWS - 5, 1, 0, 0, &e), 0);
-        const size_t rb = dataset_row_bytes(&ds);
         EpochPlan p, fresh;
-        epochplan_init(&p, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
-        epochplan_init(&fresh, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
+        open_plans(&ds, &p, &fresh, path);
         assert_true(p.window > 1 && p.window < p.steps);
         epochplan_begin(&p, 3, 1, 1);
         run_pass(&ds, &p, 0);
         assert_int_equal(epochplan_read_next(&p, &ds, &e), 0);
         assert_int_equal(p.held_to, 0); /* ds holds the next pass's rows now */
-        for (size_t s = 0; s < ds.n_cached; s++)
-            ds.y_value[s] = -1.0f - (float)(ds.row0 + ds.cached[s]);
+        mark_held(&ds);
         /* variant 0: the next epoch as made; 1-3: another epoch, seed, shuffle */
         const int64_t epoch = variant == 1 ? 3 : 2;
         const uint64_t seed = variant == 2 ? 4 : 3;
@@ -292,19 +324,7 @@ static void next_pass_read_ahead(void **state)
         epochplan_begin(&fresh, seed, epoch, shuffle);
         assert_memory_equal(p.order, fresh.order, ds.n * sizeof(size_t));
         assert_int_equal(p.held_to, variant == 0 ? p.window : 0);
-        BatchBuf bb;
-        memset(&bb, 0, sizeof bb);
-        for (int64_t k = 0; k < p.steps; k++) {
-            PlanBatch b = epochplan_batch(&p, &ds, k);
-            dataset_fill_batch(&bb, &ds, b.mine, (int)b.count);
-            const float mark = variant == 0 && k < p.window ? -1.0f : 1.0f;
-            for (size_t i = 0; i < b.count; i++) {
-                const float row = (float)(ds.row0 + b.mine[i]);
-                assert_true(bb.b.y_value[i] == (mark < 0 ? -1.0f - row : row));
-            }
-        }
-        assert_int_equal(ds.reloads, 0);
-        batchbuf_free(&bb);
+        check_marks(&ds, &p, 0, variant == 0 ? p.window : 0);
         epochplan_free(&fresh);
         epochplan_free(&p);
         dataset_close(&ds);
@@ -319,25 +339,19 @@ static void next_pass_read_ahead(void **state)
  * the window's rows, still in the dataset, are found there). */
 static void begun_ahead_goes_on(void **state)
 {
-    TuDir *dir = *state;
     char path[300];
-    snprintf(path, sizeof path, "%s/big.h5", dir->path);
-    write_file(path);
+    big_file(path, sizeof path, *state);
     const int64_t k0 = 3;
     for (int variant = 0; variant < 4; variant++) {
         Dataset ds;
         Error e = {0, ""};
-        assert_int_equal(dataset_open_streamed(&ds, path, "/", 5, NROWS - 5, 1, 0, 0, &e), 0);
-        const size_t rb = dataset_row_bytes(&ds);
         EpochPlan p, fresh;
-        epochplan_init(&p, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
-        epochplan_init(&fresh, PLAN_SPLIT_BATCH, ds.n, 30, 1, 2, rb);
+        open_plans(&ds, &p, &fresh, path);
         assert_true(p.window > 1 && k0 + p.window < p.steps);
         assert_int_equal(epochplan_begin_at(&p, &ds, 3, 1, 1, k0, &e), 0);
         assert_int_equal(p.held_from, k0);
         assert_int_equal(p.held_to, k0 + p.window);
-        for (size_t s = 0; s < ds.n_cached; s++)
-            ds.y_value[s] = -1.0f - (float)(ds.row0 + ds.cached[s]);
+        mark_held(&ds);
         /* variant 0: the pass begun; 1, 2: another epoch, seed; 3: begun twice */
         const int64_t epoch = variant == 1 ? 2 : 1;
         const uint64_t seed = variant == 2 ? 4 : 3;
@@ -346,19 +360,7 @@ static void begun_ahead_goes_on(void **state)
         epochplan_begin(&fresh, seed, epoch, 1);
         assert_memory_equal(p.order, fresh.order, ds.n * sizeof(size_t));
         assert_int_equal(p.held_to, variant == 0 ? k0 + p.window : 0);
-        BatchBuf bb;
-        memset(&bb, 0, sizeof bb);
-        for (int64_t k = k0; k < p.steps; k++) {
-            PlanBatch b = epochplan_batch(&p, &ds, k);
-            dataset_fill_batch(&bb, &ds, b.mine, (int)b.count);
-            const int marked = (variant == 0 || variant == 3) && k < k0 + p.window;
-            for (size_t i = 0; i < b.count; i++) {
-                const float row = (float)(ds.row0 + b.mine[i]);
-                assert_true(bb.b.y_value[i] == (marked ? -1.0f - row : row));
-            }
-        }
-        assert_int_equal(ds.reloads, 0);
-        batchbuf_free(&bb);
+        check_marks(&ds, &p, k0, variant == 0 || variant == 3 ? k0 + p.window : 0);
         epochplan_free(&fresh);
         epochplan_free(&p);
         dataset_close(&ds);
