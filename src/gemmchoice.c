@@ -188,7 +188,7 @@ void gemmchoice_describe(char *out, size_t len, const GemmChoice *c)
         n = snprintf(out, len, "gemm %s (%s", name,
                      c->bf16 == GEMM_BF16_OFF && c->isa == GEMM_BLAS ? "no AVX2 + FMA here"
                                                                      : "the only kernel here");
-        if (c->count == 1 && n >= 0 && (size_t)n < len) {
+        if (c->count == 1 && c->seconds[0] > 0 && n >= 0 && (size_t)n < len) {
             n += snprintf(out + n, len - (size_t)n, ",");
             add_time(out, len, &n, c->seconds[0]);
         }

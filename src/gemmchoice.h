@@ -30,10 +30,11 @@ typedef struct GemmChoice {
     GemmBf16 bf16;                    /* precision bf16: the recurrent products' kernel
                                        * (OFF: fp32, or no bf16 kernel runs here) */
     int forced;                       /* 1: RNN_DIST_GEMM (RNN_DIST_BF16) chose it */
-    int count;                        /* kernels timed (0 when forced or only one runs) */
+    int count;                        /* candidates (0 when forced or OpenBLAS runs); timed
+                                       * unless fp32 has only one */
     GemmIsa cand[GEMMCHOICE_MAX];     /* [count] */
     GemmBf16 cand16[GEMMCHOICE_MAX];  /* [count] bf16: the kernels timed */
-    double seconds[GEMMCHOICE_MAX];   /* [count] the best of its timed passes */
+    double seconds[GEMMCHOICE_MAX];   /* [count] the best of its timed passes (0: untimed) */
     double fp32_seconds;              /* precision bf16, measured: the same passes on the fp32
                                        * kernel isa, to show what bf16 gains (0: not timed) */
 } GemmChoice;

@@ -61,6 +61,30 @@ static void test_forced(void **state)
     unsetenv("RNN_DIST_GEMM");
 }
 
+/* The line for each kind of choice, whatever this CPU runs: an untimed only
+ * kernel shows no time. */
+static void test_describe(void **state)
+{
+    (void)state;
+    char text[200];
+    GemmChoice only = {.isa = GEMM_AVX2, .count = 1, .cand = {GEMM_AVX2}};
+    gemmchoice_describe(text, sizeof text, &only);
+    assert_string_equal(text, "gemm avx2 (the only kernel here)");
+    GemmChoice blas = {.isa = GEMM_BLAS};
+    gemmchoice_describe(text, sizeof text, &blas);
+    assert_string_equal(text, "gemm blas (no AVX2 + FMA here)");
+    GemmChoice two = {.isa = GEMM_AVX512, .count = 2, .cand = {GEMM_AVX2, GEMM_AVX512},
+                      .seconds = {1.43e-3, 155e-6}};
+    gemmchoice_describe(text, sizeof text, &two);
+    assert_string_equal(text, "gemm avx512 (measured: avx2 1.43 ms, avx512 155 us)");
+    GemmChoice bf16 = {.isa = GEMM_AVX512, .bf16 = GEMM_BF16_AVX512, .count = 1,
+                       .cand = {GEMM_AVX512}, .cand16 = {GEMM_BF16_AVX512},
+                       .seconds = {3.1e-3}, .fp32_seconds = 1.8e-3};
+    gemmchoice_describe(text, sizeof text, &bf16);
+    assert_string_equal(text, "gemm avx512-bf16 (the only kernel here, 3.1 ms; fp32 avx512 "
+                              "1.8 ms: precision fp32 is faster here)");
+}
+
 static void test_measured(void **state)
 {
     (void)state;
@@ -77,7 +101,8 @@ static void test_measured(void **state)
             /* one packed kernel at most: nothing to compare */
             assert_int_equal(c.isa, best);
             assert_true(c.count < 2);
-            assert_non_null(strstr(text, best == GEMM_BLAS ? "no AVX2" : "the only kernel"));
+            assert_string_equal(strstr(text, "("), best == GEMM_BLAS ? "(no AVX2 + FMA here)"
+                                                                     : "(the only kernel here)");
             continue;
         }
         assert_int_equal(c.count, 2);
@@ -181,6 +206,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forced),
+        cmocka_unit_test(test_describe),
         cmocka_unit_test(test_measured),
         cmocka_unit_test(test_measured_bf16),
         cmocka_unit_test(test_same_bits),
