@@ -35,20 +35,40 @@ INLINE vf splat(float v)
     return (vf){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
 }
 
-/* m ? a : b, lane by lane, for a comparison mask m (all ones or zero). */
+/* m ? a : b, lane by lane, for a mask m (all ones or zero). */
 INLINE vf vselect(vi m, vf a, vf b)
 {
     return (vf)(((vi)a & m) | ((vi)b & ~m));
 }
 
+/* The mask of a < b, lane by lane, as the comparison gives it (false for a
+ * NaN, -0 < 0 false, denormals as the MXCSR treats them), but from the
+ * bits of d = (a - b) + 0: negative and not a NaN. (+ 0 makes a zero +0 and
+ * is not folded away, as a - 0 is; a < b exactly when a - b < 0 for the
+ * constants compared with here.) GCC 12 turns a comparison of 16-float
+ * vectors into 16 scalar ones unless AVX-512 is on; subtraction, shifts and
+ * masks split into 256- or 128-bit instructions. */
+INLINE vi vless(vf a, vf b)
+{
+    const vi d = (vi)((a - b) + splat(0.0f));
+    const vi nan = (0x7f800000 - (d & 0x7fffffff)) >> 31;
+    return (d >> 31) & ~nan;
+}
+
 INLINE vf vmin(vf a, vf b)
 {
-    return vselect(a < b, a, b);
+    return vselect(vless(a, b), a, b);
 }
 
 INLINE vf vmax(vf a, vf b)
 {
-    return vselect(a > b, a, b);
+    return vselect(vless(b, a), a, b);
+}
+
+/* |x|: vmax(x, -x) but for a NaN's sign (vtanh's vmin gives 20 for either). */
+INLINE vf vabs(vf x)
+{
+    return (vf)((vi)x & 0x7fffffff);
 }
 
 /* y = n ln2 + r; returns r, sets *n (integer-valued floats). */
@@ -102,10 +122,9 @@ INLINE vf vsigmoid(vf x)
 
 INLINE vf vtanh(vf x)
 {
-    vf ax = vmax(x, -x);
-    vf m = vexpm1(splat(2.0f) * vmin(ax, splat(20.0f)));
+    vf m = vexpm1(splat(2.0f) * vmin(vabs(x), splat(20.0f)));
     vf t = m / (m + splat(2.0f));
-    return vselect(x < splat(0.0f), -t, t);
+    return vselect(vless(x, splat(0.0f)), -t, t);
 }
 
 /* Apply f to x[0..n) in blocks of VW, the tail through a padded block. */
