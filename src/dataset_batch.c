@@ -82,7 +82,7 @@ void dataset_prefetch(const Dataset *ds, const size_t *rows, size_t count)
     const size_t per = ds->target == TARGET_STEP ? T : 1;
     for (size_t i = 0; i < count; i++) {
         if (rows[i] >= ds->n) continue;
-        __builtin_prefetch(ds->lengths + rows[i]);
+        if (ds->has_lengths) __builtin_prefetch(ds->lengths + rows[i]);
         const size_t r = dataset_slot(ds, rows[i]);
         if (r == SIZE_MAX) continue;
         const char *in = ds->input == INPUT_TOKENS ? (const char *)(ds->tokens + r * T)
@@ -119,7 +119,7 @@ void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count
     find_slots(bb->slot, ds, rows, B);
     int Tb = 1;
     for (size_t i = 0; i < B; i++) {
-        bb->lengths[i] = ds->lengths[rows[i]];
+        bb->lengths[i] = ds->has_lengths ? ds->lengths[rows[i]] : ds->T; /* a line less */
         bb->sample[i] = (uint32_t)(ds->row0 + rows[i]);
         if (bb->lengths[i] > Tb) Tb = bb->lengths[i];
     }
