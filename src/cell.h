@@ -16,8 +16,9 @@
  * Speed: the input projection of all T steps is one GEMM, each step's
  * recurrent projection of all gates is one GEMM, and the weight gradients are
  * GEMMs over the whole sequence. The recurrent GEMMs use W_hh packed once per
- * pass (gemm.h) where the CPU has AVX2 + FMA, OpenBLAS elsewhere. The caller owns every buffer; sizes come
- * from cell_cache_floats() and cell_scratch_floats().
+ * pass (gemm.h) where the CPU has AVX2 + FMA, OpenBLAS elsewhere. The caller
+ * owns every buffer; sizes come from cell_cache_floats() and
+ * cell_scratch_floats().
  */
 #ifndef RNN_CELL_H
 #define RNN_CELL_H

@@ -17,9 +17,10 @@
  * Read-ahead: a streamed dataset (dataset.h) holds only the rows it was
  * asked for. epochplan_batch loads, when step k is not held, this rank's
  * rows of steps k, k+1, ... up to the window (DATASET_WINDOW_BYTES, or what
- * datahold.h sets; at least one step, never past the pass) in one load; the rows it hands out are then always
- * held, so dataset_fill_batch never has to read (Dataset.reloads stays 0:
- * the unit test test_epochplan checks it for every split). The next pass's
+ * datahold.h sets; at least one step, never past the pass) in one load; the
+ * rows it hands out are then always held, so dataset_fill_batch never has
+ * to read (Dataset.reloads stays 0: the unit test test_epochplan checks it
+ * for every split). The next pass's
  * first window may be read before that pass begins (epochplan_read_next,
  * by batchfeed.c's helper at the end of a pass), so that training does not
  * wait for it at the pass's start.

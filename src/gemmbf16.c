@@ -180,7 +180,8 @@ void gemm_bf16_put_cols(uint16_t *out, int ldo, const float *a, int lda, int M, 
         int k = 0;
 #if BF16_X86
         if (fast && mw == GEMM_BF16_NR)
-            for (; k + 16 <= K; k += 16) round_cols_block(o + k, ldo, a + (size_t)k * lda + m0, lda);
+            for (; k + 16 <= K; k += 16)
+                round_cols_block(o + k, ldo, a + (size_t)k * lda + m0, lda);
 #endif
         for (; k < K; k++) {
             const float *src = a + (size_t)k * lda + m0;
@@ -382,7 +383,8 @@ panel_rows(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *p0, co
         float *cm = c + (size_t)m * ldc;
         const uint16_t *am = a + (size_t)m * lda;
         switch (rows) {
-#define BF16_ROWS(R)                                                                             case R: kernel(cm, ldc, am, lda, p0, p1, pairs, R, nv, m0, m1, add); break;
+#define BF16_ROWS(R)                                                                     \
+    case R: kernel(cm, ldc, am, lda, p0, p1, pairs, R, nv, m0, m1, add); break;
             BF16_ROWS(12) BF16_ROWS(11) BF16_ROWS(10) BF16_ROWS(9) BF16_ROWS(8) BF16_ROWS(7)
             BF16_ROWS(6) BF16_ROWS(5) BF16_ROWS(4) BF16_ROWS(3) BF16_ROWS(2) BF16_ROWS(1)
 #undef BF16_ROWS

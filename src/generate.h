@@ -22,7 +22,8 @@
 
 typedef struct GenerateSpec {
     const char *checkpoint; /* an rnn_dist checkpoint */
-    const char *data;       /* F.h5[:/group] holding `vocab`; NULL: the checkpoint's training data */
+    const char *data;       /* F.h5[:/group] holding `vocab`; NULL: the checkpoint's
+                             * training data */
     const char *prime;      /* the text to continue, at least one token */
     long length;            /* tokens to generate, >= 0 */
     double temperature;     /* >= 0; 0: greedy */

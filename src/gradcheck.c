@@ -29,7 +29,8 @@ void gradcheck_batch_random(GradcheckBatch *gb, const ModelSpec *s, int T, int B
         gb->y_class[i] = (int32_t)(rng_uniform_at(seed, k++, 0.0f, 1.0f) * s->out);
         if (gb->y_class[i] >= s->out) gb->y_class[i] = s->out - 1;
     }
-    for (size_t i = 0; i < TB * s->out; i++) gb->y_value[i] = rng_uniform_at(seed, k++, -1.0f, 1.0f);
+    for (size_t i = 0; i < TB * s->out; i++)
+        gb->y_value[i] = rng_uniform_at(seed, k++, -1.0f, 1.0f);
     for (int i = 0; i < B; i++) {
         int len = T;
         if (varied && i > 0) len = 1 + (int)(rng_uniform_at(seed, k++, 0.0f, 1.0f) * T);

@@ -88,7 +88,8 @@ static int inspect_checkpoint(FILE *out, const H5Input *in, Error *e)
         const ParamInfo *p = &m.table.p[i];
         size_t n = (size_t)p->rows * (p->cols ? p->cols : 1);
         double ss = 0;
-        for (size_t k = 0; k < n; k++) ss += (double)m.params[p->offset + k] * m.params[p->offset + k];
+        for (size_t k = 0; k < n; k++)
+            ss += (double)m.params[p->offset + k] * m.params[p->offset + k];
         if (p->cols)
             fprintf(out, "    %-20s [%d, %d]  rms %.4g\n", p->name, p->rows, p->cols,
                     sqrt(ss / (double)n));

@@ -1,6 +1,6 @@
 /* main.c - sub-command dispatch: train (default), eval, predict, forecast,
- * datagen, generate, inspect, selftest. MPI is initialised for every command, so each runs the same way
- * alone, as a singleton, or under mpirun. */
+ * datagen, generate, inspect, selftest. MPI is initialised for every
+ * command, so each runs the same way alone, as a singleton, or under mpirun. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,15 +72,18 @@ static void usage(FILE *f)
     config_print_help(f);
     fprintf(f, "\neval / predict / forecast options:\n"
                "  --checkpoint C    an rnn_dist checkpoint (e.g. run-dir/best.h5)\n"
-               "  --data D          F.h5 or F.h5:/group (default: root, else /test, /val, /train);\n"
+               "  --data D          F.h5 or F.h5:/group (default: root, else /test, /val, "
+               "/train);\n"
                "                    with attributes input_mean/input_std, target_mean/target_std\n"
                "                    values are reported in the original units (x * std + mean)\n"
                "  --out P.h5        predict (required), forecast: output file, written under\n"
                "                    P.h5.tmp.PID and renamed when complete; never one of the\n"
                "                    inputs; an existing file other than earlier output of the\n"
                "                    same command is refused without --force\n"
-               "  --force           predict, forecast: replace an existing --out file (not an input)\n"
-               "  --steps K         forecast: steps to predict past each window, 1..100000; without\n"
+               "  --force           predict, forecast: replace an existing --out file (not an "
+               "input)\n"
+               "  --steps K         forecast: steps to predict past each window, 1..100000; "
+               "without\n"
                "                    --out only the last window is forecast and printed\n"
                "  --scores          eval: also print the confusion matrix of a class model as\n"
                "                    lines confusion[i] (--json always has it)\n"
@@ -282,11 +285,14 @@ static int eval_args(EvalArgs *a, int argc, char **argv, EvalCmd cmd, Error *e)
         return EXIT_USAGE;
     if (cmd == CMD_FORECAST && !kv[8].value)
         return error_set(e, EXIT_USAGE, "forecast: --steps K is required");
-    if (cmd == CMD_PREDICT && !kv[2].value) return error_set(e, EXIT_USAGE, "predict: --out is required");
-    if (cmd == CMD_EVAL && kv[2].value) return error_set(e, EXIT_USAGE, "eval: --out is for predict");
+    if (cmd == CMD_PREDICT && !kv[2].value)
+        return error_set(e, EXIT_USAGE, "predict: --out is required");
+    if (cmd == CMD_EVAL && kv[2].value)
+        return error_set(e, EXIT_USAGE, "eval: --out is for predict");
     if (kv[6].value && !kv[2].value)
         return error_set(e, EXIT_USAGE, "%s: --force is for replacing --out", c);
-    if (kv[9].value && cmd != CMD_EVAL) return error_set(e, EXIT_USAGE, "%s: --scores is for eval", c);
+    if (kv[9].value && cmd != CMD_EVAL)
+        return error_set(e, EXIT_USAGE, "%s: --scores is for eval", c);
     if (!kv[0].value || !kv[1].value)
         return error_set(e, EXIT_USAGE, "--checkpoint and --data are required");
     a->ckpt = kv[0].value;
@@ -376,7 +382,8 @@ static int run_rank0(Model *m, Dataset *ds, const Scale *sc, OutFile *o, const D
     }
     if (!rc && d->rank == 0 && a->cmd == CMD_FORECAST) print_forecast(ds, sc, a, m->spec.out, last);
     if (!rc && d->rank == 0 && a->out)
-        printf("wrote %zu rows of %s to %s\n", ds->n, a->cmd == CMD_PREDICT ? "predictions" : "forecasts", o->path);
+        printf("wrote %zu rows of %s to %s\n", ds->n,
+               a->cmd == CMD_PREDICT ? "predictions" : "forecasts", o->path);
     free(last);
     return rc;
 }
@@ -445,7 +452,8 @@ static int cmd_generate(const Dist *d, int argc, char **argv, Error *e)
                {"context", NULL, 0},     {"data", NULL, 0}};
     if (parse_kv(kv, 8, argc, argv, NULL, "generate", e)) return EXIT_USAGE;
     if (!kv[0].value || !kv[1].value || !kv[2].value)
-        return error_set(e, EXIT_USAGE, "generate: --checkpoint, --prime and --length are required");
+        return error_set(e, EXIT_USAGE,
+                         "generate: --checkpoint, --prime and --length are required");
     GenerateSpec g = {kv[0].value, kv[7].value, kv[1].value, 0, 1.0, 0, 1, 0};
     long seed = 1;
     if (parse_long(&g.length, kv[2].value, 0, 10000000, "length", e) ||

@@ -578,6 +578,6 @@ int memest_check_eval(const ModelSpec *spec, const Dist *d, const Dataset *ds, i
     r.data = memest_data_bytes(ds->n, share, (size_t)r.batch, dataset_row_bytes(ds), 0);
     Memest est;
     memest_compute(&est, &r);
-    return judge_agreed(NULL, &est, spec, max_memory, d, predict ? "this prediction" : "this evaluation",
-                        0, e);
+    return judge_agreed(NULL, &est, spec, max_memory, d,
+                        predict ? "this prediction" : "this evaluation", 0, e);
 }

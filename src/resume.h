@@ -30,10 +30,11 @@ typedef struct ResumePlan {
     char changes[2048];     /* "lr 0.01 -> 0.005, epochs 10 -> 20", "" if none */
 } ResumePlan;
 
-/* Read checkpoint `ckpt` (opened by checkpoint_open_verified), complete *c with its stored options (those c does
- * not set), and compare. On success *c is the resumed run's config, p says
- * whether the run is finished and what changed (each change is printed on
- * out as "resume: NAME OLD -> NEW" unless the run is finished). Returns 0,
+/* Read checkpoint `ckpt` (opened by checkpoint_open_verified), complete *c
+ * with its stored options (those c does not set), and compare. On success
+ * *c is the resumed run's config, p says whether the run is finished and
+ * what changed (each change is printed on out as "resume: NAME OLD -> NEW"
+ * unless the run is finished). Returns 0,
  * or EXIT_USAGE naming every refused change with both values. */
 int resume_plan(ResumePlan *p, Config *c, const H5Input *ckpt, FILE *out, Error *e);
 

@@ -67,7 +67,8 @@ typedef struct Stream {
     int64_t steps;        /* steps of a pass: ceil(nb / bptt), the same on every rank */
     int rank, ranks;
     size_t c0, c1;        /* this rank's columns [c0, c1); c0 == c1 when it has none */
-    size_t row_lo, row_hi; /* the view rows holding elements [c0*nb, c1*nb); empty with the columns */
+    size_t row_lo, row_hi; /* the view rows holding elements [c0*nb, c1*nb); empty with the
+                            * columns */
     size_t *prefix;       /* [rows + 1] prefix sums of the lengths, owned */
     LossKind kind;        /* the targets: classes (ce) or values (mse) */
     int O;                /* values per target (mse); classes (ce) */

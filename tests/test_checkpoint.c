@@ -119,7 +119,8 @@ static void test_other_model_refused(void **state)
     Model m;
     model_create(&m, &s);
     model_init_params(&m, 1);
-    TrainState st = {1, 0, 10, NAN, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}, 0};
+    TrainState st = {1, 0, 10, NAN, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                     {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}, 0};
     char path[128];
     snprintf(path, sizeof path, "%s/g.h5", dir);
     Error e;
