@@ -9,9 +9,10 @@
  * time by the CPU's features. (Not "arch=haswell": GCC takes that clone only
  * on a CPU that is an Intel Haswell, never on an AMD or a later Intel, which
  * then ran the SSE2 clone.) Results are bit-identical across the variants
- * (no FMA contraction under -std=c11). VEC_CLONED: 1 when VEC_CLONES
- * clones. */
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+ * (no FMA contraction under -std=c11). Not under AddressSanitizer, nor
+ * ThreadSanitizer (which crashes in the clones' resolvers, run before its
+ * runtime is ready). VEC_CLONED: 1 when VEC_CLONES clones. */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define VEC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define VEC_CLONED 1
 #else
