@@ -29,6 +29,14 @@ void vec_exp(float *x, size_t n);
 /* x[i] = max(x[i], 0) for i in 0..n. */
 void vec_relu(float *x, size_t n);
 
+typedef enum VecOp { VEC_SIGMOID, VEC_TANH, VEC_EXP } VecOp;
+
+/* vec_sigmoid, vec_tanh or vec_exp computed `lanes` floats at a time (16:
+ * AVX-512, 8: AVX2, 4: baseline; the functions above take the widest this
+ * CPU runs), for tests: every width gives the same bits. Returns 0, or -1
+ * (x untouched) when this CPU does not run that width. */
+int vec_apply_lanes(VecOp op, int lanes, float *x, size_t n);
+
 /* Per-process compute settings: flush denormals to zero (FTZ/DAZ) and run
  * OpenBLAS on `threads` threads. Call once before training. */
 void vec_init_compute(int threads);
