@@ -235,7 +235,8 @@ static void test_damage_detected(void **state)
     model_create(&m, &s);
     model_create(&back, &s);
     model_init_params(&m, 4);
-    TrainState st = {3, 0, 30, 0.5, 2, 1, 9, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}, 0},
+    TrainState st = {3, 0, 30, 0.5, 2, 1, 9, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                     {"", 0, 0, 0}, {"", 0, 0, 0}, {0, 0, 0}, 0},
                st2;
     char path[128], bad[160];
     snprintf(path, sizeof path, "%s/d.h5", dir);

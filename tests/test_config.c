@@ -22,7 +22,8 @@ static int parse(Config *c, Error *e, const char *line)
     char buf[1024], *argv[32];
     int argc = 0;
     snprintf(buf, sizeof buf, "%s", line);
-    for (char *tok = strtok(buf, " "); tok && argc < 32; tok = strtok(NULL, " ")) argv[argc++] = tok;
+    for (char *tok = strtok(buf, " "); tok && argc < 32; tok = strtok(NULL, " "))
+        argv[argc++] = tok;
     config_defaults(c);
     int rc = config_parse_args(c, argc, argv, e);
     return rc ? rc : config_validate(c, e);

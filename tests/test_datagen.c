@@ -161,7 +161,8 @@ static void check_schema(const char *path, const Expect *x, uint64_t seed)
             assert_false(h5io_attr_exists(f, obj, "noise_floor_rmse"));
         } else {
             assert_false(h5io_attr_exists(f, obj, "num_classes"));
-            double r = attr_f64(f, obj, "noise_floor_rmse"), m = attr_f64(f, obj, "noise_floor_mse");
+            double r = attr_f64(f, obj, "noise_floor_rmse");
+            double m = attr_f64(f, obj, "noise_floor_mse");
             assert_true(r >= 0 && fabs(m - r * r) < 1e-12);
             assert_false(h5io_attr_exists(f, obj, "best_acc"));
         }

@@ -182,15 +182,19 @@ static void test_resolve(void **state)
     (void)state;
     char file[1024], group[256], spec[1100];
     Error e;
-    assert_int_equal(dataset_resolve(file, sizeof file, group, sizeof group, path, ROLE_TRAIN, &e), 0);
+    assert_int_equal(
+        dataset_resolve(file, sizeof file, group, sizeof group, path, ROLE_TRAIN, &e), 0);
     assert_string_equal(file, path);
     assert_string_equal(group, "/train");
-    assert_int_equal(dataset_resolve(file, sizeof file, group, sizeof group, path, ROLE_VAL, &e), 0);
+    assert_int_equal(
+        dataset_resolve(file, sizeof file, group, sizeof group, path, ROLE_VAL, &e), 0);
     assert_string_equal(group, "/val");
-    assert_int_equal(dataset_resolve(file, sizeof file, group, sizeof group, path, ROLE_EVAL, &e), 0);
+    assert_int_equal(
+        dataset_resolve(file, sizeof file, group, sizeof group, path, ROLE_EVAL, &e), 0);
     assert_string_equal(group, "/val"); /* no /test: then /val */
     snprintf(spec, sizeof spec, "%s:val/", path);
-    assert_int_equal(dataset_resolve(file, sizeof file, group, sizeof group, spec, ROLE_TRAIN, &e), 0);
+    assert_int_equal(
+        dataset_resolve(file, sizeof file, group, sizeof group, spec, ROLE_TRAIN, &e), 0);
     assert_string_equal(group, "/val");
     assert_int_equal(dataset_resolve(file, sizeof file, group, sizeof group, "/nonexistent.h5",
                                      ROLE_TRAIN, &e),

@@ -209,7 +209,8 @@ static void test_put_rows(void **state)
             for (int gi = 0; gi < 3; gi++) {
                 const int K = Ks[ki], N = Ns[ni], n = ns[gi];
                 const size_t cnt = gemm_bf16_packed_count(K, N);
-                uint16_t *want = malloc(sizeof(uint16_t) * cnt), *got = malloc(sizeof(uint16_t) * cnt);
+                uint16_t *want = malloc(sizeof(uint16_t) * cnt);
+                uint16_t *got = malloc(sizeof(uint16_t) * cnt);
                 gemm_bf16_pack(want, b, LDB, 0, K, N);
                 memset(got, 0xab, sizeof(uint16_t) * cnt);
                 for (int r0 = (K - 1) / n * n; r0 >= 0; r0 -= n) {

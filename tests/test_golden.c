@@ -5,8 +5,9 @@
  * outputs and loss, every gradient, and the parameters and losses after 3
  * steps of Adam, AdamW, SGD with momentum and weight decay, and Adam with
  * gradient clipping; RMSprop and SGD with Nesterov momentum on a case
- * each, and cross-entropy with class weights (issue 13's files). Both sides compute in float32, in different summation
- * orders, so values are compared with
+ * each, and cross-entropy with class weights (issue 13's files). Both sides
+ * compute in float32, in different summation orders, so values are compared
+ * with
  *     |ours - torch| <= ATOL + RTOL * |torch|
  */
 #include <math.h>

@@ -124,7 +124,8 @@ static void test_matches_allocations(void **state)
         {CELL_LSTM, NONLIN_TANH, INPUT_TOKENS, 50, 24, 0, 40, 2, 30, LOSS_CE, TARGET_STEP, 0.3f,
          0.2f, 1},
         /* Elman RNN, many classes */
-        {CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 10, 8, 0, 16, 1, 20000, LOSS_CE, TARGET_STEP, 0, 0, 0},
+        {CELL_RNN, NONLIN_RELU, INPUT_TOKENS, 10, 8, 0, 16, 1, 20000, LOSS_CE, TARGET_STEP, 0, 0,
+         0},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         const int T = 17, B = 23;

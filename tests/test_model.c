@@ -106,8 +106,9 @@ static void test_param_table(void **state)
         assert_int_equal(t.p[i].rows, rows[i]);
         assert_int_equal(t.p[i].cols, cols[i]);
         assert_int_equal(t.p[i].offset % 16, 0); /* 64-byte aligned views */
-        if (i) assert_true(t.p[i].offset >= t.p[i - 1].offset + (size_t)rows[i - 1] *
-                                                                    (cols[i - 1] ? cols[i - 1] : 1));
+        const size_t prev_end =
+            i ? t.p[i - 1].offset + (size_t)rows[i - 1] * (cols[i - 1] ? cols[i - 1] : 1) : 0;
+        if (i) assert_true(t.p[i].offset >= prev_end);
     }
     /* PyTorch's default ranges: cells and fc U(-1/sqrt(H), 1/sqrt(H)), embedding N(0, 1) */
     Model m;

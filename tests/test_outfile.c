@@ -54,8 +54,9 @@ static const char *read_text(char *buf, size_t len, const char *path)
 }
 
 /* An HDF5 file of the given sort: "checkpoint" (root attribute
- * format_version), "params" (/params alone), "dataset" (/train/inputs), "predictions" (root attribute
- * rnn_dist_output = "predictions"), anything else: an empty HDF5 file. */
+ * format_version), "params" (/params alone), "dataset" (/train/inputs),
+ * "predictions" (root attribute rnn_dist_output = "predictions"), anything
+ * else: an empty HDF5 file. */
 static void make_h5(const char *path, const char *sort)
 {
     hid_t f;
@@ -135,7 +136,8 @@ static void assert_is_input(const char *path, const char *in, const char *kind)
         OutFile o;
         Error e = {0, ""};
         int rc = outfile_begin(&o, path, inputs, 3, kind, force, &e);
-        if (rc != EXIT_USAGE) fail_msg("%s (force %d): exit %d, want %d", path, force, rc, EXIT_USAGE);
+        if (rc != EXIT_USAGE)
+            fail_msg("%s (force %d): exit %d, want %d", path, force, rc, EXIT_USAGE);
         assert_int_equal(o.input, 2);
         assert_non_null(strstr(e.msg, "is one of this command's inputs"));
         assert_non_null(strstr(e.msg, path));
@@ -324,10 +326,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_new_file, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(test_own_input_refused, tu_dir_setup, tu_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_existing_refused_without_force, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_refused_without_force, tu_dir_setup,
+                                        tu_dir_teardown),
         cmocka_unit_test_setup_teardown(test_same_kind_replaced, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(test_abort_removes_tmp, tu_dir_setup, tu_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_commit_replaces_atomically, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_commit_replaces_atomically, tu_dir_setup,
+                                        tu_dir_teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown(test_bad_places, tu_dir_setup, tu_dir_teardown),
     };

@@ -157,7 +157,9 @@ static float ref_tanh(float x)
 /* The scalar formula of op at x. */
 static float ref_op(VecOp op, float x)
 {
-    return op == VEC_TANH ? ref_tanh(x) : op == VEC_EXP ? ref_exp(x) : 1.0f / (1.0f + ref_exp(-x));
+    return op == VEC_TANH  ? ref_tanh(x)
+           : op == VEC_EXP ? ref_exp(x)
+                           : 1.0f / (1.0f + ref_exp(-x));
 }
 
 /* Every lane gives the bits of the scalar formula, at every width this CPU
