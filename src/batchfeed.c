@@ -129,7 +129,8 @@ static void *helper_run(void *arg)
         PlanBatch b;
         if (!f->streamed) {
             b = epochplan_rows(f->p, f->k0 + j);
-            epochplan_prefetch(f->p, ds, f->k0 + j + 1);
+            const PlanBatch ahead = epochplan_ahead(f->p, f->k0 + j + 1);
+            dataset_prefetch(ds, ahead.mine, ahead.count);
         } else if (epochplan_try_batch(&b, f->p, ds, f->k0 + j, &f->err)) {
             /* the window the step starts could not be read: the trainer's
              * to report, on its thread */

@@ -558,7 +558,9 @@ double dataset_target_count(const Dataset *ds, const size_t *rows, size_t n)
 {
     if (!rows) n = ds->n;
     double count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += ds->target == TARGET_STEP ? ds->lengths[rows ? rows[i] : i] : 1;
+    if (ds->target != TARGET_STEP || !ds->has_lengths) /* then every length is T */
+        count = (double)n * (ds->target == TARGET_STEP ? ds->T : 1);
+    else
+        for (size_t i = 0; i < n; i++) count += ds->lengths[rows ? rows[i] : i];
     return ds->kind == LOSS_MSE ? count * ds->O : count;
 }

@@ -101,11 +101,10 @@ PlanBatch epochplan_rows(const EpochPlan *p, int64_t k)
     return rows_in(p, p->order, k);
 }
 
-void epochplan_prefetch(const EpochPlan *p, const Dataset *ds, int64_t k)
+PlanBatch epochplan_ahead(const EpochPlan *p, int64_t k)
 {
-    if (k < 0 || k >= p->steps) return;
-    PlanBatch b = epochplan_rows(p, k);
-    dataset_prefetch(ds, b.mine, b.count);
+    PlanBatch none = {NULL, 0, NULL, 0};
+    return k < 0 || k >= p->steps ? none : epochplan_rows(p, k);
 }
 
 /* The rows of step k, computed without reading anything. */

@@ -132,10 +132,11 @@ int epochplan_try_batch(PlanBatch *b, EpochPlan *p, Dataset *ds, int64_t k, Erro
  * thread may call it while the plan does not change (batchfeed.h). */
 PlanBatch epochplan_rows(const EpochPlan *p, int64_t k);
 
-/* dataset_prefetch of this rank's rows of step k (a PLAN_SPLIT_BATCH plan;
- * nothing past the pass): called a step ahead, their cache misses overlap
- * the current step's work. Thread-safe as epochplan_rows. */
-void epochplan_prefetch(const EpochPlan *p, const Dataset *ds, int64_t k);
+/* The rows of step k of the current pass of a PLAN_SPLIT_BATCH plan, as
+ * epochplan_rows, or no rows when k is past the pass: the step after the
+ * one being gathered, whose rows dataset_fill_batch_ahead prefetches.
+ * Thread-safe as epochplan_rows. */
+PlanBatch epochplan_ahead(const EpochPlan *p, int64_t k);
 
 /* Release what epochplan_init allocated (a zeroed plan too). */
 void epochplan_free(EpochPlan *p);

@@ -46,6 +46,10 @@ typedef struct ProgressTick {
 /* Monotonic wall-clock seconds. */
 double metrics_now(void);
 
+/* What one metrics_now costs, in seconds: the least gap between two
+ * successive reads of 16, measured now (for timing very short spans). */
+double metrics_clock_cost(void);
+
 /* Open run_dir/metrics.csv. When resuming (keep_epochs >= 0) the rows of
  * epochs <= keep_epochs are kept and later ones dropped; otherwise the file
  * is started anew with its header. progress_every: seconds between the

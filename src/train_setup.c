@@ -476,6 +476,7 @@ int trainer_start(Trainer *tr, const Config *cfg, const Dist *d, Error *e)
     tr->d = &tr->dw;
     d = tr->d;
     tr->phase.what = "start-up";
+    tr->clock_cost = metrics_clock_cost();
     tr->fault_nan = fault_active("nan", d->rank);
     tr->fault_stall = fault_active("stall", d->rank);
     signals_install();

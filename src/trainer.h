@@ -51,6 +51,8 @@ typedef struct Trainer {
     TrainState st;
     BatchBuf bb;
     EpochPlan rows;           /* the rows of each step of an epoch, and their read-ahead */
+    PlanBatch ahead;          /* the next step's rows, prefetched a few at a time by the step */
+    size_t ahead_done;        /* how many of ahead.mine are prefetched */
     uint64_t mem_room;        /* bytes under the memory limit beyond the run's estimate */
     DataHold hold;            /* what of the data this rank holds in memory */
     int feed;                 /* 1: a helper thread gathers the batches (batchfeed.h) */
@@ -61,6 +63,7 @@ typedef struct Trainer {
     GradBuckets buckets;      /* gradient ranges reduced as the backward pass ends each */
     Allreduce *pending;       /* their all-reduces (allreduce.h) */
     double comm_wait, step_time; /* seconds waiting on the reduction, in steps */
+    double clock_cost;        /* seconds one metrics_now takes (metrics_clock_cost) */
     int stop_signal;          /* the stop signal every rank agreed on, or 0 */
     int nan_stop;             /* stopped before a non-finite step (--on-nan stop) */
     int64_t nan_warned;       /* skipped-step warnings printed so far */

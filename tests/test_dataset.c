@@ -242,6 +242,35 @@ static void test_open_and_batch(void **state)
     assert_non_null(strstr(e.msg, "cannot take rows 4..6"));
 }
 
+/* The targets a mean is taken over: the lengths' sum for per-step targets,
+ * T a row without lengths (none read then: the array is absent here), one
+ * a row for per-sequence targets; O of them each for MSE. */
+static void test_target_count(void **state)
+{
+    (void)state;
+    Dataset ds;
+    memset(&ds, 0, sizeof ds);
+    ds.n = 3;
+    ds.T = 4;
+    ds.O = 2;
+    ds.kind = LOSS_CE;
+    ds.target = TARGET_STEP;
+    size_t rows[] = {2, 2, 0};
+    assert_true(dataset_target_count(&ds, NULL, 0) == 3 * 4);
+    assert_true(dataset_target_count(&ds, rows, 2) == 2 * 4);
+    int32_t lengths[] = {1, 2, 3};
+    ds.has_lengths = 1;
+    ds.lengths = lengths;
+    assert_true(dataset_target_count(&ds, NULL, 0) == 1 + 2 + 3);
+    assert_true(dataset_target_count(&ds, rows, 3) == 3 + 3 + 1);
+    ds.kind = LOSS_MSE;
+    assert_true(dataset_target_count(&ds, rows, 3) == 2 * (3 + 3 + 1));
+    ds.target = TARGET_LAST;
+    assert_true(dataset_target_count(&ds, rows, 3) == 2 * 3);
+    ds.kind = LOSS_CE;
+    assert_true(dataset_target_count(&ds, NULL, 0) == 3);
+}
+
 static void test_targets_optional(void **state)
 {
     (void)state;
@@ -453,6 +482,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_open_and_batch),
+        cmocka_unit_test(test_target_count),
         cmocka_unit_test(test_targets_optional),
         cmocka_unit_test(test_streamed_equals_resident),
         cmocka_unit_test(test_load_keeps_or_replaces),

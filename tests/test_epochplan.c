@@ -71,7 +71,14 @@ static void batches_cover_the_epoch(void **state)
                     assert_ptr_equal(b.all, p.order + k * 10);
                     assert_true(b.mine >= b.all && b.mine + b.count <= b.all + b.count_all);
                     for (size_t i = 0; i < b.count; i++) seen[b.mine[i]] += 1;
+                    /* the rows a step prefetches for the next are that step's */
+                    PlanBatch a = epochplan_ahead(&p, k);
+                    assert_ptr_equal(a.mine, b.mine);
+                    assert_int_equal(a.count, b.count);
                 }
+                /* nothing past the pass */
+                assert_int_equal(epochplan_ahead(&p, p.steps).count, 0);
+                assert_int_equal(epochplan_ahead(&p, -1).count, 0);
                 epochplan_free(&p);
             }
         /* every row once per rank count (1 + 2 + 3 + 4 ranks: 4 passes) */
