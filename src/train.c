@@ -27,9 +27,9 @@ static void start_bucket(void *ctx, int i)
 }
 
 /* Rows of the next step prefetched at each point of a step (a burst's
- * lines fit the core's miss buffers). All at once, a step's prefetches fill
- * them and the rest are lost: on an AMD EPYC of family 23 the seed model's
- * next batch then waited on memory for 2.2 of its 3 us. The prefetches
+ * lines fit the core's miss buffers). All at once, a step's prefetches
+ * overflow them and did little: on an AMD EPYC of family 23 the seed
+ * model's next batch then waited on memory for 2.2 of its 3 us. The prefetches
  * are data time, not step time; a clock read costs as much as a burst, so
  * they are timed in one step of AHEAD_SAMPLE (less the clock's own cost)
  * and counted for all of them. */
