@@ -271,6 +271,50 @@ static void test_target_count(void **state)
     assert_true(dataset_target_count(&ds, NULL, 0) == 3);
 }
 
+/* A batch holds each row's inputs and per-step values, whatever their width
+ * (dataset_batch.c copies the usual widths by constant-size copies). */
+static void test_fill_widths(void **state)
+{
+    (void)state;
+    const size_t widths[] = {1, 2, 3, 4, 5, 8, 9, 16, 17}, n = 5, T = 3;
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        const size_t W = widths[w];
+        Dataset ds;
+        memset(&ds, 0, sizeof ds);
+        ds.input = INPUT_DENSE;
+        ds.kind = LOSS_MSE;
+        ds.target = TARGET_STEP;
+        ds.has_targets = 1;
+        ds.n = ds.total_rows = n;
+        ds.T = (int)T;
+        ds.F = ds.O = (int)W;
+        int32_t lengths[] = {3, 3, 2, 3, 1};
+        ds.lengths = lengths;
+        ds.has_lengths = 1;
+        ds.x = xalloc_floats(n * T * W);
+        ds.y_value = xalloc_floats(n * T * W);
+        for (size_t i = 0; i < n * T * W; i++) {
+            ds.x[i] = (float)i;
+            ds.y_value[i] = -(float)i;
+        }
+        size_t rows[] = {4, 1, 3};
+        BatchBuf bb;
+        memset(&bb, 0, sizeof bb);
+        dataset_fill_batch(&bb, &ds, rows, 3);
+        assert_int_equal(bb.b.T, 3);
+        for (size_t t = 0; t < T; t++)
+            for (size_t b = 0; b < 3; b++)
+                for (size_t k = 0; k < W; k++) {
+                    const size_t at = (t * 3 + b) * W + k, src = (rows[b] * T + t) * W + k;
+                    assert_true(bb.b.x[at] == (float)src);
+                    assert_true(bb.b.y_value[at] == -(float)src);
+                }
+        batchbuf_free(&bb);
+        free(ds.x);
+        free(ds.y_value);
+    }
+}
+
 static void test_targets_optional(void **state)
 {
     (void)state;
@@ -483,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_open_and_batch),
         cmocka_unit_test(test_target_count),
+        cmocka_unit_test(test_fill_widths),
         cmocka_unit_test(test_targets_optional),
         cmocka_unit_test(test_streamed_equals_resident),
         cmocka_unit_test(test_load_keeps_or_replaces),
