@@ -9,7 +9,9 @@ a class of 10 at every step; about 10 MB) to a temporary directory, then
     model of the tutorials (RNN 16, batch 32, Adam), one rank, one thread;
     reports the median of the epochs' sequences per second (the first epoch
     left out) and the share of training time rnn_dist spent reading and
-    batching rows (its "data:" line);
+    batching rows (its "data:" line); then the same bound to one core, as
+    under mpirun's default binding (no helper thread gathers the batches
+    then: the trainer gathers its own);
   - when python3-torch is importable, trains the same model in PyTorch the way
     its tutorials do: the data in tensors, each epoch a torch.randperm order,
     each step a batch indexed from it; the same measure.
@@ -46,16 +48,23 @@ def make_data(path, rows):
     return x, y
 
 
-def run_rnn_dist(binary, data, run_dir, epochs, extra=()):
-    """(median seq/s of epochs 2.., data share %, the data line) of `rnn_dist train`."""
+def one_core():
+    """Bind this (child) process to the first CPU it may run on."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def run_rnn_dist(binary, data, run_dir, epochs, extra=(), bound=False):
+    """(median seq/s of epochs 2.., data share %, the data line) of `rnn_dist train`;
+    bound: on one core, where it must say that no helper gathers its batches."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     cmd = [binary, "train", "--data", data, "--hidden", str(HIDDEN), "--batch-size", str(BATCH),
            "--epochs", str(epochs), "--run-dir", run_dir, *extra]
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True,
+                         preexec_fn=one_core if bound else None).stdout
     rates = [float(m) for m in re.findall(r"^epoch \d+/\d+ .* (\d+) seq/s", out, re.M)]
     share = re.search(r"^data: ([0-9.]+)% of training time", out, re.M)
     held = re.search(r"^data: (?!\d)(.*)$", out, re.M)
-    if len(rates) < 2 or not share:
+    if len(rates) < 2 or not share or (bound and held and "helper" in held.group(1)):
         raise SystemExit(f"bench_train: unexpected output of {' '.join(cmd)}:\n{out}")
     return statistics.median(rates[1:]), float(share.group(1)), held.group(1) if held else ""
 
@@ -106,6 +115,8 @@ def main():
         size = os.path.getsize(data) / 1e6
         ours, share, held = run_rnn_dist(args.rnn_dist, data, os.path.join(tmp, "run"),
                                          args.epochs)
+        alone = run_rnn_dist(args.rnn_dist, data, os.path.join(tmp, "run_one_core"),
+                             args.epochs, bound=True)
         streamed = None
         if args.stream_rows:
             big = os.path.join(tmp, "big.h5")
@@ -128,7 +139,8 @@ def main():
     print()
     print("| case | rnn_dist seq/s | data loading, % of training time | PyTorch seq/s | ratio |")
     print("|---|---|---|---|---|")
-    rows = [(f"train seed-sized, {args.rows} rows", ours, share)]
+    rows = [(f"train seed-sized, {args.rows} rows", ours, share),
+            ("the same bound to one core (as under mpirun: no helper)", alone[0], alone[1])]
     if streamed:
         rows.append((f"train seed-sized, {args.stream_rows} rows read in windows",
                      streamed[0], streamed[1]))
