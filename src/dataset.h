@@ -205,6 +205,12 @@ void dataset_fill_batch(BatchBuf *bb, Dataset *ds, const size_t *rows, int count
  * random); it streams the rest of each row. Reads nothing, changes nothing. */
 void dataset_prefetch(const Dataset *ds, const size_t *rows, size_t count);
 
+/* Start fetching where rows[0..count) of a streamed ds are held (its
+ * slot_index entries, which dataset_prefetch reads): a step ahead of their
+ * dataset_prefetch. Nothing for a resident ds. Reads nothing, changes
+ * nothing. */
+void dataset_prefetch_slots(const Dataset *ds, const size_t *rows, size_t count);
+
 /* The targets of rows[0..count) of ds (indices within the view) as stored,
  * row after row, padding included; a streamed dataset reads the rows it
  * does not hold (dataset_load, counted in ds->reloads). ds must have targets.

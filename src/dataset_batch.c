@@ -110,6 +110,13 @@ void dataset_prefetch(const Dataset *ds, const size_t *rows, size_t count)
     }
 }
 
+void dataset_prefetch_slots(const Dataset *ds, const size_t *rows, size_t count)
+{
+    if (!ds->streamed) return;
+    for (size_t i = 0; i < count; i++)
+        if (rows[i] < ds->n) __builtin_prefetch(ds->slot_index + rows[i]);
+}
+
 /* Copy steps [0, Tb) of the row in `slot` to column i of bb's time-major
  * batch of B rows: the inputs, and per-step targets. */
 static void put_row(BatchBuf *bb, size_t B, size_t i, const Dataset *ds, size_t slot, size_t Tb)

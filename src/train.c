@@ -45,6 +45,10 @@ static void ahead_some(Trainer *tr, size_t n)
     const int timed = tr->st.step % AHEAD_SAMPLE == 0;
     const double t0 = timed ? metrics_now() : 0;
     dataset_prefetch(&tr->train, tr->ahead.mine + tr->ahead_done, n);
+    if (tr->ahead_done < tr->ahead2.count) {
+        const size_t m = tr->ahead2.count - tr->ahead_done;
+        dataset_prefetch_slots(&tr->train, tr->ahead2.mine + tr->ahead_done, m < n ? m : n);
+    }
     tr->ahead_done += n;
     if (!timed) return;
     double spent = metrics_now() - t0 - tr->clock_cost;
@@ -361,6 +365,7 @@ static const Batch *step_batch(Trainer *tr, BatchFeed *feed, int64_t k, PlanBatc
         batch = b->count > 0 ? &tr->bb.b : NULL;
         /* the next step's rows: prefetched by this step as it computes (ahead_some) */
         tr->ahead = epochplan_ahead(&tr->rows, k + 1);
+        tr->ahead2 = epochplan_ahead(&tr->rows, k + 2);
         tr->ahead_done = 0;
     }
     tr->data_time += metrics_now() - t0;

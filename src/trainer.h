@@ -52,6 +52,7 @@ typedef struct Trainer {
     BatchBuf bb;
     EpochPlan rows;           /* the rows of each step of an epoch, and their read-ahead */
     PlanBatch ahead;          /* the next step's rows, prefetched a few at a time by the step */
+    PlanBatch ahead2;         /* the step after: where its rows are held, prefetched alike */
     size_t ahead_done;        /* how many of ahead.mine are prefetched */
     uint64_t mem_room;        /* bytes under the memory limit beyond the run's estimate */
     DataHold hold;            /* what of the data this rank holds in memory */

@@ -377,21 +377,34 @@ static void test_stop_at_once(void **state)
     dataset_close(&ds);
 }
 
-/* dataset_prefetch reads nothing and changes nothing, even for rows past
- * the view or not held. */
+/* dataset_prefetch and dataset_prefetch_slots read nothing and change
+ * nothing, even for rows past the view or not held, resident or streamed
+ * (where every other row is held). */
 static void test_prefetch_changes_nothing(void **state)
 {
     (void)state;
     Dataset ds, copy;
     fake_dataset(&ds);
-    copy = ds;
+    uint32_t slots[NROWS];
+    for (size_t i = 0; i < NROWS; i++) slots[i] = i % 2 ? UINT32_MAX : (uint32_t)(i / 2);
     float *x = xalloc_floats((size_t)NROWS * NT * NF);
     memcpy(x, ds.x, sizeof(float) * NROWS * NT * NF);
     size_t rows[] = {0, 5, NROWS - 1, NROWS, NROWS + 1000, 7};
-    dataset_prefetch(&ds, rows, 6);
-    dataset_prefetch(&ds, rows, 0);
-    assert_memory_equal(&ds, &copy, sizeof ds);
-    assert_memory_equal(x, ds.x, sizeof(float) * NROWS * NT * NF);
+    for (int streamed = 0; streamed <= 1; streamed++) {
+        ds.streamed = streamed;
+        ds.slot_index = streamed ? slots : NULL;
+        copy = ds;
+        dataset_prefetch(&ds, rows, 6);
+        dataset_prefetch(&ds, rows, 0);
+        dataset_prefetch_slots(&ds, rows, 6);
+        dataset_prefetch_slots(&ds, rows, 0);
+        assert_memory_equal(&ds, &copy, sizeof ds);
+        assert_memory_equal(x, ds.x, sizeof(float) * NROWS * NT * NF);
+        for (size_t i = 0; i < NROWS; i++)
+            assert_int_equal(slots[i], i % 2 ? UINT32_MAX : (uint32_t)(i / 2));
+    }
+    ds.streamed = 0;
+    ds.slot_index = NULL;
     free(x);
     dataset_close(&ds);
 }
