@@ -133,9 +133,9 @@ int epochplan_try_batch(PlanBatch *b, EpochPlan *p, Dataset *ds, int64_t k, Erro
 PlanBatch epochplan_rows(const EpochPlan *p, int64_t k);
 
 /* The rows of step k of the current pass of a PLAN_SPLIT_BATCH plan, as
- * epochplan_rows, or no rows when k is past the pass: the step after the
- * one being gathered, whose rows dataset_fill_batch_ahead prefetches.
- * Thread-safe as epochplan_rows. */
+ * epochplan_rows, or no rows when k is past the pass: for the steps after
+ * the one being gathered, whose rows (and where they are held) are
+ * prefetched while it computes. Thread-safe as epochplan_rows. */
 PlanBatch epochplan_ahead(const EpochPlan *p, int64_t k);
 
 /* Release what epochplan_init allocated (a zeroed plan too). */

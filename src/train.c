@@ -29,8 +29,10 @@ static void start_bucket(void *ctx, int i)
 /* Rows of the next step prefetched at each point of a step (a burst's
  * lines fit the core's miss buffers). All at once, a step's prefetches
  * overflow them and did little: on an AMD EPYC of family 23 the seed
- * model's next batch then waited on memory for 2.2 of its 3 us. The prefetches
- * are data time, not step time; a clock read costs as much as a burst, so
+ * model's next batch then waited on memory for 2.2 of its 3 us. With them,
+ * where the step after next's rows are held (a streamed dataset's slots),
+ * which the next step's prefetches would wait on. The prefetches are data
+ * time, not step time; a clock read costs as much as a burst, so
  * they are timed in one step of AHEAD_SAMPLE (less the clock's own cost)
  * and counted for all of them. */
 enum { AHEAD_ROWS = 4, AHEAD_SAMPLE = 16 };
