@@ -119,6 +119,16 @@ if expect_exit "1 bound rank held" 0 mpirun -np 1 "$BIN" train $A --run-dir "$W/
   grep -q 'helper thread' "$W/out" && bad "a bound rank used a helper thread" || ok
   same_run "$W/held" "$W/bound1" "held: helper thread (alone) vs none (bound)"
 fi
+# and reading windows itself (prefetching where the rows of the step after
+# next are held, too)
+# shellcheck disable=SC2086
+if expect_exit "1 bound rank, windows" 0 mpirun -np 1 "$BIN" train $A --run-dir "$W/bound1w" \
+    --max-memory $((est + 2097152)); then
+  grep -q '^data: training rows read 8 MiB at a time' "$W/out" \
+    && ! grep -q 'helper thread' "$W/out" && ok \
+    || bad "1 bound rank, windows: $(grep '^data' "$W/out")"
+  same_run "$W/held" "$W/bound1w" "held with a helper vs windows read by a bound rank"
+fi
 
 # a windowed run stopped mid-epoch, resumed held == straight
 # shellcheck disable=SC2086
