@@ -358,9 +358,11 @@ static const Batch *step_batch(Trainer *tr, BatchFeed *feed, int64_t k, PlanBatc
 {
     double t0 = metrics_now();
     const Batch *batch;
+    const PlanBatch none = {NULL, 0, NULL, 0};
+    tr->ahead = tr->ahead2 = none; /* with a feed, the helper prefetches its own */
+    tr->ahead_done = 0;
     if (feed) {
         batch = batchfeed_next(feed, k, b);
-        tr->ahead_done = tr->ahead.count; /* the helper prefetches its own */
     } else {
         *b = epochplan_batch(&tr->rows, &tr->train, k);
         if (b->count > 0) dataset_fill_batch(&tr->bb, &tr->train, b->mine, (int)b->count);
@@ -368,7 +370,6 @@ static const Batch *step_batch(Trainer *tr, BatchFeed *feed, int64_t k, PlanBatc
         /* the next step's rows: prefetched by this step as it computes (ahead_some) */
         tr->ahead = epochplan_ahead(&tr->rows, k + 1);
         tr->ahead2 = epochplan_ahead(&tr->rows, k + 2);
-        tr->ahead_done = 0;
     }
     tr->data_time += metrics_now() - t0;
     return batch;
